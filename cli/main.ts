@@ -1,0 +1,22 @@
+/** The `playcount` command line. Each command lives in cli/commands/<name>.ts and registers itself here. */
+import { Command } from 'commander'
+import { isPlaycountError } from '../shared/errors.ts'
+import { registerServices } from './commands/services.ts'
+
+const program = new Command()
+  .name('playcount')
+  .description('Listening analytics for a music streaming service: Kafka in, Parquet lake, DuckDB batch, realtime counters')
+  .showHelpAfterError()
+
+registerServices(program)
+
+try {
+  await program.parseAsync(process.argv)
+} catch (err) {
+  if (isPlaycountError(err)) {
+    console.error(`${err.code}: ${err.message}`)
+  } else {
+    console.error(err)
+  }
+  process.exitCode = 1
+}

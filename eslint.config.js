@@ -1,0 +1,26 @@
+import js from '@eslint/js'
+import tseslint from 'typescript-eslint'
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', '.playcount/**', 'bench/results/**', 'test-results/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+    rules: {
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      'no-empty': ['error', { allowEmptyCatch: false }],
+      'no-console': 'error',
+    },
+  },
+  {
+    // The CLI, benches and scripts talk to a person on a terminal; everything else logs through pino.
+    files: ['cli/**', 'bench/**', 'scripts/**', 'bin/**', 'services/**', 'ingest/simulator/cli.ts'],
+    rules: { 'no-console': 'off' },
+  },
+  {
+    files: ['serving-layer/dashboard/public/**/*.js'],
+    languageOptions: { globals: { window: 'readonly', document: 'readonly', fetch: 'readonly', uPlot: 'readonly', setInterval: 'readonly', URLSearchParams: 'readonly' } },
+  },
+)

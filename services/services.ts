@@ -1,0 +1,125 @@
+/** `playcount services up|down|status`: Kafka, MinIO and DuckDB's httpfs on 127.0.0.1, without Docker. */
+import path from 'node:path'
+import type { Config } from '../shared/config.ts'
+import { ensureHttpfs } from './httpfs.ts'
+import { KAFKA_MARKER, kafkaAnswers, startKafka, waitForKafka, ensureKafkaJars } from './kafka.ts'
+import { MINIO_MARKER, s3Answers, startMinio, waitForS3, ensureMinioBinary } from './minio.ts'
+import { isOurs, readPid, stopByPidFile } from './process.ts'
+
+export type ServiceName = 'kafka' | 'minio'
+
+export interface ServiceReport {
+  name: ServiceName
+  state: 'started' | 'running' | 'external' | 'stopped' | 'not-running' | 'down'
+  address: string
+  logFile: string
+  pid?: number
+  seconds?: number
+}
+
+interface Spec {
+  name: ServiceName
+  address: string
+  dir: string
+  pidFile: string
+  logFile: string
+  marker: string
+  answers: () => Promise<boolean>
+  fetch: () => void
+  start: () => { pid: number }
+  waitReady: () => Promise<void>
+}
+
+function specs(config: Readonly<Config>): Spec[] {
+  const s = config.services
+  const kafkaDir = path.join(s.dir, 'kafka')
+  const minioDir = path.join(s.dir, 'minio')
+  const brokers = [`127.0.0.1:${s.kafkaPort}`]
+  const endpoint = `http://127.0.0.1:${s.minioPort}`
+  return [
+    {
+      name: 'kafka', address: brokers[0] ?? '', dir: kafkaDir, marker: KAFKA_MARKER,
+      pidFile: path.join(kafkaDir, 'kafka.pid'), logFile: path.join(kafkaDir, 'kafka.log'),
+      answers: () => kafkaAnswers(brokers),
+      fetch: () => ensureKafkaJars(config.cacheDir),
+      start: () => startKafka({ cacheDir: config.cacheDir, dir: kafkaDir, port: s.kafkaPort, controllerPort: s.kafkaControllerPort }),
+      waitReady: () => waitForKafka(brokers, path.join(kafkaDir, 'kafka.log')),
+    },
+    {
+      name: 'minio', address: endpoint, dir: minioDir, marker: MINIO_MARKER,
+      pidFile: path.join(minioDir, 'minio.pid'), logFile: path.join(minioDir, 'minio.log'),
+      answers: () => s3Answers(endpoint),
+      fetch: () => ensureMinioBinary(config.cacheDir),
+      start: () => startMinio({ cacheDir: config.cacheDir, dir: minioDir, port: s.minioPort, consolePort: s.minioConsolePort }),
+      waitReady: () => waitForS3(endpoint, path.join(minioDir, 'minio.log')),
+    },
+  ]
+}
+
+export interface ProvisionTimes { kafka: number; minio: number; httpfs: number }
+
+/** Fetches (or finds in the cache) everything the services need, timing each part. */
+export function provision(config: Readonly<Config>): ProvisionTimes {
+  const times: ProvisionTimes = { kafka: 0, minio: 0, httpfs: 0 }
+  for (const spec of specs(config)) {
+    const t0 = Date.now()
+    spec.fetch()
+    times[spec.name] = (Date.now() - t0) / 1000
+  }
+  const t0 = Date.now()
+  ensureHttpfs(config.cacheDir)
+  times.httpfs = (Date.now() - t0) / 1000
+  return times
+}
+
+/** Starts what is not running; idempotent. Waits until each service really answers. */
+export async function servicesUp(config: Readonly<Config>): Promise<ServiceReport[]> {
+  provision(config)
+  const all = specs(config)
+  const reports = all.map((spec) => {
+    const pid = readPid(spec.pidFile)
+    if (pid !== undefined && isOurs(pid, spec.marker)) return { spec, state: 'running' as const, pid: pid as number | undefined, t0: Date.now() }
+    return { spec, state: 'pending' as const, pid: undefined as number | undefined, t0: Date.now() }
+  })
+  for (const r of reports) {
+    if (r.state === 'pending' && await r.spec.answers()) {
+      Object.assign(r, { state: 'external' })
+    } else if (r.state === 'pending') {
+      r.pid = r.spec.start().pid
+      Object.assign(r, { state: 'started' })
+    }
+  }
+  await Promise.all(reports.map((r) => r.spec.waitReady()))
+  return reports.map((r) => ({
+    name: r.spec.name, state: r.state as ServiceReport['state'], address: r.spec.address, logFile: r.spec.logFile,
+    ...(r.pid === undefined ? {} : { pid: r.pid }), seconds: (Date.now() - r.t0) / 1000,
+  }))
+}
+
+/** Stops exactly the processes `up` started (by their pid files). */
+export async function servicesDown(config: Readonly<Config>, only?: ServiceName[]): Promise<ServiceReport[]> {
+  const out: ServiceReport[] = []
+  for (const spec of specs(config).reverse()) {
+    if (only && !only.includes(spec.name)) continue
+    const state = await stopByPidFile(spec.pidFile, spec.marker)
+    out.push({ name: spec.name, state, address: spec.address, logFile: spec.logFile })
+  }
+  return out
+}
+
+export async function servicesStatus(config: Readonly<Config>): Promise<ServiceReport[]> {
+  return Promise.all(specs(config).map(async (spec) => {
+    const pid = readPid(spec.pidFile)
+    const ours = pid !== undefined && isOurs(pid, spec.marker)
+    const answers = await spec.answers()
+    const state: ServiceReport['state'] = answers ? (ours ? 'running' : 'external') : 'down'
+    return { name: spec.name, state, address: spec.address, logFile: spec.logFile, ...(ours && pid !== undefined ? { pid } : {}) }
+  }))
+}
+
+export async function startOne(config: Readonly<Config>, name: ServiceName): Promise<void> {
+  const spec = specs(config).find((s) => s.name === name)
+  if (!spec) return
+  spec.start()
+  await spec.waitReady()
+}

@@ -1,0 +1,123 @@
+/**
+ * Configuration: read from the environment in this one place, validated against a schema, frozen, passed in.
+ * A wrong value stops start-up with a message naming the variable and the rule.
+ */
+import os from 'node:os'
+import path from 'node:path'
+import { Type, type Static } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+import { Errors } from './errors.ts'
+
+const HostPort = '^[A-Za-z0-9.\\-]+:[0-9]{1,5}$'
+const Port = (def: number) => Type.Integer({ minimum: 1, maximum: 65535, default: def })
+
+export const EnvSchema = Type.Object({
+  KAFKA_BROKERS: Type.String({ pattern: `^${HostPort.slice(1, -1)}(,${HostPort.slice(1, -1)})*$`, default: '127.0.0.1:9092',
+    description: 'comma-separated host:port list' }),
+  KAFKA_TOPIC: Type.String({ pattern: '^[A-Za-z0-9._-]{1,200}$', default: 'listen-events' }),
+  KAFKA_PARTITIONS: Type.Integer({ minimum: 1, maximum: 1000, default: 6 }),
+  KAFKA_CLIENT_ID: Type.String({ minLength: 1, default: 'playcount' }),
+  KAFKA_GROUP_PREFIX: Type.String({ pattern: '^[A-Za-z0-9._-]+$', default: 'playcount' }),
+  LAKE_URI: Type.String({ minLength: 1, default: '.playcount/lake' }),
+  S3_ENDPOINT: Type.String({ pattern: '^$|^https?://', default: '' }),
+  S3_REGION: Type.String({ minLength: 1, default: 'us-east-1' }),
+  S3_ACCESS_KEY_ID: Type.String({ default: 'minioadmin' }),
+  S3_SECRET_ACCESS_KEY: Type.String({ default: 'minioadmin' }),
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  PORT: Port(8080),
+  SPEED_URLS: Type.String({ pattern: '^$|^https?://[^,]+(,https?://[^,]+)*$', default: '' }),
+  SPEED_TIMEOUT_MS: Type.Integer({ minimum: 10, maximum: 60_000, default: 2000 }),
+  API_TOKEN: Type.String({ default: '' }),
+  CORS_ORIGIN: Type.String({ default: '' }),
+  BATCH_SCHEDULE: Type.String({ pattern: '^\\S+( \\S+){4,5}$', default: '30 0 * * *', description: 'a cron expression' }),
+  ARCHIVE_GRACE_MS: Type.Integer({ minimum: 0, default: 300_000 }),
+  ARCHIVE_MAX_ROWS_PER_FILE: Type.Integer({ minimum: 1000, default: 2_000_000 }),
+  DEDUP_WINDOW: Type.Integer({ minimum: 1000, default: 2_000_000, description: 'eventIds remembered per partition' }),
+  LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+  PLAYCOUNT_HOME: Type.String({ minLength: 1, default: '.playcount' }),
+  PLAYCOUNT_CACHE: Type.String({ minLength: 1, default: path.join(os.homedir(), '.cache', 'playcount') }),
+  DUCKDB_HTTPFS_PATH: Type.String({ default: '' }),
+  DUCKDB_MEMORY_LIMIT: Type.String({ pattern: '^$|^[0-9]+(\\.[0-9]+)?\\s*[KMGT]i?B$', default: '' }),
+  KAFKA_PORT: Port(9092),
+  KAFKA_CONTROLLER_PORT: Port(9093),
+  MINIO_PORT: Port(9000),
+  MINIO_CONSOLE_PORT: Port(9001),
+  SERVICES_DIR: Type.String({ default: '' }),
+})
+
+export type Env = Static<typeof EnvSchema>
+
+export interface Config {
+  kafka: { brokers: string[]; topic: string; dlqTopic: string; partitions: number; clientId: string; groupPrefix: string }
+  lakeUri: string
+  s3: { endpoint: string | undefined; region: string; accessKeyId: string; secretAccessKey: string }
+  http: { host: string; port: number; apiToken: string | undefined; corsOrigin: string | undefined }
+  speed: { urls: string[]; timeoutMs: number; dedupWindow: number }
+  batch: { schedule: string }
+  archive: { graceMs: number; maxRowsPerFile: number }
+  duckdb: { httpfsPath: string | undefined; memoryLimit: string | undefined }
+  logLevel: string
+  home: string
+  cacheDir: string
+  services: { dir: string; kafkaPort: number; kafkaControllerPort: number; minioPort: number; minioConsolePort: number }
+}
+
+function describeRule(schema: Record<string, unknown>): string {
+  const rules: string[] = []
+  if (schema.type === 'integer') rules.push('an integer')
+  if (typeof schema.minimum === 'number') rules.push(`>= ${schema.minimum}`)
+  if (typeof schema.maximum === 'number') rules.push(`<= ${schema.maximum}`)
+  if (typeof schema.description === 'string') rules.push(schema.description)
+  if (typeof schema.pattern === 'string') rules.push(`matching /${schema.pattern}/`)
+  if (Array.isArray(schema.anyOf)) rules.push(`one of ${schema.anyOf.map((s: { const: string }) => s.const).join(', ')}`)
+  if (typeof schema.minLength === 'number') rules.push('not empty')
+  return rules.join(', ')
+}
+
+/** Reads and validates the environment; throws PLAYCOUNT_CONFIG_INVALID naming the variable and the rule. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  const raw: Record<string, unknown> = {}
+  for (const key of Object.keys(EnvSchema.properties)) {
+    const value = env[key]
+    if (value !== undefined && value !== '') raw[key] = value
+  }
+  const converted = Value.Convert(EnvSchema, Value.Default(EnvSchema, raw))
+  const first = Value.Errors(EnvSchema, converted).First()
+  if (first) {
+    const name = first.path.replace(/^\//, '')
+    const schema = (EnvSchema.properties as Record<string, Record<string, unknown>>)[name] ?? {}
+    throw new Errors.CONFIG_INVALID(`${name}=${JSON.stringify(env[name] ?? '')} must be ${describeRule(schema)}`)
+  }
+  const e = converted as Env
+  const home = path.resolve(e.PLAYCOUNT_HOME)
+  const isS3 = e.LAKE_URI.startsWith('s3://')
+  return deepFreeze({
+    kafka: {
+      brokers: e.KAFKA_BROKERS.split(','), topic: e.KAFKA_TOPIC, dlqTopic: `${e.KAFKA_TOPIC}.dlq`,
+      partitions: e.KAFKA_PARTITIONS, clientId: e.KAFKA_CLIENT_ID, groupPrefix: e.KAFKA_GROUP_PREFIX,
+    },
+    lakeUri: isS3 ? e.LAKE_URI.replace(/\/+$/, '') : path.resolve(e.LAKE_URI),
+    s3: {
+      endpoint: e.S3_ENDPOINT || (isS3 ? `http://127.0.0.1:${e.MINIO_PORT}` : undefined),
+      region: e.S3_REGION, accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+    },
+    http: { host: e.HOST, port: e.PORT, apiToken: e.API_TOKEN || undefined, corsOrigin: e.CORS_ORIGIN || undefined },
+    speed: { urls: e.SPEED_URLS ? e.SPEED_URLS.split(',') : [], timeoutMs: e.SPEED_TIMEOUT_MS, dedupWindow: e.DEDUP_WINDOW },
+    batch: { schedule: e.BATCH_SCHEDULE },
+    archive: { graceMs: e.ARCHIVE_GRACE_MS, maxRowsPerFile: e.ARCHIVE_MAX_ROWS_PER_FILE },
+    duckdb: { httpfsPath: e.DUCKDB_HTTPFS_PATH || undefined, memoryLimit: e.DUCKDB_MEMORY_LIMIT || undefined },
+    logLevel: e.LOG_LEVEL,
+    home,
+    cacheDir: path.resolve(e.PLAYCOUNT_CACHE),
+    services: {
+      dir: e.SERVICES_DIR ? path.resolve(e.SERVICES_DIR) : path.join(home, 'services'),
+      kafkaPort: e.KAFKA_PORT, kafkaControllerPort: e.KAFKA_CONTROLLER_PORT,
+      minioPort: e.MINIO_PORT, minioConsolePort: e.MINIO_CONSOLE_PORT,
+    },
+  })
+}
+
+function deepFreeze<T>(obj: T): Readonly<T> {
+  for (const v of Object.values(obj as object)) if (v !== null && typeof v === 'object') deepFreeze(v)
+  return Object.freeze(obj)
+}

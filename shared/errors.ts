@@ -1,0 +1,55 @@
+/**
+ * The one error registry of playcount. Every error the code throws on purpose is one of these: a stable
+ * `PLAYCOUNT_*` code, an HTTP status where it applies, and whether retrying the same operation can succeed.
+ * docs/ERRORS.md lists the same codes; a test keeps the two in step.
+ */
+import createError from '@fastify/error'
+
+export interface PlaycountError extends Error {
+  readonly code: string
+  readonly statusCode: number
+  readonly retryable: boolean
+}
+
+type ErrorClass = new (...args: Array<string | number | { cause: unknown }>) => PlaycountError
+
+function define(code: string, message: string, statusCode: number, retryable: boolean): ErrorClass {
+  const Base = createError(code, message, statusCode)
+  return class extends Base {
+    readonly retryable = retryable
+  } as unknown as ErrorClass
+}
+
+export const Errors = {
+  CONFIG_INVALID: define('PLAYCOUNT_CONFIG_INVALID', 'Invalid configuration: %s', 500, false),
+  EVENT_INVALID: define('PLAYCOUNT_EVENT_INVALID', 'Invalid event: %s', 400, false),
+  PAYLOAD_TOO_LARGE: define('PLAYCOUNT_PAYLOAD_TOO_LARGE', 'Payload too large: %s', 413, false),
+  KAFKA_UNAVAILABLE: define('PLAYCOUNT_KAFKA_UNAVAILABLE', 'Kafka cannot take the events: %s', 503, true),
+  LAKE_IO: define('PLAYCOUNT_LAKE_IO', 'Lake read or write failed: %s', 503, true),
+  LAKE_URI_INVALID: define('PLAYCOUNT_LAKE_URI_INVALID', 'LAKE_URI is not a folder or s3://bucket/prefix: %s', 500, false),
+  SERVICE_START_FAILED: define('PLAYCOUNT_SERVICE_START_FAILED', 'Service %s did not start: %s', 500, false),
+  SERVICE_FETCH_FAILED: define('PLAYCOUNT_SERVICE_FETCH_FAILED', 'Fetching %s failed: %s', 500, true),
+  NOT_FOUND: define('PLAYCOUNT_NOT_FOUND', '%s not found: %s', 404, false),
+  BAD_REQUEST: define('PLAYCOUNT_BAD_REQUEST', 'Bad request: %s', 400, false),
+  UNAUTHORIZED: define('PLAYCOUNT_UNAUTHORIZED', 'Missing or wrong bearer token', 401, false),
+  BATCH_LOCKED: define('PLAYCOUNT_BATCH_LOCKED', 'Another batch run holds the lock: %s', 409, true),
+  SQL_FORBIDDEN: define('PLAYCOUNT_SQL_FORBIDDEN', 'Query refused: %s', 400, false),
+  SPEED_NOT_READY: define('PLAYCOUNT_SPEED_NOT_READY', 'Realtime view cannot serve: %s', 503, true),
+  CATALOG_MISSING: define('PLAYCOUNT_CATALOG_MISSING', 'No catalog in the lake at %s', 500, false),
+} as const
+
+export type ErrorName = keyof typeof Errors
+
+export function isPlaycountError(err: unknown): err is PlaycountError {
+  const code: unknown = err instanceof Error ? (err as { code?: unknown }).code : undefined
+  return typeof code === 'string' && code.startsWith('PLAYCOUNT_')
+}
+
+/** Programmer errors are never worth a retry; operational ones are unless the registry says otherwise. */
+export function isRetryable(err: unknown): boolean {
+  if (err instanceof TypeError || err instanceof RangeError || err instanceof SyntaxError || err instanceof ReferenceError) {
+    return false
+  }
+  if (isPlaycountError(err)) return err.retryable
+  return true
+}

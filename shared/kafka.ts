@@ -1,0 +1,53 @@
+/** Kafka clients and topics, configured once from Config. */
+import { Kafka, logLevel, type Admin, type ITopicConfig } from 'kafkajs'
+import type { Config } from './config.ts'
+import type { Logger } from './logger.ts'
+
+export function createKafka(config: Readonly<Config>, log?: Logger, clientSuffix = ''): Kafka {
+  return new Kafka({
+    clientId: `${config.kafka.clientId}${clientSuffix ? `-${clientSuffix}` : ''}`,
+    brokers: [...config.kafka.brokers],
+    connectionTimeout: 3000,
+    requestTimeout: 30_000,
+    retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 },
+    logLevel: logLevel.WARN,
+    logCreator: () => ({ namespace, level, log: entry }) => {
+      if (!log) return
+      const { message, ...rest } = entry
+      const fields = { namespace, ...rest }
+      if (level === logLevel.ERROR) log.error(fields, message)
+      else if (level === logLevel.WARN) log.warn(fields, message)
+      else log.debug(fields, message)
+    },
+  })
+}
+
+const SEVEN_DAYS_MS = String(7 * 24 * 3600 * 1000)
+
+/** The topic and its DLQ, created when absent: LogAppendTime (arrival time), retention of at least 7 days. */
+export function topicSpecs(config: Readonly<Config>): ITopicConfig[] {
+  const configEntries = [
+    { name: 'message.timestamp.type', value: 'LogAppendTime' },
+    { name: 'retention.ms', value: SEVEN_DAYS_MS },
+  ]
+  return [
+    { topic: config.kafka.topic, numPartitions: config.kafka.partitions, replicationFactor: 1, configEntries },
+    { topic: config.kafka.dlqTopic, numPartitions: 1, replicationFactor: 1, configEntries },
+  ]
+}
+
+export async function ensureTopics(admin: Admin, config: Readonly<Config>): Promise<void> {
+  const existing = new Set(await admin.listTopics())
+  const missing = topicSpecs(config).filter((t) => !existing.has(t.topic))
+  if (missing.length === 0) return
+  try {
+    await admin.createTopics({ topics: missing, waitForLeaders: true })
+  } catch (err) {
+    // Another process may have created it between listTopics and createTopics.
+    if ((err as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw err
+  }
+}
+
+export function groupId(config: Readonly<Config>, role: string): string {
+  return `${config.kafka.groupPrefix}.${config.kafka.topic}.${role}`
+}

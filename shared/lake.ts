@@ -1,0 +1,211 @@
+/**
+ * The lake: a local folder (the embedded default) or S3 (`s3://bucket/prefix`). Writes are atomic per object:
+ * a local write goes to a temporary name and is renamed; an S3 object appears whole when its upload completes.
+ */
+import fs from 'node:fs'
+import fsp from 'node:fs/promises'
+import path from 'node:path'
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3'
+import { Upload } from '@aws-sdk/lib-storage'
+import type { Config } from './config.ts'
+import { Errors } from './errors.ts'
+import type { Logger } from './logger.ts'
+import { withRetry } from './retry.ts'
+import { createS3Client, parseS3Uri } from './s3.ts'
+
+export interface Lake {
+  readonly uri: string
+  readonly kind: 'local' | 's3'
+  /** Where DuckDB reads the object: a file path or an s3:// URL. */
+  location(key: string): string
+  putFile(key: string, localFile: string): Promise<void>
+  putBytes(key: string, bytes: Buffer | string): Promise<void>
+  get(key: string): Promise<Buffer | undefined>
+  exists(key: string): Promise<boolean>
+  /** Keys under a prefix, sorted. */
+  list(prefix: string): Promise<string[]>
+  delete(key: string): Promise<void>
+  close(): void
+}
+
+export function openLake(config: Readonly<Config>, log?: Logger): Lake {
+  if (config.lakeUri.startsWith('s3://')) return new S3Lake(config, createS3Client(config), log)
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(config.lakeUri)) throw new Errors.LAKE_URI_INVALID(config.lakeUri)
+  return new LocalLake(config.lakeUri)
+}
+
+class LocalLake implements Lake {
+  readonly kind = 'local'
+  constructor(readonly uri: string) {}
+
+  location(key: string): string {
+    return path.join(this.uri, key)
+  }
+
+  async putFile(key: string, localFile: string): Promise<void> {
+    const dest = this.location(key)
+    await fsp.mkdir(path.dirname(dest), { recursive: true })
+    const tmp = `${dest}.tmp-${process.pid}`
+    await fsp.copyFile(localFile, tmp)
+    await syncAndRename(tmp, dest)
+  }
+
+  async putBytes(key: string, bytes: Buffer | string): Promise<void> {
+    const dest = this.location(key)
+    await fsp.mkdir(path.dirname(dest), { recursive: true })
+    const tmp = `${dest}.tmp-${process.pid}`
+    await fsp.writeFile(tmp, bytes)
+    await syncAndRename(tmp, dest)
+  }
+
+  async get(key: string): Promise<Buffer | undefined> {
+    try {
+      return await fsp.readFile(this.location(key))
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      throw err
+    }
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return fs.existsSync(this.location(key))
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const out: string[] = []
+    const root = this.uri
+    const start = path.join(root, prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '')
+    const walk = async (dir: string): Promise<void> => {
+      let entries: fs.Dirent[]
+      try {
+        entries = await fsp.readdir(dir, { withFileTypes: true })
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
+        throw err
+      }
+      for (const e of entries) {
+        const full = path.join(dir, e.name)
+        if (e.isDirectory()) await walk(full)
+        else if (!e.name.includes('.tmp-')) {
+          const key = path.relative(root, full).split(path.sep).join('/')
+          if (key.startsWith(prefix)) out.push(key)
+        }
+      }
+    }
+    await walk(start)
+    return out.sort()
+  }
+
+  async delete(key: string): Promise<void> {
+    await fsp.rm(this.location(key), { force: true })
+  }
+
+  close(): void {}
+}
+
+async function syncAndRename(tmp: string, dest: string): Promise<void> {
+  const fh = await fsp.open(tmp, 'r+')
+  try {
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
+  await fsp.rename(tmp, dest)
+}
+
+class S3Lake implements Lake {
+  readonly kind = 's3'
+  private readonly bucket: string
+  private readonly prefix: string
+
+  constructor(private readonly config: Readonly<Config>, private readonly s3: S3Client, private readonly log?: Logger) {
+    const { bucket, prefix } = parseS3Uri(config.lakeUri)
+    this.bucket = bucket
+    this.prefix = prefix
+  }
+
+  get uri(): string {
+    return this.config.lakeUri
+  }
+
+  private objectKey(key: string): string {
+    return this.prefix ? `${this.prefix}/${key}` : key
+  }
+
+  location(key: string): string {
+    return `s3://${this.bucket}/${this.objectKey(key)}`
+  }
+
+  private async io<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    return withRetry(async () => {
+      try {
+        return await fn()
+      } catch (err) {
+        throw new Errors.LAKE_IO(`${what}: ${(err as Error).message}`, { cause: err })
+      }
+    }, { what, retries: 6, ...(this.log ? { log: this.log } : {}) })
+  }
+
+  async putFile(key: string, localFile: string): Promise<void> {
+    await this.io(`put ${this.location(key)}`, async () => {
+      const upload = new Upload({
+        client: this.s3, queueSize: 4, partSize: 16 * 1024 * 1024, leavePartsOnError: false,
+        params: { Bucket: this.bucket, Key: this.objectKey(key), Body: fs.createReadStream(localFile) },
+      })
+      await upload.done()
+    })
+  }
+
+  async putBytes(key: string, bytes: Buffer | string): Promise<void> {
+    await this.io(`put ${this.location(key)}`, async () => {
+      const upload = new Upload({ client: this.s3, params: { Bucket: this.bucket, Key: this.objectKey(key), Body: bytes } })
+      await upload.done()
+    })
+  }
+
+  async get(key: string): Promise<Buffer | undefined> {
+    return this.io(`get ${this.location(key)}`, async () => {
+      try {
+        const res = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }))
+        return Buffer.from(await res.Body!.transformToByteArray())
+      } catch (err) {
+        if ((err as { name?: string }).name === 'NoSuchKey') return undefined
+        throw err
+      }
+    })
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return this.io(`head ${this.location(key)}`, async () => {
+      try {
+        await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }))
+        return true
+      } catch (err) {
+        if ((err as { name?: string }).name === 'NotFound' || (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false
+        throw err
+      }
+    })
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const out: string[] = []
+    let token: string | undefined
+    const strip = this.prefix ? this.prefix.length + 1 : 0
+    do {
+      const res = await this.io(`list ${this.location(prefix)}`, () => this.s3.send(new ListObjectsV2Command({
+        Bucket: this.bucket, Prefix: this.objectKey(prefix), ContinuationToken: token,
+      })))
+      for (const o of res.Contents ?? []) if (o.Key) out.push(o.Key.slice(strip))
+      token = res.IsTruncated ? res.NextContinuationToken : undefined
+    } while (token)
+    return out.sort()
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.io(`delete ${this.location(key)}`, () => this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) })))
+  }
+
+  close(): void {
+    this.s3.destroy()
+  }
+}

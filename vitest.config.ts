@@ -1,0 +1,37 @@
+import { defineConfig } from 'vitest/config'
+
+const env = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', TZ: 'UTC', LOG_LEVEL: 'silent' }
+const exclude = ['node_modules/**', '.playcount/**']
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit', env,
+          include: ['**/*.test.ts'],
+          // Integration and fault suites need the services; they are the other projects.
+          exclude: [...exclude, '**/*.integration.test.ts', '**/*.faults.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'integration', env, exclude,
+          include: ['**/*.integration.test.ts'],
+          globalSetup: ['test/global-setup.ts'],
+          testTimeout: 120_000, hookTimeout: 180_000,
+          maxWorkers: 2,
+        },
+      },
+      {
+        test: {
+          name: 'faults', env, exclude,
+          include: ['**/*.faults.test.ts'],
+          globalSetup: ['test/global-setup.ts'],
+          testTimeout: 900_000, hookTimeout: 300_000,
+          maxWorkers: 1,
+        },
+      },
+    ],
+  },
+})
