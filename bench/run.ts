@@ -1,0 +1,67 @@
+/**
+ * `npm run bench`: runs every bench/*.bench.ts (or those named on the command line), prints one table and writes
+ * bench/results/<name>.json and bench/results/SUMMARY.md. Each bench measures against its own baseline in the
+ * same run (a bare consumer, a plain query), since the machine is shared and noisy.
+ */
+import fs from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import Table from 'cli-table3'
+import { loadConfig } from '../shared/config.ts'
+import { servicesDown, servicesUp, type ServiceName } from '../services/services.ts'
+import type { BenchModule, BenchRow } from './types.ts'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const resultsDir = path.join(here, 'results')
+
+async function main(): Promise<void> {
+  const only = process.argv.slice(2)
+  const files = fs.readdirSync(here).filter((f) => f.endsWith('.bench.ts'))
+    .filter((f) => only.length === 0 || only.some((o) => f.startsWith(o)))
+    .sort()
+  const config = loadConfig()
+  const external = process.env.KAFKA_BROKERS !== undefined
+  let started: ServiceName[] = []
+  if (!external) started = (await servicesUp(config)).filter((r) => r.state === 'started').map((r) => r.name)
+  fs.mkdirSync(resultsDir, { recursive: true })
+  const all: BenchRow[] = []
+  try {
+    for (const file of files) {
+      const name = file.replace(/\.bench\.ts$/, '')
+      console.log(`\n== ${name} ==`)
+      const mod = (await import(path.join(here, file))) as BenchModule
+      const rows = await mod.default({ config, log: (msg) => console.log(`  ${msg}`) })
+      fs.writeFileSync(path.join(resultsDir, `${name}.json`), JSON.stringify({ at: new Date().toISOString(), rows }, null, 2))
+      printTable(rows)
+      all.push(...rows)
+    }
+  } finally {
+    if (started.length > 0) await servicesDown(config, started)
+  }
+  if (only.length === 0) writeSummary(all)
+}
+
+function fmt(v: number | undefined): string {
+  if (v === undefined) return ''
+  if (Math.abs(v) >= 1000) return Math.round(v).toLocaleString('en-US')
+  return Number(v.toPrecision(3)).toString()
+}
+
+function printTable(rows: BenchRow[]): void {
+  const t = new Table({ head: ['bench', 'measure', 'value', 'unit', 'baseline', 'ratio', 'target', 'met'] })
+  for (const r of rows) {
+    t.push([r.bench, r.measure, fmt(r.value), r.unit, fmt(r.baseline), fmt(r.ratio), r.target ?? '', r.met === undefined ? '' : r.met ? 'yes' : 'NO'])
+  }
+  console.log(t.toString())
+}
+
+function writeSummary(rows: BenchRow[]): void {
+  const lines = [
+    '# Benchmark results', '', `Run at ${new Date().toISOString()} on ${process.platform} ${process.arch}, Node ${process.version}.`, '',
+    '| bench | measure | value | unit | baseline | ratio | target | met |', '|---|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.bench} | ${r.measure} | ${fmt(r.value)} | ${r.unit} | ${fmt(r.baseline)} | ${fmt(r.ratio)} | ${r.target ?? ''} | ${r.met === undefined ? '' : r.met ? 'yes' : 'no'} |`),
+  ]
+  fs.writeFileSync(path.join(resultsDir, 'SUMMARY.md'), `${lines.join('\n')}\n`)
+}
+
+await main()

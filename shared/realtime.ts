@@ -1,0 +1,60 @@
+/**
+ * The realtime view: what the speed layer answers and the serving layer merges. Served in-process (the speed
+ * layer's object) or over HTTP by each speed instance (routes below), so the serving layer can fan out.
+ *
+ * Merge rule (ARCHITECTURE.md): value(day) = batch(day, arrivals < W) + realtime(day, arrivals >= W).
+ * The Kafka key is the userId, so one listener lives in exactly one partition: distinct listeners of the realtime
+ * part are additive across partitions and so across speed instances.
+ */
+import type { MetricValues } from './metrics.ts'
+
+export type EntityKind = 'song' | 'artist'
+export type TrendingWindow = '5m' | '1h' | '24h'
+export const TRENDING_WINDOWS: readonly TrendingWindow[] = ['5m', '1h', '24h']
+
+export interface RealtimeDailyQuery {
+  kind: EntityKind
+  id: string
+  /** Event days, inclusive, YYYY-MM-DD. */
+  from: string
+  to: string
+  /** Count only events that arrived at or after this (epoch ms, an arrival-hour boundary). */
+  watermark: number
+}
+
+export interface RealtimeDailyAnswer {
+  /** False when this instance cannot serve the watermark asked for (rebuilding, or its buckets before W are gone). */
+  ready: boolean
+  reason?: string
+  watermark: number
+  /** The partitions this answer covers (assigned to the instance and caught up). */
+  partitions: number[]
+  /** Only the days that have realtime data. */
+  days: Record<string, MetricValues>
+}
+
+export interface TrendingQuery { kind: EntityKind; window: TrendingWindow; limit: number }
+export interface TrendingItem { id: string; plays: number }
+export interface TrendingAnswer { ready: boolean; partitions: number[]; items: TrendingItem[] }
+
+export interface SpeedStatus {
+  instance: string
+  ready: boolean
+  /** Partitions assigned, and whether each is caught up (rebuilt to the end of the log it saw at assignment). */
+  partitions: Array<{ partition: number; ready: boolean; lag: number }>
+  eventsPerSecond: number
+  oldestWatermark: number
+}
+
+export interface RealtimeView {
+  daily(q: RealtimeDailyQuery): Promise<RealtimeDailyAnswer>
+  trending(q: TrendingQuery): Promise<TrendingAnswer>
+  status(): Promise<SpeedStatus>
+}
+
+/** HTTP routes each speed instance serves for the fan-out (query strings carry the fields of the queries). */
+export const SPEED_ROUTES = {
+  daily: '/internal/speed/daily',
+  trending: '/internal/speed/trending',
+  status: '/internal/speed/status',
+} as const
