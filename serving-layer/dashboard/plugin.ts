@@ -1,0 +1,20 @@
+/**
+ * The dashboard at `/`: a static page (public/) plus uPlot served from node_modules — no CDN. It reads only the
+ * public report API, so it shows exactly what an API client sees.
+ */
+import path from 'node:path'
+import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
+import fastifyStatic from '@fastify/static'
+import type { FastifyPluginAsync } from 'fastify'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const uplotDist = path.join(path.dirname(createRequire(import.meta.url).resolve('uplot')), '..', 'dist')
+
+export const dashboardPlugin: FastifyPluginAsync = async (app) => {
+  await app.register(fastifyStatic, { root: path.join(here, 'public'), prefix: '/', index: ['index.html'], decorateReply: false })
+  await app.register(fastifyStatic, {
+    root: uplotDist, prefix: '/vendor/uplot/', decorateReply: false,
+    allowedPath: (p) => p === '/uPlot.iife.min.js' || p === '/uPlot.min.css',
+  })
+}

@@ -1,0 +1,168 @@
+// playcount dashboard: search, a daily chart with the batch and realtime parts told apart, and a live panel.
+// Plain browser JavaScript over the public report API; uPlot draws the charts.
+'use strict'
+
+const state = { selected: null, eps: { t: [], v: [] }, plotPlays: null, plotListeners: null, plotEps: null }
+const token = new URLSearchParams(window.location.search).get('token') || window.localStorage.getItem('playcount.token')
+if (token) window.localStorage.setItem('playcount.token', token)
+
+async function api(path) {
+  const res = await fetch(path, { headers: token ? { authorization: `Bearer ${token}` } : {} })
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`)
+  return res.json()
+}
+
+const $ = (id) => document.getElementById(id)
+const fmt = (n) => Number(n).toLocaleString('en-US')
+const isoDay = (d) => d.toISOString().slice(0, 10)
+
+function defaultRange() {
+  const to = new Date()
+  const from = new Date(to.getTime() - 29 * 86400000)
+  $('from').value = isoDay(from)
+  $('to').value = isoDay(to)
+}
+
+let searchTimer = 0
+function onSearchInput() {
+  window.clearTimeout(searchTimer)
+  searchTimer = window.setTimeout(runSearch, 200)
+}
+
+async function runSearch() {
+  const q = $('q').value.trim()
+  const list = $('results')
+  list.replaceChildren()
+  if (!q) return
+  const { results } = await api(`/v1/search?q=${encodeURIComponent(q)}`)
+  for (const hit of results) {
+    const li = document.createElement('li')
+    li.tabIndex = 0
+    li.dataset.kind = hit.kind
+    li.dataset.id = hit.id
+    const kind = document.createElement('span')
+    kind.className = 'kind'
+    kind.textContent = hit.kind
+    li.append(kind, hit.kind === 'song' && hit.artistName ? `${hit.name} — ${hit.artistName}` : hit.name)
+    li.addEventListener('click', () => select(hit))
+    li.addEventListener('keydown', (e) => { if (e.key === 'Enter') select(hit) })
+    list.append(li)
+  }
+}
+
+function select(hit) {
+  state.selected = hit
+  $('results').replaceChildren()
+  loadReport().catch(showError)
+}
+
+function dayParts(day) {
+  if (day.parts) return { batch: day.parts.batch.plays, realtime: day.parts.realtime.plays }
+  if (day.source === 'realtime') return { batch: 0, realtime: day.plays }
+  return { batch: day.plays, realtime: 0 }
+}
+
+async function loadReport() {
+  const hit = state.selected
+  if (!hit) return
+  const path = hit.kind === 'artist' ? 'artists' : 'songs'
+  const r = await api(`/v1/${path}/${encodeURIComponent(hit.id)}/daily?from=${$('from').value}&to=${$('to').value}`)
+  $('report').hidden = false
+  $('report-title').textContent = `${hit.kind === 'artist' ? 'Artist' : 'Song'}: ${r.name}`
+  const complete = r.complete === false ? ' — INCOMPLETE: a realtime part is missing' : ''
+  $('report-meta').textContent = `${r.from} to ${r.to}, watermark ${r.watermark ? new Date(r.watermark).toISOString() : 'none'}${complete}`
+  const x = r.days.map((d) => Date.parse(`${d.date}T00:00:00Z`) / 1000)
+  const parts = r.days.map(dayParts)
+  const total = parts.map((p) => p.batch + p.realtime)
+  const batch = parts.map((p) => p.batch)
+  drawPlays(x, total, batch)
+  drawListeners(x, r.days.map((d) => d.listeners), r.days.map((d) => d.skips))
+  const t = r.totals
+  $('totals').replaceChildren(...['plays', 'completes', 'skips', 'likes', 'dislikes', 'listeners'].map((k) => {
+    const div = document.createElement('div')
+    const b = document.createElement('b')
+    b.textContent = fmt(t[k])
+    div.append(b, k)
+    return div
+  }))
+}
+
+function width(el) {
+  return Math.max(300, el.clientWidth || 600)
+}
+
+function drawPlays(x, total, batch) {
+  const el = $('chart-plays')
+  state.plotPlays?.destroy()
+  const bars = uPlot.paths.bars({ size: [0.7, 40] })
+  state.plotPlays = new uPlot({
+    title: 'Plays per day', width: width(el), height: 240,
+    scales: { x: { time: true } },
+    series: [{}, { label: 'realtime', fill: 'rgba(255,159,67,0.85)', stroke: '#ff9f43', paths: bars, points: { show: false } },
+      { label: 'batch', fill: 'rgba(79,140,255,0.9)', stroke: '#4f8cff', paths: bars, points: { show: false } }],
+    axes: [{ stroke: '#8a93a6' }, { stroke: '#8a93a6' }],
+  }, [x, total, batch], el)
+}
+
+function drawListeners(x, listeners, skips) {
+  const el = $('chart-listeners')
+  state.plotListeners?.destroy()
+  state.plotListeners = new uPlot({
+    title: 'Listeners and skips per day', width: width(el), height: 200,
+    scales: { x: { time: true } },
+    series: [{}, { label: 'listeners', stroke: '#4f8cff', width: 2 }, { label: 'skips', stroke: '#e55353', width: 2 }],
+    axes: [{ stroke: '#8a93a6' }, { stroke: '#8a93a6' }],
+  }, [x, listeners, skips], el)
+}
+
+function drawEps() {
+  const el = $('chart-eps')
+  if (!state.plotEps) {
+    state.plotEps = new uPlot({
+      width: width(el), height: 120, legend: { show: false }, scales: { x: { time: true } },
+      series: [{}, { label: 'events/s', stroke: '#ff9f43', fill: 'rgba(255,159,67,0.2)', width: 2 }],
+      axes: [{ stroke: '#8a93a6' }, { stroke: '#8a93a6', size: 50 }],
+    }, [[], []], el)
+  }
+  state.plotEps.setData([state.eps.t, state.eps.v])
+}
+
+async function refreshTrending(window_, listId) {
+  const { items } = await api(`/v1/trending?window=${window_}&limit=10`)
+  $(listId).replaceChildren(...items.map((it) => {
+    const li = document.createElement('li')
+    const n = document.createElement('span')
+    n.className = 'n'
+    n.textContent = fmt(it.plays)
+    li.append(`${it.name ?? it.id}${it.artistName ? ` — ${it.artistName}` : ''}`, n)
+    return li
+  }))
+}
+
+async function refreshLive() {
+  const s = await api('/v1/status')
+  const eps = Number(s.eventsPerSecond ?? 0)
+  $('eps').textContent = fmt(Math.round(eps))
+  $('lag').textContent = s.lag === undefined || s.lag === null ? '–' : fmt(s.lag)
+  const wm = s.watermark ? new Date(s.watermark).toISOString().replace('.000Z', 'Z') : 'none yet'
+  const last = s.lastBatchRun ? `, last batch run ${s.lastBatchRun.endedAt ?? s.lastBatchRun.end ?? ''}` : ''
+  const incomplete = s.complete === false ? ' <span class="warn">realtime incomplete</span>' : ''
+  $('status').innerHTML = `watermark ${wm}${last}${incomplete}`
+  state.eps.t.push(Date.now() / 1000)
+  state.eps.v.push(eps)
+  if (state.eps.t.length > 120) { state.eps.t.shift(); state.eps.v.shift() }
+  drawEps()
+  await Promise.all([refreshTrending('5m', 'trending-5m'), refreshTrending('1h', 'trending-1h')])
+}
+
+function showError(err) {
+  $('status').textContent = `error: ${err.message}`
+}
+
+defaultRange()
+$('q').addEventListener('input', onSearchInput)
+$('search-form').addEventListener('submit', (e) => { e.preventDefault(); runSearch().catch(showError) })
+$('from').addEventListener('change', () => loadReport().catch(showError))
+$('to').addEventListener('change', () => loadReport().catch(showError))
+refreshLive().catch(showError)
+setInterval(() => refreshLive().catch(showError), 3000)
