@@ -11,7 +11,17 @@ export const DEVICES = ['mobile', 'desktop', 'web', 'tablet', 'tv', 'speaker', '
 export type EventType = (typeof EVENT_TYPES)[number]
 export type Device = (typeof DEVICES)[number]
 
-const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i
+const ISO_WITH_ZONE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(:(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i
+
+/** ISO-8601 with a zone and a real calendar date: Date.parse alone rolls 2024-02-30 over to March 1. */
+function isIsoWithZone(s: string): boolean {
+  const m = ISO_WITH_ZONE.exec(s)
+  if (!m) return false
+  const [y, mo, d, h, mi, sec] = [m[1], m[2], m[3], m[4], m[5], m[7] ?? '0'].map(Number) as [number, number, number, number, number, number]
+  const daysInMonth = new Date(Date.UTC(y, mo, 0)).getUTCDate()
+  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth || h > 23 || mi > 59 || sec > 59) return false
+  return !Number.isNaN(Date.parse(s))
+}
 
 export const MAX_MS_PLAYED = 24 * 3600 * 1000
 export const MAX_EVENT_BYTES = 16 * 1024
@@ -52,7 +62,7 @@ export interface EventIssue { reason: RejectReason; field: string; rule: string 
 
 export type ParseResult = { ok: true; event: ListenEvent } | { ok: false; issue: EventIssue }
 
-FormatRegistry.Set('date-time', (s) => ISO_WITH_ZONE.test(s) && !Number.isNaN(Date.parse(s)))
+FormatRegistry.Set('date-time', isIsoWithZone)
 const compiled = TypeCompiler.Compile(EventSchema)
 
 function ruleOf(schema: Record<string, unknown>): string {
@@ -97,6 +107,8 @@ export function parseEvent(value: unknown, opts: ParseOptions = {}): ParseResult
   } else {
     ts = Date.parse(v.ts as string)
   }
+  // Epoch-ms numbers are >= 0 by the schema; an ISO string can still name a year before 1970.
+  if (ts < 0) return { ok: false, issue: { reason: 'invalid_field', field: 'ts', rule: 'must not be before 1970-01-01T00:00:00Z' } }
   const now = opts.now ?? Date.now()
   if (ts > now + MAX_FUTURE_MS) return { ok: false, issue: { reason: 'future_ts', field: 'ts', rule: 'must not be more than 1 hour in the future' } }
   const songId = v.songId as string
