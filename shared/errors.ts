@@ -36,6 +36,7 @@ export const Errors = {
   SQL_FORBIDDEN: define('PLAYCOUNT_SQL_FORBIDDEN', 'Query refused: %s', 400, false),
   SPEED_NOT_READY: define('PLAYCOUNT_SPEED_NOT_READY', 'Realtime view cannot serve: %s', 503, true),
   CATALOG_MISSING: define('PLAYCOUNT_CATALOG_MISSING', 'No catalog in the lake at %s', 500, false),
+  INTERNAL: define('PLAYCOUNT_INTERNAL', 'Internal error: %s', 500, false),
 } as const
 
 export type ErrorName = keyof typeof Errors
