@@ -8,6 +8,10 @@ import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { Errors } from './errors.ts'
 
+/** Where the archiver may kill itself for the crash tests (ARCHIVE_FAILPOINT); '' means never. */
+export const ARCHIVE_FAILPOINTS = ['before-write', 'mid-upload', 'after-upload', 'after-progress'] as const
+export type ArchiveFailpoint = (typeof ARCHIVE_FAILPOINTS)[number]
+
 const HostPort = '^[A-Za-z0-9.\\-]+:[0-9]{1,5}$'
 const Port = (def: number) => Type.Integer({ minimum: 1, maximum: 65535, default: def })
 
@@ -32,6 +36,8 @@ export const EnvSchema = Type.Object({
   BATCH_SCHEDULE: Type.String({ pattern: '^\\S+( \\S+){4,5}$', default: '30 0 * * *', description: 'a cron expression' }),
   ARCHIVE_GRACE_MS: Type.Integer({ minimum: 0, default: 300_000 }),
   ARCHIVE_MAX_ROWS_PER_FILE: Type.Integer({ minimum: 1000, default: 2_000_000 }),
+  ARCHIVE_FAILPOINT: Type.Union(['', ...ARCHIVE_FAILPOINTS].map((l) => Type.Literal(l)), { default: '',
+    description: 'fault injection: the archiver kills itself (SIGKILL) at this point of its first file write' }),
   DEDUP_WINDOW: Type.Integer({ minimum: 1000, default: 2_000_000, description: 'eventIds remembered per partition' }),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
   PLAYCOUNT_HOME: Type.String({ minLength: 1, default: '.playcount' }),
@@ -54,7 +60,7 @@ export interface Config {
   http: { host: string; port: number; apiToken: string | undefined; corsOrigin: string | undefined }
   speed: { urls: string[]; timeoutMs: number; dedupWindow: number }
   batch: { schedule: string }
-  archive: { graceMs: number; maxRowsPerFile: number }
+  archive: { graceMs: number; maxRowsPerFile: number; failpoint: ArchiveFailpoint | undefined }
   duckdb: { httpfsPath: string | undefined; memoryLimit: string | undefined }
   logLevel: string
   home: string
@@ -104,7 +110,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     http: { host: e.HOST, port: e.PORT, apiToken: e.API_TOKEN || undefined, corsOrigin: e.CORS_ORIGIN || undefined },
     speed: { urls: e.SPEED_URLS ? e.SPEED_URLS.split(',') : [], timeoutMs: e.SPEED_TIMEOUT_MS, dedupWindow: e.DEDUP_WINDOW },
     batch: { schedule: e.BATCH_SCHEDULE },
-    archive: { graceMs: e.ARCHIVE_GRACE_MS, maxRowsPerFile: e.ARCHIVE_MAX_ROWS_PER_FILE },
+    archive: {
+      graceMs: e.ARCHIVE_GRACE_MS, maxRowsPerFile: e.ARCHIVE_MAX_ROWS_PER_FILE,
+      failpoint: (e.ARCHIVE_FAILPOINT || undefined) as ArchiveFailpoint | undefined,
+    },
     duckdb: { httpfsPath: e.DUCKDB_HTTPFS_PATH || undefined, memoryLimit: e.DUCKDB_MEMORY_LIMIT || undefined },
     logLevel: e.LOG_LEVEL,
     home,
