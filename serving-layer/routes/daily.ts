@@ -1,0 +1,61 @@
+/** GET /v1/songs/:id/daily and /v1/artists/:id/daily: batch + realtime per day, as JSON or CSV. */
+import type { FastifyInstance } from 'fastify'
+import type { Static } from '@sinclair/typebox'
+import { Errors } from '../../shared/errors.ts'
+import type { EntityKind } from '../../shared/realtime.ts'
+import type { ServingContext } from '../context.ts'
+import { dailyCsv } from '../csv.ts'
+import { resolveRange } from '../days.ts'
+import { mergeDaily, type DailyRow, type Totals } from '../merge.ts'
+import { collect, type Missing } from '../realtime/fan-out.ts'
+import { dailySchema, type DailyParams, type DailyQuery } from '../schemas.ts'
+
+export interface DailyReport {
+  kind: EntityKind
+  id: string
+  name: string
+  artistId?: string
+  from: string
+  to: string
+  watermark: number
+  complete: boolean
+  missing: Missing
+  days: DailyRow[]
+  totals: Totals
+}
+
+export function dailyRoutes(app: FastifyInstance, ctx: ServingContext): void {
+  for (const kind of ['song', 'artist'] as const) {
+    app.get<{ Params: Static<typeof DailyParams>; Querystring: Static<typeof DailyQuery> }>(
+      `/v1/${kind}s/:id/daily`, { schema: dailySchema(kind) },
+      async (req, reply) => {
+        const report = await dailyReport(ctx, kind, req.params.id, req.query.from, req.query.to)
+        if (req.query.format !== 'csv') return report
+        return reply.type('text/csv; charset=utf-8')
+          .header('content-disposition', `inline; filename="${kind}-${report.id}-${report.from}-${report.to}.csv"`)
+          .header('x-playcount-complete', String(report.complete))
+          .header('x-playcount-watermark', String(report.watermark))
+          .send(dailyCsv(report.days))
+      })
+  }
+}
+
+export async function dailyReport(ctx: ServingContext, kind: EntityKind, id: string, from?: string, to?: string): Promise<DailyReport> {
+  const song = kind === 'song' ? ctx.catalog.songs.get(id) : undefined
+  const artist = kind === 'artist' ? ctx.catalog.artists.get(id) : undefined
+  if (!song && !artist) throw new Errors.NOT_FOUND(kind === 'song' ? 'Song' : 'Artist', id)
+  const range = resolveRange(from, to, ctx.now())
+  // One snapshot per request: its watermark and its views belong to the same batch run.
+  const snapshot = ctx.batch.current
+  const watermark = snapshot.watermark
+  const rt = await collect(ctx.realtime, (v) => v.daily({ kind, id, from: range.from, to: range.to, watermark }),
+    ctx.config.kafka.partitions, watermark)
+  const index = snapshot.indexes[kind]
+  const { days, totals } = mergeDaily({
+    first: range.first, last: range.last, watermark, batch: (d) => index.get(id, d), realtime: rt.answers.map((a) => a.days),
+  })
+  return {
+    kind, id, name: song ? song.title : artist!.name, ...(song ? { artistId: song.artistId } : {}),
+    from: range.from, to: range.to, watermark, complete: rt.complete, missing: rt.missing, days, totals,
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * JSON schemas of the report routes: they validate requests (a 400 names the parameter and the rule), serialize
+ * responses fast, and are the OpenAPI document at /docs.
+ */
+import { Type } from '@sinclair/typebox'
+import { METRICS } from '../shared/metrics.ts'
+import { TRENDING_WINDOWS } from '../shared/realtime.ts'
+import { DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS } from './days.ts'
+
+const ErrorRef = Type.Ref('ErrorBody')
+const errors = { 400: ErrorRef, 401: ErrorRef, 404: ErrorRef }
+
+const Metrics = Object.fromEntries(METRICS.map((m) => [m.name, Type.Number({ description: m.description })]))
+const MetricsObject = Type.Object(Metrics)
+
+const Missing = Type.Object({
+  instances: Type.Array(Type.Object({ instance: Type.String(), reason: Type.String() })),
+  partitions: Type.Array(Type.Integer(), { description: 'Kafka partitions no realtime answer covered' }),
+}, { description: 'what the realtime part lacks when complete is false' })
+
+const Complete = Type.Boolean({ description: 'false when a speed instance is down, slow or not ready, or a partition is not covered: the numbers may then be too low' })
+
+const dateParam = (description: string) => Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: `a UTC calendar date YYYY-MM-DD: ${description}` })
+
+export const DailyParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) })
+
+export const DailyQuery = Type.Object({
+  from: Type.Optional(dateParam(`first day (inclusive); default ${DEFAULT_RANGE_DAYS - 1} days before to`)),
+  to: Type.Optional(dateParam('last day (inclusive); default today (UTC)')),
+  format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')], { default: 'json' })),
+})
+
+const Day = Type.Object({
+  date: Type.String(),
+  ...Metrics,
+  listenersExact: Type.Boolean({ description: 'false when the day has both a batch and a realtime part with listeners: listeners is then their sum, an upper bound (one person may be in both)' }),
+  source: Type.Union([Type.Literal('batch'), Type.Literal('realtime'), Type.Literal('batch+realtime')],
+    { description: 'the parts with data that day; a day with none is batch if it ended before the watermark, else realtime' }),
+  parts: Type.Object({ batch: MetricsObject, realtime: MetricsObject }),
+})
+
+export const DailyReport = Type.Object({
+  kind: Type.Union([Type.Literal('song'), Type.Literal('artist')]),
+  id: Type.String(),
+  name: Type.String(),
+  artistId: Type.Optional(Type.String()),
+  from: Type.String(),
+  to: Type.String(),
+  watermark: Type.Number({ description: 'W (epoch ms): batch views hold arrivals before it, the speed layer those at or after it; 0 before the first batch run' }),
+  complete: Complete,
+  missing: Missing,
+  days: Type.Array(Day),
+  totals: Type.Object({ ...Metrics, listenersExact: Type.Boolean({ description: 'listeners summed over days is an upper bound when more than one day has listeners' }) }),
+})
+
+export const dailySchema = (kind: 'song' | 'artist') => ({
+  summary: `Daily metrics of one ${kind}`,
+  description: `Every day of the range (at most ${MAX_RANGE_DAYS} days), zeros where nothing happened. ` +
+    'value(day) = batch(day, arrivals before W) + realtime(day, arrivals at or after W): exact for every additive metric. ' +
+    'listeners: exact on days with only one part; where a day has both, their sum (an upper bound) with listenersExact false. ' +
+    '`?format=csv` returns the same days as CSV (headers X-Playcount-Complete and X-Playcount-Watermark).',
+  tags: ['report'],
+  params: DailyParams,
+  querystring: DailyQuery,
+  response: { 200: DailyReport, ...errors },
+})
+
+export const searchSchema = {
+  summary: 'Artists and songs by name', tags: ['report'],
+  querystring: Type.Object({ q: Type.String({ minLength: 1, maxLength: 100 }), limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }) }),
+  response: {
+    200: Type.Object({
+      q: Type.String(),
+      results: Type.Array(Type.Object({ kind: Type.String(), id: Type.String(), name: Type.String(), artistName: Type.Optional(Type.String()) })),
+    }),
+    ...errors,
+  },
+}
+
+export const trendingSchema = {
+  summary: 'Most played songs or artists over a recent window (by arrival time)', tags: ['report'],
+  description: 'Summed over the speed instances; with several instances each is asked for more than limit, so a rank near the cut can be approximate.',
+  querystring: Type.Object({
+    window: Type.Union(TRENDING_WINDOWS.map((w) => Type.Literal(w)), { default: '1h' }),
+    limit: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
+    kind: Type.Union([Type.Literal('song'), Type.Literal('artist')], { default: 'song' }),
+  }),
+  response: {
+    200: Type.Object({
+      window: Type.String(), kind: Type.String(), complete: Complete, missing: Missing,
+      items: Type.Array(Type.Object({
+        rank: Type.Integer(), id: Type.String(), name: Type.String(), plays: Type.Number(),
+        artistId: Type.Optional(Type.String()), artistName: Type.Optional(Type.String()),
+      })),
+    }),
+    ...errors,
+  },
+}
+
+const SpeedInstance = Type.Object({
+  instance: Type.String(), ok: Type.Boolean(), ready: Type.Boolean(), error: Type.Optional(Type.String()),
+  lag: Type.Number(), eventsPerSecond: Type.Number(), oldestWatermark: Type.Optional(Type.Number()),
+  partitions: Type.Array(Type.Object({ partition: Type.Integer(), ready: Type.Boolean(), lag: Type.Number() })),
+})
+
+export const statusSchema = {
+  summary: 'Watermark, last batch run, speed instances and their lag', tags: ['report'],
+  response: {
+    200: Type.Object({
+      watermark: Type.Number(),
+      lastBatchRun: Type.Union([Type.Object({ runId: Type.String(), endedAt: Type.String(), days: Type.Union([Type.Object({ from: Type.String(), to: Type.String() }), Type.Null()]) }), Type.Null()]),
+      views: Type.Object({ loaded: Type.Boolean(), loadedAt: Type.Union([Type.String(), Type.Null()]), songRows: Type.Integer(), artistRows: Type.Integer(), error: Type.Optional(Type.String()) }),
+      speed: Type.Array(SpeedInstance),
+      lag: Type.Union([Type.Number(), Type.Null()], { description: 'consumer lag summed over the speed instances that answered' }),
+      eventsPerSecond: Type.Number(),
+      complete: Complete,
+      missing: Missing,
+    }),
+    ...errors,
+  },
+}
