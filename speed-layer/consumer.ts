@@ -1,0 +1,201 @@
+/**
+ * The speed role's Kafka side: one member of the `speed` consumer group. State is rebuilt from the log, never from
+ * committed offsets: on every assignment each gained partition is paused, sought to the first offset at the
+ * oldest watermark it must hold (minus the dedup warm-up), replayed, and reported not ready until it read up to
+ * the log end seen at assignment. Kept partitions continue where they were; revoked ones are dropped whole.
+ */
+import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs'
+import type { Catalog } from '../shared/catalog.ts'
+import type { Config } from '../shared/config.ts'
+import { sendDeadLetters, type DeadLetter } from '../shared/dlq.ts'
+import { parseEventBytes, type ParseOptions } from '../shared/event.ts'
+import { createKafka, groupId } from '../shared/kafka.ts'
+import type { Logger } from '../shared/logger.ts'
+import { withRetry } from '../shared/retry.ts'
+import { Contribution } from './counters.ts'
+import type { ResolvedSpeedOptions } from './options.ts'
+import { PartitionState } from './partition-state.ts'
+import type { SpeedTelemetry } from './telemetry.ts'
+import type { WatermarkTracker } from './watermark.ts'
+
+export interface SpeedConsumerDeps {
+  catalog: Catalog
+  log: Logger
+  tracker: WatermarkTracker
+  telemetry: SpeedTelemetry
+  states: Map<number, PartitionState>
+  opts: ResolvedSpeedOptions
+}
+
+const EMPTY = Buffer.alloc(0)
+
+export class SpeedConsumer {
+  /** Messages read (valid or not), for the events/s gauge. */
+  read = 0
+  private readonly kafka: Kafka
+  private readonly admin: Admin
+  private readonly producer: Producer
+  private readonly consumer: Consumer
+  private readonly topic: string
+  private generation = 0
+  private joined = false
+  private pendingLetters: DeadLetter[] = []
+  private readonly contribution = new Contribution()
+  // Reused for every message: the arrival time is the reference for "ts in the future", so a replay of the log
+  // decides exactly as the first read did.
+  private readonly parseOpts: ParseOptions & { now: number }
+
+  constructor(private readonly config: Readonly<Config>, private readonly deps: SpeedConsumerDeps) {
+    this.kafka = createKafka(config, deps.log, 'speed')
+    this.topic = config.kafka.topic
+    this.admin = this.kafka.admin()
+    this.producer = this.kafka.producer({ allowAutoTopicCreation: false })
+    this.consumer = this.kafka.consumer({ groupId: groupId(config, 'speed'), maxBytes: 16 * 1024 * 1024, maxBytesPerPartition: 4 * 1024 * 1024 })
+    this.parseOpts = { songExists: deps.catalog.hasSong, now: 0 }
+  }
+
+  /** Joined the group and every assigned partition is sought (not necessarily caught up). */
+  isJoined(): boolean {
+    return this.joined
+  }
+
+  async start(): Promise<void> {
+    await this.admin.connect()
+    await this.producer.connect()
+    await this.consumer.connect()
+    await this.consumer.subscribe({ topic: this.topic, fromBeginning: true })
+    const { REBALANCING, GROUP_JOIN, CRASH } = this.consumer.events
+    this.consumer.on(REBALANCING, () => {
+      this.joined = false
+    })
+    this.consumer.on(GROUP_JOIN, (e) => this.onJoin(e.payload.memberAssignment[this.topic] ?? []))
+    this.consumer.on(CRASH, (e) => this.deps.log.error({ err: e.payload.error, restart: e.payload.restart }, 'speed consumer crashed'))
+    await this.consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (p) => this.eachBatch(p),
+    })
+  }
+
+  async stop(): Promise<void> {
+    this.generation++
+    this.joined = false
+    await this.consumer.disconnect()
+    await this.producer.disconnect()
+    await this.admin.disconnect()
+  }
+
+  /** Refreshes each partition's log end (for the lag) between batches; an idle partition gets no batches. */
+  async refreshEnds(): Promise<void> {
+    const offsets = await this.admin.fetchTopicOffsets(this.topic)
+    for (const o of offsets) {
+      const st = this.deps.states.get(o.partition)
+      if (st) st.highWatermark = Math.max(st.highWatermark, Number(o.high))
+    }
+  }
+
+  // Runs synchronously inside kafkajs's join, before its fetch loop starts: pausing here means no message of an
+  // assigned partition is fetched before that partition is sought.
+  private onJoin(assigned: number[]): void {
+    const gen = ++this.generation
+    this.joined = false
+    if (assigned.length > 0) this.consumer.pause([{ topic: this.topic, partitions: assigned }])
+    for (const p of [...this.deps.states.keys()]) {
+      if (!assigned.includes(p)) {
+        this.deps.states.delete(p)
+        this.deps.log.info({ partition: p }, 'partition revoked: its state is dropped')
+      }
+    }
+    this.prepare(gen, assigned).catch((err: unknown) => {
+      this.deps.log.error({ err, partitions: assigned }, 'could not seek the assigned partitions; they stay paused until the next rebalance')
+    })
+  }
+
+  private async prepare(gen: number, assigned: number[]): Promise<void> {
+    const { states, tracker, opts, log } = this.deps
+    const gained = assigned.filter((p) => !states.has(p))
+    const heldFrom = tracker.holdFrom()
+    const readFrom = heldFrom === 0 ? 0 : Math.max(0, heldFrom - opts.dedupWarmupMs)
+    const what = `offsets of ${this.topic}`
+    const ends = await withRetry(() => this.admin.fetchTopicOffsets(this.topic), { what, log })
+    const starts = gained.length === 0 ? [] : readFrom === 0
+      ? ends.map((o) => ({ partition: o.partition, offset: o.low }))
+      : await withRetry(() => this.admin.fetchTopicOffsetsByTimestamp(this.topic, readFrom), { what, log })
+    if (gen !== this.generation) return
+    for (const p of gained) {
+      const end = Number(ends.find((o) => o.partition === p)?.high ?? 0)
+      const start = Number(starts.find((o) => o.partition === p)?.offset ?? end)
+      const st = new PartitionState({ partition: p, heldFrom, startOffset: start, endOffset: end, dedupWindow: this.config.speed.dedupWindow, bucketMs: opts.bucketMs })
+      states.set(p, st)
+      log.info({ partition: p, heldFrom, readFrom, startOffset: start, endOffset: end }, 'partition assigned: rebuilding from the log')
+      if (st.ready) this.observeReady(st)
+    }
+    for (const p of assigned) this.consumer.seek({ topic: this.topic, partition: p, offset: String(states.get(p)!.nextOffset) })
+    if (assigned.length > 0) this.consumer.resume([{ topic: this.topic, partitions: assigned }])
+    this.joined = true
+  }
+
+  private async eachBatch({ batch, heartbeat, isStale }: EachBatchPayload): Promise<void> {
+    const st = this.deps.states.get(batch.partition)
+    if (st === undefined || !this.joined || isStale()) return
+    const { catalog, telemetry } = this.deps
+    const c = this.contribution
+    const parseOpts = this.parseOpts
+    const letters: DeadLetter[] = []
+    const now = Date.now()
+    let counted = 0
+    let heldOut = 0
+    const duplicatesBefore = st.duplicates
+    let next = st.nextOffset
+    for (const m of batch.messages) {
+      const offset = Number(m.offset)
+      if (offset < next) continue
+      next = offset + 1
+      const arrival = Number(m.timestamp)
+      parseOpts.now = arrival
+      const r = parseEventBytes(m.value ?? EMPTY, parseOpts)
+      if (!r.ok) {
+        letters.push({ sourceTopic: this.topic, partition: batch.partition, offset: m.offset, value: m.value, issue: r.issue })
+        continue
+      }
+      const song = catalog.songs.get(r.event.songId)!
+      if (st.apply(r.event, arrival, song.songId, song.artistId, c, now)) counted++
+      else heldOut++
+    }
+    const read = counted + heldOut + letters.length
+    this.read += read
+    const duplicates = st.duplicates - duplicatesBefore
+    const wasReady = st.ready
+    st.highWatermark = Math.max(st.highWatermark, Number(batch.highWatermark))
+    st.progress(next)
+    if (!wasReady && st.ready) this.observeReady(st)
+    telemetry.events.inc({ outcome: 'counted' }, counted)
+    telemetry.events.inc({ outcome: 'duplicate' }, duplicates)
+    telemetry.events.inc({ outcome: 'held_out' }, heldOut - duplicates)
+    if (letters.length > 0) {
+      telemetry.events.inc({ outcome: 'dead_letter' }, letters.length)
+      for (const l of letters) telemetry.deadLetters.inc({ reason: l.issue.reason })
+    }
+    await this.sendLetters(letters)
+    await heartbeat()
+  }
+
+  /** Dead letters are sent before the batch completes; if the DLQ is down they wait for the next batch, and the consumer keeps counting. */
+  private async sendLetters(letters: DeadLetter[]): Promise<void> {
+    if (letters.length > 0) this.pendingLetters.push(...letters)
+    if (this.pendingLetters.length === 0) return
+    const batch = this.pendingLetters
+    try {
+      await withRetry(() => sendDeadLetters(this.producer, this.config.kafka.dlqTopic, batch), { what: 'dead-letter send', log: this.deps.log, retries: 4 })
+      this.pendingLetters = []
+    } catch (err) {
+      this.deps.log.error({ err, pending: this.pendingLetters.length }, 'dead letters not sent yet; retrying with the next batch')
+    }
+  }
+
+  private observeReady(st: PartitionState): void {
+    const seconds = (st.rebuildMs ?? 0) / 1000
+    this.deps.telemetry.rebuild.observe(seconds)
+    this.deps.log.info({ partition: st.partition, seconds, offset: st.nextOffset, counted: st.counted }, 'partition rebuilt and caught up')
+  }
+}

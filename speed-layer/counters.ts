@@ -1,0 +1,118 @@
+/**
+ * Counters of one arrival bucket, driven by the ONE metric definition (shared/metrics.ts): additive metrics are
+ * numbers indexed like ADDITIVE_METRICS, distinct ones are sets indexed like DISTINCT_METRICS. Nothing here
+ * names a metric, so adding one in shared/metrics.ts is enough.
+ */
+import { ADDITIVE_METRICS, METRICS, contribution, distinctValue, type MetricValues } from '../shared/metrics.ts'
+import type { ListenEvent } from '../shared/event.ts'
+
+export const DISTINCT_METRICS = METRICS.filter((m) => m.kind === 'distinct')
+const N_ADDITIVE = ADDITIVE_METRICS.length
+const N_DISTINCT = DISTINCT_METRICS.length
+
+/** What one event adds: computed once per event into this reused scratch, then applied to its song and artist. */
+export class Contribution {
+  readonly add = new Float64Array(N_ADDITIVE)
+  readonly distinct: Array<string | undefined> = new Array<string | undefined>(N_DISTINCT).fill(undefined)
+  any = false
+
+  load(e: ListenEvent): boolean {
+    let any = false
+    for (let i = 0; i < N_ADDITIVE; i++) {
+      const v = contribution(ADDITIVE_METRICS[i]!, e)
+      this.add[i] = v
+      if (v !== 0) any = true
+    }
+    for (let j = 0; j < N_DISTINCT; j++) {
+      const d = distinctValue(DISTINCT_METRICS[j]!, e)
+      this.distinct[j] = d
+      if (d !== undefined) any = true
+    }
+    this.any = any
+    return any
+  }
+
+  /** The value of an additive metric, by name (resolved once by callers, not in the loop). */
+  static additiveIndex(name: string): number {
+    const i = ADDITIVE_METRICS.findIndex((m) => m.name === name)
+    if (i < 0) throw new RangeError(`no additive metric ${name}`)
+    return i
+  }
+}
+
+/** One (event day, key) in one bucket. */
+export class Cell {
+  readonly add: number[] = new Array<number>(N_ADDITIVE).fill(0)
+  sets: Array<Set<string>> | undefined
+
+  apply(c: Contribution): void {
+    const add = this.add
+    for (let i = 0; i < N_ADDITIVE; i++) add[i]! += c.add[i]!
+    for (let j = 0; j < N_DISTINCT; j++) {
+      const d = c.distinct[j]
+      if (d === undefined) continue
+      this.sets ??= DISTINCT_METRICS.map(() => new Set<string>())
+      this.sets[j]!.add(d)
+    }
+  }
+}
+
+/** Event day (days since the epoch, UTC) → key (songId or artistId) → cell. Day numbers avoid a string per event. */
+export type DayCounters = Map<number, Map<string, Cell>>
+
+export function cellOf(counters: DayCounters, day: number, key: string): Cell {
+  let byKey = counters.get(day)
+  if (byKey === undefined) {
+    byKey = new Map()
+    counters.set(day, byKey)
+  }
+  let cell = byKey.get(key)
+  if (cell === undefined) {
+    cell = new Cell()
+    byKey.set(key, cell)
+  }
+  return cell
+}
+
+export function countKeys(counters: DayCounters): number {
+  let n = 0
+  for (const byKey of counters.values()) n += byKey.size
+  return n
+}
+
+/**
+ * Sums one key's cells of one partition over several buckets. Additive metrics add; distinct ones are unioned
+ * within the partition (a listener can play in several hours) and their sizes added across partitions (the Kafka
+ * key is the userId, so partitions never share a listener).
+ */
+export class DayAccumulator {
+  readonly add = new Array<number>(N_ADDITIVE).fill(0)
+  private readonly partitionSets: Array<Array<Set<string>>> = DISTINCT_METRICS.map(() => [])
+  private readonly distinctTotals = new Array<number>(N_DISTINCT).fill(0)
+
+  addCell(cell: Cell): void {
+    for (let i = 0; i < N_ADDITIVE; i++) this.add[i]! += cell.add[i]!
+    if (cell.sets) for (let j = 0; j < N_DISTINCT; j++) this.partitionSets[j]!.push(cell.sets[j]!)
+  }
+
+  /** Closes the current partition: its sets become one distinct count. */
+  endPartition(): void {
+    for (let j = 0; j < N_DISTINCT; j++) {
+      const sets = this.partitionSets[j]!
+      if (sets.length === 1) this.distinctTotals[j]! += sets[0]!.size
+      else if (sets.length > 1) {
+        const union = new Set<string>()
+        for (const s of sets) for (const v of s) union.add(v)
+        this.distinctTotals[j]! += union.size
+      }
+      sets.length = 0
+    }
+  }
+
+  values(): MetricValues {
+    const v = {} as MetricValues
+    for (let i = 0; i < N_ADDITIVE; i++) v[ADDITIVE_METRICS[i]!.name] = this.add[i]!
+    for (let j = 0; j < N_DISTINCT; j++) v[DISTINCT_METRICS[j]!.name] = this.distinctTotals[j]!
+    return v
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * The speed layer: rolling in-memory counters of every event that arrived at or after the watermark, rebuilt from
+ * the log, served as a RealtimeView in-process and over SPEED_ROUTES. `buildSpeedLayer` returns something
+ * startable; the process wiring registers `routes` on its Fastify app and serves the registry on /metrics.
+ */
+import type { FastifyPluginAsync } from 'fastify'
+import type { Registry } from 'prom-client'
+import type { Catalog } from '../shared/catalog.ts'
+import type { Config } from '../shared/config.ts'
+import type { Lake } from '../shared/lake.ts'
+import type { Logger } from '../shared/logger.ts'
+import type { RealtimeView } from '../shared/realtime.ts'
+import { SpeedConsumer } from './consumer.ts'
+import { resolveOptions, type SpeedOptions } from './options.ts'
+import type { PartitionState } from './partition-state.ts'
+import { speedRoutes } from './routes.ts'
+import { SpeedTelemetry } from './telemetry.ts'
+import { LocalRealtimeView } from './view.ts'
+import { WatermarkTracker } from './watermark.ts'
+
+export type { SpeedOptions } from './options.ts'
+
+export interface SpeedDeps {
+  catalog: Catalog
+  lake: Lake
+  log: Logger
+  registry: Registry
+}
+
+export interface SpeedLayer {
+  view: RealtimeView
+  routes: FastifyPluginAsync
+  start(): Promise<void>
+  stop(): Promise<void>
+  /** Joined the group and every assigned partition is rebuilt and caught up. */
+  isReady(): boolean
+}
+
+export function buildSpeedLayer(config: Readonly<Config>, deps: SpeedDeps, options: SpeedOptions = {}): SpeedLayer {
+  const opts = resolveOptions(options)
+  const log = deps.log
+  const states = new Map<number, PartitionState>()
+  const tracker = new WatermarkTracker(deps.lake, opts.dropGraceMs, log)
+  const rate = { value: 0, lastRead: 0, lastAt: Date.now() }
+  let consumer: SpeedConsumer | undefined
+  const telemetry = new SpeedTelemetry(deps.registry, { partitions: () => states.values(), eventsPerSecond: () => rate.value })
+  const view = new LocalRealtimeView({
+    instance: opts.instance,
+    states,
+    joined: () => consumer?.isJoined() ?? false,
+    holdFrom: () => tracker.holdFrom(),
+    eventsPerSecond: () => rate.value,
+  })
+  const timers: NodeJS.Timeout[] = []
+
+  const sampleRate = (): void => {
+    const now = Date.now()
+    const read = consumer?.read ?? 0
+    if (now > rate.lastAt) rate.value = ((read - rate.lastRead) * 1000) / (now - rate.lastAt)
+    rate.lastRead = read
+    rate.lastAt = now
+  }
+
+  let maintaining = false
+  const maintain = async (): Promise<void> => {
+    if (maintaining) return
+    maintaining = true
+    try {
+      await tracker.poll()
+      const now = Date.now()
+      const holdFrom = tracker.holdFrom(now)
+      for (const st of states.values()) {
+        const dropped = st.dropBefore(holdFrom)
+        if (dropped > 0) log.info({ partition: st.partition, buckets: dropped, heldFrom: holdFrom }, 'dropped buckets before the watermark')
+        st.trending.prune(now)
+      }
+      await consumer?.refreshEnds()
+    } catch (err) {
+      log.warn({ err }, 'speed maintenance failed; retrying at the next tick')
+    } finally {
+      maintaining = false
+    }
+  }
+
+  return {
+    view,
+    routes: speedRoutes(view),
+    isReady: () => (consumer?.isJoined() ?? false) && [...states.values()].every((s) => s.ready),
+    async start() {
+      // The first seek needs the watermark, so the manifest is read before joining the group.
+      await tracker.poll()
+      consumer = new SpeedConsumer(config, { catalog: deps.catalog, log, tracker, telemetry, states, opts })
+      await consumer.start()
+      timers.push(setInterval(sampleRate, 1000).unref())
+      timers.push(setInterval(() => void maintain(), opts.manifestPollMs).unref())
+    },
+    async stop() {
+      for (const t of timers) clearInterval(t)
+      timers.length = 0
+      await consumer?.stop()
+      states.clear()
+    },
+  }
+}

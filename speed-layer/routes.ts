@@ -1,0 +1,26 @@
+/** The internal HTTP routes (SPEED_ROUTES) through which a serving layer elsewhere fans out to this instance. */
+import { Type } from '@sinclair/typebox'
+import type { FastifyPluginAsync } from 'fastify'
+import { SPEED_ROUTES, TRENDING_WINDOWS, type RealtimeDailyQuery, type RealtimeView, type TrendingQuery } from '../shared/realtime.ts'
+
+const Kind = Type.Union([Type.Literal('song'), Type.Literal('artist')])
+const Date = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' })
+
+const DailyQuery = Type.Object({
+  kind: Kind, id: Type.String({ minLength: 1, maxLength: 64 }), from: Date, to: Date,
+  watermark: Type.Integer({ minimum: 0, description: 'epoch ms: count arrivals at or after it' }),
+}, { additionalProperties: false })
+
+const TrendingQuerySchema = Type.Object({
+  kind: Kind,
+  window: Type.Union(TRENDING_WINDOWS.map((w) => Type.Literal(w))),
+  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 20 }),
+}, { additionalProperties: false })
+
+export function speedRoutes(view: RealtimeView): FastifyPluginAsync {
+  return async (app) => {
+    app.get(SPEED_ROUTES.daily, { schema: { querystring: DailyQuery, hide: true } }, async (req) => view.daily(req.query as RealtimeDailyQuery))
+    app.get(SPEED_ROUTES.trending, { schema: { querystring: TrendingQuerySchema, hide: true } }, async (req) => view.trending(req.query as TrendingQuery))
+    app.get(SPEED_ROUTES.status, { schema: { hide: true } }, async () => view.status())
+  }
+}

@@ -1,0 +1,66 @@
+/** The speed role's Prometheus metrics, registered on the process registry (served on /metrics by the process). */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
+import type { PartitionState } from './partition-state.ts'
+
+export interface TelemetrySource {
+  partitions(): Iterable<PartitionState>
+  eventsPerSecond(): number
+}
+
+export class SpeedTelemetry {
+  readonly events: Counter<'outcome'>
+  readonly deadLetters: Counter<'reason'>
+  readonly rebuild: Histogram<string>
+
+  constructor(registry: Registry, source: TelemetrySource) {
+    const registers = [registry]
+    this.events = new Counter({
+      name: 'playcount_speed_events_total', registers, labelNames: ['outcome'],
+      help: 'messages read by the speed layer, by outcome (counted, duplicate, held_out = before the held range or no metric, dead_letter)',
+    })
+    this.deadLetters = new Counter({ name: 'playcount_speed_dead_letters_total', registers, labelNames: ['reason'], help: 'invalid messages sent to the DLQ' })
+    this.rebuild = new Histogram({
+      name: 'playcount_speed_rebuild_seconds', registers, help: 'time from a partition assignment to caught up (rebuilt from the log)',
+      buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300],
+    })
+    new Gauge({
+      name: 'playcount_speed_events_per_second', registers, help: 'messages read per second, over the last few seconds',
+      collect() { this.set(source.eventsPerSecond()) },
+    })
+    new Gauge({
+      name: 'playcount_speed_partition_lag', registers, labelNames: ['partition'], help: 'messages behind the log end, per assigned partition',
+      collect() {
+        this.reset()
+        for (const p of source.partitions()) this.set({ partition: String(p.partition) }, p.lag)
+      },
+    })
+    new Gauge({
+      name: 'playcount_speed_partition_ready', registers, labelNames: ['partition'], help: '1 when the partition is rebuilt and caught up',
+      collect() {
+        this.reset()
+        for (const p of source.partitions()) this.set({ partition: String(p.partition) }, p.ready ? 1 : 0)
+      },
+    })
+    new Gauge({
+      name: 'playcount_speed_keys', registers, labelNames: ['kind'], help: '(event day, key) cells held, summed over arrival buckets',
+      collect() {
+        let song = 0
+        let artist = 0
+        for (const p of source.partitions()) {
+          song += p.keys('song')
+          artist += p.keys('artist')
+        }
+        this.set({ kind: 'song' }, song)
+        this.set({ kind: 'artist' }, artist)
+      },
+    })
+    new Gauge({
+      name: 'playcount_speed_memory_bytes', registers, labelNames: ['type'], help: 'process memory (the counters live on the heap)',
+      collect() {
+        const m = process.memoryUsage()
+        this.set({ type: 'heap_used' }, m.heapUsed)
+        this.set({ type: 'rss' }, m.rss)
+      },
+    })
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The realtime view over this instance's partitions (shared/realtime.ts): counts of arrivals at or after the
+ * asked watermark, from the partitions that are rebuilt and still hold that watermark's buckets.
+ */
+import { Errors } from '../shared/errors.ts'
+import { DAY_MS, dayOf } from '../shared/layout.ts'
+import type { MetricValues } from '../shared/metrics.ts'
+import type {
+  RealtimeDailyAnswer, RealtimeDailyQuery, RealtimeView, SpeedStatus, TrendingAnswer, TrendingQuery,
+} from '../shared/realtime.ts'
+import { DayAccumulator } from './counters.ts'
+import type { PartitionState } from './partition-state.ts'
+
+export interface ViewSource {
+  instance: string
+  states: ReadonlyMap<number, PartitionState>
+  /** False while the group rebalances or the assigned partitions are not sought yet. */
+  joined(): boolean
+  holdFrom(): number
+  eventsPerSecond(): number
+}
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/
+
+function dayNumber(date: string, field: string): number {
+  const ms = DATE.test(date) ? Date.parse(`${date}T00:00:00Z`) : Number.NaN
+  if (Number.isNaN(ms)) throw new Errors.BAD_REQUEST(`${field} must be a date YYYY-MM-DD, got ${JSON.stringify(date)}`)
+  return ms / DAY_MS
+}
+
+function sorted(states: Iterable<PartitionState>): PartitionState[] {
+  return [...states].sort((a, b) => a.partition - b.partition)
+}
+
+export class LocalRealtimeView implements RealtimeView {
+  constructor(private readonly src: ViewSource) {}
+
+  async daily(q: RealtimeDailyQuery): Promise<RealtimeDailyAnswer> {
+    const from = dayNumber(q.from, 'from')
+    const to = dayNumber(q.to, 'to')
+    const reasons: string[] = []
+    if (!this.src.joined()) reasons.push('joining the consumer group')
+    const covered: PartitionState[] = []
+    const rebuilding: number[] = []
+    const dropped: number[] = []
+    for (const st of sorted(this.src.states.values())) {
+      if (!st.ready) rebuilding.push(st.partition)
+      else if (q.watermark < st.heldFrom) dropped.push(st.partition)
+      else covered.push(st)
+    }
+    if (rebuilding.length > 0) reasons.push(`partitions ${rebuilding.join(',')} are rebuilding from the log`)
+    if (dropped.length > 0) reasons.push(`watermark ${q.watermark} is older than the buckets held for partitions ${dropped.join(',')}`)
+
+    const byDay = new Map<number, DayAccumulator>()
+    for (const st of covered) {
+      for (const bucket of st.bucketsFrom(q.watermark)) {
+        for (const [day, byKey] of bucket[q.kind]) {
+          if (day < from || day > to) continue
+          const cell = byKey.get(q.id)
+          if (cell === undefined) continue
+          let acc = byDay.get(day)
+          if (acc === undefined) {
+            acc = new DayAccumulator()
+            byDay.set(day, acc)
+          }
+          acc.addCell(cell)
+        }
+      }
+      for (const acc of byDay.values()) acc.endPartition()
+    }
+    const days: Record<string, MetricValues> = {}
+    for (const day of [...byDay.keys()].sort((a, b) => a - b)) days[dayOf(day * DAY_MS)] = byDay.get(day)!.values()
+    const answer: RealtimeDailyAnswer = { ready: reasons.length === 0, watermark: q.watermark, partitions: covered.map((s) => s.partition), days }
+    if (reasons.length > 0) answer.reason = reasons.join('; ')
+    return answer
+  }
+
+  async trending(q: TrendingQuery): Promise<TrendingAnswer> {
+    const now = Date.now()
+    const totals = new Map<string, number>()
+    const covered: number[] = []
+    let ready = this.src.joined()
+    for (const st of sorted(this.src.states.values())) {
+      if (!st.ready) {
+        ready = false
+        continue
+      }
+      covered.push(st.partition)
+      st.trending.sumInto(totals, q.kind, q.window, now)
+    }
+    const items = [...totals].map(([id, plays]) => ({ id, plays }))
+      .sort((a, b) => b.plays - a.plays || (a.id < b.id ? -1 : 1))
+      .slice(0, Math.max(0, q.limit))
+    return { ready, partitions: covered, items }
+  }
+
+  async status(): Promise<SpeedStatus> {
+    const partitions = sorted(this.src.states.values()).map((s) => ({ partition: s.partition, ready: s.ready, lag: s.lag }))
+    let oldest = this.src.holdFrom()
+    for (const st of this.src.states.values()) oldest = Math.min(oldest, st.heldFrom)
+    return {
+      instance: this.src.instance,
+      ready: this.src.joined() && partitions.every((p) => p.ready),
+      partitions,
+      eventsPerSecond: this.src.eventsPerSecond(),
+      oldestWatermark: oldest,
+    }
+  }
+}

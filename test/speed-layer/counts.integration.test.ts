@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest'
+import { testConfig } from '../helpers.ts'
+import { groundTruth, makeEvents, settle, setupTopic, speed, truthRecord } from './fixtures.ts'
+
+describe('speed layer counters (real broker)', () => {
+  it('equal the ground truth with duplicates, late and invalid events, across a stop and a restart mid-stream', async () => {
+    const config = testConfig({ KAFKA_PARTITIONS: '3' })
+    const { produce, kafka } = await setupTopic(config)
+    const part1 = makeEvents(1, 1500, { invalid: 6 })
+    const part2 = makeEvents(2, 1500, { invalid: 6, resend: part1.events })
+    const part3 = makeEvents(3, 1500, { invalid: 6, resend: part2.events })
+
+    await produce(part1.messages)
+    const first = speed(config, { instance: 'first' })
+    await first.start()
+    const t1 = truthRecord(groundTruth(part1.events))
+    const a1 = await settle([first.view], 0, t1)
+    expect(a1.ready).toBe(true)
+    expect(a1.partitions).toEqual([0, 1, 2])
+    expect(a1.truth).toEqual(t1)
+
+    // Mid-stream: part 2 is being produced while the first instance stops; part 3 arrives while nobody runs.
+    const producing = produce(part2.messages)
+    await new Promise((r) => setTimeout(r, 50))
+    await first.stop()
+    await producing
+    await produce(part3.messages)
+
+    const second = speed(config, { instance: 'second' })
+    await second.start()
+    const all = truthRecord(groundTruth([...part1.events, ...part2.events, ...part3.events]))
+    const a2 = await settle([second.view], 0, all)
+    expect(a2.truth).toEqual(all)
+    expect(second.isReady()).toBe(true)
+    const status = await second.view.status()
+    expect(status.partitions.map((p) => p.partition)).toEqual([0, 1, 2])
+
+    // Every malformed message is in the DLQ with its reason; the consumer went on counting (above).
+    const invalid = part1.invalid + part2.invalid + part3.invalid
+    const dlq = kafka.consumer({ groupId: `${config.kafka.groupPrefix}.dlq-reader` })
+    await dlq.connect()
+    await dlq.subscribe({ topic: config.kafka.dlqTopic, fromBeginning: true })
+    const letters = new Map<string, string>()
+    await dlq.run({ eachMessage: async ({ message }) => { letters.set(String(message.key), String(message.headers?.reason)) } })
+    const deadline = Date.now() + 20_000
+    while (letters.size < invalid && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+    await dlq.disconnect()
+    expect(letters.size).toBe(invalid)
+    expect(new Set(letters.values())).toEqual(new Set(['bad_json', 'unknown_song', 'missing_field']))
+    const metrics = await second.registry.getSingleMetricAsString('playcount_speed_dead_letters_total')
+    expect(metrics).toContain('reason="unknown_song"')
+  })
+})
