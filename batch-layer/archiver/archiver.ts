@@ -1,0 +1,279 @@
+/**
+ * The archiver role: consumes the topic in its own consumer group and writes, per (partition, arrival hour), the
+ * events Parquet files of the lake, exactly once. Order of a checkpoint: the file is durable in the lake, then the
+ * dead letters are acknowledged, then the progress document is published, then the offset is committed; a crash
+ * between any two steps is repaired by the next start (see partition-archive.ts).
+ *
+ * Memory stays bounded on a huge hour: rows go to a temporary CSV per open file (256 KiB of text in memory per
+ * partition), a file is split every ARCHIVE_MAX_ROWS_PER_FILE rows (disk: about 150 bytes a row), DuckDB streams
+ * the CSV into Parquet one row group at a time, and kafkajs holds at most one fetch (10 MiB) at a time.
+ */
+import { EventEmitter, once } from 'node:events'
+import fs from 'node:fs'
+import path from 'node:path'
+import type { Admin, Consumer, EachBatchPayload, Producer } from 'kafkajs'
+import type { Config } from '../../shared/config.ts'
+import { sendDeadLetters, type DeadLetter } from '../../shared/dlq.ts'
+import { parseEventBytes } from '../../shared/event.ts'
+import { createKafka, ensureTopics, groupId } from '../../shared/kafka.ts'
+import type { Logger } from '../../shared/logger.ts'
+import { withRetry } from '../../shared/retry.ts'
+import { FileSink } from './file-sink.ts'
+import { failpoint } from './failpoint.ts'
+import { committedOffsets, logEnds, resumeOffset } from './offsets.ts'
+import { ParquetWriter } from './parquet-writer.ts'
+import { PartitionArchive, type ArchiveMessage, type ClosedFile, type PartitionDeps } from './partition-archive.ts'
+import { loadProgress, saveProgress } from './progress.ts'
+import { encodeRow, RowFile } from './row-file.ts'
+import { archiverMetrics, type ArchiverMetrics } from './telemetry.ts'
+import type { Archiver, ArchiverDeps, DrainSummary } from './types.ts'
+
+interface Owned { archive: PartitionArchive; published?: { nextOffset: number; closedThrough: number }; committed?: number }
+
+export class KafkaArchiver implements Archiver {
+  private readonly log: Logger
+  private readonly metrics: ArchiverMetrics
+  private readonly topic: string
+  private readonly group: string
+  private readonly tmpDir: string
+  private readonly owned = new Map<number, Owned>()
+  private readonly events = new EventEmitter()
+  private readonly abort = new AbortController()
+  private deadLetters: DeadLetter[] = []
+  private serialTail: Promise<unknown> = Promise.resolve()
+  private consumer: Consumer | undefined
+  private admin: Admin | undefined
+  private producer: Producer | undefined
+  private sink: FileSink | undefined
+  private writer: ParquetWriter | undefined
+  private ticker: NodeJS.Timeout | undefined
+  private heartbeat: (() => Promise<void>) | undefined
+  private starting: Promise<void> | undefined
+  private failure: Error | undefined
+  private readonly totals = { files: 0, rows: 0, deadLetters: 0 }
+
+  constructor(private readonly config: Readonly<Config>, private readonly deps: ArchiverDeps) {
+    this.log = deps.log
+    this.metrics = archiverMetrics(deps.registry)
+    this.topic = config.kafka.topic
+    this.group = groupId(config, 'archiver')
+    this.tmpDir = path.join(config.home, 'tmp', `archiver-${process.pid}`)
+    this.events.setMaxListeners(0)
+  }
+
+  start(): Promise<void> {
+    this.starting ??= this.doStart()
+    return this.starting
+  }
+
+  private async doStart(): Promise<void> {
+    fs.rmSync(this.tmpDir, { recursive: true, force: true })
+    fs.mkdirSync(this.tmpDir, { recursive: true })
+    const kafka = createKafka(this.config, this.log, 'archiver')
+    this.admin = kafka.admin()
+    await this.admin.connect()
+    await ensureTopics(this.admin, this.config)
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
+    await this.producer.connect()
+    this.writer = await ParquetWriter.create(this.config)
+    this.sink = new FileSink(this.config, this.deps.lake, this.writer, this.tmpDir, this.log, this.metrics)
+    // A short session so a restarted archiver takes over quickly from a killed one; heartbeats keep flowing
+    // while a file write waits for the lake (keepAlive), so a slow lake does not cost the membership.
+    const consumer = kafka.consumer({ groupId: this.group, sessionTimeout: 10_000, heartbeatInterval: 2_000, maxBytesPerPartition: 4 << 20 })
+    this.consumer = consumer
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      const mine = payload.memberAssignment[this.topic] ?? []
+      void this.serial(() => this.assign(mine)).catch((err: unknown) => this.fail(err))
+    })
+    await consumer.connect()
+    await consumer.subscribe({ topic: this.topic, fromBeginning: true })
+    await consumer.run({ autoCommit: false, eachBatch: (payload) => this.onBatch(payload) })
+    const tickMs = Math.min(10_000, Math.max(1_000, Math.floor(this.config.archive.graceMs / 2)))
+    this.ticker = setInterval(() => { void this.serial(() => this.tick()).catch((err: unknown) => this.log.warn({ err }, 'archiver tick failed')) }, tickMs)
+    this.log.info({ topic: this.topic, group: this.group, lake: this.deps.lake.uri }, 'archiver started')
+  }
+
+  async stop(): Promise<void> {
+    if (this.ticker) clearInterval(this.ticker)
+    this.abort.abort()
+    await this.consumer?.disconnect()
+    await this.serial(async () => {
+      for (const o of this.owned.values()) o.archive.discard()
+      this.owned.clear()
+    }).catch((err: unknown) => this.log.warn({ err }, 'archiver stop'))
+    await this.producer?.disconnect()
+    await this.admin?.disconnect()
+    this.writer?.close()
+    this.writer = undefined
+    fs.rmSync(this.tmpDir, { recursive: true, force: true })
+  }
+
+  async drain(): Promise<DrainSummary> {
+    const started = Date.now()
+    await this.start()
+    const ends = await logEnds(this.admin!, this.topic)
+    const reached = (): boolean => [...ends.high].every(([p, end]) => {
+      const o = this.owned.get(p)
+      return o !== undefined && o.archive.position >= end
+    })
+    while (!reached()) {
+      if (this.failure) throw this.failure
+      await once(this.events, 'progress', { signal: AbortSignal.timeout(1000) }).catch(() => undefined)
+    }
+    if (this.failure) throw this.failure
+    return this.serial(async () => {
+      for (const o of this.owned.values()) await o.archive.closeForDrain()
+      await this.tick(true)
+      return {
+        ...this.totals, durationMs: Date.now() - started,
+        partitions: [...this.owned.values()].map(({ archive: a }) => ({ partition: a.partition, nextOffset: String(a.nextOffset), closedThrough: a.closedThrough }))
+          .sort((x, y) => x.partition - y.partition),
+      }
+    })
+  }
+
+  /** Everything that touches partition state runs one at a time: batches, assignments and ticks. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.serialTail.then(fn, fn)
+    this.serialTail = run.catch(() => undefined)
+    return run
+  }
+
+  private fail(err: unknown): void {
+    if (this.abort.signal.aborted) return
+    this.failure = err instanceof Error ? err : new Error(String(err))
+    this.log.error({ err }, 'archiver failed; it stops (offsets stay at the last durable file)')
+    this.events.emit('progress')
+    void this.stop().catch((e: unknown) => this.log.error({ err: e }, 'archiver stop after failure'))
+  }
+
+  private async assign(partitions: number[]): Promise<void> {
+    const mine = new Set(partitions)
+    for (const [p, o] of this.owned) {
+      if (!mine.has(p)) {
+        o.archive.discard()
+        this.owned.delete(p)
+      }
+    }
+    const fresh = partitions.filter((p) => !this.owned.has(p))
+    if (fresh.length > 0) await this.own(fresh)
+    this.log.info({ partitions }, 'archiver partitions assigned')
+    this.events.emit('progress')
+  }
+
+  /** Starts archiving these partitions where the group's commit or the published progress says. */
+  private async own(partitions: number[]): Promise<void> {
+    const [ends, committed] = await Promise.all([logEnds(this.admin!, this.topic), committedOffsets(this.admin!, this.group, this.topic)])
+    for (const p of partitions) {
+      const progress = await this.durably(`read archive progress p${p}`, () => loadProgress(this.deps.lake, this.topic, p))
+      const position = resumeOffset(committed.get(p), progress, ends.low.get(p) ?? 0)
+      const owned: Owned = { archive: new PartitionArchive(p, position, progress?.closedThrough ?? 0, this.partitionDeps()) }
+      if (progress) owned.published = { nextOffset: Number(progress.nextOffset), closedThrough: progress.closedThrough }
+      const c = committed.get(p)
+      if (c !== undefined) owned.committed = c
+      this.owned.set(p, owned)
+    }
+  }
+
+  private async onBatch({ batch, heartbeat }: EachBatchPayload): Promise<void> {
+    this.heartbeat = heartbeat
+    await this.serial(async () => {
+      if (this.abort.signal.aborted) return
+      // A batch before its assignment was seen: kafkajs reads from the committed offset, so own it from there.
+      if (!this.owned.has(batch.partition)) await this.own([batch.partition])
+      const owned = this.owned.get(batch.partition)!
+      const messages: ArchiveMessage[] = batch.messages.map((m) => ({ offset: Number(m.offset), timestamp: Number(m.timestamp), value: m.value }))
+      await owned.archive.add(messages)
+      await this.flushDeadLetters()
+      this.metrics.lag.set({ partition: batch.partition }, Math.max(0, Number(batch.highWatermark) - owned.archive.nextOffset))
+    }).catch((err: unknown) => this.fail(err))
+    this.events.emit('progress')
+  }
+
+  /** Closes hours that can get no more messages, and publishes progress that changed (every partition gets one). */
+  private async tick(force = false): Promise<void> {
+    const now = Date.now()
+    const ends = await logEnds(this.admin!, this.topic)
+    for (const o of this.owned.values()) {
+      const a = o.archive
+      const end = ends.high.get(a.partition) ?? 0
+      if (a.position >= end) await a.closeIdle(now, this.config.archive.graceMs)
+      this.metrics.lag.set({ partition: a.partition }, Math.max(0, end - a.nextOffset))
+      if (force || o.published === undefined || o.published.nextOffset !== a.nextOffset || o.published.closedThrough !== a.closedThrough ||
+        o.committed !== a.nextOffset) await this.checkpoint(a)
+    }
+  }
+
+  private partitionDeps(): PartitionDeps {
+    const { catalog } = this.deps
+    return {
+      maxRows: this.config.archive.maxRowsPerFile,
+      encode: (m, partition) => {
+        // Validation is judged at the arrival time, not the wall clock, so a re-read gives the same verdict.
+        const parsed = parseEventBytes(m.value ?? '', { songExists: catalog.hasSong, now: m.timestamp })
+        if (!parsed.ok) return { issue: parsed.issue }
+        return { line: encodeRow(parsed.event, catalog.artistOf(parsed.event.songId) ?? '', m.timestamp, partition, m.offset) }
+      },
+      deadLetter: (partition, m, issue) => {
+        this.deadLetters.push({ sourceTopic: this.topic, partition, offset: String(m.offset), value: m.value, issue })
+      },
+      newRowFile: (partition, hour, firstOffset) => new RowFile(path.join(this.tmpDir, `p${partition}-h${hour}-o${firstOffset}.csv`)),
+      existingEnd: (hour, partition, firstOffset) => this.durably(`look for events file p${partition} o${firstOffset}`,
+        () => this.sink!.existingEnd(hour, partition, firstOffset)),
+      writeFile: (file) => this.writeFile(file),
+      checkpoint: (archive) => this.checkpoint(archive),
+    }
+  }
+
+  private async writeFile(file: ClosedFile): Promise<void> {
+    await this.durably(`write events file p${file.partition} o${file.firstOffset}`, () => this.sink!.write(file))
+    this.sink!.done(file)
+    this.totals.files++
+    this.totals.rows += file.rows
+    this.metrics.files.inc({ reason: file.reason })
+    this.metrics.rows.inc(file.rows)
+  }
+
+  private async flushDeadLetters(): Promise<void> {
+    if (this.deadLetters.length === 0) return
+    const letters = this.deadLetters
+    await this.durably('send dead letters', () => sendDeadLetters(this.producer!, this.config.kafka.dlqTopic, letters))
+    this.deadLetters = []
+    this.totals.deadLetters += letters.length
+    this.metrics.deadLetters.inc(letters.length)
+  }
+
+  /** After a durable file (or on a tick): dead letters, then the progress document, then the Kafka commit. */
+  private async checkpoint(a: PartitionArchive): Promise<void> {
+    const o = this.owned.get(a.partition)
+    if (o === undefined) return
+    await this.flushDeadLetters()
+    const nextOffset = a.nextOffset
+    const closedThrough = a.closedThrough
+    await this.durably(`publish archive progress p${a.partition}`, () => saveProgress(this.deps.lake, {
+      topic: this.topic, partition: a.partition, nextOffset: String(nextOffset), closedThrough, updatedAt: new Date().toISOString(),
+    }))
+    o.published = { nextOffset, closedThrough }
+    this.metrics.closedThrough.set({ partition: a.partition }, closedThrough / 1000)
+    failpoint(this.config, 'after-progress', this.log)
+    if (o.committed === nextOffset) return
+    try {
+      await this.consumer!.commitOffsets([{ topic: this.topic, partition: a.partition, offset: String(nextOffset) }])
+      o.committed = nextOffset
+    } catch (err) {
+      // A rebalance can refuse a commit; the progress document already says where to resume, and the next
+      // tick (or the next owner) commits again.
+      this.log.warn({ err, partition: a.partition, offset: nextOffset }, 'offset commit refused; retried on the next tick')
+    }
+  }
+
+  /** Retries a lake or Kafka write until it succeeds or the archiver stops, heart-beating meanwhile. */
+  private async durably<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    const keepAlive = setInterval(() => { void this.heartbeat?.().catch((err: unknown) => this.log.debug({ err }, 'heartbeat')) }, 2_000)
+    try {
+      return await withRetry(fn, { what, log: this.log, retries: Number.POSITIVE_INFINITY, minTimeoutMs: 200, maxTimeoutMs: 5_000, signal: this.abort.signal })
+    } finally {
+      clearInterval(keepAlive)
+    }
+  }
+}

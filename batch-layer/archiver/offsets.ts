@@ -1,0 +1,29 @@
+/** Where each partition of the topic stands: its log end, and where this archiver's group resumes. */
+import type { Admin } from 'kafkajs'
+import type { ArchiveProgress } from '../../shared/layout.ts'
+
+export interface LogEnds { low: Map<number, number>; high: Map<number, number> }
+
+export async function logEnds(admin: Admin, topic: string): Promise<LogEnds> {
+  const rows = await admin.fetchTopicOffsets(topic)
+  return {
+    low: new Map(rows.map((r) => [r.partition, Number(r.low)])),
+    high: new Map(rows.map((r) => [r.partition, Number(r.high)])),
+  }
+}
+
+/** The group's committed offset per partition (absent when it never committed). */
+export async function committedOffsets(admin: Admin, groupId: string, topic: string): Promise<Map<number, number>> {
+  const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] })
+  const out = new Map<number, number>()
+  for (const p of entry?.partitions ?? []) if (Number(p.offset) >= 0) out.set(p.partition, Number(p.offset))
+  return out
+}
+
+/**
+ * Where reading resumes: the committed offset, or the progress document when it is ahead (a crash between
+ * publishing the progress and committing), or the start of the log when neither exists.
+ */
+export function resumeOffset(committed: number | undefined, progress: ArchiveProgress | undefined, low: number): number {
+  return Math.max(committed ?? low, progress === undefined ? 0 : Number(progress.nextOffset), low)
+}

@@ -1,0 +1,131 @@
+/**
+ * One partition's archive state: the open file of the current arrival hour, where reading resumes, and how far
+ * the arrival hours are complete. What ends a file decides whether a rewrite after a crash is the same object:
+ * - a message of a later hour, or the clock past the hour's end plus the grace while caught up: the file then
+ *   holds every message of its hour from its first offset, a fact of the log;
+ * - `maxRows` valid rows since the file's first offset: a fact of the log too;
+ * - a drain (or any other cut the log does not determine): the file's end is recorded by the file itself.
+ *   Before a file is opened at offset o, an existing object under the same key is looked for; if there is one,
+ *   its last kafka_offset is where it ends, and the next valid message after it opens a further part.
+ * So the same key never gets different content, and no message lands in two files.
+ */
+import type { EventIssue } from '../../shared/event.ts'
+import { HOUR_MS, hourStart } from '../../shared/layout.ts'
+import type { RowFile } from './row-file.ts'
+
+export interface ArchiveMessage { offset: number; timestamp: number; value: Buffer | null }
+
+export type CloseReason = 'hour' | 'grace' | 'size' | 'drain'
+
+export interface ClosedFile {
+  partition: number
+  hour: number
+  firstOffset: number
+  lastOffset: number
+  rows: number
+  csvPath: string
+  reason: CloseReason
+}
+
+export interface PartitionDeps {
+  maxRows: number
+  /** The CSV line of a valid message, or why it is invalid. */
+  encode(m: ArchiveMessage, partition: number): { line: string } | { issue: EventIssue }
+  deadLetter(partition: number, m: ArchiveMessage, issue: EventIssue): void
+  newRowFile(partition: number, hour: number, firstOffset: number): RowFile
+  /** The last offset of the events file already in the lake under this key, if there is one. */
+  existingEnd(hour: number, partition: number, firstOffset: number): Promise<number | undefined>
+  /** Makes the file durable in the lake (retried until it is). */
+  writeFile(file: ClosedFile): Promise<void>
+  /** Publishes the progress and commits the offset (after every durable file). */
+  checkpoint(state: PartitionArchive): Promise<void>
+}
+
+interface OpenFile { hour: number; firstOffset: number; file: RowFile }
+
+export class PartitionArchive {
+  private open: OpenFile | undefined
+  /** Rows of this hour up to `through` are in an existing file (written before a crash or by a drain). */
+  private skip: { hour: number; through: number } | undefined
+
+  constructor(
+    readonly partition: number,
+    /** The next offset to look at: every message below it is archived, dead-lettered or in the open file. */
+    public position: number,
+    /** Every arrival hour before this (epoch ms) is complete in the lake for this partition. */
+    public closedThrough: number,
+    private readonly deps: PartitionDeps,
+  ) {}
+
+  /** Every offset below this is durable (in a file or dead-lettered): the offset to commit and publish. */
+  get nextOffset(): number {
+    return this.open?.firstOffset ?? this.position
+  }
+
+  get openHour(): number | undefined {
+    return this.open?.hour
+  }
+
+  async add(messages: readonly ArchiveMessage[]): Promise<void> {
+    for (const m of messages) {
+      if (m.offset < this.position) continue
+      const hour = hourStart(m.timestamp)
+      // Arrival times (LogAppendTime) do not go back within a partition: a later hour closes the earlier ones.
+      if (this.open !== undefined && this.open.hour !== hour) await this.close('hour', hour)
+      if (hour > this.closedThrough) this.closedThrough = hour
+      const encoded = this.deps.encode(m, this.partition)
+      if ('issue' in encoded) {
+        this.deps.deadLetter(this.partition, m, encoded.issue)
+      } else if (this.skip === undefined || this.skip.hour !== hour || m.offset > this.skip.through) {
+        if (this.open === undefined) await this.openAt(hour, m.offset)
+        this.open?.file.append(encoded.line, m.offset)
+      }
+      this.position = m.offset + 1
+      if (this.open !== undefined && this.open.file.rows >= this.deps.maxRows) await this.close('size')
+    }
+  }
+
+  /** Opens the file starting at `offset`, unless the lake already has it: then its rows are skipped. */
+  private async openAt(hour: number, offset: number): Promise<void> {
+    const end = await this.deps.existingEnd(hour, this.partition, offset)
+    if (end !== undefined) this.skip = { hour, through: end }
+    else this.open = { hour, firstOffset: offset, file: this.deps.newRowFile(this.partition, hour, offset) }
+  }
+
+  /**
+   * Called with the partition caught up at wall-clock time `now`: no message of an hour ending before
+   * `now - graceMs` can still arrive, so such an open file is complete and those hours are closed.
+   */
+  async closeIdle(now: number, graceMs: number): Promise<void> {
+    const cutoff = hourStart(now - graceMs)
+    if (this.open !== undefined && this.open.hour + HOUR_MS <= cutoff) await this.close('grace', cutoff)
+    const bound = this.open === undefined ? cutoff : Math.min(cutoff, this.open.hour)
+    if (bound > this.closedThrough) this.closedThrough = bound
+  }
+
+  /** Drain: writes the open file although its hour may get more messages (they go to a further part). */
+  async closeForDrain(): Promise<void> {
+    if (this.open !== undefined) await this.close('drain')
+  }
+
+  private async close(reason: CloseReason, closesThrough?: number): Promise<void> {
+    const open = this.open
+    if (open === undefined) return
+    open.file.finish()
+    await this.deps.writeFile({
+      partition: this.partition, hour: open.hour, firstOffset: open.firstOffset, lastOffset: open.file.lastOffset,
+      rows: open.file.rows, csvPath: open.file.path, reason,
+    })
+    this.open = undefined
+    this.skip = undefined
+    if (closesThrough !== undefined && closesThrough > this.closedThrough) this.closedThrough = closesThrough
+    await this.deps.checkpoint(this)
+  }
+
+  /** Forgets the open file without writing it (stop, or the partition went to another member). */
+  discard(): void {
+    this.open?.file.discard()
+    this.open = undefined
+    this.skip = undefined
+  }
+}

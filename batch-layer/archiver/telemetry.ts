@@ -1,0 +1,29 @@
+/** The archiver's Prometheus metrics. */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
+
+export interface ArchiverMetrics {
+  rows: Counter
+  files: Counter<'reason'>
+  deadLetters: Counter
+  writeSeconds: Histogram
+  lag: Gauge<'partition'>
+  closedThrough: Gauge<'partition'>
+}
+
+export function archiverMetrics(registry: Registry): ArchiverMetrics {
+  const registers = [registry]
+  return {
+    rows: new Counter({ name: 'playcount_archiver_rows_total', help: 'events written to the lake', registers }),
+    files: new Counter({ name: 'playcount_archiver_files_total', help: 'events files written, by what closed them', labelNames: ['reason'], registers }),
+    deadLetters: new Counter({ name: 'playcount_archiver_dead_letters_total', help: 'invalid messages sent to the DLQ', registers }),
+    writeSeconds: new Histogram({
+      name: 'playcount_archiver_write_seconds', help: 'time to write one events file (Parquet and upload)',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers,
+    }),
+    lag: new Gauge({ name: 'playcount_archiver_lag', help: 'messages not yet durable in the lake, per partition', labelNames: ['partition'], registers }),
+    closedThrough: new Gauge({
+      name: 'playcount_archiver_closed_through_seconds', help: 'every arrival hour before this (epoch s) is archived',
+      labelNames: ['partition'], registers,
+    }),
+  }
+}
