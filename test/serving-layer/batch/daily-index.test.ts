@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest'
+import { METRICS } from '../../../shared/metrics.ts'
+import { DailyIndex, DailyIndexBuilder } from '../../../serving-layer/batch/daily-index.ts'
+
+describe('DailyIndex', () => {
+  it('answers (id, day) from packed series, undefined for gaps and unknown ids', () => {
+    const b = new DailyIndexBuilder()
+    const row = (n: number) => METRICS.map((_, i) => n * 10 + i)
+    b.add('s1', 100, row(1))
+    b.add('s1', 103, row(2))
+    b.add('s2', 50, row(3))
+    const index = b.build()
+    expect(index.rows).toBe(3)
+    expect(index.ids).toBe(2)
+    expect(index.get('s1', 100)).toEqual(Object.fromEntries(METRICS.map((m, i) => [m.name, 10 + i])))
+    expect(index.get('s1', 103)?.plays).toBe(20)
+    expect(index.get('s1', 101)).toBeUndefined()
+    expect(index.get('s1', 99)).toBeUndefined()
+    expect(index.get('s1', 104)).toBeUndefined()
+    expect(index.get('s3', 100)).toBeUndefined()
+    expect(DailyIndex.EMPTY.get('s1', 100)).toBeUndefined()
+  })
+})
