@@ -34,6 +34,7 @@ export const EnvSchema = Type.Object({
   API_TOKEN: Type.String({ default: '' }),
   CORS_ORIGIN: Type.String({ default: '' }),
   BATCH_SCHEDULE: Type.String({ pattern: '^\\S+( \\S+){4,5}$', default: '30 0 * * *', description: 'a cron expression' }),
+  BATCH_FAILPOINT: Type.String({ pattern: '^$|^[a-z-]+$', default: '', description: 'a batch stage where a run stops and waits to be killed (fault tests)' }),
   ARCHIVE_GRACE_MS: Type.Integer({ minimum: 0, default: 300_000 }),
   ARCHIVE_MAX_ROWS_PER_FILE: Type.Integer({ minimum: 1000, default: 2_000_000 }),
   ARCHIVE_FAILPOINT: Type.Union(['', ...ARCHIVE_FAILPOINTS].map((l) => Type.Literal(l)), { default: '',
@@ -59,7 +60,7 @@ export interface Config {
   s3: { endpoint: string | undefined; region: string; accessKeyId: string; secretAccessKey: string }
   http: { host: string; port: number; apiToken: string | undefined; corsOrigin: string | undefined }
   speed: { urls: string[]; timeoutMs: number; dedupWindow: number }
-  batch: { schedule: string }
+  batch: { schedule: string; failpoint: string | undefined }
   archive: { graceMs: number; maxRowsPerFile: number; failpoint: ArchiveFailpoint | undefined }
   duckdb: { httpfsPath: string | undefined; memoryLimit: string | undefined }
   logLevel: string
@@ -109,7 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     },
     http: { host: e.HOST, port: e.PORT, apiToken: e.API_TOKEN || undefined, corsOrigin: e.CORS_ORIGIN || undefined },
     speed: { urls: e.SPEED_URLS ? e.SPEED_URLS.split(',') : [], timeoutMs: e.SPEED_TIMEOUT_MS, dedupWindow: e.DEDUP_WINDOW },
-    batch: { schedule: e.BATCH_SCHEDULE },
+    batch: { schedule: e.BATCH_SCHEDULE, failpoint: e.BATCH_FAILPOINT || undefined },
     archive: {
       graceMs: e.ARCHIVE_GRACE_MS, maxRowsPerFile: e.ARCHIVE_MAX_ROWS_PER_FILE,
       failpoint: (e.ARCHIVE_FAILPOINT || undefined) as ArchiveFailpoint | undefined,
