@@ -2,6 +2,7 @@
 import { Command } from 'commander'
 import { isPlaycountError } from '../shared/errors.ts'
 import { registerServices } from './commands/services.ts'
+import { registerArchive } from './commands/archive.ts'
 
 const program = new Command()
   .name('playcount')
@@ -9,6 +10,7 @@ const program = new Command()
   .showHelpAfterError()
 
 registerServices(program)
+registerArchive(program)
 
 try {
   await program.parseAsync(process.argv)
