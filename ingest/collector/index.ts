@@ -1,0 +1,160 @@
+/**
+ * The HTTP collector (ingest role): `POST /v1/events` validates against the event contract and produces the valid
+ * events to Kafka (idempotent producer, key userId, acks all). It answers 202 only after Kafka acknowledged them,
+ * 503 when Kafka cannot take them within the deadline: never 202 for an event that is not in Kafka.
+ */
+import type { FastifyPluginAsync } from 'fastify'
+import { Partitioners, type Producer } from 'kafkajs'
+import { Counter, type Registry } from 'prom-client'
+import type { Catalog } from '../../shared/catalog.ts'
+import type { Config } from '../../shared/config.ts'
+import { Errors } from '../../shared/errors.ts'
+import { encodeEvent, EventSchema, type ListenEvent } from '../../shared/event.ts'
+import { createKafka, ensureTopics } from '../../shared/kafka.ts'
+import type { Logger } from '../../shared/logger.ts'
+import { MAX_BODY_BYTES, parseBody, tooLarge } from './body.ts'
+import { ProduceQueue } from './produce-queue.ts'
+import { postEventsSchema } from './schemas.ts'
+
+export { MAX_BODY_BYTES, MAX_ITEMS } from './body.ts'
+
+export interface CollectorDeps {
+  catalog: Catalog
+  log: Logger
+  registry: Registry
+  /** How long a request waits for Kafka before answering 503 (default 5 s). */
+  sendTimeoutMs?: number
+}
+
+export interface Collector {
+  routes: FastifyPluginAsync
+  start(): Promise<void>
+  stop(): Promise<void>
+}
+
+export interface Refusal { index: number; field: string; rule: string; reason: string }
+
+function counter(registry: Registry, name: string, help: string, labelNames: string[] = []): Counter<string> {
+  return (registry.getSingleMetric(name) as Counter<string> | undefined) ?? new Counter({ name, help, labelNames, registers: [registry] })
+}
+
+export function buildCollector(config: Readonly<Config>, deps: CollectorDeps): Collector {
+  const { catalog, log, registry } = deps
+  const timeoutMs = deps.sendTimeoutMs ?? 5000
+  const accepted = counter(registry, 'playcount_ingest_accepted_total', 'events acknowledged by Kafka and answered 202')
+  const rejected = counter(registry, 'playcount_ingest_rejected_total', 'events refused by validation, by reason', ['reason'])
+  const unavailable = counter(registry, 'playcount_ingest_unavailable_total', 'events answered 503 because Kafka did not take them')
+  const kafka = createKafka(config, log, 'collector')
+  let producer: Producer | undefined
+  let queue: ProduceQueue | undefined
+  let connecting: Promise<ProduceQueue> | undefined
+  let stopped = false
+
+  // One connection attempt at a time; a failed one is forgotten so the next request tries again.
+  const connect = (): Promise<ProduceQueue> => {
+    if (queue) return Promise.resolve(queue)
+    connecting ??= (async () => {
+      const admin = kafka.admin()
+      await admin.connect()
+      try {
+        await ensureTopics(admin, config)
+      } finally {
+        await admin.disconnect()
+      }
+      const p = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner })
+      await p.connect()
+      if (stopped) {
+        await p.disconnect()
+        throw new Errors.KAFKA_UNAVAILABLE('the collector is stopping')
+      }
+      producer = p
+      queue = new ProduceQueue(p, config.kafka.topic)
+      return queue
+    })().finally(() => { connecting = undefined })
+    return connecting
+  }
+
+  const withDeadline = async <T>(what: string, p: Promise<T>, ms = timeoutMs): Promise<T> => {
+    // The losing promise may still settle later; observe it so it is not reported as unhandled.
+    p.catch((err: unknown) => log.debug({ err }, `${what} failed after its deadline`))
+    let timer: NodeJS.Timeout | undefined
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Errors.KAFKA_UNAVAILABLE(`${what}: no answer within ${timeoutMs} ms`)), ms)
+    })
+    try {
+      return await Promise.race([p, deadline])
+    } catch (err) {
+      if ((err as { code?: string }).code === 'PLAYCOUNT_KAFKA_UNAVAILABLE') throw err
+      throw new Errors.KAFKA_UNAVAILABLE(`${what}: ${(err as Error).message}`, { cause: err })
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  const produce = async (events: ListenEvent[]): Promise<void> => {
+    const started = Date.now()
+    const q = await withDeadline('connecting to Kafka', connect())
+    const messages = events.map((e) => ({ key: e.userId, value: encodeEvent(e) }))
+    const left = timeoutMs - (Date.now() - started)
+    if (left <= 0) throw new Errors.KAFKA_UNAVAILABLE(`connecting to Kafka took longer than ${timeoutMs} ms`)
+    await withDeadline(`producing ${events.length} events`, q.send(messages), left)
+  }
+
+  const routes: FastifyPluginAsync = async (app) => {
+    if (!app.getSchema('ListenEvent')) app.addSchema(EventSchema)
+    app.addContentTypeParser('application/x-ndjson', { parseAs: 'string', bodyLimit: MAX_BODY_BYTES }, (_req, body, done) => done(null, body))
+    app.setErrorHandler((err) => {
+      // Say which limit was hit; everything else goes on to the app's error handler.
+      if ((err as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') throw tooLarge(`request body over ${MAX_BODY_BYTES / 1024 / 1024} MiB`)
+      throw err
+    })
+    app.post('/v1/events', {
+      schema: postEventsSchema,
+      bodyLimit: MAX_BODY_BYTES,
+      // The body schema documents the route; validation is per item below, so one bad event does not sink the rest.
+      validatorCompiler: () => () => true,
+    }, async (req, reply) => {
+      const ndjson = (req.headers['content-type'] ?? '').startsWith('application/x-ndjson')
+      const bodyBytes = Number(req.headers['content-length'] ?? MAX_BODY_BYTES)
+      const results = parseBody(req.body, ndjson, bodyBytes, { songExists: catalog.hasSong, now: Date.now() })
+      const valid: ListenEvent[] = []
+      const refused: Refusal[] = []
+      results.forEach((r, index) => {
+        if (r.ok) valid.push(r.event)
+        else refused.push({ index, ...r.issue })
+      })
+      for (const r of refused) rejected.inc({ reason: r.reason })
+      if (valid.length === 0) {
+        const first = refused[0]!
+        return reply.code(400).send({
+          error: 'PLAYCOUNT_EVENT_INVALID', accepted: 0, rejected: refused,
+          message: `every event was refused; first: index ${first.index} ${first.field} ${first.rule}`,
+        })
+      }
+      try {
+        await produce(valid)
+      } catch (err) {
+        unavailable.inc(valid.length)
+        log.warn({ err, events: valid.length }, 'Kafka did not take the events; answering 503')
+        throw err
+      }
+      accepted.inc(valid.length)
+      return reply.code(202).send({ accepted: valid.length, rejected: refused })
+    })
+  }
+
+  return {
+    routes,
+    async start() {
+      await withDeadline('connecting to Kafka', connect())
+      log.info({ topic: config.kafka.topic }, 'collector connected to Kafka')
+    },
+    async stop() {
+      stopped = true
+      const p = producer
+      producer = undefined
+      queue = undefined
+      await p?.disconnect()
+    },
+  }
+}
