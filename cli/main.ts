@@ -3,6 +3,8 @@ import { Command } from 'commander'
 import { isPlaycountError } from '../shared/errors.ts'
 import { registerServices } from './commands/services.ts'
 import { registerArchive } from './commands/archive.ts'
+import { registerCatalog } from './commands/catalog.ts'
+import { registerGenerate } from './commands/generate.ts'
 
 const program = new Command()
   .name('playcount')
@@ -11,6 +13,8 @@ const program = new Command()
 
 registerServices(program)
 registerArchive(program)
+registerCatalog(program)
+registerGenerate(program)
 
 try {
   await program.parseAsync(process.argv)
