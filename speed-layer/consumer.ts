@@ -50,7 +50,8 @@ export class SpeedConsumer {
     this.topic = config.kafka.topic
     this.admin = this.kafka.admin()
     this.producer = this.kafka.producer({ allowAutoTopicCreation: false })
-    this.consumer = this.kafka.consumer({ groupId: groupId(config, 'speed'), maxBytes: 16 * 1024 * 1024, maxBytesPerPartition: 4 * 1024 * 1024 })
+    // A short fetch wait keeps stop() and rebalances quick; with data waiting a fetch returns at once anyway.
+    this.consumer = this.kafka.consumer({ groupId: groupId(config, 'speed'), maxWaitTimeInMs: 500, maxBytes: 16 * 1024 * 1024, maxBytesPerPartition: 4 * 1024 * 1024 })
     this.parseOpts = { songExists: deps.catalog.hasSong, now: 0 }
   }
 
