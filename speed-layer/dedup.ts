@@ -13,7 +13,10 @@ export class Dedup {
 
   /** True when the id is new (and is now remembered); false for a duplicate. */
   add(id: string): boolean {
-    if (this.seen.has(id)) return false
+    // One hash lookup instead of has() + add(): a Set's size only grows when the id is new.
+    const before = this.seen.size
+    this.seen.add(id)
+    if (this.seen.size === before) return false
     if (this.ring.length < this.capacity) {
       this.ring.push(id)
     } else {
@@ -21,7 +24,6 @@ export class Dedup {
       this.ring[this.next] = id
       this.next = (this.next + 1) % this.capacity
     }
-    this.seen.add(id)
     return true
   }
 

@@ -9,9 +9,18 @@ import { HOUR_MS } from '../shared/layout.ts'
 const MINUTE_MS = 60_000
 const WINDOW_MS: Record<TrendingWindow, number> = { '5m': 5 * MINUTE_MS, '1h': HOUR_MS, '24h': 24 * HOUR_MS }
 
+/** Boxed so that counting is one hash lookup per key instead of get + set. */
+interface Box { n: number }
+
+function bump(m: Map<string, Box>, id: string, n: number): void {
+  const box = m.get(id)
+  if (box === undefined) m.set(id, { n })
+  else box.n += n
+}
+
 class Slot {
-  readonly song = new Map<string, number>()
-  readonly artist = new Map<string, number>()
+  readonly song = new Map<string, Box>()
+  readonly artist = new Map<string, Box>()
 }
 
 class Slots {
@@ -33,15 +42,15 @@ class Slots {
       this.last = slot
       this.lastIndex = index
     }
-    slot.song.set(songId, (slot.song.get(songId) ?? 0) + n)
-    slot.artist.set(artistId, (slot.artist.get(artistId) ?? 0) + n)
+    bump(slot.song, songId, n)
+    bump(slot.artist, artistId, n)
   }
 
   sumInto(out: Map<string, number>, kind: EntityKind, now: number, windowMs: number): void {
     const first = Math.floor((now - windowMs) / this.widthMs) + 1
     for (const [index, slot] of this.slots) {
       if (index < first) continue
-      for (const [id, n] of slot[kind]) out.set(id, (out.get(id) ?? 0) + n)
+      for (const [id, box] of slot[kind]) out.set(id, (out.get(id) ?? 0) + box.n)
     }
   }
 

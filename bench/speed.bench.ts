@@ -1,0 +1,185 @@
+/**
+ * Speed layer throughput, beside a bare kafkajs consumer reading the same preloaded topic in the same run:
+ *   (a) bare consumer: reads every message and touches its bytes, nothing else;
+ *   (b) one speed layer: parse + validate + dedup + count + trending, from offset 0 to the end (= a rebuild).
+ * Then memory per million (day, song) keys and per remembered eventId, from a synthetic fill of the heap.
+ * SPEED_BENCH_EVENTS (default 2,000,000) sets the preload; SPEED_BENCH_PARTITIONS (default 6) the partitions.
+ */
+import v8 from 'node:v8'
+import vm from 'node:vm'
+import { Registry } from 'prom-client'
+import { Catalog, type Artist, type Song } from '../shared/catalog.ts'
+import type { Config } from '../shared/config.ts'
+import { createKafka, ensureTopics } from '../shared/kafka.ts'
+import { openLake } from '../shared/lake.ts'
+import { DAY_MS } from '../shared/layout.ts'
+import { createLogger } from '../shared/logger.ts'
+import { Contribution } from '../speed-layer/counters.ts'
+import { Dedup } from '../speed-layer/dedup.ts'
+import { buildSpeedLayer } from '../speed-layer/index.ts'
+import { PartitionState } from '../speed-layer/partition-state.ts'
+import type { BenchContext, BenchRow } from './types.ts'
+
+const N = Number(process.env.SPEED_BENCH_EVENTS ?? 2_000_000)
+const PARTITIONS = Number(process.env.SPEED_BENCH_PARTITIONS ?? 6)
+const SONGS = 50_000
+const ARTISTS = 5_000
+const TYPES = ['play', 'play', 'play', 'complete', 'skip', 'like', 'pause'] as const
+
+function benchCatalog(): Catalog {
+  const artists: Artist[] = Array.from({ length: ARTISTS }, (_, i) => ({ artistId: `ar${i}`, name: `A${i}`, genre: 'pop', country: 'US' }))
+  const songs: Song[] = Array.from({ length: SONGS }, (_, i) => ({
+    songId: `so${i}`, artistId: `ar${i % ARTISTS}`, title: `S${i}`, genre: 'pop', durationMs: 200_000, popularityRank: i,
+  }))
+  return new Catalog(artists, songs)
+}
+
+async function preload(config: Readonly<Config>, log: (m: string) => void): Promise<void> {
+  const kafka = createKafka(config)
+  const admin = kafka.admin()
+  await admin.connect()
+  await ensureTopics(admin, config)
+  await admin.disconnect()
+  const producer = kafka.producer()
+  await producer.connect()
+  const now = Date.now()
+  const t0 = Date.now()
+  const chunk = 5000
+  let seed = 12345
+  const rand = (n: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0
+    return seed % n
+  }
+  const inflight: Array<Promise<unknown>> = []
+  for (let sent = 0; sent < N; sent += chunk) {
+    const messages = []
+    for (let i = sent; i < Math.min(N, sent + chunk); i++) {
+      const userId = `user-${rand(200_000)}`
+      // Zipf-ish popularity: most plays go to a few thousand songs, the tail still gets some.
+      const song = rand(4) === 0 ? rand(SONGS) : rand(2000)
+      const type = TYPES[rand(TYPES.length)]!
+      const value = `{"eventId":"${i.toString(16).padStart(8, '0')}-5bd2-4e1a-9f3c-${(i * 7919).toString(16).padStart(12, '0')}","ts":${now - rand(2 * DAY_MS)},"userId":"${userId}","songId":"so${song}","type":"${type}","msPlayed":${rand(240_000)},"device":"mobile","country":"DE"}`
+      messages.push({ key: userId, value })
+    }
+    inflight.push(producer.send({ topic: config.kafka.topic, acks: 1, messages }))
+    if (inflight.length >= 8) await Promise.all(inflight.splice(0))
+  }
+  await Promise.all(inflight)
+  await producer.disconnect()
+  log(`preloaded ${N.toLocaleString('en-US')} events in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
+}
+
+/** (a) A kafkajs consumer that only reads: the ceiling of the client on this machine. */
+async function bareConsumer(config: Readonly<Config>): Promise<{ perSecond: number; seconds: number }> {
+  const consumer = createKafka(config).consumer({ groupId: `${config.kafka.groupPrefix}.bare`, maxWaitTimeInMs: 500, maxBytes: 16 * 1024 * 1024, maxBytesPerPartition: 4 * 1024 * 1024 })
+  await consumer.connect()
+  await consumer.subscribe({ topic: config.kafka.topic, fromBeginning: true })
+  let read = 0
+  let bytes = 0
+  let first = 0
+  let done: () => void = () => {}
+  const finished = new Promise<void>((r) => { done = r })
+  await consumer.run({
+    autoCommit: false,
+    eachBatch: async ({ batch }) => {
+      if (first === 0) first = Date.now()
+      for (const m of batch.messages) bytes += m.value?.length ?? 0
+      read += batch.messages.length
+      if (read >= N) done()
+    },
+  })
+  await finished
+  const seconds = (Date.now() - first) / 1000
+  await consumer.disconnect()
+  if (bytes === 0) throw new RangeError('bare consumer read no bytes')
+  return { perSecond: N / seconds, seconds }
+}
+
+/** (b) One speed layer from offset 0 to the end: consume-and-count throughput, and the rebuild time. */
+async function speedLayer(config: Readonly<Config>): Promise<{ perSecond: number; seconds: number; rebuildSeconds: number }> {
+  const speed = buildSpeedLayer(config, { catalog: benchCatalog(), lake: openLake(config), log: createLogger({ level: 'warn' }), registry: new Registry() },
+    { manifestPollMs: 1000 })
+  const t0 = Date.now()
+  await speed.start()
+  let first = 0
+  for (;;) {
+    const status = await speed.view.status()
+    const lag = status.partitions.reduce((s, p) => s + p.lag, 0)
+    if (first === 0 && status.partitions.length === PARTITIONS && lag < N) first = Date.now()
+    if (speed.isReady() && status.partitions.length === PARTITIONS) break
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  const end = Date.now()
+  await speed.stop()
+  const seconds = (end - first) / 1000
+  return { perSecond: N / seconds, seconds, rebuildSeconds: (end - t0) / 1000 }
+}
+
+function heapAfterGc(gc: () => void): number {
+  gc()
+  gc()
+  return process.memoryUsage().heapUsed
+}
+
+/** Bytes per (day, song) key: one PartitionState filled with a million distinct keys, each from one play. */
+function memoryPerKey(gc: () => void): { perKey: number; perDedupId: number } {
+  const songs = 100_000
+  const keys = 1_000_000
+  const before = heapAfterGc(gc)
+  const st = new PartitionState({ partition: 0, heldFrom: 0, startOffset: 0, endOffset: 0, dedupWindow: 1000, bucketMs: 3_600_000 })
+  const c = new Contribution()
+  const now = Date.now()
+  const songIds = Array.from({ length: songs }, (_, i) => `so${i}`)
+  for (let i = 0; i < keys; i++) {
+    const e = { eventId: `e${i}`, ts: (i % 10) * DAY_MS + 20_000 * DAY_MS, userId: `user-${i % 5000}`, songId: songIds[Math.floor(i / 10)]!, type: 'play' as const, msPlayed: 1000 }
+    st.apply(e, now, e.songId, `ar${i % 500}`, c, now)
+  }
+  const filled = heapAfterGc(gc)
+  if (st.keys('song') !== keys) throw new RangeError(`expected ${keys} song keys, got ${st.keys('song')}`)
+  const perKey = (filled - before) / keys
+
+  const ids = 1_000_000
+  const d0 = heapAfterGc(gc)
+  const dedup = new Dedup(ids)
+  for (let i = 0; i < ids; i++) dedup.add(`${i.toString(16).padStart(8, '0')}-5bd2-4e1a-9f3c-${(i * 7919).toString(16).padStart(12, '0')}`)
+  const d1 = heapAfterGc(gc)
+  // Both fills stay reachable until here, so neither measurement sees the other collected.
+  if (dedup.size !== ids || st.keys('song') !== keys) throw new RangeError('fills lost entries')
+  return { perKey, perDedupId: (d1 - d0) / ids }
+}
+
+export default async function run(ctx: BenchContext): Promise<BenchRow[]> {
+  const suffix = Math.random().toString(36).slice(2, 8)
+  const topic = `bench-speed-${suffix}`
+  const config: Readonly<Config> = {
+    ...ctx.config,
+    kafka: { ...ctx.config.kafka, topic, dlqTopic: `${topic}.dlq`, partitions: PARTITIONS, groupPrefix: `bench-${suffix}` },
+    lakeUri: `${ctx.config.home}/bench-lake-${suffix}`,
+  }
+  await preload(config, ctx.log)
+  try {
+    const bare = await bareConsumer(config)
+    ctx.log(`bare kafkajs consumer: ${Math.round(bare.perSecond).toLocaleString('en-US')} events/s (${bare.seconds.toFixed(1)} s)`)
+    const speed = await speedLayer(config)
+    ctx.log(`speed layer: ${Math.round(speed.perSecond).toLocaleString('en-US')} events/s (${speed.seconds.toFixed(1)} s), rebuild incl. group join ${speed.rebuildSeconds.toFixed(1)} s`)
+    v8.setFlagsFromString('--expose-gc')
+    const gc = vm.runInNewContext('gc') as () => void
+    const mem = memoryPerKey(gc)
+    const ratio = speed.perSecond / bare.perSecond
+    const rebuild10M = (10_000_000 / speed.perSecond) + (speed.rebuildSeconds - speed.seconds)
+    return [
+      { bench: 'speed', measure: 'bare kafkajs consumer (read only)', value: bare.perSecond, unit: 'events/s' },
+      { bench: 'speed', measure: 'speed layer consume-and-count', value: speed.perSecond, unit: 'events/s', baseline: bare.perSecond, ratio, target: '>= 150k/s and >= 0.8 of bare', met: speed.perSecond >= 150_000 && ratio >= 0.8 },
+      { bench: 'speed', measure: `rebuild of ${N.toLocaleString('en-US')} events (incl. group join)`, value: speed.rebuildSeconds, unit: 's' },
+      { bench: 'speed', measure: 'rebuild of 10M events (extrapolated)', value: rebuild10M, unit: 's', target: '<= 60 s', met: rebuild10M <= 60 },
+      { bench: 'speed', measure: 'heap per (day, song) key (with its artist cell share and a listener)', value: mem.perKey, unit: 'bytes' },
+      { bench: 'speed', measure: 'heap per million (day, song) keys', value: (mem.perKey * 1e6) / 2 ** 20, unit: 'MiB' },
+      { bench: 'speed', measure: 'heap per remembered eventId (dedup)', value: mem.perDedupId, unit: 'bytes' },
+    ]
+  } finally {
+    const admin = createKafka(config).admin()
+    await admin.connect()
+    await admin.deleteTopics({ topics: [config.kafka.topic, config.kafka.dlqTopic] }).catch((err: unknown) => ctx.log(`topic cleanup failed: ${(err as Error).message}`))
+    await admin.disconnect()
+  }
+}
