@@ -1,0 +1,183 @@
+/**
+ * Archiver throughput. (a) End to end, Kafka to the lake (local folder and S3), beside a bare kafkajs consumer
+ * reading the same messages with the same fetch settings (Kafka is the ceiling). (b) The Parquet-writing stage
+ * alone (CSV buffer + DuckDB COPY) beside parquetjs-lite (default options) writing the same rows, and both sizes.
+ * ARCHIVER_BENCH_EVENTS (default 1,000,000) events; ARCHIVER_BENCH_WRITE_ROWS (default 200,000) rows for (b).
+ */
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { createRequire } from 'node:module'
+import { CreateBucketCommand } from '@aws-sdk/client-s3'
+import { buildArchiver } from '../batch-layer/archiver/index.ts'
+import { ParquetWriter } from '../batch-layer/archiver/parquet-writer.ts'
+import { encodeRow, RowFile } from '../batch-layer/archiver/row-file.ts'
+import { Catalog } from '../shared/catalog.ts'
+import { loadConfig, type Config } from '../shared/config.ts'
+import { DEVICES, EVENT_TYPES, type ListenEvent } from '../shared/event.ts'
+import { createKafka, ensureTopics } from '../shared/kafka.ts'
+import { openLake } from '../shared/lake.ts'
+import { createLogger } from '../shared/logger.ts'
+import { createS3Client } from '../shared/s3.ts'
+import { createRegistry } from '../shared/telemetry.ts'
+import type { BenchContext, BenchRow } from './types.ts'
+
+const EVENTS = Number(process.env.ARCHIVER_BENCH_EVENTS ?? 1_000_000)
+const WRITE_ROWS = Number(process.env.ARCHIVER_BENCH_WRITE_ROWS ?? 200_000)
+const FETCH = { maxBytesPerPartition: 4 << 20 }
+
+const catalog = new Catalog(
+  Array.from({ length: 200 }, (_, i) => ({ artistId: `ar${i}`, name: `Artist ${i}`, genre: 'pop', country: 'DE' })),
+  Array.from({ length: 2000 }, (_, i) => ({ songId: `so${i}`, artistId: `ar${i % 200}`, title: `Song ${i}`, genre: 'pop', durationMs: 200_000, popularityRank: i + 1 })),
+)
+const COUNTRIES = ['DE', 'FR', 'US', 'GB', 'BR', 'JP']
+
+function makeEvent(i: number, now: number): ListenEvent {
+  const e: ListenEvent = {
+    eventId: crypto.randomUUID(), ts: now - (i % 600_000), userId: `user-${(i * 7919) % 50_000}`, songId: `so${(i * 31) % 2000}`,
+    type: EVENT_TYPES[i % 5 === 0 ? 2 : i % 7 === 0 ? 1 : 0]!,
+  }
+  if (i % 4 !== 0) e.msPlayed = (i * 137) % 240_000
+  e.device = DEVICES[i % DEVICES.length]!
+  if (i % 10 !== 0) e.country = COUNTRIES[i % COUNTRIES.length]!
+  return e
+}
+
+async function produce(config: Readonly<Config>, ctx: BenchContext): Promise<void> {
+  const kafka = createKafka(config)
+  const admin = kafka.admin()
+  await admin.connect()
+  await ensureTopics(admin, config)
+  await admin.disconnect()
+  const producer = kafka.producer()
+  await producer.connect()
+  const t0 = performance.now()
+  const now = Date.now()
+  for (let i = 0; i < EVENTS; i += 20_000) {
+    const messages = Array.from({ length: Math.min(20_000, EVENTS - i) }, (_, j) => {
+      const e = makeEvent(i + j, now)
+      return { key: e.userId, value: JSON.stringify(e) }
+    })
+    await producer.send({ topic: config.kafka.topic, acks: 1, messages })
+  }
+  await producer.disconnect()
+  ctx.log(`produced ${EVENTS} events in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+}
+
+/** The ceiling: a kafkajs consumer that only counts the messages. */
+async function bareConsumer(config: Readonly<Config>, ctx: BenchContext): Promise<number> {
+  const consumer = createKafka(config).consumer({ groupId: `${config.kafka.groupPrefix}.bare-${crypto.randomBytes(4).toString('hex')}`, ...FETCH })
+  const t0 = performance.now()
+  await consumer.connect()
+  await consumer.subscribe({ topic: config.kafka.topic, fromBeginning: true })
+  let seen = 0
+  let bytes = 0
+  await new Promise<void>((resolve) => {
+    void consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        for (const m of batch.messages) bytes += m.value?.length ?? 0
+        seen += batch.messages.length
+        if (seen >= EVENTS) resolve()
+      },
+    })
+  })
+  const seconds = (performance.now() - t0) / 1000
+  await consumer.disconnect()
+  ctx.log(`bare consumer read ${(bytes / 1e6).toFixed(0)} MB of values`)
+  return EVENTS / seconds
+}
+
+async function archive(config: Readonly<Config>): Promise<number> {
+  const lake = openLake(config)
+  const archiver = buildArchiver(config, { catalog, lake, log: createLogger({ level: 'warn' }), registry: createRegistry() })
+  try {
+    const s = await archiver.drain()
+    if (s.rows !== EVENTS) throw new Error(`archived ${s.rows} of ${EVENTS}`)
+    return s.rows / (s.durationMs / 1000)
+  } finally {
+    await archiver.stop()
+    lake.close()
+  }
+}
+
+interface ParquetLite {
+  ParquetSchema: new (fields: Record<string, { type: string; optional?: boolean }>) => unknown
+  ParquetWriter: { openFile(schema: unknown, file: string): Promise<{ appendRow(row: Record<string, unknown>): Promise<void>; close(): Promise<void> }> }
+}
+
+async function writeStage(config: Readonly<Config>, dir: string): Promise<BenchRow[]> {
+  const now = Date.now()
+  const rows = Array.from({ length: WRITE_ROWS }, (_, i) => makeEvent(i, now))
+  const writer = await ParquetWriter.create(config)
+  const t0 = performance.now()
+  const csv = new RowFile(path.join(dir, 'rows.csv'))
+  rows.forEach((e, i) => csv.append(encodeRow(e, catalog.artistOf(e.songId) ?? '', now, 0, i), i))
+  csv.finish()
+  const ours = path.join(dir, 'ours.parquet')
+  await writer.write(csv.path, ours)
+  const oursRate = WRITE_ROWS / ((performance.now() - t0) / 1000)
+  writer.close()
+
+  const parquet = createRequire(import.meta.url)('parquetjs-lite') as ParquetLite
+  const str = { type: 'UTF8' }
+  const opt = { type: 'UTF8', optional: true }
+  const schema = new parquet.ParquetSchema({
+    event_id: str, ts: { type: 'TIMESTAMP_MILLIS' }, arrived_at: { type: 'TIMESTAMP_MILLIS' }, user_id: str, song_id: str,
+    artist_id: str, type: str, ms_played: { type: 'INT32', optional: true }, device: opt, country: opt,
+    kafka_partition: { type: 'INT32' }, kafka_offset: { type: 'INT64' },
+  })
+  const t1 = performance.now()
+  const lite = path.join(dir, 'lite.parquet')
+  const w = await parquet.ParquetWriter.openFile(schema, lite)
+  for (let i = 0; i < rows.length; i++) {
+    const e = rows[i]!
+    await w.appendRow({
+      event_id: e.eventId, ts: new Date(e.ts), arrived_at: new Date(now), user_id: e.userId, song_id: e.songId,
+      artist_id: catalog.artistOf(e.songId), type: e.type, ms_played: e.msPlayed, device: e.device, country: e.country,
+      kafka_partition: 0, kafka_offset: i,
+    })
+  }
+  await w.close()
+  const liteRate = WRITE_ROWS / ((performance.now() - t1) / 1000)
+  const oursSize = fs.statSync(ours).size
+  const liteSize = fs.statSync(lite).size
+  return [
+    { bench: 'archiver', measure: `Parquet writing, ${WRITE_ROWS} rows (vs parquetjs-lite)`, value: oursRate, unit: 'rows/s', baseline: liteRate, ratio: oursRate / liteRate, target: '>= 8', met: oursRate / liteRate >= 8 },
+    { bench: 'archiver', measure: 'Parquet file size (vs parquetjs-lite)', value: oursSize, unit: 'bytes', baseline: liteSize, ratio: oursSize / liteSize, target: '<= 0.3', met: oursSize / liteSize <= 0.3 },
+  ]
+}
+
+export default async function bench(ctx: BenchContext): Promise<BenchRow[]> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'archiver-bench-'))
+  const suffix = crypto.randomBytes(4).toString('hex')
+  const base = { ...process.env, KAFKA_TOPIC: `bench-archiver-${suffix}`, KAFKA_GROUP_PREFIX: `bench-${suffix}`, PLAYCOUNT_HOME: dir, LOG_LEVEL: 'warn' }
+  const local = loadConfig({ ...base, LAKE_URI: path.join(dir, 'lake') })
+  const rows: BenchRow[] = []
+  try {
+    await produce(local, ctx)
+    const bare = await bareConsumer(local, ctx)
+    ctx.log(`bare kafkajs consumer: ${Math.round(bare)} msgs/s`)
+    const localRate = await archive(local)
+    ctx.log(`archiver to a local lake: ${Math.round(localRate)} rows/s`)
+    const bucket = `bench-archiver-${suffix}`
+    const s3Config = loadConfig({ ...base, KAFKA_GROUP_PREFIX: `bench-s3-${suffix}`, LAKE_URI: `s3://${bucket}/lake` })
+    const s3 = createS3Client(s3Config)
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }))
+    s3.destroy()
+    const s3Rate = await archive(s3Config)
+    ctx.log(`archiver to S3: ${Math.round(s3Rate)} rows/s (bucket ${bucket} left for inspection)`)
+    for (const [where, rate] of [['local lake', localRate], ['S3 lake', s3Rate]] as const) {
+      rows.push({ bench: 'archiver', measure: `end to end Kafka to ${where}, ${EVENTS} events (vs bare kafkajs consumer)`, value: rate, unit: 'rows/s', baseline: bare, ratio: rate / bare, target: '>= 0.8', met: rate / bare >= 0.8 })
+    }
+    rows.push(...await writeStage(local, dir))
+    const admin = createKafka(local).admin()
+    await admin.connect()
+    await admin.deleteTopics({ topics: [local.kafka.topic, local.kafka.dlqTopic] })
+    await admin.disconnect()
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+  return rows
+}
