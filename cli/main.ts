@@ -5,6 +5,8 @@ import { registerServices } from './commands/services.ts'
 import { registerArchive } from './commands/archive.ts'
 import { registerCatalog } from './commands/catalog.ts'
 import { registerGenerate } from './commands/generate.ts'
+import { registerBatch } from './commands/batch.ts'
+import { registerSql } from './commands/sql.ts'
 
 const program = new Command()
   .name('playcount')
@@ -15,6 +17,8 @@ registerServices(program)
 registerArchive(program)
 registerCatalog(program)
 registerGenerate(program)
+registerBatch(program)
+registerSql(program)
 
 try {
   await program.parseAsync(process.argv)
