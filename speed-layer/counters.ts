@@ -15,7 +15,7 @@ const N_DISTINCT = DISTINCT_METRICS.length
  * constant, a sum adds the field), so it is read off `contribution` once per type with two probe events:
  * value = base + slope * msPlayed. The hot loop then does arithmetic instead of six calls per event.
  */
-interface TypePlan { base: Float64Array; slope: Float64Array; anyAdditive: boolean }
+interface TypePlan { base: Float64Array; slope: Float64Array }
 
 function planFor(type: EventType): TypePlan {
   const probe0: ListenEvent = { eventId: 'probe', ts: 0, userId: 'probe', songId: 'probe', type, msPlayed: 0 }
@@ -23,15 +23,13 @@ function planFor(type: EventType): TypePlan {
   const probe2: ListenEvent = { ...probe0, msPlayed: 1000 }
   const base = new Float64Array(N_ADDITIVE)
   const slope = new Float64Array(N_ADDITIVE)
-  let anyAdditive = false
   for (let i = 0; i < N_ADDITIVE; i++) {
     const m = ADDITIVE_METRICS[i]!
     base[i] = contribution(m, probe0)
     slope[i] = contribution(m, probe1) - base[i]!
     if (contribution(m, probe2) !== base[i]! + 1000 * slope[i]!) throw new RangeError(`metric ${m.name} is not linear in msPlayed`)
-    if (base[i] !== 0 || slope[i] !== 0) anyAdditive = true
   }
-  return { base, slope, anyAdditive }
+  return { base, slope }
 }
 
 const PLANS = new Map<string, TypePlan>(EVENT_TYPES.map((t) => [t, planFor(t)]))
@@ -45,10 +43,13 @@ export class Contribution {
   load(e: ListenEvent): boolean {
     const plan = PLANS.get(e.type)!
     const ms = e.msPlayed ?? 0
-    let any = plan.anyAdditive
+    let any = false
     const add = this.add
-    for (let i = 0; i < N_ADDITIVE; i++) add[i] = plan.base[i]! + plan.slope[i]! * ms
-    if (!any && ms !== 0) for (let i = 0; i < N_ADDITIVE; i++) if (add[i] !== 0) any = true
+    for (let i = 0; i < N_ADDITIVE; i++) {
+      const v = plan.base[i]! + plan.slope[i]! * ms
+      add[i] = v
+      if (v !== 0) any = true
+    }
     for (let j = 0; j < N_DISTINCT; j++) {
       const d = distinctValue(DISTINCT_METRICS[j]!, e)
       this.distinct[j] = d

@@ -1,0 +1,98 @@
+import Fastify from 'fastify'
+import { describe, expect, it } from 'vitest'
+import type { ListenEvent } from '../../shared/event.ts'
+import { DAY_MS, HOUR_MS } from '../../shared/layout.ts'
+import { SPEED_ROUTES } from '../../shared/realtime.ts'
+import { Contribution } from '../../speed-layer/counters.ts'
+import { PartitionState } from '../../speed-layer/partition-state.ts'
+import { speedRoutes } from '../../speed-layer/routes.ts'
+import { LocalRealtimeView } from '../../speed-layer/view.ts'
+
+const DAY = Date.parse('2026-03-10T00:00:00Z')
+const W = DAY + 5 * HOUR_MS
+const now = Date.now()
+let n = 0
+const ev = (userId: string, type: ListenEvent['type'], ts = DAY + HOUR_MS): ListenEvent => ({ eventId: `e${n++}`, ts, userId, songId: 's1', type, msPlayed: 100 })
+
+function fixture() {
+  const c = new Contribution()
+  const states = new Map<number, PartitionState>()
+  const p0 = new PartitionState({ partition: 0, heldFrom: 0, startOffset: 0, endOffset: 0, dedupWindow: 100, bucketMs: HOUR_MS })
+  const p1 = new PartitionState({ partition: 1, heldFrom: 0, startOffset: 0, endOffset: 0, dedupWindow: 100, bucketMs: HOUR_MS })
+  states.set(0, p0).set(1, p1)
+  // p0: u1 plays before W and twice after (two arrival hours); a retry of the same event is not counted again.
+  p0.apply(ev('u1', 'play'), W - HOUR_MS, 's1', 'a1', c, now)
+  const retried = ev('u1', 'play')
+  p0.apply(retried, W, 's1', 'a1', c, now)
+  p0.apply(retried, W + 10, 's1', 'a1', c, now)
+  p0.apply(ev('u1', 'play'), W + HOUR_MS, 's1', 'a1', c, now)
+  p0.apply(ev('u2', 'like', DAY - DAY_MS), W + HOUR_MS, 's1', 'a1', c, now) // a late event: previous day
+  // p1: another listener.
+  p1.apply(ev('u3', 'play'), W, 's1', 'a1', c, now)
+  const view = new LocalRealtimeView({ instance: 'test', states, joined: () => true, holdFrom: () => 0, eventsPerSecond: () => 0 })
+  return { states, view, p0, p1 }
+}
+
+const q = { kind: 'song' as const, id: 's1', from: '2026-03-09', to: '2026-03-10' }
+
+describe('LocalRealtimeView', () => {
+  it('counts arrivals at or after the watermark, listeners unioned per partition and added across them', async () => {
+    const { view } = fixture()
+    const a = await view.daily({ ...q, watermark: W })
+    expect(a).toMatchObject({ ready: true, partitions: [0, 1], watermark: W })
+    expect(a.days['2026-03-10']).toMatchObject({ plays: 3, listeners: 2, msPlayed: 300 })
+    expect(a.days['2026-03-09']).toMatchObject({ likes: 1, plays: 0, listeners: 0 })
+    const all = await view.daily({ ...q, watermark: 0 })
+    expect(all.days['2026-03-10']).toMatchObject({ plays: 4, listeners: 2 })
+    const artist = await view.daily({ ...q, kind: 'artist', id: 'a1', watermark: W })
+    expect(artist.days).toEqual(a.days)
+  })
+
+  it('refuses a watermark older than the buckets it still holds, and answers not ready while a partition rebuilds', async () => {
+    const { view, p0, states } = fixture()
+    expect(p0.dropBefore(W)).toBe(1)
+    const old = await view.daily({ ...q, watermark: 0 })
+    expect(old.ready).toBe(false)
+    expect(old.reason).toMatch(/older than the buckets held for partitions 0/)
+    expect(old.partitions).toEqual([1])
+    expect((await view.daily({ ...q, watermark: W })).ready).toBe(true)
+    states.set(2, new PartitionState({ partition: 2, heldFrom: 0, startOffset: 0, endOffset: 10, dedupWindow: 10, bucketMs: HOUR_MS }))
+    const rebuilding = await view.daily({ ...q, watermark: W })
+    expect(rebuilding).toMatchObject({ ready: false, partitions: [0, 1] })
+    expect(rebuilding.reason).toMatch(/partitions 2 are rebuilding/)
+    expect((await view.status()).partitions).toEqual([{ partition: 0, ready: true, lag: 0 }, { partition: 1, ready: true, lag: 0 }, { partition: 2, ready: false, lag: 10 }])
+  })
+
+  it('serves the same answers over SPEED_ROUTES and rejects a bad query with 400', async () => {
+    const { view } = fixture()
+    const app = Fastify()
+    await app.register(speedRoutes(view))
+    const res = await app.inject({ method: 'GET', url: SPEED_ROUTES.daily, query: { ...q, watermark: String(W) } })
+    expect(res.statusCode).toBe(200)
+    expect(res.json()).toEqual(await view.daily({ ...q, watermark: W }))
+    const trending = await app.inject({ method: 'GET', url: SPEED_ROUTES.trending, query: { kind: 'song', window: '24h', limit: '5' } })
+    expect(trending.json()).toEqual(await view.trending({ kind: 'song', window: '24h', limit: 5 }))
+    expect((await app.inject({ method: 'GET', url: SPEED_ROUTES.status })).json()).toMatchObject({ instance: 'test', ready: true })
+    expect((await app.inject({ method: 'GET', url: SPEED_ROUTES.daily, query: { ...q, watermark: 'soon' } })).statusCode).toBe(400)
+    await app.close()
+  })
+
+  it('ranks trending by plays in the window by arrival time', async () => {
+    const c = new Contribution()
+    const st = new PartitionState({ partition: 0, heldFrom: 0, startOffset: 0, endOffset: 0, dedupWindow: 100, bucketMs: HOUR_MS })
+    const t = Date.now()
+    const play = (songId: string, arrival: number): void => {
+      st.apply({ eventId: `t${n++}`, ts: arrival, userId: 'u', songId, type: 'play' }, arrival, songId, 'a', c, t)
+    }
+    play('old', t - 2 * HOUR_MS)
+    play('old', t - 2 * HOUR_MS)
+    play('old', t - 2 * HOUR_MS)
+    play('new', t - 1000)
+    play('new', t - 1000)
+    play('hour', t - 30 * 60_000)
+    const view = new LocalRealtimeView({ instance: 'x', states: new Map([[0, st]]), joined: () => true, holdFrom: () => 0, eventsPerSecond: () => 0 })
+    expect((await view.trending({ kind: 'song', window: '5m', limit: 10 })).items).toEqual([{ id: 'new', plays: 2 }])
+    expect((await view.trending({ kind: 'song', window: '1h', limit: 10 })).items).toEqual([{ id: 'new', plays: 2 }, { id: 'hour', plays: 1 }])
+    expect((await view.trending({ kind: 'song', window: '24h', limit: 2 })).items).toEqual([{ id: 'old', plays: 3 }, { id: 'new', plays: 2 }])
+  })
+})
