@@ -105,9 +105,11 @@ export function makeEvents(opts: { n: number; seed: number; arrivalFrom: number;
   for (let i = 0; i < opts.n; i++) {
     const song = SONGS[rnd(SONGS.length)]!
     const arrivedAt = opts.arrivalFrom + rnd(opts.arrivalSpanMs)
+    const user = rnd(7)
+    // The Kafka key is the userId: one listener's events are always in the same partition.
     const e: ArchivedEvent = {
-      eventId: `e-${opts.seed}-${i}`, ts: arrivedAt - 1000 - rnd(opts.lateMs ?? 60_000), userId: `u${rnd(7)}`, songId: song.songId,
-      artistId: song.artistId, type: types[rnd(types.length)]!, partition: rnd(opts.partitions), offset: (opts.firstOffset ?? 0) + i, arrivedAt,
+      eventId: `e-${opts.seed}-${i}`, ts: arrivedAt - 1000 - rnd(opts.lateMs ?? 60_000), userId: `u${user}`, songId: song.songId,
+      artistId: song.artistId, type: types[rnd(types.length)]!, partition: user % opts.partitions, offset: (opts.firstOffset ?? 0) + i, arrivedAt,
     }
     if (rnd(4) > 0) e.msPlayed = rnd(200_000)
     const device = devices[rnd(devices.length)]
