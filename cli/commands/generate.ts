@@ -80,9 +80,9 @@ export function registerGenerate(program: Command): void {
       process.once('SIGINT', stop)
       try {
         const { summary, seconds } = await runSimulation(sim, sink, {
-          speed, ...(rate === undefined ? {} : { rate }), signal: abort.signal,
-          onProgress: ({ fraction, summary: s, seconds: secs }) => bar?.update(Math.round(fraction * 1000) / 10,
-            { lines: s.emitted, rate: secs > 0 ? Math.round(s.emitted / secs) : 0 }),
+          speed, ...(rate === undefined ? {} : { rate }), signal: abort.signal, threaded: flags.kafka === true || sinks === 0,
+          onProgress: ({ fraction, emitted, seconds: secs }) => bar?.update(Math.round(fraction * 1000) / 10,
+            { lines: emitted, rate: secs > 0 ? Math.round(emitted / secs) : 0 }),
         })
         bar?.stop()
         console.error(summary.format(seconds))

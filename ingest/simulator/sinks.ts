@@ -11,12 +11,11 @@ import { Errors } from '../../shared/errors.ts'
 import { createKafka, ensureTopics } from '../../shared/kafka.ts'
 import type { Logger } from '../../shared/logger.ts'
 import { withRetry } from '../../shared/retry.ts'
-import type { SimOutput } from './simulate.ts'
 
 export interface Sink {
   readonly name: string
-  /** Returns a promise only when the caller must wait (a batch is being handed over). */
-  write(o: SimOutput): Promise<void> | undefined
+  /** One line and its Kafka key; returns a promise only when the caller must wait (a batch is being handed over). */
+  write(key: string, line: string): Promise<void> | undefined
   /** Everything written so far is delivered (in the file, acknowledged by Kafka or the collector). */
   flush(): Promise<void>
   close(): Promise<void>
@@ -32,8 +31,8 @@ export function fileSink(file: string): Sink {
   }
   return {
     name: file === '-' ? 'stdout' : file,
-    write(o) {
-      chunk += o.line + '\n'
+    write(_key, line) {
+      chunk += line + '\n'
       return chunk.length >= 256 * 1024 ? drain() : undefined
     },
     flush: drain,
@@ -91,7 +90,7 @@ export async function kafkaSink(config: Readonly<Config>, log: Logger, opts: { b
   })
   return {
     name: `kafka topic ${config.kafka.topic}`,
-    write: (o) => pipeline.add({ key: o.key, value: o.line }),
+    write: (key, line) => pipeline.add({ key, value: line }),
     flush: () => pipeline.flush(),
     async close() {
       try {
@@ -131,7 +130,7 @@ export function httpSink(url: string, log: Logger, opts: { batchSize?: number; a
   return {
     name: target.href,
     tally,
-    write: (o) => pipeline.add(o.line),
+    write: (_key, line) => pipeline.add(line),
     flush: () => pipeline.flush(),
     close: () => pipeline.flush(),
   }

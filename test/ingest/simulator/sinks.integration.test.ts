@@ -32,11 +32,21 @@ describe('simulator sinks', () => {
     expect(summary.malformed).toBe(expected.filter((o) => o.kind === 'malformed').length)
   })
 
+  it('gives the same lines and summary when simulating on a worker thread', async () => {
+    const home = testConfig().home
+    const plain = await runSimulation(sim, fileSink(path.join(home, 'plain.ndjson')), { speed: 'max' })
+    const sink = fileSink(path.join(home, 'threaded.ndjson'))
+    const threaded = await runSimulation(sim, sink, { speed: 'max', threaded: true })
+    await sink.close()
+    expect(fs.readFileSync(path.join(home, 'threaded.ndjson'), 'utf8')).toBe(expected.map((o) => o.line + '\n').join(''))
+    expect({ ...threaded.summary }).toEqual({ ...plain.summary })
+  })
+
   it('produces every line, malformed ones included, to Kafka keyed by userId', async () => {
     const config = testConfig()
     cleanupTopics(config)
     const sink = await kafkaSink(config, log, { batchSize: 500 })
-    const { summary } = await runSimulation(sim, sink, { speed: 'max' })
+    const { summary } = await runSimulation(sim, sink, { speed: 'max', threaded: true })
     await sink.close()
     expect(summary.emitted).toBe(expected.length)
     const got = await readTopic(config, expected.length)
