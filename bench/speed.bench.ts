@@ -11,6 +11,7 @@ import { Registry } from 'prom-client'
 import { Catalog, type Artist, type Song } from '../shared/catalog.ts'
 import type { Config } from '../shared/config.ts'
 import { createKafka, ensureTopics } from '../shared/kafka.ts'
+import { parseEventBytes, type ListenEvent } from '../shared/event.ts'
 import { openLake } from '../shared/lake.ts'
 import { DAY_MS } from '../shared/layout.ts'
 import { createLogger } from '../shared/logger.ts'
@@ -34,6 +35,32 @@ function benchCatalog(): Catalog {
   return new Catalog(artists, songs)
 }
 
+function eventText(i: number, ts: number, userId: string, song: number, type: string, msPlayed: number): string {
+  return `{"eventId":"${i.toString(16).padStart(8, '0')}-5bd2-4e1a-9f3c-${(i * 7919).toString(16).padStart(12, '0')}","ts":${ts},"userId":"${userId}","songId":"so${song}","type":"${type}","msPlayed":${msPlayed},"device":"mobile","country":"DE"}`
+}
+
+/** Where the time of one event goes without Kafka: parse + validate (shared/event.ts), then dedup + count. */
+function cpuPerEvent(): { parseUs: number; countUs: number } {
+  const n = 300_000
+  const now = Date.now()
+  const catalog = benchCatalog()
+  const bufs = Array.from({ length: n }, (_, i) => Buffer.from(eventText(i, now - (i * 7777) % (2 * DAY_MS), `user-${(i * 31) % 200_000}`, (i * 13) % 2000, TYPES[i % TYPES.length]!, i % 240_000)))
+  const opts = { songExists: catalog.hasSong, now }
+  const events: ListenEvent[] = []
+  let t = performance.now()
+  for (const b of bufs) {
+    const r = parseEventBytes(b, opts)
+    if (r.ok) events.push(r.event)
+  }
+  const parseUs = ((performance.now() - t) * 1000) / n
+  const st = new PartitionState({ partition: 0, heldFrom: 0, startOffset: 0, endOffset: 0, dedupWindow: 2_000_000, bucketMs: 3_600_000 })
+  const c = new Contribution()
+  t = performance.now()
+  for (const e of events) st.apply(e, now, e.songId, catalog.artistOf(e.songId)!, c, now)
+  const countUs = ((performance.now() - t) * 1000) / n
+  return { parseUs, countUs }
+}
+
 async function preload(config: Readonly<Config>, log: (m: string) => void): Promise<void> {
   const kafka = createKafka(config)
   const admin = kafka.admin()
@@ -44,7 +71,7 @@ async function preload(config: Readonly<Config>, log: (m: string) => void): Prom
   await producer.connect()
   const now = Date.now()
   const t0 = Date.now()
-  const chunk = 5000
+  const chunk = 10_000
   let seed = 12345
   const rand = (n: number): number => {
     seed = (Math.imul(seed, 1103515245) + 12345) >>> 0
@@ -58,11 +85,10 @@ async function preload(config: Readonly<Config>, log: (m: string) => void): Prom
       // Zipf-ish popularity: most plays go to a few thousand songs, the tail still gets some.
       const song = rand(4) === 0 ? rand(SONGS) : rand(2000)
       const type = TYPES[rand(TYPES.length)]!
-      const value = `{"eventId":"${i.toString(16).padStart(8, '0')}-5bd2-4e1a-9f3c-${(i * 7919).toString(16).padStart(12, '0')}","ts":${now - rand(2 * DAY_MS)},"userId":"${userId}","songId":"so${song}","type":"${type}","msPlayed":${rand(240_000)},"device":"mobile","country":"DE"}`
-      messages.push({ key: userId, value })
+      messages.push({ key: userId, value: eventText(i, now - rand(2 * DAY_MS), userId, song, type, rand(240_000)) })
     }
     inflight.push(producer.send({ topic: config.kafka.topic, acks: 1, messages }))
-    if (inflight.length >= 8) await Promise.all(inflight.splice(0))
+    if (inflight.length >= 12) await Promise.all(inflight.splice(0))
   }
   await Promise.all(inflight)
   await producer.disconnect()
@@ -165,6 +191,8 @@ export default async function run(ctx: BenchContext): Promise<BenchRow[]> {
     v8.setFlagsFromString('--expose-gc')
     const gc = vm.runInNewContext('gc') as () => void
     const mem = memoryPerKey(gc)
+    const cpu = cpuPerEvent()
+    ctx.log(`without Kafka: parse + validate ${cpu.parseUs.toFixed(2)} µs/event, dedup + count ${cpu.countUs.toFixed(2)} µs/event`)
     const ratio = speed.perSecond / bare.perSecond
     const rebuild10M = (10_000_000 / speed.perSecond) + (speed.rebuildSeconds - speed.seconds)
     return [
@@ -175,6 +203,8 @@ export default async function run(ctx: BenchContext): Promise<BenchRow[]> {
       { bench: 'speed', measure: 'heap per (day, song) key (with its artist cell share and a listener)', value: mem.perKey, unit: 'bytes' },
       { bench: 'speed', measure: 'heap per million (day, song) keys', value: (mem.perKey * 1e6) / 2 ** 20, unit: 'MiB' },
       { bench: 'speed', measure: 'heap per remembered eventId (dedup)', value: mem.perDedupId, unit: 'bytes' },
+      { bench: 'speed', measure: 'CPU per event without Kafka: parse + validate', value: cpu.parseUs, unit: 'µs' },
+      { bench: 'speed', measure: 'CPU per event without Kafka: dedup + count + trending', value: cpu.countUs, unit: 'µs' },
     ]
   } finally {
     const admin = createKafka(config).admin()
