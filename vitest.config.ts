@@ -1,6 +1,10 @@
 import { defineConfig } from 'vitest/config'
 
-const env = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', TZ: 'UTC', LOG_LEVEL: 'silent' }
+// The AWS SDK warns on every start that its 2027 releases need Node 22; the global setup runs in this process.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
+process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1'
+
+const env = { KAFKAJS_NO_PARTITIONER_WARNING: '1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', TZ: 'UTC', LOG_LEVEL: 'silent' }
 const exclude = ['node_modules/**', '.playcount/**']
 
 export default defineConfig({

@@ -2,6 +2,7 @@
 import { Command } from 'commander'
 import { isPlaycountError } from '../shared/errors.ts'
 import { registerServices } from './commands/services.ts'
+import { registerStart } from './commands/start.ts'
 import { registerArchive } from './commands/archive.ts'
 import { registerCatalog } from './commands/catalog.ts'
 import { registerGenerate } from './commands/generate.ts'
@@ -14,6 +15,7 @@ const program = new Command()
   .showHelpAfterError()
 
 registerServices(program)
+registerStart(program)
 registerArchive(program)
 registerCatalog(program)
 registerGenerate(program)

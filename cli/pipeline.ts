@@ -1,0 +1,122 @@
+/**
+ * One playcount process: the roles asked for, wired together. Layers never import each other; this is the one
+ * place that knows them all. `buildPipeline` returns something startable; `playcount start` and the end-to-end
+ * tests both use it.
+ */
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import type { Registry } from 'prom-client'
+import { buildArchiver } from '../batch-layer/archiver/index.ts'
+import { buildBatchScheduler } from '../batch-layer/scheduler/index.ts'
+import { ensureCatalog } from '../ingest/catalog/default.ts'
+import { buildCollector } from '../ingest/collector/index.ts'
+import { buildServing } from '../serving-layer/index.ts'
+import { dashboardPlugin } from '../serving-layer/dashboard/plugin.ts'
+import type { Catalog } from '../shared/catalog.ts'
+import type { Config } from '../shared/config.ts'
+import { Errors } from '../shared/errors.ts'
+import { buildHttpApp } from '../shared/http-app.ts'
+import { createKafka, ensureTopics } from '../shared/kafka.ts'
+import { openLake, type Lake } from '../shared/lake.ts'
+import type { Logger } from '../shared/logger.ts'
+import type { RealtimeView } from '../shared/realtime.ts'
+import { RemoteRealtimeView } from '../shared/realtime-client.ts'
+import { withRetry } from '../shared/retry.ts'
+import { createRegistry } from '../shared/telemetry.ts'
+import { buildSpeedLayer } from '../speed-layer/index.ts'
+
+export const ROLES = ['speed', 'archiver', 'batch-scheduler', 'serve', 'ingest'] as const
+export type Role = (typeof ROLES)[number]
+
+interface Startable { start(): Promise<void>; stop(): Promise<void> }
+
+export interface Pipeline {
+  app: FastifyInstance
+  lake: Lake
+  catalog: Catalog
+  registry: Registry
+  /** Starts the roles and listens on config.http; resolves to the base URL. */
+  start(): Promise<string>
+  /** Stops listening, then every role in reverse order. */
+  stop(): Promise<void>
+}
+
+export async function buildPipeline(config: Readonly<Config>, roles: readonly Role[], log: Logger): Promise<Pipeline> {
+  const lake = openLake(config, log)
+  // A role restarted while Kafka or the lake is briefly down waits for them instead of dying.
+  await withRetry(async () => {
+    const admin = createKafka(config, log).admin()
+    await admin.connect()
+    try {
+      await ensureTopics(admin, config)
+    } finally {
+      await admin.disconnect()
+    }
+  }, { what: 'creating the topics', log, retries: 30, maxTimeoutMs: 5000 })
+  const catalog = await withRetry(() => ensureCatalog(config, lake, log), { what: 'loading the catalog', log, retries: 30, maxTimeoutMs: 5000 })
+  const registry = createRegistry()
+  const deps = { catalog, lake, registry }
+  const startables: Array<{ name: string; role: Startable }> = []
+  const plugins: FastifyPluginAsync[] = []
+  const readiness: Array<() => boolean> = []
+
+  let inProcess: RealtimeView[] = []
+  if (roles.includes('speed')) {
+    const speed = buildSpeedLayer(config, { ...deps, log: log.child({ role: 'speed' }) })
+    startables.push({ name: 'speed', role: speed })
+    plugins.push(speed.routes)
+    readiness.push(() => speed.isReady())
+    inProcess = [speed.view]
+  }
+  if (roles.includes('archiver')) {
+    startables.push({ name: 'archiver', role: buildArchiver(config, { ...deps, log: log.child({ role: 'archiver' }) }) })
+  }
+  if (roles.includes('batch-scheduler')) {
+    startables.push({ name: 'batch-scheduler', role: buildBatchScheduler(config, { ...deps, log: log.child({ role: 'batch' }) }) })
+  }
+  if (roles.includes('ingest')) {
+    const collector = buildCollector(config, { ...deps, log: log.child({ role: 'ingest' }) })
+    startables.push({ name: 'ingest', role: collector })
+    plugins.push(collector.routes)
+  }
+  if (roles.includes('serve')) {
+    const realtime = config.speed.urls.length > 0
+      ? config.speed.urls.map((url) => new RemoteRealtimeView(url, config.speed.timeoutMs))
+      : inProcess
+    const serving = buildServing(config, { ...deps, log: log.child({ role: 'serve' }), realtime })
+    startables.push({ name: 'serve', role: serving })
+    plugins.push(serving.routes, dashboardPlugin)
+  }
+
+  const app = await buildHttpApp(config, {
+    log, registry, plugins,
+    readiness: () => ({ ready: readiness.every((r) => r()), details: { roles } }),
+  })
+
+  return {
+    app, lake, catalog, registry,
+    async start() {
+      for (const { name, role } of startables) {
+        log.info({ role: name }, 'starting')
+        await role.start()
+      }
+      return app.listen({ host: config.http.host, port: config.http.port })
+    },
+    async stop() {
+      await app.close()
+      for (const { name, role } of [...startables].reverse()) {
+        log.info({ role: name }, 'stopping')
+        await role.stop()
+      }
+      lake.close()
+    },
+  }
+}
+
+export function parseRoles(spec: string | undefined): Role[] {
+  if (spec === undefined || spec === '' || spec === 'all') return [...ROLES]
+  const roles = spec.split(',').map((r) => r.trim())
+  for (const r of roles) {
+    if (!(ROLES as readonly string[]).includes(r)) throw new Errors.BAD_REQUEST(`unknown role "${r}": ROLES must be a comma-separated list of ${ROLES.join(', ')}`)
+  }
+  return roles as Role[]
+}
