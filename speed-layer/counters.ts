@@ -1,6 +1,6 @@
 /**
  * Counters of one arrival bucket, driven by the ONE metric definition (shared/metrics.ts): additive metrics are
- * numbers indexed like ADDITIVE_METRICS, distinct ones are sets indexed like DISTINCT_METRICS. Nothing here
+ * numbers indexed like ADDITIVE_METRICS, distinct ones are value sets indexed like DISTINCT_METRICS. Nothing here
  * names a metric, so adding one in shared/metrics.ts is enough.
  */
 import { ADDITIVE_METRICS, METRICS, contribution, distinctValue, type MetricValues } from '../shared/metrics.ts'
@@ -66,10 +66,23 @@ export class Contribution {
   }
 }
 
+/**
+ * A distinct set that stays a plain string while it holds one value: most cells of an hour bucket see one
+ * listener, and a Set costs about 200 bytes more than the string it would hold.
+ */
+export type Distinct = string | Set<string>
+
+function distinctAdd(cur: Distinct | undefined, v: string): Distinct {
+  if (cur === undefined || cur === v) return v
+  if (typeof cur === 'string') return new Set([cur, v])
+  cur.add(v)
+  return cur
+}
+
 /** One (event day, key) in one bucket. */
 export class Cell {
   readonly add: number[] = new Array<number>(N_ADDITIVE).fill(0)
-  sets: Array<Set<string>> | undefined
+  distinct: Array<Distinct | undefined> | undefined
 
   apply(c: Contribution): void {
     const add = this.add
@@ -77,8 +90,8 @@ export class Cell {
     for (let j = 0; j < N_DISTINCT; j++) {
       const d = c.distinct[j]
       if (d === undefined) continue
-      this.sets ??= DISTINCT_METRICS.map(() => new Set<string>())
-      this.sets[j]!.add(d)
+      this.distinct ??= new Array<Distinct | undefined>(N_DISTINCT).fill(undefined)
+      this.distinct[j] = distinctAdd(this.distinct[j], d)
     }
   }
 }
@@ -113,22 +126,32 @@ export function countKeys(counters: DayCounters): number {
  */
 export class DayAccumulator {
   readonly add = new Array<number>(N_ADDITIVE).fill(0)
-  private readonly partitionSets: Array<Array<Set<string>>> = DISTINCT_METRICS.map(() => [])
+  private readonly partitionSets: Distinct[][] = DISTINCT_METRICS.map(() => [])
   private readonly distinctTotals = new Array<number>(N_DISTINCT).fill(0)
 
   addCell(cell: Cell): void {
     for (let i = 0; i < N_ADDITIVE; i++) this.add[i]! += cell.add[i]!
-    if (cell.sets) for (let j = 0; j < N_DISTINCT; j++) this.partitionSets[j]!.push(cell.sets[j]!)
+    if (cell.distinct) {
+      for (let j = 0; j < N_DISTINCT; j++) {
+        const d = cell.distinct[j]
+        if (d !== undefined) this.partitionSets[j]!.push(d)
+      }
+    }
   }
 
   /** Closes the current partition: its sets become one distinct count. */
   endPartition(): void {
     for (let j = 0; j < N_DISTINCT; j++) {
       const sets = this.partitionSets[j]!
-      if (sets.length === 1) this.distinctTotals[j]! += sets[0]!.size
-      else if (sets.length > 1) {
+      if (sets.length === 1) {
+        const only = sets[0]!
+        this.distinctTotals[j]! += typeof only === 'string' ? 1 : only.size
+      } else if (sets.length > 1) {
         const union = new Set<string>()
-        for (const s of sets) for (const v of s) union.add(v)
+        for (const d of sets) {
+          if (typeof d === 'string') union.add(d)
+          else for (const v of d) union.add(v)
+        }
         this.distinctTotals[j]! += union.size
       }
       sets.length = 0
