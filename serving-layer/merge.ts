@@ -9,7 +9,7 @@
  * before W (the batch run covered all of it that had arrived by then) and 'realtime' otherwise.
  */
 import { DAY_MS } from '../shared/layout.ts'
-import { ADDITIVE_METRICS, METRICS, zeroValues, type MetricValues } from '../shared/metrics.ts'
+import { METRICS, zeroValues, type MetricValues } from '../shared/metrics.ts'
 import { dayString } from './days.ts'
 
 export type Source = 'batch' | 'realtime' | 'batch+realtime'
@@ -18,7 +18,8 @@ export interface DailyRow extends MetricValues {
   date: string
   listenersExact: boolean
   source: Source
-  parts: { batch: MetricValues; realtime: MetricValues }
+  /** The batch and realtime parts, when asked for (`?parts=true`). */
+  parts?: { batch: MetricValues; realtime: MetricValues }
 }
 
 export interface Totals extends MetricValues { listenersExact: boolean }
@@ -27,39 +28,62 @@ export interface MergeInput {
   first: number
   last: number
   watermark: number
-  batch: (day: number) => MetricValues | undefined
+  /** Writes the batch values of a day into `out` (METRICS order); false when the batch has no row for it. */
+  batch: (day: number, out: Float64Array) => boolean
   /** The realtime answers to add, each only the days with data. */
   realtime: ReadonlyArray<Record<string, MetricValues>>
+  withParts?: boolean
 }
+
+const NAMES = METRICS.map((m) => m.name)
+const M = NAMES.length
+const LISTENERS = NAMES.indexOf('listeners')
 
 export function mergeDaily(input: MergeInput): { days: DailyRow[]; totals: Totals } {
   const days: DailyRow[] = []
   const totals = { ...zeroValues(), listenersExact: true } as Totals
   // A day that ends at or before W is wholly the batch's as far as arrivals before W go.
   const batchDayLimit = Math.floor(input.watermark / DAY_MS)
+  const b = new Float64Array(M)
+  const r = new Float64Array(M)
+  let daysWithListeners = 0
   for (let d = input.first; d <= input.last; d++) {
     const date = dayString(d)
-    const b = input.batch(d)
-    let rt: MetricValues | undefined
-    for (const answer of input.realtime) {
-      const r = answer[date]
-      if (!r) continue
-      rt ??= zeroValues()
-      for (const m of METRICS) rt[m.name] += r[m.name] ?? 0
-    }
-    const batch = b ?? zeroValues()
-    const realtime = rt ?? zeroValues()
+    const hasBatch = input.batch(d, b)
+    if (!hasBatch) b.fill(0)
+    const hasRealtime = sumRealtime(input.realtime, date, r)
     const row = { date } as DailyRow
-    for (const m of METRICS) row[m.name] = batch[m.name] + realtime[m.name]
-    row.listenersExact = !(b && rt && b.listeners > 0 && realtime.listeners > 0)
-    row.source = b && rt ? 'batch+realtime' : b ? 'batch' : rt ? 'realtime' : d < batchDayLimit ? 'batch' : 'realtime'
-    row.parts = { batch, realtime }
+    for (let m = 0; m < M; m++) {
+      const v = b[m]! + r[m]!
+      row[NAMES[m]!] = v
+      totals[NAMES[m]!] += v
+    }
+    row.listenersExact = !(b[LISTENERS]! > 0 && r[LISTENERS]! > 0)
+    row.source = hasBatch && hasRealtime ? 'batch+realtime' : hasBatch ? 'batch' : hasRealtime ? 'realtime' : d < batchDayLimit ? 'batch' : 'realtime'
+    if (input.withParts) row.parts = { batch: toValues(b), realtime: toValues(r) }
     days.push(row)
-    for (const m of ADDITIVE_METRICS) totals[m.name] += row[m.name]
-    totals.listeners += row.listeners
+    if (row.listeners > 0) daysWithListeners++
     if (!row.listenersExact) totals.listenersExact = false
   }
   // Distinct listeners do not add across days: a sum over several days is an upper bound.
-  if (days.filter((r) => r.listeners > 0).length > 1) totals.listenersExact = false
+  if (daysWithListeners > 1) totals.listenersExact = false
   return { days, totals }
+}
+
+function sumRealtime(answers: MergeInput['realtime'], date: string, out: Float64Array): boolean {
+  out.fill(0)
+  let any = false
+  for (let i = 0; i < answers.length; i++) {
+    const v = answers[i]![date]
+    if (!v) continue
+    any = true
+    for (let m = 0; m < M; m++) out[m]! += v[NAMES[m]!] ?? 0
+  }
+  return any
+}
+
+function toValues(a: Float64Array): MetricValues {
+  const v = zeroValues()
+  for (let m = 0; m < M; m++) v[NAMES[m]!] = a[m]!
+  return v
 }

@@ -28,6 +28,7 @@ export const DailyQuery = Type.Object({
   from: Type.Optional(dateParam(`first day (inclusive); default ${DEFAULT_RANGE_DAYS - 1} days before to`)),
   to: Type.Optional(dateParam('last day (inclusive); default today (UTC)')),
   format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')], { default: 'json' })),
+  parts: Type.Optional(Type.Boolean({ default: false, description: 'also return each day\'s batch and realtime parts (JSON only)' })),
 })
 
 const Day = Type.Object({
@@ -36,7 +37,7 @@ const Day = Type.Object({
   listenersExact: Type.Boolean({ description: 'false when the day has both a batch and a realtime part with listeners: listeners is then their sum, an upper bound (one person may be in both)' }),
   source: Type.Union([Type.Literal('batch'), Type.Literal('realtime'), Type.Literal('batch+realtime')],
     { description: 'the parts with data that day; a day with none is batch if it ended before the watermark, else realtime' }),
-  parts: Type.Object({ batch: MetricsObject, realtime: MetricsObject }),
+  parts: Type.Optional(Type.Object({ batch: MetricsObject, realtime: MetricsObject }, { description: 'with ?parts=true: the batch part (arrivals before W) and the realtime part (at or after W)' })),
 })
 
 export const DailyReport = Type.Object({

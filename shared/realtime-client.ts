@@ -1,8 +1,10 @@
 /**
  * The realtime view of one speed instance over HTTP (SPEED_ROUTES), for a serving layer that fans out to several.
- * Every call has a deadline; a refused connection, a timeout, a non-2xx status or a malformed body is a
+ * Plain node:http with a keep-alive agent (measurably cheaper per call than fetch here). Every call has a deadline; a refused connection, a timeout, a non-2xx status or a malformed body is a
  * PLAYCOUNT_SPEED_NOT_READY error, so the caller reports the instance as missing instead of undercounting.
  */
+import http from 'node:http'
+import https from 'node:https'
 import { Type, type TSchema } from '@sinclair/typebox'
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
 import { Errors } from './errors.ts'
@@ -27,10 +29,14 @@ const Status = TypeCompiler.Compile(Type.Object({
 export class RemoteRealtimeView implements RealtimeView {
   readonly name: string
   private readonly base: string
+  private readonly client: typeof http | typeof https
+  private readonly agent: http.Agent
 
   constructor(url: string, private readonly timeoutMs: number) {
     this.base = url.replace(/\/+$/, '')
     this.name = this.base
+    this.client = this.base.startsWith('https:') ? https : http
+    this.agent = new this.client.Agent({ keepAlive: true, maxSockets: 128 })
   }
 
   async daily(q: RealtimeDailyQuery): Promise<RealtimeDailyAnswer> {
@@ -47,32 +53,52 @@ export class RemoteRealtimeView implements RealtimeView {
     return this.get(SPEED_ROUTES.status, Status)
   }
 
+  /** Frees the kept-alive connections. */
+  close(): void {
+    this.agent.destroy()
+  }
+
   private async get<T extends TSchema>(pathAndQuery: string, check: TypeCheck<T>): Promise<T['static']> {
     const url = `${this.base}${pathAndQuery}`
+    let res: { status: number; body: string }
+    try {
+      res = await this.request(url)
+    } catch (err) {
+      const why = (err as Error).name === 'AbortError' ? `timed out after ${this.timeoutMs} ms` : describeError(err)
+      throw new Errors.SPEED_NOT_READY(`${this.base}: ${why}`, { cause: err })
+    }
     let body: unknown
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(this.timeoutMs), headers: { accept: 'application/json' } })
-      body = await res.json().catch(() => undefined)
-      if (!res.ok) {
-        const detail = (body as { message?: unknown } | undefined)?.message
-        throw new Errors.SPEED_NOT_READY(`${url} answered HTTP ${res.status}${typeof detail === 'string' ? `: ${detail}` : ''}`)
-      }
-    } catch (err) {
-      if ((err as { code?: string }).code === 'PLAYCOUNT_SPEED_NOT_READY') throw err
-      const name = (err as Error).name
-      const why = name === 'TimeoutError' || name === 'AbortError' ? `timed out after ${this.timeoutMs} ms` : describeFetchError(err)
-      throw new Errors.SPEED_NOT_READY(`${this.base}: ${why}`, { cause: err })
+      body = JSON.parse(res.body)
+    } catch {
+      body = undefined
+    }
+    if (res.status < 200 || res.status > 299) {
+      const detail = (body as { message?: unknown } | undefined)?.message
+      throw new Errors.SPEED_NOT_READY(`${url} answered HTTP ${res.status}${typeof detail === 'string' ? `: ${detail}` : ''}`)
     }
     if (!check.Check(body)) {
       const first = check.Errors(body).First()
-      throw new Errors.SPEED_NOT_READY(`${url} answered a malformed body (${first ? `${first.path} ${first.message}` : 'unknown'})`)
+      throw new Errors.SPEED_NOT_READY(`${url} answered a malformed body (${first ? `${first.path} ${first.message}` : 'not JSON'})`)
     }
     return body
   }
+
+  /** One GET with a deadline for the whole exchange, on a kept-alive connection. */
+  private request(url: string): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const req = this.client.get(url, { agent: this.agent, signal: AbortSignal.timeout(this.timeoutMs), headers: { accept: 'application/json' } }, (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }))
+        res.on('error', reject)
+      })
+      req.on('error', reject)
+    })
+  }
 }
 
-/** fetch hides the socket error (ECONNREFUSED, ...) in `cause`. */
-function describeFetchError(err: unknown): string {
-  const cause = (err as { cause?: { code?: string; message?: string } }).cause
-  return cause?.code ?? cause?.message ?? (err as Error).message
+function describeError(err: unknown): string {
+  const e = err as { code?: string; message?: string }
+  return e.code && !e.message?.includes(e.code) ? `${e.code} ${e.message ?? ''}`.trim() : (e.message ?? String(err))
 }

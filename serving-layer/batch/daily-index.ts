@@ -25,6 +25,16 @@ export class DailyIndex {
     return v
   }
 
+  /** Copies the values of (id, day) into `out` (METRICS order) without allocating; false when there is no row. */
+  read(id: string, day: number, out: Float64Array): boolean {
+    const s = this.series.get(id)
+    if (!s) return false
+    const i = day - s.first
+    if (i < 0 || i >= s.has.length || s.has[i] === 0) return false
+    for (let m = 0; m < M; m++) out[m] = s.data[i * M + m]!
+    return true
+  }
+
   get ids(): number {
     return this.series.size
   }

@@ -29,7 +29,7 @@ export function dailyRoutes(app: FastifyInstance, ctx: ServingContext): void {
     app.get<{ Params: Static<typeof DailyParams>; Querystring: Static<typeof DailyQuery> }>(
       `/v1/${kind}s/:id/daily`, { schema: dailySchema(kind) },
       async (req, reply) => {
-        const report = await dailyReport(ctx, kind, req.params.id, req.query.from, req.query.to)
+        const report = await dailyReport(ctx, kind, req.params.id, req.query.from, req.query.to, req.query.parts === true && req.query.format !== 'csv')
         if (req.query.format !== 'csv') return report
         return reply.type('text/csv; charset=utf-8')
           .header('content-disposition', `inline; filename="${kind}-${report.id}-${report.from}-${report.to}.csv"`)
@@ -40,7 +40,7 @@ export function dailyRoutes(app: FastifyInstance, ctx: ServingContext): void {
   }
 }
 
-export async function dailyReport(ctx: ServingContext, kind: EntityKind, id: string, from?: string, to?: string): Promise<DailyReport> {
+export async function dailyReport(ctx: ServingContext, kind: EntityKind, id: string, from?: string, to?: string, withParts = false): Promise<DailyReport> {
   const song = kind === 'song' ? ctx.catalog.songs.get(id) : undefined
   const artist = kind === 'artist' ? ctx.catalog.artists.get(id) : undefined
   if (!song && !artist) throw new Errors.NOT_FOUND(kind === 'song' ? 'Song' : 'Artist', id)
@@ -52,7 +52,7 @@ export async function dailyReport(ctx: ServingContext, kind: EntityKind, id: str
     ctx.config.kafka.partitions, watermark)
   const index = snapshot.indexes[kind]
   const { days, totals } = mergeDaily({
-    first: range.first, last: range.last, watermark, batch: (d) => index.get(id, d), realtime: rt.answers.map((a) => a.days),
+    first: range.first, last: range.last, watermark, batch: (d, out) => index.read(id, d, out), realtime: rt.answers.map((a) => a.days), withParts,
   })
   return {
     kind, id, name: song ? song.title : artist!.name, ...(song ? { artistId: song.artistId } : {}),

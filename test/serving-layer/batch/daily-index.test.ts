@@ -21,3 +21,16 @@ describe('DailyIndex', () => {
     expect(DailyIndex.EMPTY.get('s1', 100)).toBeUndefined()
   })
 })
+
+describe('DailyIndex.read', () => {
+  it('copies a row into a buffer without allocating, false for gaps', () => {
+    const b = new DailyIndexBuilder()
+    b.add('a1', 10, METRICS.map((_, i) => i + 1))
+    const index = b.build()
+    const out = new Float64Array(METRICS.length)
+    expect(index.read('a1', 10, out)).toBe(true)
+    expect([...out]).toEqual(METRICS.map((_, i) => i + 1))
+    expect(index.read('a1', 11, out)).toBe(false)
+    expect(index.read('zz', 10, out)).toBe(false)
+  })
+})

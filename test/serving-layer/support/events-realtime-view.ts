@@ -5,17 +5,17 @@
  */
 import type { Catalog } from '../../../shared/catalog.ts'
 import type { ListenEvent } from '../../../shared/event.ts'
-import { dayOf } from '../../../shared/layout.ts'
+import { dayOf, hourStart } from '../../../shared/layout.ts'
 import { METRICS, contribution, distinctValue, zeroValues, type MetricValues } from '../../../shared/metrics.ts'
 import type {
-  EntityKind, RealtimeDailyAnswer, RealtimeDailyQuery, RealtimeView, SpeedStatus, TrendingAnswer, TrendingQuery,
+  RealtimeDailyAnswer, RealtimeDailyQuery, RealtimeView, SpeedStatus, TrendingAnswer, TrendingQuery,
 } from '../../../shared/realtime.ts'
 
 export interface ArrivedEvent { event: ListenEvent; arrivedAt: number; partition: number }
 
 const WINDOW_MS = { '5m': 300_000, '1h': 3_600_000, '24h': 86_400_000 } as const
 
-/** Aggregates events per event day with METRICS (the ground truth of the tests uses it too). */
+/** Aggregates events per event day with METRICS: the ground truth of the tests. */
 export function aggregate(events: Iterable<ArrivedEvent>): Map<string, MetricValues> {
   const days = new Map<string, { v: MetricValues; sets: Map<string, Set<string>> }>()
   for (const { event } of events) {
@@ -23,74 +23,105 @@ export function aggregate(events: Iterable<ArrivedEvent>): Map<string, MetricVal
     let d = days.get(day)
     if (!d) days.set(day, d = { v: zeroValues(), sets: new Map() })
     for (const m of METRICS) {
-      if (m.kind === 'distinct') {
-        const value = distinctValue(m, event)
-        if (value === undefined) continue
-        let set = d.sets.get(m.name)
-        if (!set) d.sets.set(m.name, set = new Set())
-        set.add(value)
-        d.v[m.name] = set.size
-      } else {
+      if (m.kind !== 'distinct') {
         d.v[m.name] += contribution(m, event)
+        continue
       }
+      const value = distinctValue(m, event)
+      if (value === undefined) continue
+      let set = d.sets.get(m.name)
+      if (!set) d.sets.set(m.name, set = new Set())
+      set.add(value)
+      d.v[m.name] = set.size
     }
   }
   return new Map([...days].map(([k, d]) => [k, d.v]))
 }
 
+interface Bucket { values: MetricValues; sets: Map<string, Set<string>> }
+
+/**
+ * Counters as a speed layer keeps them: per entity, event day and ARRIVAL hour, so a query for W adds the buckets
+ * from W on, and buckets before a W every reader has moved past can be dropped.
+ */
 export class EventsRealtimeView implements RealtimeView {
   readonly name: string
   ready = true
   reason: string | undefined
   /** Buckets before this were dropped: a query for an older W cannot be answered. */
   oldestWatermark = 0
-  private readonly byEntity = new Map<string, ArrivedEvent[]>()
+  private readonly buckets = new Map<string, Map<string, Map<number, Bucket>>>()
+  private readonly plays: Array<{ arrivedAt: number; song: string; artist: string }> = []
   private readonly owned: Set<number>
+  private readonly partitions: number[]
+  private readonly now: () => number
 
   constructor(private readonly catalog: Catalog, opts: { name: string; partitions: number[]; now?: () => number }) {
     this.name = opts.name
     this.owned = new Set(opts.partitions)
+    this.partitions = [...opts.partitions]
     this.now = opts.now ?? Date.now
   }
 
-  private readonly now: () => number
-
   /** Takes the events of the partitions this instance owns. */
   ingest(events: Iterable<ArrivedEvent>): void {
-    for (const e of events) {
-      if (!this.owned.has(e.partition)) continue
-      for (const key of [`song:${e.event.songId}`, `artist:${this.catalog.artistOf(e.event.songId) ?? ''}`]) {
-        const list = this.byEntity.get(key)
-        if (list) list.push(e)
-        else this.byEntity.set(key, [e])
+    for (const { event, arrivedAt, partition } of events) {
+      if (!this.owned.has(partition)) continue
+      const day = dayOf(event.ts)
+      const hour = hourStart(arrivedAt)
+      const artist = this.catalog.artistOf(event.songId) ?? ''
+      if (event.type === 'play') this.plays.push({ arrivedAt, song: event.songId, artist })
+      for (const key of [`song:${event.songId}`, `artist:${artist}`]) {
+        let days = this.buckets.get(key)
+        if (!days) this.buckets.set(key, days = new Map())
+        let hours = days.get(day)
+        if (!hours) days.set(day, hours = new Map())
+        let b = hours.get(hour)
+        if (!b) hours.set(hour, b = { values: zeroValues(), sets: new Map() })
+        for (const m of METRICS) {
+          if (m.kind !== 'distinct') {
+            b.values[m.name] += contribution(m, event)
+            continue
+          }
+          const value = distinctValue(m, event)
+          if (value === undefined) continue
+          let set = b.sets.get(m.name)
+          if (!set) b.sets.set(m.name, set = new Set())
+          set.add(value)
+          b.values[m.name] = set.size
+        }
       }
     }
   }
 
-  /** What the speed layer does once every reader moved to a new W: forget arrivals before it. */
+  /** What the speed layer does once every reader moved to a new W: forget arrival hours before it. */
   dropBefore(watermark: number): void {
     this.oldestWatermark = Math.max(this.oldestWatermark, watermark)
-    for (const [key, list] of this.byEntity) this.byEntity.set(key, list.filter((e) => e.arrivedAt >= this.oldestWatermark))
+    for (const days of this.buckets.values()) {
+      for (const hours of days.values()) for (const hour of hours.keys()) if (hour < this.oldestWatermark) hours.delete(hour)
+    }
   }
 
   async daily(q: RealtimeDailyQuery): Promise<RealtimeDailyAnswer> {
-    const base = { watermark: q.watermark, partitions: [...this.owned], days: {} }
+    const base = { watermark: q.watermark, partitions: this.partitions, days: {} }
     if (!this.ready) return { ...base, ready: false, reason: this.reason ?? 'rebuilding' }
     if (q.watermark < this.oldestWatermark) return { ...base, ready: false, reason: `buckets before ${new Date(this.oldestWatermark).toISOString()} dropped` }
-    const list = (this.byEntity.get(`${q.kind}:${q.id}`) ?? []).filter((e) => e.arrivedAt >= q.watermark)
     const days: Record<string, MetricValues> = {}
-    for (const [day, v] of aggregate(list)) if (day >= q.from && day <= q.to) days[day] = v
+    for (const [day, hours] of this.buckets.get(`${q.kind}:${q.id}`) ?? []) {
+      if (day < q.from || day > q.to) continue
+      const v = sumBuckets(hours, q.watermark)
+      if (v) days[day] = v
+    }
     return { ...base, ready: true, days }
   }
 
   async trending(q: TrendingQuery): Promise<TrendingAnswer> {
     const since = this.now() - WINDOW_MS[q.window]
     const plays = new Map<string, number>()
-    for (const [key, list] of this.byEntity) {
-      const [kind, id] = key.split(':') as [EntityKind, string]
-      if (kind !== q.kind) continue
-      const n = list.filter((e) => e.arrivedAt >= since && e.event.type === 'play').length
-      if (n > 0) plays.set(id, n)
+    for (const p of this.plays) {
+      if (p.arrivedAt < since) continue
+      const id = q.kind === 'song' ? p.song : p.artist
+      plays.set(id, (plays.get(id) ?? 0) + 1)
     }
     const items = [...plays].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, q.limit).map(([id, n]) => ({ id, plays: n }))
     return { ready: this.ready, partitions: [...this.owned], items }
@@ -102,4 +133,30 @@ export class EventsRealtimeView implements RealtimeView {
       partitions: [...this.owned].map((partition) => ({ partition, ready: this.ready, lag: 0 })),
     }
   }
+}
+
+/** The buckets of arrival hours from W on: additive metrics add, distinct ones count the union of the sets. */
+function sumBuckets(hours: Map<number, Bucket>, watermark: number): MetricValues | undefined {
+  let v: MetricValues | undefined
+  let first: Bucket | undefined
+  let used = 0
+  for (const [hour, b] of hours) {
+    if (hour < watermark) continue
+    used++
+    first ??= b
+    v ??= zeroValues()
+    for (const m of METRICS) if (m.kind !== 'distinct') v[m.name] += b.values[m.name]
+  }
+  if (!v || !first) return undefined
+  for (const m of METRICS) {
+    if (m.kind !== 'distinct') continue
+    if (used === 1) {
+      v[m.name] = first.values[m.name]
+      continue
+    }
+    const union = new Set<string>()
+    for (const [hour, b] of hours) if (hour >= watermark) for (const x of b.sets.get(m.name) ?? []) union.add(x)
+    v[m.name] = union.size
+  }
+  return v
 }

@@ -1,0 +1,211 @@
+/**
+ * Report API throughput and latency, one run: a 30-day artist query (batch views loaded from Parquet into memory +
+ * the in-process realtime merge) beside a plain Fastify route on the same server returning a precomputed 30-day
+ * JSON (the ceiling on this machine); then the same query fanned out over HTTP to two speed instances (a child
+ * process serving SPEED_ROUTES). autocannon runs as its own process at 50 connections on 127.0.0.1, in alternating
+ * 2-second slices (medians reported), because the 2-core machine is shared and its load drifts.
+ *
+ * Sizes: SERVING_BENCH_SONGS (2000), SERVING_BENCH_DAYS (30), SERVING_BENCH_EVENTS (20000 realtime events),
+ * SERVING_BENCH_SECONDS (10 per measurement).
+ */
+import { execFile, spawn } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import readline from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import Fastify from 'fastify'
+import { Catalog } from '../shared/catalog.ts'
+import { loadConfig, type Config } from '../shared/config.ts'
+import { openDuck, quoteLiteral } from '../shared/duckdb.ts'
+import { buildHttpApp } from '../shared/http-app.ts'
+import { DAY_MS, HOUR_MS, VIEWS_MANIFEST_KEY, dayOf } from '../shared/layout.ts'
+import { openLake } from '../shared/lake.ts'
+import { createLogger } from '../shared/logger.ts'
+import { RemoteRealtimeView } from '../shared/realtime-client.ts'
+import { SPEED_ROUTES, type EntityKind, type RealtimeView, type TrendingWindow } from '../shared/realtime.ts'
+import { createRegistry } from '../shared/telemetry.ts'
+import { buildServing } from '../serving-layer/index.ts'
+import { randomEvents, rng } from '../test/serving-layer/support/data.ts'
+import { EventsRealtimeView } from '../test/serving-layer/support/events-realtime-view.ts'
+import type { BenchContext, BenchRow } from './types.ts'
+
+const here = fileURLToPath(import.meta.url)
+const SONGS = Number(process.env.SERVING_BENCH_SONGS ?? 2000)
+const DAYS = Number(process.env.SERVING_BENCH_DAYS ?? 30)
+const EVENTS = Number(process.env.SERVING_BENCH_EVENTS ?? 20_000)
+const SECONDS = Number(process.env.SERVING_BENCH_SECONDS ?? 10)
+const SONGS_PER_ARTIST = 20
+const PARTITIONS = 4
+const NOW = Date.UTC(2026, 5, 30, 14)
+/** The batch covers arrivals before 12:00 of the last day; the realtime part holds the two hours since. */
+const WATERMARK = NOW - 2 * HOUR_MS
+
+function benchCatalog(): Catalog {
+  const songs = Array.from({ length: SONGS }, (_, s) => ({
+    songId: `s${s}`, artistId: `a${Math.floor(s / SONGS_PER_ARTIST)}`, title: `Song ${s}`, genre: 'pop', durationMs: 200_000, popularityRank: s,
+  }))
+  const artists = Array.from({ length: Math.ceil(SONGS / SONGS_PER_ARTIST) }, (_, a) => ({ artistId: `a${a}`, name: `Artist ${a}`, genre: 'pop', country: 'DE' }))
+  return new Catalog(artists, songs)
+}
+
+function realtimeView(catalog: Catalog, name: string, partitions: number[]): EventsRealtimeView {
+  const view = new EventsRealtimeView(catalog, { name, partitions, now: () => NOW })
+  view.ingest(randomEvents({ catalog, count: EVENTS, users: 5000, start: WATERMARK, end: NOW, lateShare: 0.05, partitions: PARTITIONS, random: rng(7) }))
+  return view
+}
+
+/** song_daily and artist_daily for SONGS x DAYS, written as Parquet into the lake with their manifest. */
+async function writeViews(config: Readonly<Config>): Promise<void> {
+  const lake = openLake(config)
+  const duck = await openDuck(config, { threads: 1 })
+  const first = dayOf(NOW - (DAYS - 1) * DAY_MS)
+  try {
+    const songs = `SELECT DATE ${quoteLiteral(first)} + d::INTEGER AS day, 's' || s AS song_id, 'a' || (s // ${SONGS_PER_ARTIST}) AS artist_id,
+      (hash(s, d) % 500)::BIGINT AS plays, (hash(s, d, 1) % 300)::BIGINT AS completes, (hash(s, d, 2) % 100)::BIGINT AS skips,
+      (hash(s, d, 3) % 50)::BIGINT AS likes, (hash(s, d, 4) % 10)::BIGINT AS dislikes, (hash(s, d, 5) % 90000000)::BIGINT AS ms_played,
+      (hash(s, d) % 500 * 7 // 10)::BIGINT AS listeners FROM range(0, ${SONGS}) t(s), range(0, ${DAYS}) u(d)`
+    await duck.conn.run(`CREATE TABLE song_rows AS ${songs}`)
+    const files = { song_daily: path.join(config.home, 'song_daily.parquet'), artist_daily: path.join(config.home, 'artist_daily.parquet') }
+    await duck.conn.run(`COPY (SELECT * EXCLUDE (artist_id) FROM song_rows) TO ${quoteLiteral(files.song_daily)} (FORMAT parquet)`)
+    await duck.conn.run(`COPY (SELECT day, artist_id, sum(plays) plays, sum(completes) completes, sum(skips) skips, sum(likes) likes,
+      sum(dislikes) dislikes, sum(ms_played) ms_played, (sum(listeners) * 6 // 10)::BIGINT listeners FROM song_rows GROUP BY ALL)
+      TO ${quoteLiteral(files.artist_daily)} (FORMAT parquet)`)
+    for (const [view, file] of Object.entries(files)) await lake.putFile(`views/bench/${view}.parquet`, file)
+    await lake.putBytes(VIEWS_MANIFEST_KEY, JSON.stringify({
+      runId: 'bench', watermark: WATERMARK, createdAt: new Date().toISOString(), previousWatermark: 0,
+      views: { song_daily: ['views/bench/song_daily.parquet'], artist_daily: ['views/bench/artist_daily.parquet'] }, days: { from: first, to: dayOf(NOW) },
+    }))
+  } finally {
+    duck.close()
+    lake.close()
+  }
+}
+
+interface Load { rps: number; p50: number; p99: number; non2xx: number; errors: number }
+
+async function autocannon(url: string, seconds: number): Promise<Load> {
+  const bin = path.join(path.dirname(here), '..', 'node_modules', 'autocannon', 'autocannon.js')
+  const { stdout } = await promisify(execFile)(process.execPath, [bin, '-c', '50', '-d', String(seconds), '-j', url], { maxBuffer: 16 << 20 })
+  const r = JSON.parse(stdout) as { requests: { average: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number }
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+
+/**
+ * The machine is shared, so its load drifts within seconds: the URLs are measured in alternating 2-second slices
+ * and each figure is the median over its slices, so a ratio compares like with like.
+ */
+async function interleaved(urls: string[], seconds: number): Promise<Load[]> {
+  const slices = Math.max(1, Math.round(seconds / 2))
+  const runs: Load[][] = urls.map(() => [])
+  for (const url of urls) await autocannon(url, 1)
+  for (let i = 0; i < slices; i++) for (const [j, url] of urls.entries()) runs[j]!.push(await autocannon(url, 2))
+  return runs.map((r) => ({
+    rps: median(r.map((x) => x.rps)), p50: median(r.map((x) => x.p50)), p99: median(r.map((x) => x.p99)),
+    non2xx: r.reduce((n, x) => n + x.non2xx, 0), errors: r.reduce((n, x) => n + x.errors, 0),
+  }))
+}
+
+/** Two speed instances (partitions split in half) in a child process, so they do not share the server's event loop. */
+async function startSpeedChild(): Promise<{ urls: string[]; stop(): void }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', here], { env: { ...process.env, SERVING_BENCH_ROLE: 'speed' }, stdio: ['ignore', 'pipe', 'inherit'] })
+  const line = await new Promise<string>((resolve, reject) => {
+    readline.createInterface({ input: child.stdout }).once('line', resolve)
+    child.once('exit', (code) => reject(new Error(`speed child exited with ${code}`)))
+  })
+  return { urls: JSON.parse(line) as string[], stop: () => child.kill() }
+}
+
+async function serveSpeedInstances(): Promise<void> {
+  const catalog = benchCatalog()
+  const urls: string[] = []
+  for (const partitions of [[0, 1], [2, 3]]) {
+    const view: RealtimeView = realtimeView(catalog, `speed-${partitions.join('')}`, partitions)
+    const app = Fastify()
+    app.get<{ Querystring: Record<string, string> }>(SPEED_ROUTES.daily, (req) => view.daily({
+      kind: req.query.kind as EntityKind, id: req.query.id ?? '', from: req.query.from ?? '', to: req.query.to ?? '', watermark: Number(req.query.watermark),
+    }))
+    app.get<{ Querystring: Record<string, string> }>(SPEED_ROUTES.trending, (req) => view.trending({
+      kind: req.query.kind as EntityKind, window: req.query.window as TrendingWindow, limit: Number(req.query.limit),
+    }))
+    app.get(SPEED_ROUTES.status, () => view.status())
+    urls.push(await app.listen({ host: '127.0.0.1', port: 0 }))
+  }
+  console.log(JSON.stringify(urls))
+}
+
+async function startServer(config: Readonly<Config>, catalog: Catalog, realtime: RealtimeView[], ceiling?: string) {
+  const log = createLogger({ level: 'warn' })
+  const registry = createRegistry()
+  const lake = openLake(config)
+  const serving = buildServing(config, { catalog, lake, log, registry, realtime, now: () => NOW, pollMs: 60_000 })
+  const plugins = [serving.routes]
+  if (ceiling !== undefined) plugins.push(async (app) => { app.get('/ceiling', (_req, reply) => { reply.type('application/json').send(ceiling) }) })
+  const app = await buildHttpApp(config, { log, registry, readiness: serving.readiness, plugins })
+  await serving.start()
+  const url = await app.listen({ host: '127.0.0.1', port: 0 })
+  return { url, app, close: async () => { await app.close(); await serving.stop(); lake.close() } }
+}
+
+export default async function bench(ctx: BenchContext): Promise<BenchRow[]> {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'playcount-serving-bench-'))
+  const config = loadConfig({ PLAYCOUNT_HOME: home, LAKE_URI: path.join(home, 'lake'), KAFKA_PARTITIONS: String(PARTITIONS), LOG_LEVEL: 'warn', SPEED_TIMEOUT_MS: '2000' })
+  const catalog = benchCatalog()
+  const query = `/v1/artists/a7/daily?from=${dayOf(NOW - (DAYS - 1) * DAY_MS)}&to=${dayOf(NOW)}`
+  const rows: BenchRow[] = []
+  const row = (measure: string, value: number, unit: string, extra: Partial<BenchRow> = {}) => rows.push({ bench: 'serving', measure, value, unit, ...extra })
+  try {
+    ctx.log(`writing views: ${SONGS} songs x ${DAYS} days, ${EVENTS} realtime events`)
+    await writeViews(config)
+    const local = await startServer(config, catalog, [realtimeView(catalog, 'in-process', [0, 1, 2, 3])])
+    const sample = await (await fetch(`${local.url}${query}`)).text()
+    await local.close()
+    const report = JSON.parse(sample) as { complete: boolean; days: unknown[]; totals: { plays: number } }
+    if (!report.complete || report.days.length !== DAYS) throw new Error(`unexpected report: ${sample.slice(0, 300)}`)
+    ctx.log(`report: ${sample.length} bytes, ${report.days.length} days, ${report.totals.plays} plays`)
+
+    const server = await startServer(config, catalog, [realtimeView(catalog, 'in-process', [0, 1, 2, 3])], sample)
+    let ceiling: Load
+    let merged: Load
+    try {
+      ;[ceiling, merged] = await interleaved([`${server.url}/ceiling`, `${server.url}${query}`], SECONDS) as [Load, Load]
+      ctx.log(`ceiling: ${JSON.stringify(ceiling)}`)
+      ctx.log(`30-day artist, in-process merge: ${JSON.stringify(merged)}`)
+    } finally {
+      await server.close()
+    }
+    const speed = await startSpeedChild()
+    let fanned: Load
+    try {
+      const remote = speed.urls.map((u) => new RemoteRealtimeView(u, config.speed.timeoutMs))
+      const fan = await startServer(config, catalog, remote)
+      try {
+        const check = await (await fetch(`${fan.url}${query}`)).text()
+        if (check !== sample) throw new Error(`fan-out answer differs from the in-process one: ${check.slice(0, 300)}`)
+        ;[fanned] = await interleaved([`${fan.url}${query}`], SECONDS) as [Load]
+        ctx.log(`30-day artist, fan-out to 2 speed instances: ${JSON.stringify(fanned)}`)
+      } finally {
+        await fan.close()
+      }
+    } finally {
+      speed.stop()
+    }
+    row('ceiling: precomputed 30-day JSON, req/s', ceiling.rps, 'req/s')
+    row('ceiling p99', ceiling.p99, 'ms')
+    row('30-day artist, in-process merge, req/s', merged.rps, 'req/s', { baseline: ceiling.rps, ratio: merged.rps / ceiling.rps, target: '>= 0.5x ceiling', met: merged.rps >= 0.5 * ceiling.rps && merged.non2xx === 0 })
+    row('30-day artist, in-process merge, p50', merged.p50, 'ms')
+    row('30-day artist, in-process merge, p99', merged.p99, 'ms', { target: '<= 5 ms', met: merged.p99 <= 5 })
+    row('30-day artist, fan-out to 2 speed instances over HTTP, req/s', fanned.rps, 'req/s', { baseline: ceiling.rps, ratio: fanned.rps / ceiling.rps })
+    row('30-day artist, fan-out, p50', fanned.p50, 'ms')
+    row('30-day artist, fan-out, p99', fanned.p99, 'ms')
+    row('non-2xx + errors over all runs', merged.non2xx + fanned.non2xx + ceiling.non2xx + merged.errors + fanned.errors + ceiling.errors, 'count', { target: '0', met: merged.non2xx + fanned.non2xx + merged.errors + fanned.errors === 0 })
+    return rows
+  } finally {
+    fs.rmSync(home, { recursive: true, force: true })
+  }
+}
+
+if (process.env.SERVING_BENCH_ROLE === 'speed') await serveSpeedInstances()
