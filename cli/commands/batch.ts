@@ -19,7 +19,7 @@ function days(list: string[]): string {
 }
 
 function printHistory(runs: RunSummary[]): void {
-  const t = new Table({ head: ['run', 'trigger', 'status', 'started', 'took', 'W before → after', 'days recomputed', 'files', 'rows read'] })
+  const t = new Table({ head: ['run', 'trigger', 'status', 'started', 'took', 'W before → after', 'days recomputed', 'files', 'rows read'], style: { head: [], border: [] } })
   for (const r of runs) {
     t.push([r.runId, r.trigger, r.status, r.startedAt.replace(/\.\d+Z$/, 'Z'), `${(r.durationMs / 1000).toFixed(1)} s`,
       `${w(r.watermarkBefore)} → ${w(r.watermarkAfter)}`, days(r.daysRecomputed), r.filesRead, r.rowsRead.toLocaleString('en-US')])
