@@ -50,6 +50,7 @@ export function buildSpeedLayer(config: Readonly<Config>, deps: SpeedDeps, optio
     joined: () => consumer?.isJoined() ?? false,
     holdFrom: () => tracker.holdFrom(),
     eventsPerSecond: () => rate.value,
+    bucketMs: opts.bucketMs,
   })
   const timers: NodeJS.Timeout[] = []
 

@@ -18,6 +18,8 @@ export interface ViewSource {
   joined(): boolean
   holdFrom(): number
   eventsPerSecond(): number
+  /** Arrival bucket width: a watermark inside a bucket cannot be answered exactly. */
+  bucketMs: number
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/
@@ -38,6 +40,9 @@ export class LocalRealtimeView implements RealtimeView {
   async daily(q: RealtimeDailyQuery): Promise<RealtimeDailyAnswer> {
     const from = dayNumber(q.from, 'from')
     const to = dayNumber(q.to, 'to')
+    if (!Number.isSafeInteger(q.watermark) || q.watermark < 0 || q.watermark % this.src.bucketMs !== 0) {
+      throw new Errors.BAD_REQUEST(`watermark must be an arrival-hour boundary in epoch ms, got ${q.watermark}`)
+    }
     const reasons: string[] = []
     if (!this.src.joined()) reasons.push('joining the consumer group')
     const covered: PartitionState[] = []

@@ -29,7 +29,7 @@ function fixture() {
   p0.apply(ev('u2', 'like', DAY - DAY_MS), W + HOUR_MS, 's1', 'a1', c, now) // a late event: previous day
   // p1: another listener.
   p1.apply(ev('u3', 'play'), W, 's1', 'a1', c, now)
-  const view = new LocalRealtimeView({ instance: 'test', states, joined: () => true, holdFrom: () => 0, eventsPerSecond: () => 0 })
+  const view = new LocalRealtimeView({ instance: 'test', states, joined: () => true, holdFrom: () => 0, eventsPerSecond: () => 0, bucketMs: HOUR_MS })
   return { states, view, p0, p1 }
 }
 
@@ -74,6 +74,8 @@ describe('LocalRealtimeView', () => {
     expect(trending.json()).toEqual(await view.trending({ kind: 'song', window: '24h', limit: 5 }))
     expect((await app.inject({ method: 'GET', url: SPEED_ROUTES.status })).json()).toMatchObject({ instance: 'test', ready: true })
     expect((await app.inject({ method: 'GET', url: SPEED_ROUTES.daily, query: { ...q, watermark: 'soon' } })).statusCode).toBe(400)
+    // A watermark inside an arrival bucket cannot be answered exactly: refused, never approximated.
+    expect((await app.inject({ method: 'GET', url: SPEED_ROUTES.daily, query: { ...q, watermark: String(W + 1) } })).statusCode).toBe(400)
     await app.close()
   })
 
@@ -90,7 +92,7 @@ describe('LocalRealtimeView', () => {
     play('new', t - 1000)
     play('new', t - 1000)
     play('hour', t - 30 * 60_000)
-    const view = new LocalRealtimeView({ instance: 'x', states: new Map([[0, st]]), joined: () => true, holdFrom: () => 0, eventsPerSecond: () => 0 })
+    const view = new LocalRealtimeView({ instance: 'x', states: new Map([[0, st]]), joined: () => true, holdFrom: () => 0, eventsPerSecond: () => 0, bucketMs: HOUR_MS })
     expect((await view.trending({ kind: 'song', window: '5m', limit: 10 })).items).toEqual([{ id: 'new', plays: 2 }])
     expect((await view.trending({ kind: 'song', window: '1h', limit: 10 })).items).toEqual([{ id: 'new', plays: 2 }, { id: 'hour', plays: 1 }])
     expect((await view.trending({ kind: 'song', window: '24h', limit: 2 })).items).toEqual([{ id: 'old', plays: 3 }, { id: 'new', plays: 2 }])
