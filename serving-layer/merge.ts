@@ -39,6 +39,14 @@ const NAMES = METRICS.map((m) => m.name)
 const M = NAMES.length
 const LISTENERS = NAMES.indexOf('listeners')
 
+/**
+ * Builds a day row as one object literal with every metric in METRICS order. Generated once from METRICS (our own
+ * identifiers, never input) because filling `row[name]` key by key made the merge the hottest part of a request.
+ */
+const makeRow = new Function('date', 'b', 'r', 'exact', 'source',
+  `return { date, ${NAMES.map((n, i) => `${n}: b[${i}] + r[${i}]`).join(', ')}, listenersExact: exact, source }`,
+) as (date: string, b: Float64Array, r: Float64Array, exact: boolean, source: Source) => DailyRow
+
 export function mergeDaily(input: MergeInput): { days: DailyRow[]; totals: Totals } {
   const days: DailyRow[] = []
   const totals = { ...zeroValues(), listenersExact: true } as Totals
@@ -46,25 +54,22 @@ export function mergeDaily(input: MergeInput): { days: DailyRow[]; totals: Total
   const batchDayLimit = Math.floor(input.watermark / DAY_MS)
   const b = new Float64Array(M)
   const r = new Float64Array(M)
+  const sum = new Float64Array(M)
   let daysWithListeners = 0
   for (let d = input.first; d <= input.last; d++) {
     const date = dayString(d)
     const hasBatch = input.batch(d, b)
     if (!hasBatch) b.fill(0)
     const hasRealtime = sumRealtime(input.realtime, date, r)
-    const row = { date } as DailyRow
-    for (let m = 0; m < M; m++) {
-      const v = b[m]! + r[m]!
-      row[NAMES[m]!] = v
-      totals[NAMES[m]!] += v
-    }
-    row.listenersExact = !(b[LISTENERS]! > 0 && r[LISTENERS]! > 0)
-    row.source = hasBatch && hasRealtime ? 'batch+realtime' : hasBatch ? 'batch' : hasRealtime ? 'realtime' : d < batchDayLimit ? 'batch' : 'realtime'
+    const source: Source = hasBatch && hasRealtime ? 'batch+realtime' : hasBatch ? 'batch' : hasRealtime ? 'realtime' : d < batchDayLimit ? 'batch' : 'realtime'
+    const row = makeRow(date, b, r, !(b[LISTENERS]! > 0 && r[LISTENERS]! > 0), source)
+    for (let m = 0; m < M; m++) sum[m]! += b[m]! + r[m]!
     if (input.withParts) row.parts = { batch: toValues(b), realtime: toValues(r) }
     days.push(row)
     if (row.listeners > 0) daysWithListeners++
     if (!row.listenersExact) totals.listenersExact = false
   }
+  for (let m = 0; m < M; m++) totals[NAMES[m]!] = sum[m]!
   // Distinct listeners do not add across days: a sum over several days is an upper bound.
   if (daysWithListeners > 1) totals.listenersExact = false
   return { days, totals }

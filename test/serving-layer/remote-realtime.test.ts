@@ -14,6 +14,8 @@ import { startTestServing } from './support/app.ts'
 import { testCatalog } from './support/data.ts'
 import { EventsRealtimeView, type ArrivedEvent } from './support/events-realtime-view.ts'
 import { startSpeedServer } from './support/speed-server.ts'
+import Fastify from 'fastify'
+import { speedRoutes } from '../../speed-layer/routes.ts'
 
 const DAY = '2026-03-15'
 const NOW = Date.parse(`${DAY}T12:00:00Z`)
@@ -73,6 +75,20 @@ describe('realtime fan-out over HTTP', () => {
     expect(fanned.complete).toBe(true)
     expect(fanned.days).toEqual(local.days)
     expect(fanned.days[0]).toMatchObject({ plays: 5, listeners: 4, listenersExact: true, msPlayed: 5000, source: 'realtime' })
+  })
+
+  it('speaks the speed layer\'s own SPEED_ROUTES plugin (its query validation included)', async () => {
+    const app = Fastify()
+    await app.register(speedRoutes(instance(catalog, 'real-routes', [0, 1, 2, 3])))
+    const url = await app.listen({ host: '127.0.0.1', port: 0 })
+    onTestFinished(() => app.close())
+    const view = new RemoteRealtimeView(url, 1000)
+    onTestFinished(() => view.close())
+    const r = await daily([view])
+    expect(r.complete).toBe(true)
+    expect(r.days[0]).toMatchObject({ plays: 5, listeners: 4 })
+    expect((await view.trending({ kind: 'song', window: '1h', limit: 5 })).items).toEqual([{ id: 's0-0', plays: 5 }])
+    expect((await view.status()).instance).toBe('real-routes')
   })
 
   it('is complete:false when an instance is down (closed port)', async () => {

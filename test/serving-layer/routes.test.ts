@@ -41,8 +41,8 @@ describe('report routes', () => {
     ['/v1/songs/s0-1/daily?from=2026-02-30&to=2026-03-01', 'from (querystring) must be a calendar date YYYY-MM-DD'],
     ['/v1/songs/s0-1/daily?from=2026-03-10&to=2026-03-01', 'from (querystring) must be on or before to'],
     ['/v1/songs/s0-1/daily?from=2025-01-01&to=2026-03-01', 'from..to (querystring) must span at most 366 days (asked 425)'],
-    ['/v1/songs/s0-1/daily?format=xml', 'format (querystring) must be'],
-    ['/v1/trending?window=2h', 'window (querystring) must be'],
+    ['/v1/songs/s0-1/daily?format=xml', 'format (querystring) must be one of json, csv'],
+    ['/v1/trending?window=2h', 'window (querystring) must be one of 5m, 1h, 24h'],
     ['/v1/trending?limit=0', 'limit (querystring) must be >= 1'],
     ['/v1/search', 'q (querystring) is required'],
   ])('400 for %s', async (url, message) => {
