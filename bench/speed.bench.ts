@@ -3,7 +3,8 @@
  *   (a) bare consumer: reads every message and touches its bytes, nothing else;
  *   (b) one speed layer: parse + validate + dedup + count + trending, from offset 0 to the end (= a rebuild).
  * Then memory per million (day, song) keys and per remembered eventId, from a synthetic fill of the heap.
- * SPEED_BENCH_EVENTS (default 2,000,000) sets the preload; SPEED_BENCH_PARTITIONS (default 6) the partitions.
+ * SPEED_BENCH_EVENTS (default 2,000,000) sets the preload; SPEED_BENCH_PARTITIONS (default 6) the partitions;
+ * SPEED_BENCH_TOPIC names a topic to keep and reuse between runs (preloaded once), for quicker iterations.
  */
 import v8 from 'node:v8'
 import vm from 'node:vm'
@@ -176,13 +177,14 @@ function memoryPerKey(gc: () => void): { perKey: number; perDedupId: number } {
 
 export default async function run(ctx: BenchContext): Promise<BenchRow[]> {
   const suffix = Math.random().toString(36).slice(2, 8)
-  const topic = `bench-speed-${suffix}`
+  const kept = process.env.SPEED_BENCH_TOPIC
+  const topic = kept ?? `bench-speed-${suffix}`
   const config: Readonly<Config> = {
     ...ctx.config,
     kafka: { ...ctx.config.kafka, topic, dlqTopic: `${topic}.dlq`, partitions: PARTITIONS, groupPrefix: `bench-${suffix}` },
     lakeUri: `${ctx.config.home}/bench-lake-${suffix}`,
   }
-  await preload(config, ctx.log)
+  if (kept === undefined || !(await hasEvents(config))) await preload(config, ctx.log)
   try {
     const bare = await bareConsumer(config)
     ctx.log(`bare kafkajs consumer: ${Math.round(bare.perSecond).toLocaleString('en-US')} events/s (${bare.seconds.toFixed(1)} s)`)
@@ -207,9 +209,25 @@ export default async function run(ctx: BenchContext): Promise<BenchRow[]> {
       { bench: 'speed', measure: 'CPU per event without Kafka: dedup + count + trending', value: cpu.countUs, unit: 'µs' },
     ]
   } finally {
-    const admin = createKafka(config).admin()
-    await admin.connect()
-    await admin.deleteTopics({ topics: [config.kafka.topic, config.kafka.dlqTopic] }).catch((err: unknown) => ctx.log(`topic cleanup failed: ${(err as Error).message}`))
+    if (kept === undefined) await deleteTopics(config, ctx.log)
+  }
+}
+
+async function hasEvents(config: Readonly<Config>): Promise<boolean> {
+  const admin = createKafka(config).admin()
+  await admin.connect()
+  try {
+    if (!(await admin.listTopics()).includes(config.kafka.topic)) return false
+    const offsets = await admin.fetchTopicOffsets(config.kafka.topic)
+    return offsets.reduce((s, o) => s + Number(o.high) - Number(o.low), 0) === N
+  } finally {
     await admin.disconnect()
   }
+}
+
+async function deleteTopics(config: Readonly<Config>, log: (m: string) => void): Promise<void> {
+  const admin = createKafka(config).admin()
+  await admin.connect()
+  await admin.deleteTopics({ topics: [config.kafka.topic, config.kafka.dlqTopic] }).catch((err: unknown) => log(`topic cleanup failed: ${(err as Error).message}`))
+  await admin.disconnect()
 }
