@@ -28,7 +28,7 @@ export const EnvSchema = Type.Object({
   S3_ACCESS_KEY_ID: Type.String({ default: 'minioadmin' }),
   S3_SECRET_ACCESS_KEY: Type.String({ default: 'minioadmin' }),
   HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
-  PORT: Port(8080),
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: '0 picks a free port' }),
   SPEED_URLS: Type.String({ pattern: '^$|^https?://[^,]+(,https?://[^,]+)*$', default: '' }),
   SPEED_TIMEOUT_MS: Type.Integer({ minimum: 10, maximum: 60_000, default: 2000 }),
   API_TOKEN: Type.String({ default: '' }),

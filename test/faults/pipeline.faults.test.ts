@@ -38,6 +38,7 @@ let config: Readonly<Config>
 let lake: Lake
 let catalog: Catalog
 const faults: string[] = []
+const started: RoleProcess[] = []
 
 function rng(seed: number): () => number {
   let s = seed >>> 0
@@ -70,6 +71,8 @@ beforeAll(async () => {
 }, 300_000)
 
 afterAll(async () => {
+  // A failed assertion must not leave role processes behind on these ports.
+  await Promise.all(started.map((r) => r.kill()))
   lake?.close()
   if (config) await servicesDown(config)
   if (home) fs.rmSync(home, { recursive: true, force: true })
@@ -85,6 +88,7 @@ describe('the pipeline under faults', () => {
     const ingest = new RoleProcess('ingest', 28183, env, logDir)
     const serve = new RoleProcess('serve', 28180, env, logDir)
     const roles = [speed, archiver, ingest, serve]
+    started.push(...roles)
     for (const r of roles) r.start()
     await Promise.all(roles.map((r) => r.ready()))
 
@@ -140,7 +144,7 @@ describe('the pipeline under faults', () => {
     const to = dayOf(Date.now())
 
     // The API: every song and artist, every day of the range, equals the truth once the realtime part caught up.
-    let mismatches: string[] = []
+    let mismatches: string[]
     const deadline = Date.now() + 120_000
     do {
       mismatches = []
@@ -181,7 +185,7 @@ describe('the pipeline under faults', () => {
     const dlq = await readDlqKeys(config)
 
     const summary = { eventsSent: sent.sent, accepted: acceptedIds.size, collectorRetries: sent.retries, malformed: MALFORMED,
-      faults, restarts: Object.fromEntries(roles.map((x) => [x.role, x.restarts])), archive, dlq: dlq.size, mismatches: mismatches.length }
+      faults, restarts: Object.fromEntries(roles.map((x) => [x.role, x.restarts])), archive, dlq: dlq.size, mismatches: mismatches.length, firstMismatches: mismatches.slice(0, 5) }
     process.stdout.write(`\nfault suite: ${JSON.stringify(summary, null, 2)}\n`)
     for (const x of roles) await x.stop()
 

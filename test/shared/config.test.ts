@@ -33,7 +33,7 @@ describe('loadConfig', () => {
   })
 
   it.each([
-    ['PORT', '70000', /PORT="70000" must be an integer, >= 1, <= 65535/],
+    ['PORT', '70000', /PORT="70000" must be an integer, >= 0, <= 65535/],
     ['PORT', 'eighty', /PORT="eighty" must be an integer/],
     ['KAFKA_BROKERS', 'localhost', /KAFKA_BROKERS="localhost" must be comma-separated host:port list/],
     ['KAFKA_PARTITIONS', '0', /KAFKA_PARTITIONS="0" must be an integer, >= 1/],

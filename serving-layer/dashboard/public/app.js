@@ -66,7 +66,7 @@ async function loadReport() {
   const hit = state.selected
   if (!hit) return
   const path = hit.kind === 'artist' ? 'artists' : 'songs'
-  const r = await api(`/v1/${path}/${encodeURIComponent(hit.id)}/daily?from=${$('from').value}&to=${$('to').value}`)
+  const r = await api(`/v1/${path}/${encodeURIComponent(hit.id)}/daily?from=${$('from').value}&to=${$('to').value}&parts=true`)
   $('report').hidden = false
   $('report-title').textContent = `${hit.kind === 'artist' ? 'Artist' : 'Song'}: ${r.name}`
   const complete = r.complete === false ? ' — INCOMPLETE: a realtime part is missing' : ''
@@ -93,6 +93,7 @@ function width(el) {
 
 function drawPlays(x, total, batch) {
   const el = $('chart-plays')
+  el.dataset.points = String(x.length)
   state.plotPlays?.destroy()
   const bars = uPlot.paths.bars({ size: [0.7, 40] })
   state.plotPlays = new uPlot({
@@ -119,7 +120,9 @@ function drawEps() {
   const el = $('chart-eps')
   if (!state.plotEps) {
     state.plotEps = new uPlot({
-      width: width(el), height: 120, legend: { show: false }, scales: { x: { time: true } },
+      width: width(el), height: 120, legend: { show: false },
+      // The last six minutes, whatever the number of samples so far.
+      scales: { x: { time: true, range: () => [Date.now() / 1000 - 360, Date.now() / 1000] } },
       series: [{}, { label: 'events/s', stroke: '#ff9f43', fill: 'rgba(255,159,67,0.2)', width: 2 }],
       axes: [{ stroke: '#8a93a6' }, { stroke: '#8a93a6', size: 50 }],
     }, [[], []], el)

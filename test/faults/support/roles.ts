@@ -27,7 +27,7 @@ export class RoleProcess {
   /** kill -9, as a crash would. */
   async kill(): Promise<void> {
     const c = this.child
-    if (!c || c.exitCode !== null) return
+    if (!c || c.exitCode !== null || c.signalCode !== null) return
     const exited = new Promise((r) => c.once('exit', r))
     c.kill('SIGKILL')
     await exited
@@ -36,10 +36,12 @@ export class RoleProcess {
   /** A clean stop (SIGTERM), as an operator would. */
   async stop(): Promise<void> {
     const c = this.child
-    if (!c || c.exitCode !== null) return
+    if (!c || c.exitCode !== null || c.signalCode !== null) return
     const exited = new Promise((r) => c.once('exit', r))
     c.kill('SIGTERM')
+    const timer = setTimeout(() => c.kill('SIGKILL'), 20_000)
     await exited
+    clearTimeout(timer)
   }
 
   async crashAndRestart(): Promise<void> {

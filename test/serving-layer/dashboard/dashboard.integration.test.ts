@@ -1,0 +1,69 @@
+/**
+ * The dashboard end to end in real headless Chromium (Debian's, driven by playwright-core): the whole pipeline in
+ * one process (speed, serve, ingest) on a test topic, events through the collector, then a person's path — the
+ * page loads, a search finds the artist, the daily chart has one point per day of the range, the live panel
+ * fills, and the console stays clean. The screenshot is kept in test-results/.
+ */
+import fs from 'node:fs'
+import path from 'node:path'
+import { chromium } from 'playwright-core'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { buildPipeline } from '../../../cli/pipeline.ts'
+import { DAY_MS, dayOf } from '../../../shared/layout.ts'
+import { createLogger } from '../../../shared/logger.ts'
+import { cleanupTopics, eventually, testConfig } from '../../helpers.ts'
+
+const CHROMIUM = '/usr/bin/chromium'
+const ARTIFACTS = path.join('test-results', 'dashboard')
+
+describe('the dashboard', () => {
+  it('loads, searches, draws the daily chart with one point per day, and the live panel, without console errors', async () => {
+    const config = testConfig({ PORT: '0', KAFKA_PARTITIONS: '2' })
+    cleanupTopics(config)
+    const pipeline = await buildPipeline(config, ['speed', 'serve', 'ingest'], createLogger({ level: 'silent' }))
+    const base = await pipeline.start()
+    onTestFinished(() => pipeline.stop())
+
+    // A week of plays for the most popular artist's songs, through the collector.
+    const artist = [...pipeline.catalog.artists.values()][0]!
+    const songs = pipeline.catalog.songsOf(artist.artistId).slice(0, 3)
+    const now = Date.now()
+    const events = Array.from({ length: 70 }, (_, i) => ({
+      eventId: `dash-${i}`, ts: now - (i % 7) * DAY_MS - 60_000, userId: `u${i % 9}`,
+      songId: songs[i % songs.length]!.songId, type: i % 5 === 4 ? 'skip' : 'play', msPlayed: 30_000, device: 'web', country: 'DE',
+    }))
+    const res = await fetch(`${base}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(events) })
+    expect(res.status).toBe(202)
+    await eventually(async () => {
+      const r = (await (await fetch(`${base}/v1/artists/${artist.artistId}/daily?from=${dayOf(now - 6 * DAY_MS)}&to=${dayOf(now)}`)).json()) as { totals: { plays: number } }
+      return r.totals.plays === 56 ? true : undefined
+    }, 30_000, 'the realtime view to count the 56 plays')
+
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM, headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    })
+    onTestFinished(() => browser.close())
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+    const consoleErrors: string[] = []
+    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()) })
+    page.on('pageerror', (e) => consoleErrors.push(e.message))
+
+    await page.goto(`${base}/`)
+    await page.fill('#from', dayOf(now - 6 * DAY_MS))
+    await page.fill('#to', dayOf(now))
+    await page.fill('#q', artist.name)
+    await page.locator(`#results li[data-id="${artist.artistId}"]`).click()
+    const chart = page.locator('#chart-plays')
+    await chart.locator('canvas').waitFor()
+    expect(await chart.getAttribute('data-points')).toBe('7')
+    await expect.poll(() => page.locator('#totals').innerText()).toContain('56')
+    await expect.poll(() => page.locator('#trending-5m li').count(), { timeout: 15_000 }).toBeGreaterThan(0)
+    expect(await page.locator('#chart-listeners canvas').count()).toBe(1)
+    expect(await page.locator('#chart-eps canvas').count()).toBe(1)
+
+    fs.mkdirSync(ARTIFACTS, { recursive: true })
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard.png'), fullPage: true })
+    expect(consoleErrors).toEqual([])
+  })
+})
