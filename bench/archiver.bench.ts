@@ -114,11 +114,11 @@ async function writeStage(config: Readonly<Config>, dir: string): Promise<BenchR
   const t0 = performance.now()
   const csv = new RowFile(path.join(dir, 'rows.csv'))
   rows.forEach((e, i) => csv.append(encodeRow(e, catalog.artistOf(e.songId) ?? '', now, 0, i), i))
-  csv.finish()
+  await csv.finish()
   const ours = path.join(dir, 'ours.parquet')
   await writer.write(csv.path, ours)
   const oursRate = WRITE_ROWS / ((performance.now() - t0) / 1000)
-  writer.close()
+  await writer.close()
 
   const parquet = createRequire(import.meta.url)('parquetjs-lite') as ParquetLite
   const str = { type: 'UTF8' }

@@ -4,9 +4,12 @@
  * dead letters are acknowledged, then the progress document is published, then the offset is committed; a crash
  * between any two steps is repaired by the next start (see partition-archive.ts).
  *
- * Memory stays bounded on a huge hour: rows go to a temporary CSV per open file (256 KiB of text in memory per
- * partition), a file is split every ARCHIVE_MAX_ROWS_PER_FILE rows (disk: about 150 bytes a row), DuckDB streams
- * the CSV into Parquet one row group at a time, and kafkajs holds at most one fetch (10 MiB) at a time.
+ * Memory stays bounded on a huge hour: rows go to a temporary CSV per open file (at most 1.25 MiB of text in memory
+ * per partition), a file is split every ARCHIVE_MAX_ROWS_PER_FILE rows (disk: about 150 bytes a row), DuckDB
+ * streams the CSV into Parquet one row group at a time, and kafkajs holds at most one fetch (10 MiB) at a time.
+ *
+ * Closed files are written to the lake by a queue while consumption goes on (one at a time, in the order closed;
+ * at most MAX_QUEUED_FILES waiting, so disk holds at most that many closed CSVs beside the open ones).
  */
 import { EventEmitter, once } from 'node:events'
 import fs from 'node:fs'
@@ -28,6 +31,9 @@ import { encodeRow, RowFile } from './row-file.ts'
 import { archiverMetrics, type ArchiverMetrics } from './telemetry.ts'
 import type { Archiver, ArchiverDeps, DrainSummary } from './types.ts'
 
+/** Closed files waiting for (or in) their write; a further close waits for room. */
+const MAX_QUEUED_FILES = 2
+
 interface Owned { archive: PartitionArchive; published?: { nextOffset: number; closedThrough: number }; committed?: number }
 
 export class KafkaArchiver implements Archiver {
@@ -41,6 +47,9 @@ export class KafkaArchiver implements Archiver {
   private readonly abort = new AbortController()
   private deadLetters: DeadLetter[] = []
   private serialTail: Promise<unknown> = Promise.resolve()
+  /** The writer queue: files are made durable one after the other; never rejects. */
+  private writeTail: Promise<void> = Promise.resolve()
+  private queued = 0
   private consumer: Consumer | undefined
   private admin: Admin | undefined
   private producer: Producer | undefined
@@ -101,9 +110,10 @@ export class KafkaArchiver implements Archiver {
       for (const o of this.owned.values()) o.archive.discard()
       this.owned.clear()
     }).catch((err: unknown) => this.log.warn({ err }, 'archiver stop'))
+    await this.writeTail
     await this.producer?.disconnect()
     await this.admin?.disconnect()
-    this.writer?.close()
+    await this.writer?.close()
     this.writer = undefined
     fs.rmSync(this.tmpDir, { recursive: true, force: true })
   }
@@ -123,6 +133,8 @@ export class KafkaArchiver implements Archiver {
     if (this.failure) throw this.failure
     return this.serial(async () => {
       for (const o of this.owned.values()) await o.archive.closeForDrain()
+      await this.writeTail
+      if (this.failure) throw this.failure
       await this.tick(true)
       return {
         ...this.totals, durationMs: Date.now() - started,
@@ -163,6 +175,8 @@ export class KafkaArchiver implements Archiver {
 
   /** Starts archiving these partitions where the group's commit or the published progress says. */
   private async own(partitions: number[]): Promise<void> {
+    // A file of an earlier ownership still being written must land first: the new state looks for it in the lake.
+    await this.writeTail
     const [ends, committed] = await Promise.all([logEnds(this.admin!, this.topic), committedOffsets(this.admin!, this.group, this.topic)])
     for (const p of partitions) {
       const progress = await this.durably(`read archive progress p${p}`, () => loadProgress(this.deps.lake, this.topic, p))
@@ -199,9 +213,15 @@ export class KafkaArchiver implements Archiver {
       const end = ends.high.get(a.partition) ?? 0
       if (a.position >= end) await a.closeIdle(now, this.config.archive.graceMs)
       this.metrics.lag.set({ partition: a.partition }, Math.max(0, end - a.nextOffset))
-      if (force || o.published === undefined || o.published.nextOffset !== a.nextOffset || o.published.closedThrough !== a.closedThrough ||
-        o.committed !== a.nextOffset) await this.checkpoint(a)
+      if (force || this.changed(o)) await this.checkpoint(a)
     }
+  }
+
+  /** Whether the published progress or the commit lags behind what is durable. */
+  private changed(o: Owned): boolean {
+    const a = o.archive
+    return o.published === undefined || o.published.nextOffset !== a.nextOffset || o.published.closedThrough !== a.closedThrough ||
+      o.committed !== a.nextOffset
   }
 
   private partitionDeps(): PartitionDeps {
@@ -220,18 +240,34 @@ export class KafkaArchiver implements Archiver {
       newRowFile: (partition, hour, firstOffset) => new RowFile(path.join(this.tmpDir, `p${partition}-h${hour}-o${firstOffset}.csv`)),
       existingEnd: (hour, partition, firstOffset) => this.durably(`look for events file p${partition} o${firstOffset}`,
         () => this.sink!.existingEnd(hour, partition, firstOffset)),
-      writeFile: (file) => this.writeFile(file),
-      checkpoint: (archive) => this.checkpoint(archive),
+      writeFile: (file, durable) => this.enqueue(file, durable),
     }
   }
 
-  private async writeFile(file: ClosedFile): Promise<void> {
+  /** Hands a closed file to the writer queue, after waiting for room in it. */
+  private async enqueue(file: ClosedFile, durable: () => void): Promise<void> {
+    while (this.queued >= MAX_QUEUED_FILES) await once(this.events, 'written')
+    this.queued++
+    this.writeTail = this.writeTail.then(() => this.writeFile(file, durable)).catch((err: unknown) => this.fail(err)).finally(() => {
+      this.queued--
+      this.events.emit('written')
+    })
+  }
+
+  private async writeFile(file: ClosedFile, durable: () => void): Promise<void> {
+    if (this.abort.signal.aborted) return
     await this.durably(`write events file p${file.partition} o${file.firstOffset}`, () => this.sink!.write(file))
     this.sink!.done(file)
+    durable()
     this.totals.files++
     this.totals.rows += file.rows
     this.metrics.files.inc({ reason: file.reason })
     this.metrics.rows.inc(file.rows)
+    // The checkpoint goes with the partition state (serial); the partition may have a new owner state by then.
+    void this.serial(async () => {
+      const o = this.owned.get(file.partition)
+      if (o !== undefined && this.changed(o)) await this.checkpoint(o.archive)
+    }).catch((err: unknown) => this.fail(err))
   }
 
   private async flushDeadLetters(): Promise<void> {

@@ -25,22 +25,33 @@ function selectRows(csvPath: string): string {
 }
 
 export class ParquetWriter {
+  /** One DuckDB connection runs one statement at a time: a lookup waits for a write in flight, and vice versa. */
+  private tail: Promise<unknown> = Promise.resolve()
+
   private constructor(private readonly duck: DuckSession) {}
 
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(fn, fn)
+    this.tail = run.catch(() => undefined)
+    return run
+  }
+
   static async create(config: Readonly<Config>): Promise<ParquetWriter> {
-    return new ParquetWriter(await openDuck(config))
+    // One thread: files are written while consumption goes on, which keeps the other core busy; measured on two
+    // cores, one thread turned 200k rows into Parquet with less CPU (~0.4 s against ~0.6-0.9 s) and no slower.
+    return new ParquetWriter(await openDuck(config, { threads: 1 }))
   }
 
   /** Writes the rows of `csvPath` to the local Parquet file `outPath`. */
   async write(csvPath: string, outPath: string): Promise<void> {
-    await this.duck.conn.run(`COPY (${selectRows(csvPath)}) TO ${quoteLiteral(outPath)}
-      (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${ROW_GROUP_ROWS})`)
+    await this.exclusive(() => this.duck.conn.run(`COPY (${selectRows(csvPath)}) TO ${quoteLiteral(outPath)}
+      (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${ROW_GROUP_ROWS})`))
   }
 
   /** The last kafka_offset of an existing events file (a local path or an s3:// location). */
   async lastOffset(location: string): Promise<number> {
     try {
-      const reader = await this.duck.conn.runAndReadAll(`SELECT max(kafka_offset) FROM read_parquet(${quoteLiteral(location)})`)
+      const reader = await this.exclusive(() => this.duck.conn.runAndReadAll(`SELECT max(kafka_offset) FROM read_parquet(${quoteLiteral(location)})`))
       const value = reader.getRows()[0]?.[0]
       if (value === null || value === undefined) throw new Errors.LAKE_IO(`${location} holds no rows`)
       return Number(value)
@@ -50,7 +61,9 @@ export class ParquetWriter {
     }
   }
 
-  close(): void {
+  /** Closes the session once the statement in flight (if any) is done. */
+  async close(): Promise<void> {
+    await this.tail
     this.duck.close()
   }
 }

@@ -8,6 +8,9 @@
  *   Before a file is opened at offset o, an existing object under the same key is looked for; if there is one,
  *   its last kafka_offset is where it ends, and the next valid message after it opens a further part.
  * So the same key never gets different content, and no message lands in two files.
+ *
+ * A closed file is handed to the writer queue and reading goes on meanwhile; until the file is durable it holds
+ * `nextOffset` and `closedThrough` back, so nothing published or committed runs ahead of the lake.
  */
 import type { EventIssue } from '../../shared/event.ts'
 import { HOUR_MS, hourStart } from '../../shared/layout.ts'
@@ -35,10 +38,12 @@ export interface PartitionDeps {
   newRowFile(partition: number, hour: number, firstOffset: number): RowFile
   /** The last offset of the events file already in the lake under this key, if there is one. */
   existingEnd(hour: number, partition: number, firstOffset: number): Promise<number | undefined>
-  /** Makes the file durable in the lake (retried until it is). */
-  writeFile(file: ClosedFile): Promise<void>
-  /** Publishes the progress and commits the offset (after every durable file). */
-  checkpoint(state: PartitionArchive): Promise<void>
+  /**
+   * Queues the file to be made durable in the lake (retried until it is); resolves once the queue took it,
+   * which may wait for room. `durable` runs when it is in the lake (files in the order queued); the caller then
+   * publishes the progress and commits the offset.
+   */
+  writeFile(file: ClosedFile, durable: () => void): Promise<void>
 }
 
 interface OpenFile { hour: number; firstOffset: number; file: RowFile }
@@ -47,19 +52,35 @@ export class PartitionArchive {
   private open: OpenFile | undefined
   /** Rows of this hour up to `through` are in an existing file (written before a crash or by a drain). */
   private skip: { hour: number; through: number } | undefined
+  /** Closed files not yet durable, oldest first. */
+  private readonly writing: ClosedFile[] = []
+  /** Every arrival hour before this is complete once the files being written are durable. */
+  private through: number
 
   constructor(
     readonly partition: number,
-    /** The next offset to look at: every message below it is archived, dead-lettered or in the open file. */
+    /** The next offset to look at: every message below it is archived, dead-lettered or in an unwritten file. */
     public position: number,
-    /** Every arrival hour before this (epoch ms) is complete in the lake for this partition. */
-    public closedThrough: number,
+    closedThrough: number,
     private readonly deps: PartitionDeps,
-  ) {}
+  ) {
+    this.through = closedThrough
+  }
 
   /** Every offset below this is durable (in a file or dead-lettered): the offset to commit and publish. */
   get nextOffset(): number {
-    return this.open?.firstOffset ?? this.position
+    return this.writing[0]?.firstOffset ?? this.open?.firstOffset ?? this.position
+  }
+
+  /** Every arrival hour before this (epoch ms) is complete in the lake for this partition. */
+  get closedThrough(): number {
+    const oldest = this.writing[0]
+    return oldest === undefined ? this.through : Math.min(this.through, oldest.hour)
+  }
+
+  /** Files closed but not yet durable. */
+  get unwritten(): number {
+    return this.writing.length
   }
 
   get openHour(): number | undefined {
@@ -72,13 +93,14 @@ export class PartitionArchive {
       const hour = hourStart(m.timestamp)
       // Arrival times (LogAppendTime) do not go back within a partition: a later hour closes the earlier ones.
       if (this.open !== undefined && this.open.hour !== hour) await this.close('hour', hour)
-      if (hour > this.closedThrough) this.closedThrough = hour
+      if (hour > this.through) this.through = hour
       const encoded = this.deps.encode(m, this.partition)
       if ('issue' in encoded) {
         this.deps.deadLetter(this.partition, m, encoded.issue)
       } else if (this.skip === undefined || this.skip.hour !== hour || m.offset > this.skip.through) {
         if (this.open === undefined) await this.openAt(hour, m.offset)
         this.open?.file.append(encoded.line, m.offset)
+        if (this.open?.file.backlogged) await this.open.file.drain()
       }
       this.position = m.offset + 1
       if (this.open !== undefined && this.open.file.rows >= this.deps.maxRows) await this.close('size')
@@ -100,7 +122,7 @@ export class PartitionArchive {
     const cutoff = hourStart(now - graceMs)
     if (this.open !== undefined && this.open.hour + HOUR_MS <= cutoff) await this.close('grace', cutoff)
     const bound = this.open === undefined ? cutoff : Math.min(cutoff, this.open.hour)
-    if (bound > this.closedThrough) this.closedThrough = bound
+    if (bound > this.through) this.through = bound
   }
 
   /** Drain: writes the open file although its hour may get more messages (they go to a further part). */
@@ -111,15 +133,16 @@ export class PartitionArchive {
   private async close(reason: CloseReason, closesThrough?: number): Promise<void> {
     const open = this.open
     if (open === undefined) return
-    open.file.finish()
-    await this.deps.writeFile({
+    const file: ClosedFile = {
       partition: this.partition, hour: open.hour, firstOffset: open.firstOffset, lastOffset: open.file.lastOffset,
       rows: open.file.rows, csvPath: open.file.path, reason,
-    })
+    }
+    this.writing.push(file)
     this.open = undefined
     this.skip = undefined
-    if (closesThrough !== undefined && closesThrough > this.closedThrough) this.closedThrough = closesThrough
-    await this.deps.checkpoint(this)
+    if (closesThrough !== undefined && closesThrough > this.through) this.through = closesThrough
+    await open.file.finish()
+    await this.deps.writeFile(file, () => { this.writing.splice(this.writing.indexOf(file), 1) })
   }
 
   /** Forgets the open file without writing it (stop, or the partition went to another member). */

@@ -1,11 +1,13 @@
 /**
- * The rows of one open events file, buffered on disk as CSV so a huge hour costs disk, not memory: only
- * FLUSH_BYTES of text per open file stay in memory before they are appended to the temporary file.
+ * The rows of one open events file, buffered on disk as CSV so a huge hour costs disk, not memory. Text is
+ * handed to the file system in FLUSH_BYTES chunks written by libuv's thread pool, so the consuming thread does
+ * not wait for the disk; at most MAX_BACKLOG_BYTES of text per open file are held before `drain()` must be awaited.
  */
 import fs from 'node:fs'
 import type { ListenEvent } from '../../shared/event.ts'
 
 const FLUSH_BYTES = 256 * 1024
+const MAX_BACKLOG_BYTES = 4 * FLUSH_BYTES
 const NEEDS_QUOTES = /[",\r\n]/
 
 /** A CSV field; DuckDB reads an unquoted empty field as NULL, so an empty string is quoted. */
@@ -14,10 +16,14 @@ function field(s: string): string {
   return s
 }
 
-/** One row in the column order of ROW_COLUMNS; optional fields are left empty (NULL). */
+/**
+ * One row in the column order of ROW_COLUMNS; optional fields are left empty (NULL). The event contract already
+ * rules out quotes, commas and line breaks in userId (pattern), type and device (literals) and country (two
+ * capitals), so only the free-form strings go through `field`.
+ */
 export function encodeRow(e: ListenEvent, artistId: string, arrivedAt: number, partition: number, offset: number): string {
-  return `${field(e.eventId)},${e.ts},${arrivedAt},${field(e.userId)},${field(e.songId)},${field(artistId)},${e.type},` +
-    `${e.msPlayed ?? ''},${e.device ?? ''},${e.country === undefined ? '' : field(e.country)},${partition},${offset}\n`
+  return `${field(e.eventId)},${e.ts},${arrivedAt},${e.userId},${field(e.songId)},${field(artistId)},${e.type},` +
+    `${e.msPlayed ?? ''},${e.device ?? ''},${e.country ?? ''},${partition},${offset}\n`
 }
 
 /** The CSV columns as DuckDB reads them; the times are epoch milliseconds here and TIMESTAMPTZ in Parquet. */
@@ -27,9 +33,19 @@ export const ROW_COLUMNS: ReadonlyArray<readonly [string, string]> = [
   ['kafka_partition', 'INTEGER'], ['kafka_offset', 'BIGINT'],
 ]
 
+function writeAll(fd: number, text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    fs.write(fd, text, null, 'utf8', (err) => { if (err) reject(err); else resolve() })
+  })
+}
+
 export class RowFile {
   private readonly fd: number
   private pending = ''
+  /** Chunks handed to the thread pool, written one after the other in order. */
+  private writing: Promise<void> = Promise.resolve()
+  private backlog = 0
+  private failure: Error | undefined
   rows = 0
   lastOffset = -1
 
@@ -44,25 +60,43 @@ export class RowFile {
     if (this.pending.length >= FLUSH_BYTES) this.flush()
   }
 
+  /** True when so much text waits for the disk that the caller should `await drain()` before appending more. */
+  get backlogged(): boolean {
+    return this.backlog >= MAX_BACKLOG_BYTES
+  }
+
+  /** Resolves once every chunk handed over so far is written. */
+  async drain(): Promise<void> {
+    await this.writing
+    if (this.failure) throw this.failure
+  }
+
   private flush(): void {
     if (this.pending.length === 0) return
-    fs.writeSync(this.fd, this.pending)
+    const chunk = this.pending
     this.pending = ''
+    this.backlog += chunk.length
+    this.writing = this.writing.then(() => writeAll(this.fd, chunk)).then(
+      () => { this.backlog -= chunk.length },
+      (err: unknown) => { this.failure ??= err as Error },
+    )
   }
 
   /** Writes what is pending and closes the file; it stays on disk for the Parquet writer. */
-  finish(): void {
+  async finish(): Promise<void> {
     this.flush()
+    await this.drain()
     fs.closeSync(this.fd)
   }
 
   /** Closes and deletes the file (a discarded buffer, e.g. on stop or a lost partition). */
   discard(): void {
-    try {
+    this.pending = ''
+    // A chunk still in flight would write to a closed (or reused) descriptor: close once the chunks are done
+    // (`writing` never rejects; a failure is kept in `failure`).
+    void this.writing.then(() => {
       fs.closeSync(this.fd)
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EBADF') throw err
-    }
-    fs.rmSync(this.path, { force: true })
+      fs.rmSync(this.path, { force: true })
+    })
   }
 }
