@@ -83,13 +83,19 @@ async function writeViews(config: Readonly<Config>): Promise<void> {
   }
 }
 
-interface Load { rps: number; p50: number; p99: number; non2xx: number; errors: number }
+/** `cpuUs`: this process's CPU time per request (the server's; autocannon and speed instances run elsewhere). */
+interface Load { rps: number; p50: number; p99: number; non2xx: number; errors: number; total: number; cpuUs: number }
 
 async function autocannon(url: string, seconds: number): Promise<Load> {
   const bin = path.join(path.dirname(here), '..', 'node_modules', 'autocannon', 'autocannon.js')
+  const cpu0 = process.cpuUsage()
   const { stdout } = await promisify(execFile)(process.execPath, [bin, '-c', '50', '-d', String(seconds), '-j', url], { maxBuffer: 16 << 20 })
-  const r = JSON.parse(stdout) as { requests: { average: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number }
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors }
+  const cpu = process.cpuUsage(cpu0)
+  const r = JSON.parse(stdout) as { requests: { average: number; total: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number }
+  return {
+    rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors, total: r.requests.total,
+    cpuUs: (cpu.user + cpu.system) / Math.max(1, r.requests.total),
+  }
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
@@ -106,6 +112,7 @@ async function interleaved(urls: string[], seconds: number): Promise<Load[]> {
   return runs.map((r) => ({
     rps: median(r.map((x) => x.rps)), p50: median(r.map((x) => x.p50)), p99: median(r.map((x) => x.p99)),
     non2xx: r.reduce((n, x) => n + x.non2xx, 0), errors: r.reduce((n, x) => n + x.errors, 0),
+    total: r.reduce((n, x) => n + x.total, 0), cpuUs: median(r.map((x) => x.cpuUs)),
   }))
 }
 
@@ -198,9 +205,12 @@ export default async function bench(ctx: BenchContext): Promise<BenchRow[]> {
     row('30-day artist, in-process merge, req/s', merged.rps, 'req/s', { baseline: ceiling.rps, ratio: merged.rps / ceiling.rps, target: '>= 0.5x ceiling', met: merged.rps >= 0.5 * ceiling.rps && merged.non2xx === 0 })
     row('30-day artist, in-process merge, p50', merged.p50, 'ms')
     row('30-day artist, in-process merge, p99', merged.p99, 'ms', { target: '<= 5 ms', met: merged.p99 <= 5 })
+    row('server CPU per request: ceiling', ceiling.cpuUs, 'µs')
+    row('server CPU per request: 30-day artist, in-process merge', merged.cpuUs, 'µs', { baseline: ceiling.cpuUs, ratio: merged.cpuUs / ceiling.cpuUs })
     row('30-day artist, fan-out to 2 speed instances over HTTP, req/s', fanned.rps, 'req/s', { baseline: ceiling.rps, ratio: fanned.rps / ceiling.rps })
     row('30-day artist, fan-out, p50', fanned.p50, 'ms')
     row('30-day artist, fan-out, p99', fanned.p99, 'ms')
+    row('server CPU per request: fan-out (serving side only)', fanned.cpuUs, 'µs', { baseline: ceiling.cpuUs, ratio: fanned.cpuUs / ceiling.cpuUs })
     row('non-2xx + errors over all runs', merged.non2xx + fanned.non2xx + ceiling.non2xx + merged.errors + fanned.errors + ceiling.errors, 'count', { target: '0', met: merged.non2xx + fanned.non2xx + merged.errors + fanned.errors === 0 })
     return rows
   } finally {
