@@ -33,9 +33,13 @@ export const ROW_COLUMNS: ReadonlyArray<readonly [string, string]> = [
   ['kafka_partition', 'INTEGER'], ['kafka_offset', 'BIGINT'],
 ]
 
-function writeAll(fd: number, text: string): Promise<void> {
+function writeAll(fd: number, bytes: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
-    fs.write(fd, text, null, 'utf8', (err) => { if (err) reject(err); else resolve() })
+    fs.write(fd, bytes, 0, bytes.length, null, (err, written) => {
+      if (err) reject(err)
+      else if (written < bytes.length) writeAll(fd, bytes.subarray(written)).then(resolve, reject)
+      else resolve()
+    })
   })
 }
 
@@ -73,7 +77,9 @@ export class RowFile {
 
   private flush(): void {
     if (this.pending.length === 0) return
-    const chunk = this.pending
+    // Encoded at once: the text is a rope of many small strings, and keeping it alive until its write would
+    // drag every piece through the garbage collector's old generation.
+    const chunk = Buffer.from(this.pending, 'utf8')
     this.pending = ''
     this.backlog += chunk.length
     this.writing = this.writing.then(() => writeAll(this.fd, chunk)).then(
