@@ -79,12 +79,11 @@ export async function buildPipeline(config: Readonly<Config>, roles: readonly Ro
     plugins.push(collector.routes)
   }
   if (roles.includes('serve')) {
-    const realtime = config.speed.urls.length > 0
-      ? config.speed.urls.map((url) => new RemoteRealtimeView(url, config.speed.timeoutMs))
-      : inProcess
-    const serving = buildServing(config, { ...deps, log: log.child({ role: 'serve' }), realtime })
-    startables.push({ name: 'serve', role: serving })
+    const remote = config.speed.urls.map((url) => new RemoteRealtimeView(url, config.speed.timeoutMs))
+    const serving = buildServing(config, { ...deps, log: log.child({ role: 'serve' }), realtime: remote.length > 0 ? remote : inProcess })
+    startables.push({ name: 'serve', role: { start: () => serving.start(), stop: async () => { await serving.stop(); for (const r of remote) r.close() } } })
     plugins.push(serving.routes, dashboardPlugin)
+    readiness.push(() => serving.readiness().ready)
   }
 
   const app = await buildHttpApp(config, {
