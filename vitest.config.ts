@@ -12,7 +12,7 @@ export default defineConfig({
     projects: [
       {
         test: {
-          name: 'unit', env,
+          name: 'unit', env, sequence: { groupOrder: 0 },
           include: ['**/*.test.ts'],
           // Integration and fault suites need the services; they are the other projects.
           exclude: [...exclude, '**/*.integration.test.ts', '**/*.faults.test.ts'],
@@ -20,7 +20,7 @@ export default defineConfig({
       },
       {
         test: {
-          name: 'integration', env, exclude,
+          name: 'integration', env, exclude, sequence: { groupOrder: 1 },
           include: ['**/*.integration.test.ts'],
           globalSetup: ['test/global-setup.ts'],
           testTimeout: 120_000, hookTimeout: 180_000,
@@ -29,7 +29,7 @@ export default defineConfig({
       },
       {
         test: {
-          name: 'faults', env, exclude,
+          name: 'faults', env, exclude, sequence: { groupOrder: 2 },
           include: ['**/*.faults.test.ts'],
           globalSetup: ['test/global-setup.ts'],
           testTimeout: 900_000, hookTimeout: 300_000,
