@@ -5,6 +5,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { FormatRegistry } from '@sinclair/typebox'
+import { eventScanner } from './event-scan.ts'
 
 export const EVENT_TYPES = ['play', 'complete', 'skip', 'like', 'dislike', 'pause'] as const
 export const DEVICES = ['mobile', 'desktop', 'web', 'tablet', 'tv', 'speaker', 'other'] as const
@@ -120,10 +121,20 @@ export function parseEvent(value: unknown, opts: ParseOptions = {}): ParseResult
   return { ok: true, event }
 }
 
+// Must mirror EventSchema's rules; test/shared/event-scan.test.ts checks it against the full path.
+const scan = eventScanner({ types: EVENT_TYPES, devices: DEVICES, maxMsPlayed: MAX_MS_PLAYED, maxIdLength: 64 })
+
 /** Decodes and validates the bytes of one Kafka message or NDJSON line. */
 export function parseEventBytes(bytes: Buffer | string, opts: ParseOptions = {}): ParseResult {
   const size = typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.length
   if (size > MAX_EVENT_BYTES) return { ok: false, issue: { reason: 'too_large', field: '(event)', rule: `must be at most ${MAX_EVENT_BYTES} bytes` } }
+  if (typeof bytes !== 'string') {
+    // The common valid message, decided on the bytes; anything the scan is not sure of takes the full path below.
+    const event = scan(bytes)
+    if (event !== undefined && event.ts <= (opts.now ?? Date.now()) + MAX_FUTURE_MS && (!opts.songExists || opts.songExists(event.songId))) {
+      return { ok: true, event }
+    }
+  }
   let value: unknown
   try {
     value = JSON.parse(typeof bytes === 'string' ? bytes : bytes.toString('utf8'))

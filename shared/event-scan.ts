@@ -1,0 +1,204 @@
+/**
+ * A fast path for shared/event.ts's `parseEventBytes`: one pass over the bytes of the common message (a flat
+ * JSON object of known fields, ASCII strings without escapes, non-negative integers) that checks the contract's
+ * rules on the bytes and builds the event, with no JSON.parse and no intermediate object.
+ *
+ * It only ever answers "valid, and here is the event" or "not sure": anything else (an escape, a non-ASCII byte,
+ * an unknown or repeated key, a ts string, a fraction, an invalid value) returns undefined and the caller takes the
+ * full path (JSON.parse + the compiled TypeBox check), which decides and names the issue. So the fast path can be
+ * incomplete but must never accept what the full path refuses; test/shared/event-scan.test.ts checks that both
+ * paths agree on mutated inputs.
+ */
+import type { Device, EventType, ListenEvent } from './event.ts'
+
+export interface ScanSpec {
+  types: readonly EventType[]
+  devices: readonly Device[]
+  maxMsPlayed: number
+  /** maxLength of eventId and songId (minLength is 1) and of the userId pattern's repeat. */
+  maxIdLength: number
+}
+
+const QUOTE = 34
+const BACKSLASH = 92
+const COMMA = 44
+const COLON = 58
+const OPEN = 123
+const CLOSE = 125
+const ZERO = 48
+const NINE = 57
+
+const F_EVENT_ID = 0
+const F_TS = 1
+const F_USER_ID = 2
+const F_SONG_ID = 3
+const F_TYPE = 4
+const F_MS_PLAYED = 5
+const F_DEVICE = 6
+const F_COUNTRY = 7
+const KEYS = ['eventId', 'ts', 'userId', 'songId', 'type', 'msPlayed', 'device', 'country'].map((k) => Buffer.from(k))
+const KEY_BY_SHAPE = new Int8Array(16 * 128).fill(-1)
+KEYS.forEach((k, i) => {
+  if (KEY_BY_SHAPE[k.length * 128 + k[0]!] !== -1) throw new RangeError('two event keys share a length and first byte')
+  KEY_BY_SHAPE[k.length * 128 + k[0]!] = i
+})
+const REQUIRED = (1 << F_EVENT_ID) | (1 << F_TS) | (1 << F_USER_ID) | (1 << F_SONG_ID) | (1 << F_TYPE)
+
+/** The bytes of ^[A-Za-z0-9_.:-]$ (the userId pattern's class). */
+const USER_ID_BYTE = new Uint8Array(128)
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:-') USER_ID_BYTE[c.charCodeAt(0)] = 1
+
+function isSpace(b: number): boolean {
+  return b === 32 || b === 10 || b === 13 || b === 9
+}
+
+function equalsAt(buf: Uint8Array, start: number, end: number, word: Uint8Array): boolean {
+  if (end - start !== word.length) return false
+  for (let i = 0; i < word.length; i++) if (buf[start + i] !== word[i]) return false
+  return true
+}
+
+/** The index of `buf[start, end)` among `words`, or -1. */
+function indexOf(buf: Uint8Array, start: number, end: number, words: readonly Uint8Array[]): number {
+  for (let k = 0; k < words.length; k++) if (equalsAt(buf, start, end, words[k]!)) return k
+  return -1
+}
+
+/** Which known key `buf[start, end)` is, or -1: one candidate by length and first byte, then a full compare. */
+function keyOf(buf: Uint8Array, start: number, end: number): number {
+  const k = KEY_BY_SHAPE[((end - start) & 15) * 128 + (buf[start]! & 127)]!
+  return k >= 0 && equalsAt(buf, start, end, KEYS[k]!) ? k : -1
+}
+
+export type EventScanner = (buf: Buffer) => ListenEvent | undefined
+
+export function eventScanner(spec: ScanSpec): EventScanner {
+  const typeBytes = spec.types.map((t) => Buffer.from(t))
+  const deviceBytes = spec.devices.map((d) => Buffer.from(d))
+  const countries = new Array<string | undefined>(26 * 26)
+  // Field positions of the message being scanned (start and end byte of each string, the value of each number).
+  const starts = new Int32Array(KEYS.length)
+  const ends = new Int32Array(KEYS.length)
+  const numbers = new Float64Array(KEYS.length)
+
+  /** The end of the ASCII, escape-free string whose opening quote is at `i - 1`; -1 when it is not one. */
+  function stringEnd(buf: Buffer, i: number): number {
+    const n = buf.length
+    for (; i < n; i++) {
+      const b = buf[i]!
+      if (b === QUOTE) return i
+      if (b < 32 || b >= 128 || b === BACKSLASH) return -1
+    }
+    return -1
+  }
+
+  /** Scans a non-negative integer of at most 15 digits (exact in a double) without fraction or exponent. */
+  function integerEnd(buf: Buffer, i: number, field: number): number {
+    const n = buf.length
+    const start = i
+    let v = 0
+    for (; i < n; i++) {
+      const b = buf[i]!
+      if (b < ZERO || b > NINE) break
+      v = v * 10 + (b - ZERO)
+    }
+    const digits = i - start
+    if (digits === 0 || digits > 15 || (digits > 1 && buf[start] === ZERO)) return -1
+    const b = buf[i]
+    if (b === 46 || b === 101 || b === 69) return -1 // '.', 'e', 'E': JSON.parse decides
+    numbers[field] = v
+    return i
+  }
+
+  function validString(buf: Buffer, field: number, s: number, e: number): boolean {
+    const len = e - s
+    switch (field) {
+      case F_EVENT_ID:
+      case F_SONG_ID:
+        return len >= 1 && len <= spec.maxIdLength
+      case F_USER_ID:
+        if (len < 1 || len > spec.maxIdLength) return false
+        for (let i = s; i < e; i++) if (USER_ID_BYTE[buf[i]!] !== 1) return false
+        return true
+      case F_TYPE:
+        numbers[field] = indexOf(buf, s, e, typeBytes)
+        return numbers[field] >= 0
+      case F_DEVICE:
+        numbers[field] = indexOf(buf, s, e, deviceBytes)
+        return numbers[field] >= 0
+      case F_COUNTRY: {
+        if (len !== 2) return false
+        const a = buf[s]! - 65
+        const b = buf[s + 1]! - 65
+        if (a < 0 || a > 25 || b < 0 || b > 25) return false
+        numbers[field] = a * 26 + b
+        return true
+      }
+      default:
+        return false
+    }
+  }
+
+  function country(code: number): string {
+    return (countries[code] ??= String.fromCharCode(65 + Math.floor(code / 26), 65 + (code % 26)))
+  }
+
+  return function scan(buf: Buffer): ListenEvent | undefined {
+    const n = buf.length
+    let i = 0
+    while (i < n && isSpace(buf[i]!)) i++
+    if (buf[i] !== OPEN) return undefined
+    i++
+    let seen = 0
+    for (;;) {
+      while (i < n && isSpace(buf[i]!)) i++
+      if (buf[i] !== QUOTE) return undefined
+      const ks = i + 1
+      const ke = stringEnd(buf, ks)
+      if (ke < 0) return undefined
+      const field = keyOf(buf, ks, ke)
+      if (field < 0 || (seen & (1 << field)) !== 0) return undefined
+      seen |= 1 << field
+      i = ke + 1
+      while (i < n && isSpace(buf[i]!)) i++
+      if (buf[i] !== COLON) return undefined
+      i++
+      while (i < n && isSpace(buf[i]!)) i++
+      if (field === F_TS || field === F_MS_PLAYED) {
+        i = integerEnd(buf, i, field)
+        if (i < 0) return undefined
+      } else {
+        if (buf[i] !== QUOTE) return undefined
+        const s = i + 1
+        const e = stringEnd(buf, s)
+        if (e < 0 || !validString(buf, field, s, e)) return undefined
+        starts[field] = s
+        ends[field] = e
+        i = e + 1
+      }
+      while (i < n && isSpace(buf[i]!)) i++
+      if (buf[i] === COMMA) {
+        i++
+        continue
+      }
+      if (buf[i] !== CLOSE) return undefined
+      i++
+      break
+    }
+    while (i < n && isSpace(buf[i]!)) i++
+    if (i !== n || (seen & REQUIRED) !== REQUIRED) return undefined
+    if ((seen & (1 << F_MS_PLAYED)) !== 0 && numbers[F_MS_PLAYED]! > spec.maxMsPlayed) return undefined
+    // ASCII only, so latin1 decodes exactly as utf8 would; each slice is a fresh flat string.
+    const event: ListenEvent = {
+      eventId: buf.toString('latin1', starts[F_EVENT_ID], ends[F_EVENT_ID]),
+      ts: numbers[F_TS]!,
+      userId: buf.toString('latin1', starts[F_USER_ID], ends[F_USER_ID]),
+      songId: buf.toString('latin1', starts[F_SONG_ID], ends[F_SONG_ID]),
+      type: spec.types[numbers[F_TYPE]!]!,
+    }
+    if ((seen & (1 << F_MS_PLAYED)) !== 0) event.msPlayed = numbers[F_MS_PLAYED]!
+    if ((seen & (1 << F_DEVICE)) !== 0) event.device = spec.devices[numbers[F_DEVICE]!]!
+    if ((seen & (1 << F_COUNTRY)) !== 0) event.country = country(numbers[F_COUNTRY]!)
+    return event
+  }
+}
