@@ -39,7 +39,7 @@ export const EnvSchema = Type.Object({
   ARCHIVE_MAX_ROWS_PER_FILE: Type.Integer({ minimum: 1000, default: 2_000_000 }),
   ARCHIVE_FAILPOINT: Type.Union(['', ...ARCHIVE_FAILPOINTS].map((l) => Type.Literal(l)), { default: '',
     description: 'fault injection: the archiver kills itself (SIGKILL) at this point of its first file write' }),
-  DEDUP_WINDOW: Type.Integer({ minimum: 1000, default: 2_000_000, description: 'eventIds remembered per partition' }),
+  DEDUP_WINDOW: Type.Integer({ minimum: 1000, default: 500_000, description: 'eventIds remembered per partition' }),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
   PLAYCOUNT_HOME: Type.String({ minLength: 1, default: '.playcount' }),
   PLAYCOUNT_CACHE: Type.String({ minLength: 1, default: path.join(os.homedir(), '.cache', 'playcount') }),
