@@ -5,7 +5,7 @@
  * the log end seen at assignment. Kept partitions continue where they were; revoked ones are dropped whole.
  */
 import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs'
-import type { Catalog } from '../shared/catalog.ts'
+import type { Catalog, Song } from '../shared/catalog.ts'
 import type { Config } from '../shared/config.ts'
 import { sendDeadLetters, type DeadLetter } from '../shared/dlq.ts'
 import { parseEventBytes, type ParseOptions } from '../shared/event.ts'
@@ -44,6 +44,8 @@ export class SpeedConsumer {
   // Reused for every message: the arrival time is the reference for "ts in the future", so a replay of the log
   // decides exactly as the first read did.
   private readonly parseOpts: ParseOptions & { now: number }
+  /** The song of the last catalog check: one lookup per message serves the parse and the counters. */
+  private song: Song | undefined
 
   constructor(private readonly config: Readonly<Config>, private readonly deps: SpeedConsumerDeps) {
     this.kafka = createKafka(config, deps.log, 'speed')
@@ -52,7 +54,14 @@ export class SpeedConsumer {
     this.producer = this.kafka.producer({ allowAutoTopicCreation: false })
     // A short fetch wait keeps stop() and rebalances quick; with data waiting a fetch returns at once anyway.
     this.consumer = this.kafka.consumer({ groupId: groupId(config, 'speed'), maxWaitTimeInMs: 500, maxBytes: 16 * 1024 * 1024, maxBytesPerPartition: 4 * 1024 * 1024 })
-    this.parseOpts = { songExists: deps.catalog.hasSong, now: 0 }
+    const songs = deps.catalog.songs
+    this.parseOpts = {
+      songExists: (songId) => {
+        this.song = songs.get(songId)
+        return this.song !== undefined
+      },
+      now: 0,
+    }
   }
 
   /** Joined the group and every assigned partition is sought (not necessarily caught up). */
@@ -159,7 +168,9 @@ export class SpeedConsumer {
         letters.push({ sourceTopic: this.topic, partition: batch.partition, offset: m.offset, value: m.value, issue: r.issue })
         continue
       }
-      const song = catalog.songs.get(r.event.songId)!
+      // An accepted event passed the catalog check, which left its song here (re-looked up only if it did not).
+      let song = this.song
+      if (song === undefined || song.songId !== r.event.songId) song = catalog.songs.get(r.event.songId)!
       if (st.apply(r.event, arrival, song.songId, song.artistId, c, now)) counted++
       else heldOut++
     }

@@ -74,7 +74,8 @@ export type Distinct = string | Set<string>
 
 function distinctAdd(cur: Distinct | undefined, v: string): Distinct {
   if (cur === undefined || cur === v) return v
-  if (typeof cur === 'string') return new Set([cur, v])
+  // add() twice rather than new Set([cur, v]): the iterable constructor costs an array and an iterator per call.
+  if (typeof cur === 'string') return new Set<string>().add(cur).add(v)
   cur.add(v)
   return cur
 }
