@@ -5,6 +5,7 @@
  * times per second; the summary comes back at the end.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
+import { keyAt, lineAt } from './packed.ts'
 import type { Sink } from './sinks.ts'
 import { simulate, type SimOptions } from './simulate.ts'
 import { SimSummary } from './summary.ts'
@@ -41,15 +42,23 @@ export async function runSimulation(sim: SimOptions, sink: Sink, run: RunOptions
   }
 
   if (run.threaded && run.speed === 'max' && !run.rate) {
-    const threaded = simulateInWorker(sim)
+    const threaded = simulateInWorker(sim, { partitions: sink.partitions })
     for await (const b of threaded.batches) {
       if (run.signal?.aborted) break
-      for (let i = 0; i < b.lines.length; i++) {
-        const pending = sink.write(b.keys[i]!, b.lines[i]!)
+      if (sink.writeBatch) {
+        const pending = sink.writeBatch(b)
         if (pending) await pending
-        emitted++
-        lastAt = b.ats[i]!
-        tick()
+      } else {
+        for (let i = 0; i < b.count; i++) {
+          const pending = sink.write(keyAt(b, i).toString(), lineAt(b, i).toString())
+          if (pending) await pending
+        }
+      }
+      emitted += b.count
+      lastAt = b.lastAt
+      if (elapsed() - lastProgress > 250) {
+        lastProgress = elapsed()
+        progress()
       }
     }
     await sink.flush()

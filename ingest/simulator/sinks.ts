@@ -1,7 +1,7 @@
 /**
- * Where simulated lines go: an NDJSON file (or stdout), the Kafka topic (idempotent producer, key userId, acks all,
- * batched, one batch in flight while the next one fills), or the HTTP collector (NDJSON batches, retried on 503).
- * Valid and malformed lines alike are sent: catching the malformed ones is the receivers' job.
+ * Where simulated lines go: an NDJSON file (or stdout), the Kafka topic (key userId, acks all, large batches with
+ * a few in flight), or the HTTP collector (NDJSON batches, retried on 503). Valid and malformed lines alike are
+ * sent: catching the malformed ones is the receivers' job.
  */
 import fs from 'node:fs'
 import { once } from 'node:events'
@@ -11,11 +11,17 @@ import { Errors } from '../../shared/errors.ts'
 import { createKafka, ensureTopics } from '../../shared/kafka.ts'
 import type { Logger } from '../../shared/logger.ts'
 import { withRetry } from '../../shared/retry.ts'
+import { keyAt, lineAt, type PackedBatch } from './packed.ts'
+import { Pipeline } from './pipeline.ts'
 
 export interface Sink {
   readonly name: string
   /** One line and its Kafka key; returns a promise only when the caller must wait (a batch is being handed over). */
   write(key: string, line: string): Promise<void> | undefined
+  /** A worker's packed batch, taken whole (sinks without it are given the lines one by one). */
+  writeBatch?(batch: PackedBatch): Promise<void> | undefined
+  /** The topic's partition count, when the sink wants each line's partition computed by the simulator's worker. */
+  readonly partitions?: number
   /** Everything written so far is delivered (in the file, acknowledged by Kafka or the collector). */
   flush(): Promise<void>
   close(): Promise<void>
@@ -35,6 +41,10 @@ export function fileSink(file: string): Sink {
       chunk += line + '\n'
       return chunk.length >= 256 * 1024 ? drain() : undefined
     },
+    async writeBatch(batch) {
+      await drain()
+      if (!stream.write(batch.values)) await once(stream, 'drain')
+    },
     flush: drain,
     async close() {
       await drain()
@@ -43,54 +53,45 @@ export function fileSink(file: string): Sink {
   }
 }
 
-/** Hands over one batch at a time while the next fills; `send` failures surface on the next write or flush. */
-class Pipeline<T> {
-  private buffer: T[] = []
-  private inflight: Promise<void> | undefined
+/** How the simulator produces; the bench's bare producer uses the same. */
+export const SIM_PRODUCER = { batchSize: 5000, maxInFlight: 3 } as const
 
-  constructor(private readonly batchSize: number, private readonly send: (batch: T[]) => Promise<void>) {}
-
-  add(item: T): Promise<void> | undefined {
-    this.buffer.push(item)
-    return this.buffer.length >= this.batchSize ? this.dispatch() : undefined
-  }
-
-  private async dispatch(): Promise<void> {
-    if (this.inflight) await this.inflight
-    if (this.buffer.length === 0) return
-    const batch = this.buffer
-    this.buffer = []
-    const p = this.send(batch)
-    this.inflight = p
-    // A rejection is observed by whoever awaits `inflight` next; keep it from being reported as unhandled meanwhile.
-    p.catch(() => undefined)
-  }
-
-  async flush(): Promise<void> {
-    await this.dispatch()
-    const p = this.inflight
-    this.inflight = undefined
-    await p
-  }
-}
-
-export async function kafkaSink(config: Readonly<Config>, log: Logger, opts: { batchSize?: number } = {}): Promise<Sink> {
+/**
+ * Not the idempotent producer: kafkajs lets an idempotent producer have one request in flight per broker, which
+ * leaves the encoding thread idle while the broker appends. The simulator's duplicates are resolved downstream by
+ * eventId anyway, so a retried batch written twice is harmless; acks stay -1 so an acknowledged batch is durable.
+ * (The collector keeps the idempotent producer.) Kafka handles a connection's requests in order, so a key's events
+ * stay in emission order unless a send is retried.
+ */
+export async function kafkaSink(config: Readonly<Config>, log: Logger, opts: { batchSize?: number; maxInFlight?: number } = {}): Promise<Sink> {
   const kafka = createKafka(config, log, 'generator')
   const admin = kafka.admin()
   await admin.connect()
+  let partitions: number
   try {
     await ensureTopics(admin, config)
+    const meta = await admin.fetchTopicMetadata({ topics: [config.kafka.topic] })
+    partitions = meta.topics[0]?.partitions.length ?? config.kafka.partitions
   } finally {
     await admin.disconnect()
   }
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner })
+  const maxInFlight = opts.maxInFlight ?? SIM_PRODUCER.maxInFlight
+  const producer: Producer = kafka.producer({ idempotent: false, maxInFlightRequests: maxInFlight, createPartitioner: Partitioners.DefaultPartitioner })
   await producer.connect()
-  const pipeline = new Pipeline<Message>(opts.batchSize ?? 5000, async (messages) => {
+  const pipeline = new Pipeline<Message>(opts.batchSize ?? SIM_PRODUCER.batchSize, async (messages) => {
     await producer.send({ topic: config.kafka.topic, acks: -1, messages })
-  })
+  }, maxInFlight)
   return {
     name: `kafka topic ${config.kafka.topic}`,
+    partitions,
     write: (key, line) => pipeline.add({ key, value: line }),
+    async writeBatch(b) {
+      for (let i = 0; i < b.count; i++) {
+        // Buffers are written as they are; a partition given here skips kafkajs's murmur2 on this thread.
+        const pending = pipeline.add({ key: keyAt(b, i), value: lineAt(b, i), partition: b.partitions?.[i] })
+        if (pending) await pending
+      }
+    },
     flush: () => pipeline.flush(),
     async close() {
       try {

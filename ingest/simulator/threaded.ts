@@ -1,25 +1,26 @@
 /**
  * `simulate` on a worker thread, for --speed max runs into Kafka: generation and the producer's encoding then use
- * two cores instead of taking turns on one. The output is the same stream, in the same order.
+ * two cores instead of taking turns on one. The output is the same stream, in the same order, in packed batches.
  */
 import { Worker } from 'node:worker_threads'
+import { unpack, type PackedBatch } from './packed.ts'
 import type { SimOptions } from './simulate.ts'
 import { SimSummary } from './summary.ts'
 import type { Batch, Done, WorkerInput } from './worker.ts'
 
 export interface ThreadedRun {
-  batches: AsyncGenerator<Batch, void, undefined>
+  batches: AsyncGenerator<PackedBatch, void, undefined>
   /** Resolves once the batches are consumed: what the worker emitted. */
   summary: () => SimSummary
 }
 
-export function simulateInWorker(sim: SimOptions, opts: { batchSize?: number; maxAhead?: number } = {}): ThreadedRun {
+export function simulateInWorker(sim: SimOptions, opts: { batchSize?: number; maxAhead?: number; partitions?: number | undefined } = {}): ThreadedRun {
   const { catalog, ...rest } = sim
   const outstanding = new SharedArrayBuffer(4)
   const counter = new Int32Array(outstanding)
   const input: WorkerInput = {
     sim: rest, artists: [...catalog.artists.values()], songs: [...catalog.songs.values()],
-    batchSize: opts.batchSize ?? 5000, maxAhead: opts.maxAhead ?? 4, outstanding,
+    batchSize: opts.batchSize ?? 5000, maxAhead: opts.maxAhead ?? 4, outstanding, partitions: opts.partitions,
   }
   // The worker loads TypeScript through tsx like the main thread does (Node 20 ignores --import in a worker's execArgv).
   const boot = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); ` +
@@ -36,7 +37,7 @@ export function simulateInWorker(sim: SimOptions, opts: { batchSize?: number; ma
   worker.on('error', (err) => push(err))
   worker.on('exit', (code) => { if (code !== 0) push(new Error(`simulator worker exited with code ${code}`)) })
 
-  async function* batches(): AsyncGenerator<Batch, void, undefined> {
+  async function* batches(): AsyncGenerator<PackedBatch, void, undefined> {
     try {
       for (;;) {
         while (queue.length === 0) await new Promise<void>((resolve) => { wake = resolve })
@@ -49,7 +50,7 @@ export function simulateInWorker(sim: SimOptions, opts: { batchSize?: number; ma
         }
         Atomics.sub(counter, 0, 1)
         Atomics.notify(counter, 0)
-        yield m
+        yield unpack(m.packed)
       }
     } finally {
       await worker.terminate()

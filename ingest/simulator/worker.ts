@@ -1,9 +1,10 @@
 /**
- * Worker-thread entry: runs `simulate` and posts its outputs in columns (structured-cloning 5000 output objects
- * costs ~25x more than their strings). At most `maxAhead` batches wait unconsumed; then the worker blocks.
+ * Worker-thread entry: runs `simulate` and posts its outputs packed in flat buffers (see packed.ts), moved rather
+ * than cloned. At most `maxAhead` batches wait unconsumed; then the worker blocks.
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import { Catalog, type Artist, type Song } from '../../shared/catalog.ts'
+import { Packer, type PackedMessage } from './packed.ts'
 import { simulate, type SimOptions } from './simulate.ts'
 import { SimSummary } from './summary.ts'
 
@@ -13,37 +14,33 @@ export interface WorkerInput {
   songs: Song[]
   batchSize: number
   maxAhead: number
+  /** The target topic's partition count, when the sink wants partitions computed here. */
+  partitions: number | undefined
   /** Int32 [0]: batches posted but not yet consumed by the main thread. */
   outstanding: SharedArrayBuffer
 }
 
-export interface Batch { type: 'batch'; keys: string[]; lines: string[]; ats: Float64Array }
+export interface Batch { type: 'batch'; packed: PackedMessage }
 export interface Done { type: 'done'; summary: Record<string, unknown> }
 
 function main(input: WorkerInput): void {
   const port = parentPort!
   const outstanding = new Int32Array(input.outstanding)
   const summary = new SimSummary()
-  let keys: string[] = []
-  let lines: string[] = []
-  let ats: number[] = []
+  const packer = new Packer(input.partitions)
   const post = (): void => {
     while (Atomics.load(outstanding, 0) >= input.maxAhead) Atomics.wait(outstanding, 0, Atomics.load(outstanding, 0), 1000)
     Atomics.add(outstanding, 0, 1)
-    const batch: Batch = { type: 'batch', keys, lines, ats: Float64Array.from(ats) }
-    port.postMessage(batch, [batch.ats.buffer as ArrayBuffer])
-    keys = []
-    lines = []
-    ats = []
+    const { message, transfer } = packer.take()
+    const batch: Batch = { type: 'batch', packed: message }
+    port.postMessage(batch, transfer)
   }
   for (const o of simulate({ ...input.sim, catalog: new Catalog(input.artists, input.songs) })) {
     summary.add(o)
-    keys.push(o.key)
-    lines.push(o.line)
-    ats.push(o.at)
-    if (lines.length >= input.batchSize) post()
+    packer.add(o.key, o.line, o.at)
+    if (packer.count >= input.batchSize) post()
   }
-  if (lines.length > 0) post()
+  if (packer.count > 0) post()
   const done: Done = { type: 'done', summary: { ...summary } }
   port.postMessage(done)
 }

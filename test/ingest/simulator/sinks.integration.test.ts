@@ -4,6 +4,7 @@ import { Registry } from 'prom-client'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { generateCatalog } from '../../../ingest/catalog/generate.ts'
 import { buildCollector } from '../../../ingest/collector/index.ts'
+import { partitionerFor } from '../../../ingest/simulator/packed.ts'
 import { runSimulation } from '../../../ingest/simulator/run.ts'
 import { simulate, type SimOptions } from '../../../ingest/simulator/simulate.ts'
 import { fileSink, httpSink, kafkaSink } from '../../../ingest/simulator/sinks.ts'
@@ -57,6 +58,9 @@ describe('simulator sinks', () => {
     const user = expected[0]!.key
     expect(got.filter((m) => m.key === user).map((m) => m.value)).toEqual(expected.filter((o) => o.key === user).map((o) => o.line))
     expect(new Set(got.filter((m) => m.key === user).map((m) => m.partition)).size).toBe(1)
+    // The worker computed the partitions: they are the ones kafkajs's own partitioner picks (as the collector's do).
+    const partitionOf = partitionerFor(config.kafka.partitions)
+    expect(got.filter((m) => m.partition !== partitionOf(m.key))).toEqual([])
   })
 
   it('posts NDJSON batches to the collector, which accepts the valid lines and refuses the malformed ones', async () => {
