@@ -10,7 +10,7 @@
  */
 import { DAY_MS } from '../shared/layout.ts'
 import { METRICS, zeroValues, type MetricValues } from '../shared/metrics.ts'
-import { dayString } from './days.ts'
+import { dayNumber, dayString } from './days.ts'
 
 export type Source = 'batch' | 'realtime' | 'batch+realtime'
 
@@ -49,42 +49,78 @@ const makeRow = new Function('date', 'b', 'r', 'exact', 'source',
 
 export function mergeDaily(input: MergeInput): { days: DailyRow[]; totals: Totals } {
   const days: DailyRow[] = []
-  const totals = { ...zeroValues(), listenersExact: true } as Totals
-  // A day that ends at or before W is wholly the batch's as far as arrivals before W go.
-  const batchDayLimit = Math.floor(input.watermark / DAY_MS)
-  const b = new Float64Array(M)
-  const r = new Float64Array(M)
-  const sum = new Float64Array(M)
-  let daysWithListeners = 0
-  for (let d = input.first; d <= input.last; d++) {
-    const date = dayString(d)
-    const hasBatch = input.batch(d, b)
-    if (!hasBatch) b.fill(0)
-    const hasRealtime = sumRealtime(input.realtime, date, r)
-    const source: Source = hasBatch && hasRealtime ? 'batch+realtime' : hasBatch ? 'batch' : hasRealtime ? 'realtime' : d < batchDayLimit ? 'batch' : 'realtime'
-    const row = makeRow(date, b, r, !(b[LISTENERS]! > 0 && r[LISTENERS]! > 0), source)
-    for (let m = 0; m < M; m++) sum[m]! += b[m]! + r[m]!
-    if (input.withParts) row.parts = { batch: toValues(b), realtime: toValues(r) }
+  const sums = mergeDays(input, (_day, date, p) => {
+    const row = makeRow(date, p.b, p.r, p.exact, p.source)
+    if (input.withParts) row.parts = { batch: toValues(p.b), realtime: toValues(p.r) }
     days.push(row)
-    if (row.listeners > 0) daysWithListeners++
-    if (!row.listenersExact) totals.listenersExact = false
-  }
-  for (let m = 0; m < M; m++) totals[NAMES[m]!] = sum[m]!
-  // Distinct listeners do not add across days: a sum over several days is an upper bound.
-  if (daysWithListeners > 1) totals.listenersExact = false
+  })
+  const totals = { ...toValues(sums.values), listenersExact: sums.listenersExact } as Totals
   return { days, totals }
 }
 
-function sumRealtime(answers: MergeInput['realtime'], date: string, out: Float64Array): boolean {
-  out.fill(0)
-  let any = false
-  for (let i = 0; i < answers.length; i++) {
-    const v = answers[i]![date]
-    if (!v) continue
-    any = true
-    for (let m = 0; m < M; m++) out[m]! += v[NAMES[m]!] ?? 0
+/** One day as the merge rule sees it: both parts (METRICS order; zeros where a part has no data) and its flags. */
+export interface MergedDay {
+  b: Float64Array
+  r: Float64Array
+  hasBatch: boolean
+  hasRealtime: boolean
+  exact: boolean
+  source: Source
+}
+
+export interface MergedSums { values: Float64Array; listenersExact: boolean }
+
+/**
+ * The merge rule, once, for every way a report is written (objects for CSV and `?parts`, JSON text on the hot
+ * path): calls `visit` for each day of the range in order — `day` is reused, read it before returning — and
+ * returns the totals.
+ */
+export function mergeDays(input: MergeInput, visit: (d: number, date: string, day: Readonly<MergedDay>) => void): MergedSums {
+  // A day that ends at or before W is wholly the batch's as far as arrivals before W go.
+  const batchDayLimit = Math.floor(input.watermark / DAY_MS)
+  const p: MergedDay = { b: new Float64Array(M), r: new Float64Array(M), hasBatch: false, hasRealtime: false, exact: true, source: 'batch' }
+  const { b, r } = p
+  const sums: MergedSums = { values: new Float64Array(M), listenersExact: true }
+  const rt = realtimeByDay(input.realtime, input.first, input.last)
+  let daysWithListeners = 0
+  for (let d = input.first; d <= input.last; d++) {
+    const date = dayString(d)
+    p.hasBatch = input.batch(d, b)
+    if (!p.hasBatch) b.fill(0)
+    const i = d - input.first
+    p.hasRealtime = rt !== undefined && rt.has[i] === 1
+    if (p.hasRealtime) for (let m = 0; m < M; m++) r[m] = rt!.values[i * M + m]!
+    else r.fill(0)
+    p.source = p.hasBatch && p.hasRealtime ? 'batch+realtime' : p.hasBatch ? 'batch' : p.hasRealtime ? 'realtime' : d < batchDayLimit ? 'batch' : 'realtime'
+    p.exact = !(b[LISTENERS]! > 0 && r[LISTENERS]! > 0)
+    for (let m = 0; m < M; m++) sums.values[m]! += b[m]! + r[m]!
+    if (b[LISTENERS]! + r[LISTENERS]! > 0) daysWithListeners++
+    if (!p.exact) sums.listenersExact = false
+    visit(d, date, p)
   }
-  return any
+  // Distinct listeners do not add across days: a sum over several days is an upper bound.
+  if (daysWithListeners > 1) sums.listenersExact = false
+  return sums
+}
+
+/**
+ * The realtime answers summed per day of the range (METRICS order), walking only the days they hold (a few, as
+ * the realtime part covers the days since W) instead of looking every day of the range up in every answer.
+ */
+function realtimeByDay(answers: MergeInput['realtime'], first: number, last: number): { values: Float64Array; has: Uint8Array } | undefined {
+  let acc: { values: Float64Array; has: Uint8Array } | undefined
+  for (const days of answers) {
+    for (const date of Object.keys(days)) {
+      const d = dayNumber(date)
+      if (d === undefined || d < first || d > last) continue
+      acc ??= { values: new Float64Array((last - first + 1) * M), has: new Uint8Array(last - first + 1) }
+      const v = days[date]!
+      const at = (d - first) * M
+      acc.has[d - first] = 1
+      for (let m = 0; m < M; m++) acc.values[at + m]! += v[NAMES[m]!] ?? 0
+    }
+  }
+  return acc
 }
 
 function toValues(a: Float64Array): MetricValues {

@@ -35,6 +35,18 @@ export class DailyIndex {
     return true
   }
 
+  /** `read` for one id: the id is looked up once, not for every day of a range. */
+  reader(id: string): (day: number, out: Float64Array) => boolean {
+    const s = this.series.get(id)
+    if (!s) return () => false
+    return (day, out) => {
+      const i = day - s.first
+      if (i < 0 || i >= s.has.length || s.has[i] === 0) return false
+      for (let m = 0; m < M; m++) out[m] = s.data[i * M + m]!
+      return true
+    }
+  }
+
   get ids(): number {
     return this.series.size
   }

@@ -6,7 +6,9 @@ import type { EntityKind } from '../../shared/realtime.ts'
 import type { ServingContext } from '../context.ts'
 import { dailyCsv } from '../csv.ts'
 import { resolveRange } from '../days.ts'
-import { mergeDaily, type DailyRow, type Totals } from '../merge.ts'
+import type { BatchSnapshot } from '../batch/load-views.ts'
+import { dailyJson, type DailyJsonInput } from '../daily-json.ts'
+import { mergeDaily, type DailyRow, type MergeInput, type Totals } from '../merge.ts'
 import { collect, type Missing } from '../realtime/fan-out.ts'
 import { dailySchema, type DailyParams, type DailyQuery } from '../schemas.ts'
 
@@ -24,13 +26,18 @@ export interface DailyReport {
   totals: Totals
 }
 
+const JSON_TYPE = 'application/json; charset=utf-8'
+
 export function dailyRoutes(app: FastifyInstance, ctx: ServingContext): void {
   for (const kind of ['song', 'artist'] as const) {
     app.get<{ Params: Static<typeof DailyParams>; Querystring: Static<typeof DailyQuery> }>(
       `/v1/${kind}s/:id/daily`, { schema: dailySchema(kind) },
       async (req, reply) => {
-        const report = await dailyReport(ctx, kind, req.params.id, req.query.from, req.query.to, req.query.parts === true && req.query.format !== 'csv')
-        if (req.query.format !== 'csv') return report
+        const { from, to, format, parts } = req.query
+        const q = await prepare(ctx, kind, req.params.id, from, to)
+        if (format !== 'csv' && parts !== true) return reply.type(JSON_TYPE).send(dailyJson(q.snapshot, q, q.merge))
+        const report = toReport(q, format !== 'csv' && parts === true)
+        if (format !== 'csv') return report
         return reply.type('text/csv; charset=utf-8')
           .header('content-disposition', `inline; filename="${kind}-${report.id}-${report.from}-${report.to}.csv"`)
           .header('x-playcount-complete', String(report.complete))
@@ -41,6 +48,13 @@ export function dailyRoutes(app: FastifyInstance, ctx: ServingContext): void {
 }
 
 export async function dailyReport(ctx: ServingContext, kind: EntityKind, id: string, from?: string, to?: string, withParts = false): Promise<DailyReport> {
+  return toReport(await prepare(ctx, kind, id, from, to), withParts)
+}
+
+interface Prepared extends DailyJsonInput { snapshot: BatchSnapshot; merge: MergeInput }
+
+/** Everything a report is made of, whatever it is written as: names, range, one snapshot and the realtime answers. */
+async function prepare(ctx: ServingContext, kind: EntityKind, id: string, from?: string, to?: string): Promise<Prepared> {
   const song = kind === 'song' ? ctx.catalog.songs.get(id) : undefined
   const artist = kind === 'artist' ? ctx.catalog.artists.get(id) : undefined
   if (!song && !artist) throw new Errors.NOT_FOUND(kind === 'song' ? 'Song' : 'Artist', id)
@@ -51,11 +65,17 @@ export async function dailyReport(ctx: ServingContext, kind: EntityKind, id: str
   const rt = await collect(ctx.realtime, (v) => v.daily({ kind, id, from: range.from, to: range.to, watermark }),
     ctx.config.kafka.partitions, watermark)
   const index = snapshot.indexes[kind]
-  const { days, totals } = mergeDaily({
-    first: range.first, last: range.last, watermark, batch: (d, out) => index.read(id, d, out), realtime: rt.answers.map((a) => a.days), withParts,
-  })
   return {
-    kind, id, name: song ? song.title : artist!.name, ...(song ? { artistId: song.artistId } : {}),
-    from: range.from, to: range.to, watermark, complete: rt.complete, missing: rt.missing, days, totals,
+    kind, id, name: song ? song.title : artist!.name, artistId: song?.artistId, from: range.from, to: range.to,
+    complete: rt.complete, missing: rt.missing, snapshot,
+    merge: { first: range.first, last: range.last, watermark, batch: index.reader(id), realtime: rt.answers.map((a) => a.days) },
+  }
+}
+
+function toReport(q: Prepared, withParts: boolean): DailyReport {
+  const { days, totals } = mergeDaily({ ...q.merge, withParts })
+  return {
+    kind: q.kind, id: q.id, name: q.name, ...(q.artistId === undefined ? {} : { artistId: q.artistId }),
+    from: q.from, to: q.to, watermark: q.merge.watermark, complete: q.complete, missing: q.missing, days, totals,
   }
 }

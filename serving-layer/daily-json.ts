@@ -1,0 +1,95 @@
+/**
+ * The JSON text of a daily report (without `?parts`), written directly instead of through the response schema:
+ * the report routes' hot path. Most days of a range have no realtime part, and such a day's row depends only on
+ * the batch snapshot (its values and W), so its text is kept per snapshot and reused until the next batch run;
+ * only the few days with realtime data and the totals are written per request. Same keys, order and numbers
+ * as the schema serializer (a test compares them).
+ */
+import type { EntityKind } from '../shared/realtime.ts'
+import { METRICS } from '../shared/metrics.ts'
+import type { BatchSnapshot } from './batch/load-views.ts'
+import { mergeDays, type MergeInput, type Source } from './merge.ts'
+import type { Missing } from './realtime/fan-out.ts'
+
+/** Rows kept per snapshot before the cache starts over (~150 bytes each): a year of 2,000 songs is 730,000. */
+const MAX_CACHED_ROWS = 200_000
+
+const NAMES = METRICS.map((m) => m.name)
+const metricsText = (sum: (i: number) => string) => NAMES.map((n, i) => `'"${n}":' + ${sum(i)}`).join(` + ',' + `)
+
+/** Generated once from METRICS (our own identifiers, never input), like merge.ts's makeRow. */
+const rowJson = new Function('date', 'b', 'r', 'exact', 'source',
+  `return '{"date":"' + date + '",' + ${metricsText((i) => `(b[${i}] + r[${i}])`)} + ',"listenersExact":' + exact + ',"source":"' + source + '"}'`,
+) as (date: string, b: Float64Array, r: Float64Array, exact: boolean, source: Source) => string
+
+const totalsJson = new Function('v', 'exact', `return '{' + ${metricsText((i) => `v[${i}]`)} + ',"listenersExact":' + exact + '}'`,
+) as (v: Float64Array, exact: boolean) => string
+
+const COMPLETE = '{"instances":[],"partitions":[]}'
+
+/** The text that does not change while a snapshot is served: per id its head (names) and its batch-only rows. */
+class SnapshotText {
+  private readonly entries = { song: new Map<string, IdText>(), artist: new Map<string, IdText>() }
+  private rows = 0
+
+  entry(r: DailyJsonInput): IdText {
+    const byId = this.entries[r.kind]
+    let e = byId.get(r.id)
+    if (e === undefined) {
+      // The schema serializer writes optional keys after the required ones: artistId comes last.
+      e = {
+        head: `{"kind":"${r.kind}","id":${JSON.stringify(r.id)},"name":${JSON.stringify(r.name)},`,
+        tail: r.artistId === undefined ? '}' : `,"artistId":${JSON.stringify(r.artistId)}}`,
+        rows: new Map(),
+      }
+      byId.set(r.id, e)
+    }
+    return e
+  }
+
+  /** Counts a cached row; past the bound every entry is dropped (the hot ids come back on their next request). */
+  added(): void {
+    if (++this.rows <= MAX_CACHED_ROWS) return
+    this.entries.song.clear()
+    this.entries.artist.clear()
+    this.rows = 0
+  }
+}
+
+interface IdText { head: string; tail: string; rows: Map<number, string> }
+
+const texts = new WeakMap<BatchSnapshot, SnapshotText>()
+
+export interface DailyJsonInput {
+  kind: EntityKind
+  id: string
+  name: string
+  artistId: string | undefined
+  from: string
+  to: string
+  complete: boolean
+  missing: Missing
+}
+
+/** The report as JSON text: what fast-json-stringify would write from dailyReport's object. */
+export function dailyJson(snapshot: BatchSnapshot, r: DailyJsonInput, merge: MergeInput): string {
+  let text = texts.get(snapshot)
+  if (text === undefined) texts.set(snapshot, text = new SnapshotText())
+  const entry = text.entry(r)
+  let days = ''
+  const sums = mergeDays(merge, (d, date, p) => {
+    let row: string | undefined
+    if (p.hasRealtime) row = rowJson(date, p.b, p.r, p.exact, p.source)
+    else {
+      row = entry.rows.get(d)
+      if (row === undefined) {
+        row = rowJson(date, p.b, p.r, p.exact, p.source)
+        entry.rows.set(d, row)
+        text.added()
+      }
+    }
+    days = days.length === 0 ? row : `${days},${row}`
+  })
+  return `${entry.head}"from":"${r.from}","to":"${r.to}","watermark":${merge.watermark},"complete":${r.complete},` +
+    `"missing":${r.complete ? COMPLETE : JSON.stringify(r.missing)},"days":[${days}],"totals":${totalsJson(sums.values, sums.listenersExact)}${entry.tail}`
+}
