@@ -5,7 +5,7 @@
  * When the sink names a partition count, the worker also computes each line's partition, so kafkajs's partitioner
  * (murmur2 in JS) does not run on the thread that encodes the produce requests.
  */
-import { Partitioners } from 'kafkajs'
+import { partitionerFor } from '../partitioner.ts'
 
 export interface PackedBatch {
   count: number
@@ -47,13 +47,6 @@ class Bytes {
     this.length += this.buf.write(text, this.length)
     if (newline) this.buf[this.length++] = 10
   }
-}
-
-/** The same partition kafkajs's DefaultPartitioner picks for a keyed message (murmur2 of the key). */
-export function partitionerFor(count: number): (key: string) => number {
-  const partitioner = Partitioners.DefaultPartitioner()
-  const partitionMetadata = Array.from({ length: count }, (_, partitionId) => ({ partitionErrorCode: 0, partitionId, leader: 0, replicas: [0], isr: [0] }))
-  return (key) => partitioner({ topic: '', partitionMetadata, message: { key, value: null } })
 }
 
 export class Packer {
