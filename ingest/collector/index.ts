@@ -1,6 +1,6 @@
 /**
  * The HTTP collector (ingest role): `POST /v1/events` validates against the event contract and produces the valid
- * events to Kafka (idempotent producer, key userId, acks all). It answers 202 only after Kafka acknowledged them,
+ * events to Kafka (idempotent producers, key userId, acks all; see produce-queue.ts). It answers 202 only after Kafka acknowledged them,
  * 503 when Kafka cannot take them within the deadline: never 202 for an event that is not in Kafka.
  */
 import type { FastifyPluginAsync } from 'fastify'
@@ -13,6 +13,7 @@ import { encodeEvent, EventSchema, type ListenEvent } from '../../shared/event.t
 import { createKafka, ensureTopics } from '../../shared/kafka.ts'
 import type { Logger } from '../../shared/logger.ts'
 import { MAX_BODY_BYTES, parseBody, tooLarge } from './body.ts'
+import { partitionerFor } from '../partitioner.ts'
 import { ProduceQueue } from './produce-queue.ts'
 import { postEventsSchema } from './schemas.ts'
 
@@ -24,6 +25,8 @@ export interface CollectorDeps {
   registry: Registry
   /** How long a request waits for Kafka before answering 503 (default 5 s). */
   sendTimeoutMs?: number
+  /** Idempotent producers sharing the partitions, one request in flight each (default 2; see produce-queue.ts). */
+  producers?: number
 }
 
 export interface Collector {
@@ -45,7 +48,7 @@ export function buildCollector(config: Readonly<Config>, deps: CollectorDeps): C
   const rejected = counter(registry, 'playcount_ingest_rejected_total', 'events refused by validation, by reason', ['reason'])
   const unavailable = counter(registry, 'playcount_ingest_unavailable_total', 'events answered 503 because Kafka did not take them')
   const kafka = createKafka(config, log, 'collector')
-  let producer: Producer | undefined
+  let producers: Producer[] = []
   let queue: ProduceQueue | undefined
   let connecting: Promise<ProduceQueue> | undefined
   let stopped = false
@@ -56,19 +59,28 @@ export function buildCollector(config: Readonly<Config>, deps: CollectorDeps): C
     connecting ??= (async () => {
       const admin = kafka.admin()
       await admin.connect()
+      let partitions: number
       try {
         await ensureTopics(admin, config)
+        const meta = await admin.fetchTopicMetadata({ topics: [config.kafka.topic] })
+        partitions = meta.topics[0]?.partitions.length ?? config.kafka.partitions
       } finally {
         await admin.disconnect()
       }
-      const p = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner })
-      await p.connect()
+      const ps = Array.from({ length: Math.max(1, deps.producers ?? 2) }, () =>
+        kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner }))
+      try {
+        await Promise.all(ps.map((p) => p.connect()))
+      } catch (err) {
+        await Promise.allSettled(ps.map((p) => p.disconnect()))
+        throw err
+      }
       if (stopped) {
-        await p.disconnect()
+        await Promise.all(ps.map((p) => p.disconnect()))
         throw new Errors.KAFKA_UNAVAILABLE('the collector is stopping')
       }
-      producer = p
-      queue = new ProduceQueue(p, config.kafka.topic)
+      producers = ps
+      queue = new ProduceQueue(ps, config.kafka.topic, partitionerFor(partitions))
       return queue
     })().finally(() => { connecting = undefined })
     return connecting
@@ -102,7 +114,7 @@ export function buildCollector(config: Readonly<Config>, deps: CollectorDeps): C
 
   const routes: FastifyPluginAsync = async (app) => {
     if (!app.getSchema('ListenEvent')) app.addSchema(EventSchema)
-    app.addContentTypeParser('application/x-ndjson', { parseAs: 'string', bodyLimit: MAX_BODY_BYTES }, (_req, body, done) => done(null, body))
+    app.addContentTypeParser('application/x-ndjson', { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }, (_req, body, done) => done(null, body))
     app.setErrorHandler((err) => {
       // Say which limit was hit; everything else goes on to the app's error handler.
       if ((err as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') throw tooLarge(`request body over ${MAX_BODY_BYTES / 1024 / 1024} MiB`)
@@ -151,10 +163,10 @@ export function buildCollector(config: Readonly<Config>, deps: CollectorDeps): C
     },
     async stop() {
       stopped = true
-      const p = producer
-      producer = undefined
+      const ps = producers
+      producers = []
       queue = undefined
-      await p?.disconnect()
+      await Promise.all(ps.map((p) => p.disconnect()))
     },
   }
 }
