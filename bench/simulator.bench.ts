@@ -1,18 +1,23 @@
 /**
- * Simulator to Kafka with --speed max: events/s through the idempotent producer (acks all, key userId, batches of
- * 5000, one batch in flight while the next is simulated). Baseline in the same run: the bare producer sending
- * pre-built lines of the same shape with the same settings, i.e. what Kafka and kafkajs allow on this machine.
- * The simulator runs on a worker thread (as `playcount generate --kafka --speed max` does), so it does not take
- * turns with the producer's encoding on one core.
- * Also reported: the simulator alone (no sink), the CPU ceiling of generation.
+ * Simulator to Kafka with --speed max: events/s through the simulator's producer (acks all, key userId, batches of
+ * SIM_PRODUCER.batchSize with SIM_PRODUCER.maxInFlight sends outstanding, the simulator on a worker thread handing
+ * over packed Buffers with their partitions, as `playcount generate --kafka --speed max` does).
+ * Baselines in the same run, each sending pre-built messages of the same shape:
+ *  - the bare producer with the sink's settings (Buffers, partitions given, same batch and in-flight): what kafkajs
+ *    allows on this machine, the ceiling the sink is measured against;
+ *  - the bare producer with the former settings (idempotent, strings, 5000 per send, one in flight).
+ * Main-thread CPU per event is reported too: on a shared machine it moves less than events/s.
  *
- * Size: SIM_BENCH_EVENTS (default 1,000,000 events; about 10,000 listeners for a day of event time per 700k).
+ * Size: SIM_BENCH_EVENTS (default 1,000,000 simulated events; about 10,000 listeners for a day of event time per
+ * 700k), SIM_BENCH_BARE_EVENTS (300,000 per bare-producer run).
  */
-import { Partitioners } from 'kafkajs'
+import { Partitioners, type Message } from 'kafkajs'
 import { generateCatalog } from '../ingest/catalog/generate.ts'
 import { runSimulation } from '../ingest/simulator/run.ts'
 import { simulate, type SimOptions } from '../ingest/simulator/simulate.ts'
-import { kafkaSink } from '../ingest/simulator/sinks.ts'
+import { partitionerFor } from '../ingest/partitioner.ts'
+import { Pipeline } from '../ingest/simulator/pipeline.ts'
+import { kafkaSink, SIM_PRODUCER } from '../ingest/simulator/sinks.ts'
 import { Catalog } from '../shared/catalog.ts'
 import type { Config } from '../shared/config.ts'
 import { createKafka } from '../shared/kafka.ts'
@@ -23,7 +28,7 @@ import type { BenchContext, BenchRow } from './types.ts'
 const EVENTS = Number(process.env.SIM_BENCH_EVENTS ?? 1_000_000)
 const LISTENERS = 10_000
 const EVENTS_PER_LISTENER_DAY = 70
-const BATCH = 5000
+const BARE_EVENTS = Number(process.env.SIM_BENCH_BARE_EVENTS ?? 300_000)
 
 function withTopic(config: Readonly<Config>, topic: string): Readonly<Config> {
   return { ...config, kafka: { ...config.kafka, topic, dlqTopic: `${topic}.dlq` } }
@@ -41,20 +46,28 @@ async function deleteTopics(config: Readonly<Config>): Promise<void> {
   }
 }
 
-/** The bare producer: pre-built messages, same batch size, one send in flight. */
-async function bareProducer(config: Readonly<Config>, lines: Array<{ key: string; value: string }>, total: number): Promise<number> {
-  const producer = createKafka(config).producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner })
+interface Settings { idempotent: boolean; batchSize: number; maxInFlight: number }
+interface Rate { rate: number; cpuUsPerEvent: number }
+
+/** The bare producer: pre-built messages sent through the same Pipeline as the sink. */
+async function bareProducer(config: Readonly<Config>, messages: Message[], total: number, s: Settings): Promise<Rate> {
+  const producer = createKafka(config).producer({
+    idempotent: s.idempotent, maxInFlightRequests: s.idempotent ? 1 : s.maxInFlight, createPartitioner: Partitioners.DefaultPartitioner,
+  })
   await producer.connect()
   try {
-    const t0 = performance.now()
-    let sent = 0
-    while (sent < total) {
-      const from = sent % lines.length
-      const batch = lines.slice(from, Math.min(lines.length, from + BATCH, from + total - sent))
+    const pipeline = new Pipeline<Message>(s.batchSize, async (batch) => {
       await producer.send({ topic: config.kafka.topic, acks: -1, messages: batch })
-      sent += batch.length
+    }, s.maxInFlight)
+    const t0 = performance.now()
+    const cpu0 = process.cpuUsage()
+    for (let i = 0; i < total; i++) {
+      const pending = pipeline.add(messages[i % messages.length]!)
+      if (pending) await pending
     }
-    return sent / ((performance.now() - t0) / 1000)
+    await pipeline.flush()
+    const cpu = process.cpuUsage(cpu0)
+    return { rate: total / ((performance.now() - t0) / 1000), cpuUsPerEvent: (cpu.user + cpu.system) / total }
   } finally {
     await producer.disconnect()
   }
@@ -70,22 +83,30 @@ export default async function bench(ctx: BenchContext): Promise<BenchRow[]> {
 
   let t0 = performance.now()
   let n = 0
-  const sample: Array<{ key: string; value: string }> = []
+  const strings: Message[] = []
+  const buffers: Message[] = []
+  const partitionOf = partitionerFor(ctx.config.kafka.partitions)
   for (const o of simulate(sim)) {
     n++
-    if (sample.length < 200_000) sample.push({ key: o.key, value: o.line })
+    if (strings.length < 200_000) {
+      strings.push({ key: o.key, value: o.line })
+      buffers.push({ key: Buffer.from(o.key), value: Buffer.from(o.line), partition: partitionOf(o.key) })
+    }
   }
   // The rhythm of the day makes the count approximate; the Kafka run below sends exactly these n events.
   const genRate = n / ((performance.now() - t0) / 1000)
   ctx.log(`simulator alone: ${n} events, ${Math.round(genRate)}/s`)
 
+  const bare = Math.min(n, BARE_EVENTS)
   const base = withTopic(ctx.config, `bench-sim-base-${process.pid}`)
-  const { createTopicsFor } = { createTopicsFor: async (c: Readonly<Config>) => (await kafkaSink(c, log)).close() }
-  let baseline: number
+  let before: Rate
+  let ceiling: Rate
   try {
-    await createTopicsFor(base)
-    baseline = await bareProducer(base, sample, n)
-    ctx.log(`bare producer: ${Math.round(baseline)}/s`)
+    await (await kafkaSink(base, log)).close()
+    before = await bareProducer(base, strings, bare, { idempotent: true, batchSize: 5000, maxInFlight: 1 })
+    ctx.log(`bare producer, former settings: ${JSON.stringify(before)}`)
+    ceiling = await bareProducer(base, buffers, bare, { idempotent: false, ...SIM_PRODUCER })
+    ctx.log(`bare producer, sink settings: ${JSON.stringify(ceiling)}`)
   } finally {
     await deleteTopics(base)
   }
@@ -93,7 +114,7 @@ export default async function bench(ctx: BenchContext): Promise<BenchRow[]> {
   const target = withTopic(ctx.config, `bench-sim-${process.pid}`)
   let rate: number
   try {
-    const sink = await kafkaSink(target, log, { batchSize: BATCH })
+    const sink = await kafkaSink(target, log)
     t0 = performance.now()
     const { summary } = await runSimulation(sim, sink, { speed: 'max', threaded: true })
     await sink.close()
@@ -102,12 +123,20 @@ export default async function bench(ctx: BenchContext): Promise<BenchRow[]> {
   } finally {
     await deleteTopics(target)
   }
+  const settings = `batches of ${SIM_PRODUCER.batchSize}, ${SIM_PRODUCER.maxInFlight} in flight`
   return [
     { bench: 'simulator', measure: 'simulator alone (no sink), events/s', value: genRate, unit: 'events/s' },
-    { bench: 'simulator', measure: 'bare idempotent producer, pre-built lines, events/s', value: baseline, unit: 'events/s' },
+    { bench: 'simulator', measure: 'bare producer, former settings (idempotent, strings, 5000/send, 1 in flight), events/s', value: before.rate, unit: 'events/s' },
+    { bench: 'simulator', measure: 'bare producer, former settings, main-thread CPU per event', value: before.cpuUsPerEvent, unit: 'µs' },
+    {
+      bench: 'simulator', measure: `bare producer, sink settings (Buffers + partitions, ${settings}), events/s`, value: ceiling.rate, unit: 'events/s',
+      baseline: before.rate, ratio: ceiling.rate / before.rate,
+    },
+    { bench: 'simulator', measure: 'bare producer, sink settings, main-thread CPU per event', value: ceiling.cpuUsPerEvent, unit: 'µs', baseline: before.cpuUsPerEvent, ratio: ceiling.cpuUsPerEvent / before.cpuUsPerEvent },
     {
       bench: 'simulator', measure: `simulator -> Kafka --speed max (${n} events), events/s`, value: rate, unit: 'events/s',
-      baseline, ratio: rate / baseline, target: '>= 100k/s', met: rate >= 100_000,
+      baseline: ceiling.rate, ratio: rate / ceiling.rate, target: '>= 100k/s', met: rate >= 100_000,
     },
+    { bench: 'simulator', measure: 'simulator -> Kafka vs bare producer, former settings', value: rate, unit: 'events/s', baseline: before.rate, ratio: rate / before.rate },
   ]
 }
