@@ -1,7 +1,9 @@
 /** Kafka clients and topics, configured once from Config. */
 import { Kafka, logLevel, type Admin, type ITopicConfig } from 'kafkajs'
 import type { Config } from './config.ts'
+import { Errors } from './errors.ts'
 import type { Logger } from './logger.ts'
+import { withRetry } from './retry.ts'
 
 export function createKafka(config: Readonly<Config>, log?: Logger, clientSuffix = ''): Kafka {
   return new Kafka({
@@ -40,12 +42,25 @@ export async function ensureTopics(admin: Admin, config: Readonly<Config>): Prom
   const existing = new Set(await admin.listTopics())
   const missing = topicSpecs(config).filter((t) => !existing.has(t.topic))
   if (missing.length === 0) return
+  await createTopicsAndWait(admin, missing)
+}
+
+/**
+ * Creates topics and waits until every partition has a leader. kafkajs's own `waitForLeaders` gives up on a fresh
+ * broker that answers UNKNOWN_TOPIC_OR_PARTITION for a moment after creation, so the wait is ours.
+ */
+export async function createTopicsAndWait(admin: Admin, topics: ITopicConfig[]): Promise<void> {
   try {
-    await admin.createTopics({ topics: missing, waitForLeaders: true })
+    await admin.createTopics({ topics, waitForLeaders: false })
   } catch (err) {
     // Another process may have created it between listTopics and createTopics.
     if ((err as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw err
   }
+  await withRetry(async () => {
+    const { topics: meta } = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) })
+    const leaderless = meta.flatMap((t) => t.partitions.filter((p) => p.leader < 0).map((p) => `${t.name}/${p.partitionId}`))
+    if (leaderless.length > 0) throw new Errors.KAFKA_UNAVAILABLE(`no leader yet for ${leaderless.join(', ')}`)
+  }, { what: 'waiting for topic leaders', retries: 20, minTimeoutMs: 50, maxTimeoutMs: 1000 })
 }
 
 export function groupId(config: Readonly<Config>, role: string): string {

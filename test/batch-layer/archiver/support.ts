@@ -6,7 +6,7 @@ import { inject, onTestFinished } from 'vitest'
 import { Catalog } from '../../../shared/catalog.ts'
 import { loadConfig, type Config } from '../../../shared/config.ts'
 import { openDuck, quoteLiteral } from '../../../shared/duckdb.ts'
-import { createKafka } from '../../../shared/kafka.ts'
+import { createKafka, createTopicsAndWait } from '../../../shared/kafka.ts'
 import { openLake, type Lake } from '../../../shared/lake.ts'
 import { CATALOG_ARTISTS_KEY, CATALOG_SONGS_KEY, parseEventsFileKey, HOUR_MS } from '../../../shared/layout.ts'
 import { cleanupTopics, randomName, testBucket } from '../../helpers.ts'
@@ -40,13 +40,10 @@ export async function createTopic(config: Readonly<Config>): Promise<void> {
   const admin = createKafka(config).admin()
   await admin.connect()
   try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        { topic: config.kafka.topic, numPartitions: config.kafka.partitions, configEntries: [{ name: 'message.timestamp.type', value: 'CreateTime' }] },
-        { topic: config.kafka.dlqTopic, numPartitions: 1 },
-      ],
-    })
+    await createTopicsAndWait(admin, [
+      { topic: config.kafka.topic, numPartitions: config.kafka.partitions, configEntries: [{ name: 'message.timestamp.type', value: 'CreateTime' }] },
+      { topic: config.kafka.dlqTopic, numPartitions: 1 },
+    ])
   } finally {
     await admin.disconnect()
   }
