@@ -12,6 +12,7 @@ import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { ensureCatalog } from '../../ingest/catalog/default.ts'
+import { createRandom } from '../../ingest/random.ts'
 import { simulate } from '../../ingest/simulator/simulate.ts'
 import { servicesDown, servicesUp, startOne } from '../../services/services.ts'
 import type { Catalog } from '../../shared/catalog.ts'
@@ -39,17 +40,6 @@ let lake: Lake
 let catalog: Catalog
 const faults: string[] = []
 const started: RoleProcess[] = []
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 beforeAll(async () => {
   home = fs.mkdtempSync(path.join(os.tmpdir(), 'playcount-faults-'))
@@ -114,8 +104,8 @@ describe('the pipeline under faults', () => {
     await producer.disconnect()
 
     // Faults at random moments within the traffic's span.
-    const r = rng(42)
-    const at = (lo: number, hi: number) => (lo + r() * (hi - lo)) * trafficSeconds * 1000
+    const r = createRandom(42)
+    const at = (lo: number, hi: number) => (lo + r.next() * (hi - lo)) * trafficSeconds * 1000
     const t0 = Date.now()
     const until = (ms: number) => sleep(Math.max(0, t0 + ms - Date.now()))
     const schedule = async () => {
