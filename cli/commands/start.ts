@@ -32,8 +32,8 @@ export function registerStart(program: Command): void {
     .description('run playcount: the roles asked for in one process, the dashboard, and (by default) a simulated audience')
     .option('--no-services', 'do not start the local Kafka and MinIO')
     .option('--no-simulate', 'do not run the listener simulator')
-    .option('--listeners <n>', 'simulated listeners', '300')
-    .option('--rate <r>', 'simulated events per second', '40')
+    .option('--listeners <n>', 'simulated listeners (about 1 event per second per 800 listeners)', '8000')
+    .option('--rate <r>', 'cap on simulated events per second', '50')
     .addHelpText('after', HELP)
     .action(async (rolesArg: string | undefined, opts: { services: boolean; simulate: boolean; listeners: string; rate: string }) => {
       const config = loadConfig()
