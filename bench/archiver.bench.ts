@@ -16,7 +16,7 @@ import { encodeRow, RowFile } from '../batch-layer/archiver/row-file.ts'
 import { Catalog } from '../shared/catalog.ts'
 import { loadConfig, type Config } from '../shared/config.ts'
 import { DEVICES, EVENT_TYPES, type ListenEvent } from '../shared/event.ts'
-import { createKafka, ensureTopics } from '../shared/kafka.ts'
+import { createKafka, prepareTopics } from '../shared/kafka.ts'
 import { openLake } from '../shared/lake.ts'
 import { createLogger } from '../shared/logger.ts'
 import { createS3Client } from '../shared/s3.ts'
@@ -46,10 +46,7 @@ function makeEvent(i: number, now: number): ListenEvent {
 
 async function produce(config: Readonly<Config>, ctx: BenchContext): Promise<void> {
   const kafka = createKafka(config)
-  const admin = kafka.admin()
-  await admin.connect()
-  await ensureTopics(admin, config)
-  await admin.disconnect()
+  await prepareTopics(kafka, config)
   const producer = kafka.producer()
   await producer.connect()
   const t0 = performance.now()

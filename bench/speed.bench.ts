@@ -13,7 +13,7 @@ import vm from 'node:vm'
 import { Registry } from 'prom-client'
 import { Catalog, type Artist, type Song } from '../shared/catalog.ts'
 import type { Config } from '../shared/config.ts'
-import { createKafka, ensureTopics } from '../shared/kafka.ts'
+import { createKafka, prepareTopics } from '../shared/kafka.ts'
 import { parseEventBytes, type ListenEvent } from '../shared/event.ts'
 import { openLake } from '../shared/lake.ts'
 import { DAY_MS } from '../shared/layout.ts'
@@ -66,10 +66,7 @@ function cpuPerEvent(): { parseUs: number; countUs: number } {
 
 async function preload(config: Readonly<Config>, log: (m: string) => void): Promise<void> {
   const kafka = createKafka(config)
-  const admin = kafka.admin()
-  await admin.connect()
-  await ensureTopics(admin, config)
-  await admin.disconnect()
+  await prepareTopics(kafka, config)
   const producer = kafka.producer()
   await producer.connect()
   const now = Date.now()

@@ -15,7 +15,7 @@ import type { Catalog } from '../shared/catalog.ts'
 import type { Config } from '../shared/config.ts'
 import { Errors } from '../shared/errors.ts'
 import { buildHttpApp } from '../shared/http-app.ts'
-import { createKafka, ensureTopics } from '../shared/kafka.ts'
+import { createKafka, prepareTopics } from '../shared/kafka.ts'
 import { openLake, type Lake } from '../shared/lake.ts'
 import type { Logger } from '../shared/logger.ts'
 import type { RealtimeView } from '../shared/realtime.ts'
@@ -43,15 +43,7 @@ export interface Pipeline {
 export async function buildPipeline(config: Readonly<Config>, roles: readonly Role[], log: Logger): Promise<Pipeline> {
   const lake = openLake(config, log)
   // A role restarted while Kafka or the lake is briefly down waits for them instead of dying.
-  await withRetry(async () => {
-    const admin = createKafka(config, log).admin()
-    await admin.connect()
-    try {
-      await ensureTopics(admin, config)
-    } finally {
-      await admin.disconnect()
-    }
-  }, { what: 'creating the topics', log, retries: 30, maxTimeoutMs: 5000 })
+  await withRetry(() => prepareTopics(createKafka(config, log), config), { what: 'creating the topics', log, retries: 30, maxTimeoutMs: 5000 })
   const catalog = await withRetry(() => ensureCatalog(config, lake, log), { what: 'loading the catalog', log, retries: 30, maxTimeoutMs: 5000 })
   const registry = createRegistry()
   const deps = { catalog, lake, registry }

@@ -45,6 +45,19 @@ export async function ensureTopics(admin: Admin, config: Readonly<Config>): Prom
   await createTopicsAndWait(admin, missing)
 }
 
+/** Ensures the topic and its DLQ exist (with a short-lived admin client) and returns the topic's partition count. */
+export async function prepareTopics(kafka: Kafka, config: Readonly<Config>): Promise<number> {
+  const admin = kafka.admin()
+  await admin.connect()
+  try {
+    await ensureTopics(admin, config)
+    const meta = await admin.fetchTopicMetadata({ topics: [config.kafka.topic] })
+    return meta.topics[0]?.partitions.length ?? config.kafka.partitions
+  } finally {
+    await admin.disconnect()
+  }
+}
+
 /**
  * Creates topics and waits until every partition has a leader. kafkajs's own `waitForLeaders` gives up on a fresh
  * broker that answers UNKNOWN_TOPIC_OR_PARTITION for a moment after creation, so the wait is ours.

@@ -10,7 +10,7 @@ import type { Catalog } from '../../shared/catalog.ts'
 import type { Config } from '../../shared/config.ts'
 import { Errors } from '../../shared/errors.ts'
 import { encodeEvent, EventSchema, type ListenEvent } from '../../shared/event.ts'
-import { createKafka, ensureTopics } from '../../shared/kafka.ts'
+import { createKafka, prepareTopics } from '../../shared/kafka.ts'
 import type { Logger } from '../../shared/logger.ts'
 import { MAX_BODY_BYTES, parseBody, tooLarge } from './body.ts'
 import { partitionerFor } from '../partitioner.ts'
@@ -60,16 +60,7 @@ export function buildCollector(config: Readonly<Config>, deps: CollectorDeps): C
   const connect = (): Promise<ProduceQueue> => {
     if (queue) return Promise.resolve(queue)
     connecting ??= (async () => {
-      const admin = kafka.admin()
-      await admin.connect()
-      let partitions: number
-      try {
-        await ensureTopics(admin, config)
-        const meta = await admin.fetchTopicMetadata({ topics: [config.kafka.topic] })
-        partitions = meta.topics[0]?.partitions.length ?? config.kafka.partitions
-      } finally {
-        await admin.disconnect()
-      }
+      const partitions = await prepareTopics(kafka, config)
       const ps = Array.from({ length: Math.max(1, deps.producers ?? 1) }, () =>
         kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner }))
       try {

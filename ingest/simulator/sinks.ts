@@ -8,7 +8,7 @@ import { once } from 'node:events'
 import { Partitioners, type Message, type Producer } from 'kafkajs'
 import type { Config } from '../../shared/config.ts'
 import { Errors } from '../../shared/errors.ts'
-import { createKafka, ensureTopics } from '../../shared/kafka.ts'
+import { createKafka, prepareTopics } from '../../shared/kafka.ts'
 import type { Logger } from '../../shared/logger.ts'
 import { withRetry } from '../../shared/retry.ts'
 import { keyAt, lineAt, type PackedBatch } from './packed.ts'
@@ -67,16 +67,7 @@ export const SIM_PRODUCER = { batchSize: 2000, maxInFlight: 3 } as const
  */
 export async function kafkaSink(config: Readonly<Config>, log: Logger, opts: { batchSize?: number; maxInFlight?: number } = {}): Promise<Sink> {
   const kafka = createKafka(config, log, 'generator')
-  const admin = kafka.admin()
-  await admin.connect()
-  let partitions: number
-  try {
-    await ensureTopics(admin, config)
-    const meta = await admin.fetchTopicMetadata({ topics: [config.kafka.topic] })
-    partitions = meta.topics[0]?.partitions.length ?? config.kafka.partitions
-  } finally {
-    await admin.disconnect()
-  }
+  const partitions = await prepareTopics(kafka, config)
   const maxInFlight = opts.maxInFlight ?? SIM_PRODUCER.maxInFlight
   const producer: Producer = kafka.producer({ idempotent: false, maxInFlightRequests: maxInFlight, createPartitioner: Partitioners.DefaultPartitioner })
   await producer.connect()
