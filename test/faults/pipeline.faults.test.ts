@@ -92,7 +92,7 @@ describe('the pipeline under faults', () => {
     const trafficSeconds = lines.length / RATE
 
     // Malformed messages straight onto the topic, as a broken producer would send them.
-    const producer = createKafka(config).producer()
+    const producer = createKafka(config).producer({ idempotent: true, maxInFlightRequests: 1 })
     await producer.connect()
     const malformed = new Set<string>()
     const bad = ['{not json', '{"eventId":"x1","ts":1,"userId":"u","type":"play"}', JSON.stringify({ eventId: 'x2', ts: now, userId: 'u', songId: 'no-such-song', type: 'play' }),

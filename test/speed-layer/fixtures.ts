@@ -183,7 +183,7 @@ export async function setupTopic(config: Readonly<Config>) {
   const admin = kafka.admin()
   await admin.connect()
   await ensureTopics(admin, config)
-  const producer = kafka.producer()
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
   await producer.connect()
   onTestFinished(async () => {
     await producer.disconnect()

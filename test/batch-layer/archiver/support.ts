@@ -56,7 +56,8 @@ export function event(id: string, at: number, extra: Record<string, unknown> = {
 }
 
 export async function produce(config: Readonly<Config>, messages: TestMessage[]): Promise<void> {
-  const producer = createKafka(config).producer()
+  // Idempotent: a retried request on a loaded machine must not append the batch twice (seen once in CI).
+  const producer = createKafka(config).producer({ idempotent: true, maxInFlightRequests: 1 })
   await producer.connect()
   try {
     await producer.sendBatch({
