@@ -16,7 +16,7 @@ import { createKafka } from '../shared/kafka.ts'
 import type { BenchContext, BenchRow } from './types.ts'
 
 const bin = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'playcount.js')
-const STEPS = (process.env.E2E_BENCH_STEPS ?? '2000,5000,10000,20000').split(',').map(Number)
+const STEPS = (process.env.E2E_BENCH_STEPS ?? '2000,5000,10000,20000,30000,40000').split(',').map(Number)
 const STEP_SECONDS = Number(process.env.E2E_BENCH_STEP_SECONDS ?? 10)
 const PROBES = Number(process.env.E2E_BENCH_PROBES ?? 100)
 const BATCH = 200
@@ -40,7 +40,7 @@ export default async function e2e(ctx: BenchContext): Promise<BenchRow[]> {
       if (i > 600) throw new Error('the pipeline did not become ready in 60 s')
       await sleep(100)
     }
-    const songs = ((await (await fetch(`${base}/v1/search?q=a&limit=200`)).json()) as { results: Array<{ kind: string; id: string }> })
+    const songs = ((await (await fetch(`${base}/v1/search?q=a&limit=100`)).json()) as { results: Array<{ kind: string; id: string }> })
       .results.filter((r) => r.kind === 'song').map((r) => r.id)
     const probeSong = songs[0] ?? ''
     let seq = 0

@@ -11,6 +11,9 @@ import { loadConfig } from '../shared/config.ts'
 import { servicesDown, servicesUp, type ServiceName } from '../services/services.ts'
 import type { BenchModule, BenchRow } from './types.ts'
 
+// The AWS SDK warns on every start that its 2027 releases need Node 22 (read when the first client is made).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
+
 const here = path.dirname(fileURLToPath(import.meta.url))
 const resultsDir = path.join(here, 'results')
 
@@ -30,7 +33,15 @@ async function main(): Promise<void> {
       const name = file.replace(/\.bench\.ts$/, '')
       console.log(`\n== ${name} ==`)
       const mod = (await import(path.join(here, file))) as BenchModule
-      const rows = await mod.default({ config, log: (msg) => console.log(`  ${msg}`) })
+      let rows: BenchRow[]
+      try {
+        rows = await mod.default({ config, log: (msg) => console.log(`  ${msg}`) })
+      } catch (err) {
+        // One broken bench must not hide the others' results.
+        console.error(`  ${name} failed:`, err)
+        process.exitCode = 1
+        rows = [{ bench: name, measure: `FAILED: ${(err as Error).message}`.slice(0, 120), value: Number.NaN, unit: '' }]
+      }
       fs.writeFileSync(path.join(resultsDir, `${name}.json`), JSON.stringify({ at: new Date().toISOString(), rows }, null, 2))
       printTable(rows)
       all.push(...rows)
