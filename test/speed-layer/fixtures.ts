@@ -9,11 +9,13 @@ import type { Config } from '../../shared/config.ts'
 import { encodeEvent, type EventType, type ListenEvent } from '../../shared/event.ts'
 import { createKafka, ensureTopics } from '../../shared/kafka.ts'
 import { openLake } from '../../shared/lake.ts'
-import { DAY_MS, dayOf } from '../../shared/layout.ts'
+import { DAY_MS } from '../../shared/layout.ts'
 import { createLogger } from '../../shared/logger.ts'
 import type { EntityKind, RealtimeView } from '../../shared/realtime.ts'
 import { buildSpeedLayer, type SpeedLayer, type SpeedOptions } from '../../speed-layer/index.ts'
 import { cleanupTopics, eventually } from '../helpers.ts'
+import { oracle, type Oracle } from '../support/oracle.ts'
+import { rng } from '../support/random.ts'
 import { onTestFinished } from 'vitest'
 
 export const ARTISTS: Artist[] = Array.from({ length: 4 }, (_, i) => ({ artistId: `a${i}`, name: `Artist ${i}`, genre: 'pop', country: 'DE' }))
@@ -21,18 +23,6 @@ export const SONGS: Song[] = Array.from({ length: 12 }, (_, i) => ({
   songId: `s${i}`, artistId: `a${i % 4}`, title: `Song ${i}`, genre: 'pop', durationMs: 180_000, popularityRank: i,
 }))
 export const catalog = new Catalog(ARTISTS, SONGS)
-
-/** mulberry32: the same seed gives the same events. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const TYPES: EventType[] = ['play', 'play', 'play', 'complete', 'skip', 'like', 'dislike', 'pause']
 
@@ -91,39 +81,9 @@ function badMessage(i: number, now: number): Message {
 }
 
 type Values = Record<string, number>
-/** kind → id → day → metric values. */
-export type Truth = Record<EntityKind, Map<string, Map<string, Values>>>
-
-/** The oracle, written from ARCHITECTURE.md's words, independently of shared/metrics.ts. Duplicates count once. */
-export function groundTruth(events: Iterable<ListenEvent>): Truth {
-  const truth: Truth = { song: new Map(), artist: new Map() }
-  const listeners = new Map<string, Set<string>>()
-  const seen = new Set<string>()
-  for (const e of events) {
-    if (seen.has(e.eventId)) continue
-    seen.add(e.eventId)
-    const day = dayOf(e.ts)
-    for (const [kind, id] of [['song', e.songId], ['artist', catalog.artistOf(e.songId)!]] as const) {
-      let byDay = truth[kind].get(id)
-      if (!byDay) truth[kind].set(id, (byDay = new Map()))
-      let v = byDay.get(day)
-      if (!v) byDay.set(day, (v = { plays: 0, completes: 0, skips: 0, likes: 0, dislikes: 0, msPlayed: 0, listeners: 0 }))
-      if (e.type === 'play') v.plays!++
-      if (e.type === 'complete') v.completes!++
-      if (e.type === 'skip') v.skips!++
-      if (e.type === 'like') v.likes!++
-      if (e.type === 'dislike') v.dislikes!++
-      v.msPlayed! += e.msPlayed ?? 0
-      if (e.type === 'play') {
-        const k = `${kind}|${id}|${day}`
-        let set = listeners.get(k)
-        if (!set) listeners.set(k, (set = new Set()))
-        set.add(e.userId)
-        v.listeners = set.size
-      }
-    }
-  }
-  return truth
+/** The oracle of test/support/oracle.ts (written from ARCHITECTURE.md's words, not from shared/metrics.ts) over this catalog. */
+export function groundTruth(events: Iterable<ListenEvent>): Oracle {
+  return oracle(events, catalog)
 }
 
 function nonZero(days: Record<string, Values>): Record<string, Values> {
@@ -156,10 +116,11 @@ export async function realtimeAll(views: RealtimeView[], watermark: number): Pro
   return { ready, partitions: partitions.sort((a, b) => a - b), truth: out }
 }
 
-export function truthRecord(t: Truth): Record<string, Record<string, Values>> {
+export function truthRecord(t: Oracle): Record<string, Record<string, Values>> {
   const out: Record<string, Record<string, Values>> = {}
-  for (const s of SONGS) out[`song:${s.songId}`] = nonZero(Object.fromEntries(t.song.get(s.songId) ?? new Map()))
-  for (const a of ARTISTS) out[`artist:${a.artistId}`] = nonZero(Object.fromEntries(t.artist.get(a.artistId) ?? new Map()))
+  for (const key of [...SONGS.map((s) => `song:${s.songId}`), ...ARTISTS.map((a) => `artist:${a.artistId}`)]) {
+    out[key] = nonZero(Object.fromEntries(t.get(key) ?? new Map()) as Record<string, Values>)
+  }
   return out
 }
 

@@ -1,19 +1,10 @@
 /** A small catalog and seeded random listening events for the serving-layer tests and bench. */
 import { Catalog, type Artist, type Song } from '../../../shared/catalog.ts'
 import { EVENT_TYPES, type ListenEvent } from '../../../shared/event.ts'
+import { rng } from '../../support/random.ts'
 import type { ArrivedEvent } from './events-realtime-view.ts'
 
-/** mulberry32: a seeded PRNG, so a failing interleaving can be replayed from its seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+export { rng }
 
 export function testCatalog(artists = 3, songsPerArtist = 3): Catalog {
   const as: Artist[] = []
