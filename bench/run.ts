@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   const config = loadConfig()
   const external = process.env.KAFKA_BROKERS !== undefined
   let started: ServiceName[] = []
-  if (!external) started = (await servicesUp(config)).filter((r) => r.state === 'started').map((r) => r.name)
+  if (!external) started = (await servicesUp(config)).services.filter((r) => r.state === 'started').map((r) => r.name)
   fs.mkdirSync(resultsDir, { recursive: true })
   const all: BenchRow[] = []
   try {

@@ -72,9 +72,11 @@ export function provision(config: Readonly<Config>): ProvisionTimes {
   return times
 }
 
-/** Starts what is not running; idempotent. Waits until each service really answers. */
-export async function servicesUp(config: Readonly<Config>): Promise<ServiceReport[]> {
-  provision(config)
+export interface UpResult { provisioned: ProvisionTimes; services: ServiceReport[] }
+
+/** Provisions, then starts what is not running; idempotent. Waits until each service really answers. */
+export async function servicesUp(config: Readonly<Config>): Promise<UpResult> {
+  const provisioned = provision(config)
   const all = specs(config)
   const reports = all.map((spec) => {
     const pid = readPid(spec.pidFile)
@@ -90,10 +92,11 @@ export async function servicesUp(config: Readonly<Config>): Promise<ServiceRepor
     }
   }
   await Promise.all(reports.map((r) => r.spec.waitReady()))
-  return reports.map((r) => ({
+  const services = reports.map((r) => ({
     name: r.spec.name, state: r.state as ServiceReport['state'], address: r.spec.address, logFile: r.spec.logFile,
     ...(r.pid === undefined ? {} : { pid: r.pid }), seconds: (Date.now() - r.t0) / 1000,
   }))
+  return { provisioned, services }
 }
 
 /** Stops exactly the processes `up` started (by their pid files). */

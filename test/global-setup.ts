@@ -4,7 +4,7 @@
  */
 import type { TestProject } from 'vitest/node'
 import { loadConfig } from '../shared/config.ts'
-import { provision, servicesDown, servicesUp, type ServiceName } from '../services/services.ts'
+import { servicesDown, servicesUp, type ServiceName } from '../services/services.ts'
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -24,8 +24,7 @@ export async function setup(project: TestProject): Promise<void> {
     project.provide('s3Endpoint', process.env.S3_ENDPOINT ?? '')
   } else {
     const t0 = Date.now()
-    const times = provision(config)
-    const reports = await servicesUp(config)
+    const { provisioned: times, services: reports } = await servicesUp(config)
     started = reports.filter((r) => r.state === 'started').map((r) => r.name)
     process.stderr.write(`services: provisioning ${JSON.stringify(times)} s, ready in ${((Date.now() - t0) / 1000).toFixed(1)} s; ` +
       reports.map((r) => `${r.name} ${r.state} at ${r.address}`).join(', ') + '\n')

@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { loadConfig } from '../../shared/config.ts'
-import { provision, servicesDown, servicesStatus, servicesUp, type ServiceReport } from '../../services/services.ts'
+import { provision, servicesDown, servicesStatus, servicesUp, type ProvisionTimes, type ServiceReport } from '../../services/services.ts'
 
 function print(reports: ServiceReport[]): void {
   for (const r of reports) {
@@ -10,21 +10,20 @@ function print(reports: ServiceReport[]): void {
   }
 }
 
+function printProvisioned(t: ProvisionTimes): void {
+  const total = t.kafka + t.minio + t.httpfs
+  console.log(`provisioned in ${total.toFixed(1)} s (kafka ${t.kafka.toFixed(1)} s, minio ${t.minio.toFixed(1)} s, httpfs ${t.httpfs.toFixed(1)} s)`)
+}
+
 export function registerServices(program: Command): void {
   const services = program.command('services').description('run Kafka (KRaft) and MinIO on 127.0.0.1 without Docker')
   services.command('provision').description('fetch Kafka\'s jars, build MinIO and fetch DuckDB\'s httpfs (cached), start nothing')
-    .action(() => {
-      const t0 = Date.now()
-      const times = provision(loadConfig())
-      console.log(`provisioned in ${((Date.now() - t0) / 1000).toFixed(1)} s (kafka ${times.kafka.toFixed(1)} s, minio ${times.minio.toFixed(1)} s, httpfs ${times.httpfs.toFixed(1)} s)`)
-    })
+    .action(() => printProvisioned(provision(loadConfig())))
   services.command('up').description('fetch (once, cached) and start the services; waits until they answer')
     .action(async () => {
-      const config = loadConfig()
-      const t0 = Date.now()
-      const times = provision(config)
-      console.log(`provisioned in ${((Date.now() - t0) / 1000).toFixed(1)} s (kafka ${times.kafka.toFixed(1)} s, minio ${times.minio.toFixed(1)} s, httpfs ${times.httpfs.toFixed(1)} s)`)
-      print(await servicesUp(config))
+      const { provisioned, services } = await servicesUp(loadConfig())
+      printProvisioned(provisioned)
+      print(services)
     })
   services.command('down').description('stop exactly the processes `up` started (pid files)')
     .action(async () => print(await servicesDown(loadConfig())))

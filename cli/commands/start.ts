@@ -41,7 +41,7 @@ export function registerStart(program: Command): void {
       const log = createLogger({ level: config.logLevel, name: 'playcount', pretty: process.stderr.isTTY })
       let started: ServiceName[] = []
       if (opts.services && usesLocalServices(config)) {
-        const reports = await servicesUp(config)
+        const reports = (await servicesUp(config)).services
         started = reports.filter((r) => r.state === 'started').map((r) => r.name)
         for (const r of reports) console.log(`${r.name}: ${r.state} at ${r.address} (log ${r.logFile})`)
       }
