@@ -72,18 +72,34 @@ function keyOf(buf: Uint8Array, start: number, end: number): number {
 
 export type EventScanner = (buf: Buffer) => ListenEvent | undefined
 
-export function eventScanner(spec: ScanSpec): EventScanner {
+/** Field indices of `ScannedFields` (in the order of the contract's keys). */
+export const FIELD = { eventId: F_EVENT_ID, ts: F_TS, userId: F_USER_ID, songId: F_SONG_ID, type: F_TYPE, msPlayed: F_MS_PLAYED, device: F_DEVICE, country: F_COUNTRY } as const
+
+/**
+ * Where the fields of the last scanned message are: string fields as byte ranges `[starts[f], ends[f])`, ts and
+ * msPlayed as values in `numbers[f]`, type and device as their index in the spec's lists, country as a*26+b;
+ * `seen` has bit f set for each field present. Reused for every message (no allocation).
+ */
+export interface ScannedFields {
+  readonly starts: Int32Array
+  readonly ends: Int32Array
+  readonly numbers: Float64Array
+  seen: number
+  /** True when `buf[from, to)` is a valid event by the fast path's rules (false: not sure, take the full path). */
+  scan(buf: Uint8Array, from: number, to: number): boolean
+}
+
+export function fieldScanner(spec: ScanSpec): ScannedFields {
   const typeBytes = spec.types.map((t) => Buffer.from(t))
   const deviceBytes = spec.devices.map((d) => Buffer.from(d))
-  const countries = new Array<string | undefined>(26 * 26)
   // Field positions of the message being scanned (start and end byte of each string, the value of each number).
   const starts = new Int32Array(KEYS.length)
   const ends = new Int32Array(KEYS.length)
   const numbers = new Float64Array(KEYS.length)
+  const out: ScannedFields = { starts, ends, numbers, seen: 0, scan }
 
   /** The end of the ASCII, escape-free string whose opening quote is at `i - 1`; -1 when it is not one. */
-  function stringEnd(buf: Buffer, i: number): number {
-    const n = buf.length
+  function stringEnd(buf: Uint8Array, i: number, n: number): number {
     for (; i < n; i++) {
       const b = buf[i]!
       if (b === QUOTE) return i
@@ -93,8 +109,7 @@ export function eventScanner(spec: ScanSpec): EventScanner {
   }
 
   /** Scans a non-negative integer of at most 15 digits (exact in a double) without fraction or exponent. */
-  function integerEnd(buf: Buffer, i: number, field: number): number {
-    const n = buf.length
+  function integerEnd(buf: Uint8Array, i: number, n: number, field: number): number {
     const start = i
     let v = 0
     for (; i < n; i++) {
@@ -104,13 +119,13 @@ export function eventScanner(spec: ScanSpec): EventScanner {
     }
     const digits = i - start
     if (digits === 0 || digits > 15 || (digits > 1 && buf[start] === ZERO)) return -1
-    const b = buf[i]
+    const b = i < n ? buf[i] : -1
     if (b === 46 || b === 101 || b === 69) return -1 // '.', 'e', 'E': JSON.parse decides
     numbers[field] = v
     return i
   }
 
-  function validString(buf: Buffer, field: number, s: number, e: number): boolean {
+  function validString(buf: Uint8Array, field: number, s: number, e: number): boolean {
     const len = e - s
     switch (field) {
       case F_EVENT_ID:
@@ -139,55 +154,68 @@ export function eventScanner(spec: ScanSpec): EventScanner {
     }
   }
 
-  function country(code: number): string {
-    return (countries[code] ??= String.fromCharCode(65 + Math.floor(code / 26), 65 + (code % 26)))
-  }
-
-  return function scan(buf: Buffer): ListenEvent | undefined {
-    const n = buf.length
-    let i = 0
+  function scan(buf: Uint8Array, from: number, n: number): boolean {
+    let i = from
     while (i < n && isSpace(buf[i]!)) i++
-    if (buf[i] !== OPEN) return undefined
+    if (i >= n || buf[i] !== OPEN) return false
     i++
     let seen = 0
     for (;;) {
       while (i < n && isSpace(buf[i]!)) i++
-      if (buf[i] !== QUOTE) return undefined
+      if (i >= n || buf[i] !== QUOTE) return false
       const ks = i + 1
-      const ke = stringEnd(buf, ks)
-      if (ke < 0) return undefined
+      const ke = stringEnd(buf, ks, n)
+      if (ke < 0) return false
       const field = keyOf(buf, ks, ke)
-      if (field < 0 || (seen & (1 << field)) !== 0) return undefined
+      if (field < 0 || (seen & (1 << field)) !== 0) return false
       seen |= 1 << field
       i = ke + 1
       while (i < n && isSpace(buf[i]!)) i++
-      if (buf[i] !== COLON) return undefined
+      if (i >= n || buf[i] !== COLON) return false
       i++
       while (i < n && isSpace(buf[i]!)) i++
       if (field === F_TS || field === F_MS_PLAYED) {
-        i = integerEnd(buf, i, field)
-        if (i < 0) return undefined
+        i = integerEnd(buf, i, n, field)
+        if (i < 0) return false
       } else {
-        if (buf[i] !== QUOTE) return undefined
+        if (i >= n || buf[i] !== QUOTE) return false
         const s = i + 1
-        const e = stringEnd(buf, s)
-        if (e < 0 || !validString(buf, field, s, e)) return undefined
+        const e = stringEnd(buf, s, n)
+        if (e < 0 || !validString(buf, field, s, e)) return false
         starts[field] = s
         ends[field] = e
         i = e + 1
       }
       while (i < n && isSpace(buf[i]!)) i++
-      if (buf[i] === COMMA) {
+      if (i < n && buf[i] === COMMA) {
         i++
         continue
       }
-      if (buf[i] !== CLOSE) return undefined
+      if (i >= n || buf[i] !== CLOSE) return false
       i++
       break
     }
     while (i < n && isSpace(buf[i]!)) i++
-    if (i !== n || (seen & REQUIRED) !== REQUIRED) return undefined
-    if ((seen & (1 << F_MS_PLAYED)) !== 0 && numbers[F_MS_PLAYED]! > spec.maxMsPlayed) return undefined
+    if (i !== n || (seen & REQUIRED) !== REQUIRED) return false
+    if ((seen & (1 << F_MS_PLAYED)) !== 0 && numbers[F_MS_PLAYED]! > spec.maxMsPlayed) return false
+    out.seen = seen
+    return true
+  }
+
+  return out
+}
+
+export function eventScanner(spec: ScanSpec): EventScanner {
+  const fields = fieldScanner(spec)
+  const { starts, ends, numbers } = fields
+  const countries = new Array<string | undefined>(26 * 26)
+  function country(code: number): string {
+    return (countries[code] ??= String.fromCharCode(65 + Math.floor(code / 26), 65 + (code % 26)))
+  }
+
+  return function scan(buf: Buffer): ListenEvent | undefined {
+    if (!fields.scan(buf, 0, buf.length)) return undefined
+    const seen = fields.seen
     // ASCII only, so latin1 decodes exactly as utf8 would; each slice is a fresh flat string.
     const event: ListenEvent = {
       eventId: buf.toString('latin1', starts[F_EVENT_ID], ends[F_EVENT_ID]),
