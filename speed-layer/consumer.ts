@@ -5,21 +5,21 @@
  * the log end seen at assignment. Kept partitions continue where they were; revoked ones are dropped whole.
  */
 import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs'
-import type { Catalog, Song } from '../shared/catalog.ts'
 import type { Config } from '../shared/config.ts'
 import { sendDeadLetters, type DeadLetter } from '../shared/dlq.ts'
-import { parseEventBytes, type ParseOptions } from '../shared/event.ts'
 import { createKafka, groupId } from '../shared/kafka.ts'
 import type { Logger } from '../shared/logger.ts'
 import { withRetry } from '../shared/retry.ts'
-import { Contribution } from './counters.ts'
+import type { EngineClient } from './engine-client.ts'
+import { encodeBatch } from './batch-encoding.ts'
+import type { BatchOutcome } from './engine.ts'
 import type { ResolvedSpeedOptions } from './options.ts'
 import { PartitionState } from './partition-state.ts'
 import type { SpeedTelemetry } from './telemetry.ts'
 import type { WatermarkTracker } from './watermark.ts'
 
 export interface SpeedConsumerDeps {
-  catalog: Catalog
+  engine: EngineClient
   log: Logger
   tracker: WatermarkTracker
   telemetry: SpeedTelemetry
@@ -27,7 +27,8 @@ export interface SpeedConsumerDeps {
   opts: ResolvedSpeedOptions
 }
 
-const EMPTY = Buffer.alloc(0)
+/** Batches handed to the engine and not yet counted, at most (each is one fetch of one partition, up to 4 MB). */
+const MAX_IN_FLIGHT = 4
 
 export class SpeedConsumer {
   /** Messages read (valid or not), for the events/s gauge. */
@@ -40,12 +41,7 @@ export class SpeedConsumer {
   private generation = 0
   private joined = false
   private pendingLetters: DeadLetter[] = []
-  private readonly contribution = new Contribution()
-  // Reused for every message: the arrival time is the reference for "ts in the future", so a replay of the log
-  // decides exactly as the first read did.
-  private readonly parseOpts: ParseOptions & { now: number }
-  /** The song of the last catalog check: one lookup per message serves the parse and the counters. */
-  private song: Song | undefined
+  private inFlight: Array<Promise<void>> = []
 
   constructor(private readonly config: Readonly<Config>, private readonly deps: SpeedConsumerDeps) {
     this.kafka = createKafka(config, deps.log, 'speed')
@@ -54,14 +50,6 @@ export class SpeedConsumer {
     this.producer = this.kafka.producer({ allowAutoTopicCreation: false })
     // A short fetch wait keeps stop() and rebalances quick; with data waiting a fetch returns at once anyway.
     this.consumer = this.kafka.consumer({ groupId: groupId(config, 'speed'), maxWaitTimeInMs: 500, maxBytes: 16 * 1024 * 1024, maxBytesPerPartition: 4 * 1024 * 1024 })
-    const songs = deps.catalog.songs
-    this.parseOpts = {
-      songExists: (songId) => {
-        this.song = songs.get(songId)
-        return this.song !== undefined
-      },
-      now: 0,
-    }
   }
 
   /** Joined the group and every assigned partition is sought (not necessarily caught up). */
@@ -113,6 +101,7 @@ export class SpeedConsumer {
     for (const p of [...this.deps.states.keys()]) {
       if (!assigned.includes(p)) {
         this.deps.states.delete(p)
+        this.deps.engine.revoke(p).catch((err: unknown) => this.deps.log.error({ err, partition: p }, 'the speed engine could not drop a revoked partition'))
         this.deps.log.info({ partition: p }, 'partition revoked: its state is dropped')
       }
     }
@@ -135,12 +124,14 @@ export class SpeedConsumer {
     for (const p of gained) {
       const end = Number(ends.find((o) => o.partition === p)?.high ?? 0)
       const start = Number(starts.find((o) => o.partition === p)?.offset ?? end)
-      const st = new PartitionState({ partition: p, heldFrom, startOffset: start, endOffset: end, dedupWindow: this.config.speed.dedupWindow, bucketMs: opts.bucketMs })
+      const st = new PartitionState({ partition: p, heldFrom, startOffset: start, endOffset: end })
+      // Before any batch of p is handed over: the engine sees the assignment, then p's batches, in this order.
+      this.deps.engine.assign(p, heldFrom).catch((err: unknown) => log.error({ err, partition: p }, 'the speed engine could not start a partition'))
       states.set(p, st)
       log.info({ partition: p, heldFrom, readFrom, startOffset: start, endOffset: end }, 'partition assigned: rebuilding from the log')
       if (st.ready) this.observeReady(st)
     }
-    for (const p of assigned) this.consumer.seek({ topic: this.topic, partition: p, offset: String(states.get(p)!.nextOffset) })
+    for (const p of assigned) this.consumer.seek({ topic: this.topic, partition: p, offset: String(states.get(p)!.readOffset) })
     if (assigned.length > 0) this.consumer.resume([{ topic: this.topic, partitions: assigned }])
     this.joined = true
   }
@@ -148,48 +139,47 @@ export class SpeedConsumer {
   private async eachBatch({ batch, heartbeat, isStale }: EachBatchPayload): Promise<void> {
     const st = this.deps.states.get(batch.partition)
     if (st === undefined || !this.joined || isStale()) return
-    const { catalog, telemetry } = this.deps
-    const c = this.contribution
-    const parseOpts = this.parseOpts
-    const letters: DeadLetter[] = []
-    const now = Date.now()
-    let counted = 0
-    let heldOut = 0
-    const duplicatesBefore = st.duplicates
-    let next = st.nextOffset
-    for (const m of batch.messages) {
-      const offset = Number(m.offset)
-      if (offset < next) continue
-      next = offset + 1
-      const arrival = Number(m.timestamp)
-      parseOpts.now = arrival
-      const r = parseEventBytes(m.value ?? EMPTY, parseOpts)
-      if (!r.ok) {
-        letters.push({ sourceTopic: this.topic, partition: batch.partition, offset: m.offset, value: m.value, issue: r.issue })
-        continue
-      }
-      // An accepted event passed the catalog check, which left its song here (re-looked up only if it did not).
-      let song = this.song
-      if (song === undefined || song.songId !== r.event.songId) song = catalog.songs.get(r.event.songId)!
-      if (st.apply(r.event, arrival, song.songId, song.artistId, c, now)) counted++
-      else heldOut++
+    const encoded = encodeBatch(batch.partition, batch.messages, st.readOffset)
+    if (encoded !== undefined) {
+      const read = st.readOffset
+      st.readOffset = encoded.next
+      const outcome = this.deps.engine.ingest(encoded.batch)
+      this.inFlight.push(outcome.then((o) => this.settle(st, o, encoded.next), (err: unknown) => this.engineFailed(err, st, read)))
+      st.highWatermark = Math.max(st.highWatermark, Number(batch.highWatermark))
     }
-    const read = counted + heldOut + letters.length
-    this.read += read
-    const duplicates = st.duplicates - duplicatesBefore
+    // The engine counts on its own thread while this one decodes the next batches; a few batches ahead at most.
+    while (this.inFlight.length > MAX_IN_FLIGHT) await this.inFlight.shift()
+    await heartbeat()
+  }
+
+  /** Waits until every batch handed to the engine is counted (a rebalance, a stop). */
+  async settled(): Promise<void> {
+    while (this.inFlight.length > 0) await this.inFlight.shift()
+  }
+
+  private async settle(st: PartitionState, o: BatchOutcome, next: number): Promise<void> {
+    const { telemetry } = this.deps
+    this.read += o.counted + o.duplicates + o.heldOut + o.letters.length
+    st.counted += o.counted
+    st.duplicates += o.duplicates
     const wasReady = st.ready
-    st.highWatermark = Math.max(st.highWatermark, Number(batch.highWatermark))
     st.progress(next)
     if (!wasReady && st.ready) this.observeReady(st)
-    telemetry.events.inc({ outcome: 'counted' }, counted)
-    telemetry.events.inc({ outcome: 'duplicate' }, duplicates)
-    telemetry.events.inc({ outcome: 'held_out' }, heldOut - duplicates)
-    if (letters.length > 0) {
-      telemetry.events.inc({ outcome: 'dead_letter' }, letters.length)
-      for (const l of letters) telemetry.deadLetters.inc({ reason: l.issue.reason })
-    }
+    telemetry.events.inc({ outcome: 'counted' }, o.counted)
+    telemetry.events.inc({ outcome: 'duplicate' }, o.duplicates)
+    telemetry.events.inc({ outcome: 'held_out' }, o.heldOut)
+    if (o.letters.length === 0 && this.pendingLetters.length === 0) return
+    const letters: DeadLetter[] = o.letters.map((l) => ({
+      sourceTopic: this.topic, partition: st.partition, offset: String(l.offset), value: Buffer.from(l.value.buffer, l.value.byteOffset, l.value.length), issue: l.issue,
+    }))
+    telemetry.events.inc({ outcome: 'dead_letter' }, letters.length)
+    for (const l of letters) telemetry.deadLetters.inc({ reason: l.issue.reason })
     await this.sendLetters(letters)
-    await heartbeat()
+  }
+
+  /** The engine thread is gone: its counts are lost, so the partitions rebuild from the log once a new engine runs. */
+  private engineFailed(err: unknown, st: PartitionState, read: number): void {
+    this.deps.log.error({ err, partition: st.partition, offset: read }, 'the speed engine failed a batch')
   }
 
   /** Dead letters are sent before the batch completes; if the DLQ is down they wait for the next batch, and the consumer keeps counting. */

@@ -1,24 +1,35 @@
 /**
  * Counters of one arrival bucket, driven by the ONE metric definition (shared/metrics.ts): additive metrics are
- * numbers indexed like ADDITIVE_METRICS, distinct ones are value sets indexed like DISTINCT_METRICS. Nothing here
- * names a metric, so adding one in shared/metrics.ts is enough.
+ * numbers indexed like ADDITIVE_METRICS, distinct ones are sets of interned values indexed like DISTINCT_METRICS.
+ * Nothing here names a metric, so adding one in shared/metrics.ts is enough.
+ *
+ * Everything is integers in typed arrays: a cell is a row of a PairIndex over (event day, interned key), its
+ * additive values a row of one Float64Array, its distinct values a linked list of member rows (no object per cell,
+ * per member or per event, so the hot path allocates nothing and the heap stays small).
  */
 import { ADDITIVE_METRICS, METRICS, contribution, distinctValue, type MetricValues } from '../shared/metrics.ts'
 import { EVENT_TYPES, type EventType, type ListenEvent } from '../shared/event.ts'
+import { PairIndex, ensureFloat, ensureInt } from './pair-index.ts'
 
 export const DISTINCT_METRICS = METRICS.filter((m) => m.kind === 'distinct')
 const N_ADDITIVE = ADDITIVE_METRICS.length
 const N_DISTINCT = DISTINCT_METRICS.length
 
 /**
- * Every additive contribution in shared/metrics.ts is linear in msPlayed for a given event type (a count adds a
- * constant, a sum adds the field), so it is read off `contribution` once per type with two probe events:
- * value = base + slope * msPlayed. The hot loop then does arithmetic instead of six calls per event.
+ * What an event of one type adds. Every additive contribution in shared/metrics.ts is linear in msPlayed for a given
+ * type (a count adds a constant, a sum adds the field), so it is read off `contribution` once per type with probe
+ * events: value = base + slope * msPlayed. A distinct metric counts the event's userId or nothing, by type.
  */
-interface TypePlan { base: Float64Array; slope: Float64Array }
+export interface TypePlan {
+  readonly base: Float64Array
+  readonly slope: Float64Array
+  /** 1 where DISTINCT_METRICS[j] takes this type's userId. */
+  readonly distinct: Uint8Array
+  readonly anyDistinct: boolean
+}
 
 function planFor(type: EventType): TypePlan {
-  const probe0: ListenEvent = { eventId: 'probe', ts: 0, userId: 'probe', songId: 'probe', type, msPlayed: 0 }
+  const probe0: ListenEvent = { eventId: 'probe', ts: 0, userId: 'probe-user', songId: 'probe', type, msPlayed: 0 }
   const probe1: ListenEvent = { ...probe0, msPlayed: 1 }
   const probe2: ListenEvent = { ...probe0, msPlayed: 1000 }
   const base = new Float64Array(N_ADDITIVE)
@@ -29,133 +40,135 @@ function planFor(type: EventType): TypePlan {
     slope[i] = contribution(m, probe1) - base[i]!
     if (contribution(m, probe2) !== base[i]! + 1000 * slope[i]!) throw new RangeError(`metric ${m.name} is not linear in msPlayed`)
   }
-  return { base, slope }
+  const distinct = new Uint8Array(N_DISTINCT)
+  for (let j = 0; j < N_DISTINCT; j++) {
+    const v = distinctValue(DISTINCT_METRICS[j]!, probe0)
+    if (v !== undefined && v !== probe0.userId) throw new RangeError(`distinct metric ${DISTINCT_METRICS[j]!.name} must count userIds`)
+    distinct[j] = v === undefined ? 0 : 1
+  }
+  return { base, slope, distinct, anyDistinct: distinct.includes(1) }
 }
 
-const PLANS = new Map<string, TypePlan>(EVENT_TYPES.map((t) => [t, planFor(t)]))
+/** Plans by type index (EVENT_TYPES order). */
+export const TYPE_PLANS: readonly TypePlan[] = EVENT_TYPES.map(planFor)
+export const TYPE_INDEX = new Map<string, number>(EVENT_TYPES.map((t, i) => [t, i]))
 
-/** What one event adds: computed once per event into this reused scratch, then applied to its song and artist. */
-export class Contribution {
-  readonly add = new Float64Array(N_ADDITIVE)
-  readonly distinct: Array<string | undefined> = new Array<string | undefined>(N_DISTINCT).fill(undefined)
+/** False when an event of this type and msPlayed adds nothing to any metric. */
+export function contributes(plan: TypePlan, ms: number): boolean {
+  if (plan.anyDistinct) return true
+  for (let i = 0; i < N_ADDITIVE; i++) if (plan.base[i]! + plan.slope[i]! * ms !== 0) return true
+  return false
+}
 
-  /** False when the event adds nothing to any metric. */
-  load(e: ListenEvent): boolean {
-    const plan = PLANS.get(e.type)!
-    const ms = e.msPlayed ?? 0
-    let any = false
-    const add = this.add
-    for (let i = 0; i < N_ADDITIVE; i++) {
-      const v = plan.base[i]! + plan.slope[i]! * ms
-      add[i] = v
-      if (v !== 0) any = true
-    }
+/** The index of an additive metric by name (resolved once by callers, not in the loop). */
+export function additiveIndex(name: string): number {
+  const i = ADDITIVE_METRICS.findIndex((m) => m.name === name)
+  if (i < 0) throw new RangeError(`no additive metric ${name}`)
+  return i
+}
+
+/** The (event day, key) cells of one kind (song or artist) in one arrival bucket. */
+export class KindCounters {
+  readonly cells = new PairIndex()
+  private values = new Float64Array(32 * N_ADDITIVE)
+  /** Per (row, distinct metric): first member row + 1 (0 = none), and the number of members. */
+  private heads = new Int32Array(32 * N_DISTINCT)
+  private counts = new Int32Array(32 * N_DISTINCT)
+  /** Members keyed by (row * N_DISTINCT + j, value id); `next` chains the members of one (row, j). */
+  private readonly members = new PairIndex()
+  private next = new Int32Array(32)
+
+  /** Adds one event (its type's plan, msPlayed, and the interned userId or -1) to the cell (day, key). */
+  apply(day: number, key: number, plan: TypePlan, ms: number, user: number): void {
+    const cells = this.cells
+    const before = cells.size
+    const row = cells.findOrAdd(day, key)
+    if (cells.size !== before) this.grow(cells.capacity)
+    const values = this.values
+    const at = row * N_ADDITIVE
+    for (let i = 0; i < N_ADDITIVE; i++) values[at + i]! += plan.base[i]! + plan.slope[i]! * ms
+    if (!plan.anyDistinct) return
     for (let j = 0; j < N_DISTINCT; j++) {
-      const d = distinctValue(DISTINCT_METRICS[j]!, e)
-      this.distinct[j] = d
-      if (d !== undefined) any = true
+      if (plan.distinct[j] === 0) continue
+      const slot = row * N_DISTINCT + j
+      const members = this.members
+      const had = members.size
+      const m = members.findOrAdd(slot, user)
+      if (members.size === had) continue
+      this.next = ensureInt(this.next, members.capacity)
+      this.next[m] = this.heads[slot]!
+      this.heads[slot] = m + 1
+      this.counts[slot]!++
     }
-    return any
   }
 
-  /** The value of an additive metric, by name (resolved once by callers, not in the loop). */
-  static additiveIndex(name: string): number {
-    const i = ADDITIVE_METRICS.findIndex((m) => m.name === name)
-    if (i < 0) throw new RangeError(`no additive metric ${name}`)
-    return i
+  /** The row of (day, key), or -1. */
+  row(day: number, key: number): number {
+    return this.cells.find(day, key)
+  }
+
+  get size(): number {
+    return this.cells.size
+  }
+
+  /** The day of each row, for scans by day. */
+  dayOf(row: number): number {
+    return this.cells.keyA[row]!
+  }
+
+  value(row: number, i: number): number {
+    return this.values[row * N_ADDITIVE + i]!
+  }
+
+  distinctCount(row: number, j: number): number {
+    return this.counts[row * N_DISTINCT + j]!
+  }
+
+  /** Calls `fn` with each member value of (row, j). */
+  forEachMember(row: number, j: number, fn: (value: number) => void): void {
+    for (let m = this.heads[row * N_DISTINCT + j]!; m !== 0; m = this.next[m - 1]!) fn(this.members.keyB[m - 1]!)
+  }
+
+  get bytes(): number {
+    return this.cells.bytes + this.values.byteLength + this.heads.byteLength + this.counts.byteLength + this.members.bytes + this.next.byteLength
+  }
+
+  private grow(rows: number): void {
+    this.values = ensureFloat(this.values, rows, N_ADDITIVE)
+    this.heads = ensureInt(this.heads, rows, N_DISTINCT)
+    this.counts = ensureInt(this.counts, rows, N_DISTINCT)
   }
 }
 
 /**
- * A distinct set that stays a plain string while it holds one value: most cells of an hour bucket see one
- * listener, and a Set costs about 200 bytes more than the string it would hold.
- */
-export type Distinct = string | Set<string>
-
-function distinctAdd(cur: Distinct | undefined, v: string): Distinct {
-  if (cur === undefined || cur === v) return v
-  // add() twice rather than new Set([cur, v]): the iterable constructor costs an array and an iterator per call.
-  if (typeof cur === 'string') return new Set<string>().add(cur).add(v)
-  cur.add(v)
-  return cur
-}
-
-/** One (event day, key) in one bucket. */
-export class Cell {
-  readonly add: number[] = new Array<number>(N_ADDITIVE).fill(0)
-  distinct: Array<Distinct | undefined> | undefined
-
-  apply(c: Contribution): void {
-    const add = this.add
-    for (let i = 0; i < N_ADDITIVE; i++) add[i]! += c.add[i]!
-    for (let j = 0; j < N_DISTINCT; j++) {
-      const d = c.distinct[j]
-      if (d === undefined) continue
-      this.distinct ??= new Array<Distinct | undefined>(N_DISTINCT).fill(undefined)
-      this.distinct[j] = distinctAdd(this.distinct[j], d)
-    }
-  }
-}
-
-/** Event day (days since the epoch, UTC) → key (songId or artistId) → cell. Day numbers avoid a string per event. */
-export type DayCounters = Map<number, Map<string, Cell>>
-
-export function cellOf(counters: DayCounters, day: number, key: string): Cell {
-  let byKey = counters.get(day)
-  if (byKey === undefined) {
-    byKey = new Map()
-    counters.set(day, byKey)
-  }
-  let cell = byKey.get(key)
-  if (cell === undefined) {
-    cell = new Cell()
-    byKey.set(key, cell)
-  }
-  return cell
-}
-
-export function countKeys(counters: DayCounters): number {
-  let n = 0
-  for (const byKey of counters.values()) n += byKey.size
-  return n
-}
-
-/**
- * Sums one key's cells of one partition over several buckets. Additive metrics add; distinct ones are unioned
- * within the partition (a listener can play in several hours) and their sizes added across partitions (the Kafka
- * key is the userId, so partitions never share a listener).
+ * Sums one key's cells of one day over several buckets and partitions. Additive metrics add; distinct ones are
+ * unioned within a partition (a listener can play in several hours) and their sizes added across partitions (the
+ * Kafka key is the userId, so partitions never share a listener).
  */
 export class DayAccumulator {
   readonly add = new Array<number>(N_ADDITIVE).fill(0)
-  private readonly partitionSets: Distinct[][] = DISTINCT_METRICS.map(() => [])
+  private readonly parts: Array<Array<[KindCounters, number]>> = DISTINCT_METRICS.map(() => [])
   private readonly distinctTotals = new Array<number>(N_DISTINCT).fill(0)
 
-  addCell(cell: Cell): void {
-    for (let i = 0; i < N_ADDITIVE; i++) this.add[i]! += cell.add[i]!
-    if (cell.distinct) {
-      for (let j = 0; j < N_DISTINCT; j++) {
-        const d = cell.distinct[j]
-        if (d !== undefined) this.partitionSets[j]!.push(d)
-      }
-    }
+  addRow(counters: KindCounters, row: number): void {
+    for (let i = 0; i < N_ADDITIVE; i++) this.add[i]! += counters.value(row, i)
+    for (let j = 0; j < N_DISTINCT; j++) if (counters.distinctCount(row, j) > 0) this.parts[j]!.push([counters, row])
   }
 
-  /** Closes the current partition: its sets become one distinct count. */
+  /** Closes the current partition: its member lists become one distinct count. */
   endPartition(): void {
     for (let j = 0; j < N_DISTINCT; j++) {
-      const sets = this.partitionSets[j]!
-      if (sets.length === 1) {
-        const only = sets[0]!
-        this.distinctTotals[j]! += typeof only === 'string' ? 1 : only.size
-      } else if (sets.length > 1) {
-        const union = new Set<string>()
-        for (const d of sets) {
-          if (typeof d === 'string') union.add(d)
-          else for (const v of d) union.add(v)
-        }
+      const parts = this.parts[j]!
+      if (parts.length === 1) {
+        const [counters, row] = parts[0]!
+        this.distinctTotals[j]! += counters.distinctCount(row, j)
+      } else if (parts.length > 1) {
+        const union = new Set<number>()
+        const add = (v: number): void => void union.add(v)
+        for (const [counters, row] of parts) counters.forEachMember(row, j, add)
         this.distinctTotals[j]! += union.size
       }
-      sets.length = 0
+      parts.length = 0
     }
   }
 

@@ -11,6 +11,8 @@ import type { Lake } from '../shared/lake.ts'
 import type { Logger } from '../shared/logger.ts'
 import type { RealtimeView } from '../shared/realtime.ts'
 import { SpeedConsumer } from './consumer.ts'
+import { InlineEngine, WorkerEngine, type EngineClient } from './engine-client.ts'
+import type { EngineStats } from './engine.ts'
 import { resolveOptions, type SpeedOptions } from './options.ts'
 import type { PartitionState } from './partition-state.ts'
 import { speedRoutes } from './routes.ts'
@@ -43,10 +45,18 @@ export function buildSpeedLayer(config: Readonly<Config>, deps: SpeedDeps, optio
   const tracker = new WatermarkTracker(deps.lake, opts.dropGraceMs, log)
   const rate = { value: 0, lastRead: 0, lastAt: Date.now() }
   let consumer: SpeedConsumer | undefined
-  const telemetry = new SpeedTelemetry(deps.registry, { partitions: () => states.values(), eventsPerSecond: () => rate.value })
+  const setup = {
+    songs: [...deps.catalog.songs.values()].map((s) => [s.songId, s.artistId] as const),
+    dedupWindow: config.speed.dedupWindow,
+    bucketMs: opts.bucketMs,
+  }
+  const engine: EngineClient = opts.engine === 'worker' ? new WorkerEngine(setup) : new InlineEngine(setup)
+  let stats: EngineStats = { songKeys: 0, artistKeys: 0, heapBytes: 0, tableBytes: 0 }
+  const telemetry = new SpeedTelemetry(deps.registry, { partitions: () => states.values(), eventsPerSecond: () => rate.value, engine: () => stats })
   const view = new LocalRealtimeView({
     instance: opts.instance,
     states,
+    engine,
     joined: () => consumer?.isJoined() ?? false,
     holdFrom: () => tracker.holdFrom(),
     eventsPerSecond: () => rate.value,
@@ -70,11 +80,18 @@ export function buildSpeedLayer(config: Readonly<Config>, deps: SpeedDeps, optio
       await tracker.poll()
       const now = Date.now()
       const holdFrom = tracker.holdFrom(now)
+      const drops: Array<Promise<void>> = []
       for (const st of states.values()) {
-        const dropped = st.dropBefore(holdFrom)
-        if (dropped > 0) log.info({ partition: st.partition, buckets: dropped, heldFrom: holdFrom }, 'dropped buckets before the watermark')
-        st.trending.prune(now)
+        if (holdFrom <= st.heldFrom) continue
+        // Set here at once, so a query from now on is refused for an older watermark; the engine drops in order.
+        st.heldFrom = holdFrom
+        drops.push(engine.dropBefore(st.partition, holdFrom).then((dropped) => {
+          if (dropped > 0) log.info({ partition: st.partition, buckets: dropped, heldFrom: holdFrom }, 'dropped buckets before the watermark')
+        }))
       }
+      await Promise.all(drops)
+      await engine.prune(now)
+      stats = await engine.stats()
       await consumer?.refreshEnds()
     } catch (err) {
       log.warn({ err }, 'speed maintenance failed; retrying at the next tick')
@@ -90,7 +107,7 @@ export function buildSpeedLayer(config: Readonly<Config>, deps: SpeedDeps, optio
     async start() {
       // The first seek needs the watermark, so the manifest is read before joining the group.
       await tracker.poll()
-      consumer = new SpeedConsumer(config, { catalog: deps.catalog, log, tracker, telemetry, states, opts })
+      consumer = new SpeedConsumer(config, { engine, log, tracker, telemetry, states, opts })
       await consumer.start()
       timers.push(setInterval(sampleRate, 1000).unref())
       timers.push(setInterval(() => void maintain(), opts.manifestPollMs).unref())
@@ -99,7 +116,9 @@ export function buildSpeedLayer(config: Readonly<Config>, deps: SpeedDeps, optio
       for (const t of timers) clearInterval(t)
       timers.length = 0
       await consumer?.stop()
+      await consumer?.settled()
       states.clear()
+      await engine.close()
     },
   }
 }

@@ -15,6 +15,8 @@ export interface SpeedOptions {
    * just after W of an event that arrived just before W (and so is in the batch) is then still recognised.
    */
   dedupWarmupMs?: number
+  /** Where the counting engine runs: its own thread (production), or this one (tools, tests of the engine). */
+  engine?: 'worker' | 'inline'
 }
 
 export type ResolvedSpeedOptions = Required<SpeedOptions>
@@ -28,5 +30,6 @@ export function resolveOptions(o: SpeedOptions = {}): ResolvedSpeedOptions {
     manifestPollMs: o.manifestPollMs ?? 5000,
     dropGraceMs: o.dropGraceMs ?? 60_000,
     dedupWarmupMs: o.dedupWarmupMs ?? HOUR_MS,
+    engine: o.engine ?? 'worker',
   }
 }

@@ -1,10 +1,13 @@
 /** The speed role's Prometheus metrics, registered on the process registry (served on /metrics by the process). */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
+import type { EngineStats } from './engine.ts'
 import type { PartitionState } from './partition-state.ts'
 
 export interface TelemetrySource {
   partitions(): Iterable<PartitionState>
   eventsPerSecond(): number
+  /** The engine's last reported figures (refreshed with every manifest poll). */
+  engine(): EngineStats
 }
 
 export class SpeedTelemetry {
@@ -44,22 +47,20 @@ export class SpeedTelemetry {
     new Gauge({
       name: 'playcount_speed_keys', registers, labelNames: ['kind'], help: '(event day, key) cells held, summed over arrival buckets',
       collect() {
-        let song = 0
-        let artist = 0
-        for (const p of source.partitions()) {
-          song += p.keys('song')
-          artist += p.keys('artist')
-        }
-        this.set({ kind: 'song' }, song)
-        this.set({ kind: 'artist' }, artist)
+        const e = source.engine()
+        this.set({ kind: 'song' }, e.songKeys)
+        this.set({ kind: 'artist' }, e.artistKeys)
       },
     })
     new Gauge({
-      name: 'playcount_speed_memory_bytes', registers, labelNames: ['type'], help: 'process memory (the counters live on the heap)',
+      name: 'playcount_speed_memory_bytes', registers, labelNames: ['type'], help: 'process memory; the counters live on the engine thread, in typed arrays',
       collect() {
         const m = process.memoryUsage()
+        const e = source.engine()
         this.set({ type: 'heap_used' }, m.heapUsed)
         this.set({ type: 'rss' }, m.rss)
+        this.set({ type: 'engine_heap' }, e.heapBytes)
+        this.set({ type: 'engine_tables' }, e.tableBytes)
       },
     })
   }

@@ -8,12 +8,13 @@ import type { MetricValues } from '../shared/metrics.ts'
 import type {
   RealtimeDailyAnswer, RealtimeDailyQuery, RealtimeView, SpeedStatus, TrendingAnswer, TrendingQuery,
 } from '../shared/realtime.ts'
-import { DayAccumulator } from './counters.ts'
+import type { EngineClient } from './engine-client.ts'
 import type { PartitionState } from './partition-state.ts'
 
 export interface ViewSource {
   instance: string
   states: ReadonlyMap<number, PartitionState>
+  engine: EngineClient
   /** False while the group rebalances or the assigned partitions are not sought yet. */
   joined(): boolean
   holdFrom(): number
@@ -56,46 +57,24 @@ export class LocalRealtimeView implements RealtimeView {
     if (rebuilding.length > 0) reasons.push(`partitions ${rebuilding.join(',')} are rebuilding from the log`)
     if (dropped.length > 0) reasons.push(`watermark ${q.watermark} is older than the buckets held for partitions ${dropped.join(',')}`)
 
-    const byDay = new Map<number, DayAccumulator>()
-    for (const st of covered) {
-      for (const bucket of st.bucketsFrom(q.watermark)) {
-        for (const [day, byKey] of bucket[q.kind]) {
-          if (day < from || day > to) continue
-          const cell = byKey.get(q.id)
-          if (cell === undefined) continue
-          let acc = byDay.get(day)
-          if (acc === undefined) {
-            acc = new DayAccumulator()
-            byDay.set(day, acc)
-          }
-          acc.addCell(cell)
-        }
-      }
-      for (const acc of byDay.values()) acc.endPartition()
-    }
+    const rows = covered.length === 0 ? [] : await this.src.engine.daily({
+      partitions: covered.map((st) => st.partition), watermark: q.watermark, kind: q.kind, id: q.id, fromDay: from, toDay: to,
+    })
     const days: Record<string, MetricValues> = {}
-    for (const day of [...byDay.keys()].sort((a, b) => a - b)) days[dayOf(day * DAY_MS)] = byDay.get(day)!.values()
+    for (const [day, values] of rows) days[dayOf(day * DAY_MS)] = values
     const answer: RealtimeDailyAnswer = { ready: reasons.length === 0, watermark: q.watermark, partitions: covered.map((s) => s.partition), days }
     if (reasons.length > 0) answer.reason = reasons.join('; ')
     return answer
   }
 
   async trending(q: TrendingQuery): Promise<TrendingAnswer> {
-    const now = Date.now()
-    const totals = new Map<string, number>()
     const covered: number[] = []
     let ready = this.src.joined()
     for (const st of sorted(this.src.states.values())) {
-      if (!st.ready) {
-        ready = false
-        continue
-      }
-      covered.push(st.partition)
-      st.trending.sumInto(totals, q.kind, q.window, now)
+      if (!st.ready) ready = false
+      else covered.push(st.partition)
     }
-    const items = [...totals].map(([id, plays]) => ({ id, plays }))
-      .sort((a, b) => b.plays - a.plays || (a.id < b.id ? -1 : 1))
-      .slice(0, Math.max(0, q.limit))
+    const items = covered.length === 0 ? [] : await this.src.engine.trending({ partitions: covered, kind: q.kind, window: q.window, now: Date.now(), limit: q.limit })
     return { ready, partitions: covered, items }
   }
 

@@ -1,48 +1,68 @@
 import { describe, expect, it } from 'vitest'
 import { EVENT_TYPES, type ListenEvent } from '../../shared/event.ts'
 import { ADDITIVE_METRICS, METRICS, contribution, distinctValue } from '../../shared/metrics.ts'
-import { Cell, Contribution, DISTINCT_METRICS, DayAccumulator } from '../../speed-layer/counters.ts'
+import { DISTINCT_METRICS, DayAccumulator, KindCounters, TYPE_INDEX, TYPE_PLANS, contributes } from '../../speed-layer/counters.ts'
 
 const event = (type: ListenEvent['type'], msPlayed: number | undefined, userId = 'u1'): ListenEvent =>
   ({ eventId: 'e', ts: 0, userId, songId: 's', type, ...(msPlayed === undefined ? {} : { msPlayed }) })
 
 describe('counters driven by shared/metrics.ts', () => {
   it('add exactly what contribution() and distinctValue() say, for every event type', () => {
-    const c = new Contribution()
     for (const type of EVENT_TYPES) {
       for (const ms of [undefined, 0, 1, 123_456]) {
         const e = event(type, ms)
-        const any = c.load(e)
-        ADDITIVE_METRICS.forEach((m, i) => expect(c.add[i], `${m.name} of ${type}/${ms}`).toBe(contribution(m, e)))
-        DISTINCT_METRICS.forEach((m, j) => expect(c.distinct[j]).toBe(distinctValue(m, e)))
+        const counters = new KindCounters()
+        const plan = TYPE_PLANS[TYPE_INDEX.get(type)!]!
+        counters.apply(20_000, 7, plan, ms ?? 0, 42)
+        const row = counters.row(20_000, 7)
+        ADDITIVE_METRICS.forEach((m, i) => expect(counters.value(row, i), `${m.name} of ${type}/${ms}`).toBe(contribution(m, e)))
+        DISTINCT_METRICS.forEach((m, j) => expect(counters.distinctCount(row, j)).toBe(distinctValue(m, e) === undefined ? 0 : 1))
         const expectedAny = ADDITIVE_METRICS.some((m) => contribution(m, e) !== 0) || DISTINCT_METRICS.some((m) => distinctValue(m, e) !== undefined)
-        expect(any).toBe(expectedAny)
+        expect(contributes(plan, ms ?? 0)).toBe(expectedAny)
       }
     }
   })
 
   it('union distinct values within a partition and add them across partitions', () => {
-    const c = new Contribution()
-    const hour1 = new Cell()
-    const hour2 = new Cell()
-    const otherPartition = new Cell()
-    c.load(event('play', 10, 'u1'))
-    hour1.apply(c)
-    hour2.apply(c) // the same listener an hour later
-    c.load(event('play', 5, 'u2'))
-    hour2.apply(c)
-    c.load(event('play', 1, 'u3'))
-    otherPartition.apply(c)
+    const play = TYPE_PLANS[TYPE_INDEX.get('play')!]!
+    const day = 20_000
+    const hour1 = new KindCounters()
+    const hour2 = new KindCounters()
+    const otherPartition = new KindCounters()
+    hour1.apply(day, 1, play, 10, 1)
+    hour2.apply(day, 1, play, 10, 1) // the same listener an hour later
+    hour2.apply(day, 1, play, 5, 2)
+    hour2.apply(day, 1, play, 5, 2) // twice in one hour: one listener
+    otherPartition.apply(day, 1, play, 1, 3)
     const acc = new DayAccumulator()
-    acc.addCell(hour1)
-    acc.addCell(hour2)
+    acc.addRow(hour1, hour1.row(day, 1))
+    acc.addRow(hour2, hour2.row(day, 1))
     acc.endPartition()
-    acc.addCell(otherPartition)
+    acc.addRow(otherPartition, otherPartition.row(day, 1))
     acc.endPartition()
     const v = acc.values()
     expect(Object.keys(v).sort()).toEqual(METRICS.map((m) => m.name).sort())
-    expect(v.plays).toBe(4)
-    expect(v.msPlayed).toBe(26)
+    expect(v.plays).toBe(5)
+    expect(v.msPlayed).toBe(31)
     expect(v.listeners).toBe(3)
+  })
+
+  it('keeps many cells and members apart through table growth', () => {
+    const play = TYPE_PLANS[TYPE_INDEX.get('play')!]!
+    const counters = new KindCounters()
+    for (let i = 0; i < 20_000; i++) counters.apply(19_000 + (i % 7), i % 1000, play, 1, i % 3000)
+    expect(counters.size).toBe(7000)
+    let plays = 0
+    let members = 0
+    for (let day = 19_000; day < 19_007; day++) {
+      for (let key = 0; key < 1000; key++) {
+        const row = counters.row(day, key)
+        plays += counters.value(row, 0)
+        members += counters.distinctCount(row, 0)
+      }
+    }
+    expect(plays).toBe(20_000)
+    // (day, key, user) triples: i and i + 21000k coincide only beyond 20,000, so every play is its own member.
+    expect(members).toBe(20_000)
   })
 })

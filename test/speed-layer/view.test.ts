@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import type { ListenEvent } from '../../shared/event.ts'
 import { DAY_MS, HOUR_MS } from '../../shared/layout.ts'
 import { SPEED_ROUTES } from '../../shared/realtime.ts'
-import { Contribution } from '../../speed-layer/counters.ts'
+import { InlineEngine } from '../../speed-layer/engine-client.ts'
 import { PartitionState } from '../../speed-layer/partition-state.ts'
 import { speedRoutes } from '../../speed-layer/routes.ts'
 import { LocalRealtimeView } from '../../speed-layer/view.ts'
@@ -14,23 +14,30 @@ const now = Date.now()
 let n = 0
 const ev = (userId: string, type: ListenEvent['type'], ts = DAY + HOUR_MS): ListenEvent => ({ eventId: `e${n++}`, ts, userId, songId: 's1', type, msPlayed: 100 })
 
+function readyState(partition: number, endOffset = 0): PartitionState {
+  return new PartitionState({ partition, heldFrom: 0, startOffset: 0, endOffset })
+}
+
 function fixture() {
-  const c = new Contribution()
+  const client = new InlineEngine({ songs: [['s1', 'a1']], dedupWindow: 100, bucketMs: HOUR_MS })
+  const engine = client.engine
   const states = new Map<number, PartitionState>()
-  const p0 = new PartitionState({ partition: 0, heldFrom: 0, startOffset: 0, endOffset: 0, dedupWindow: 100, bucketMs: HOUR_MS })
-  const p1 = new PartitionState({ partition: 1, heldFrom: 0, startOffset: 0, endOffset: 0, dedupWindow: 100, bucketMs: HOUR_MS })
+  const p0 = readyState(0)
+  const p1 = readyState(1)
   states.set(0, p0).set(1, p1)
+  engine.assign(0, 0)
+  engine.assign(1, 0)
   // p0: u1 plays before W and twice after (two arrival hours); a retry of the same event is not counted again.
-  p0.apply(ev('u1', 'play'), W - HOUR_MS, 's1', 'a1', c, now)
+  engine.applyEvent(0, ev('u1', 'play'), W - HOUR_MS, now)
   const retried = ev('u1', 'play')
-  p0.apply(retried, W, 's1', 'a1', c, now)
-  p0.apply(retried, W + 10, 's1', 'a1', c, now)
-  p0.apply(ev('u1', 'play'), W + HOUR_MS, 's1', 'a1', c, now)
-  p0.apply(ev('u2', 'like', DAY - DAY_MS), W + HOUR_MS, 's1', 'a1', c, now) // a late event: previous day
+  expect(engine.applyEvent(0, retried, W, now)).toBe('counted')
+  expect(engine.applyEvent(0, retried, W + 10, now)).toBe('duplicate')
+  engine.applyEvent(0, ev('u1', 'play'), W + HOUR_MS, now)
+  engine.applyEvent(0, ev('u2', 'like', DAY - DAY_MS), W + HOUR_MS, now) // a late event: previous day
   // p1: another listener.
-  p1.apply(ev('u3', 'play'), W, 's1', 'a1', c, now)
-  const view = new LocalRealtimeView({ instance: 'test', states, joined: () => true, holdFrom: () => 0, eventsPerSecond: () => 0, bucketMs: HOUR_MS })
-  return { states, view, p0, p1 }
+  engine.applyEvent(1, ev('u3', 'play'), W, now)
+  const view = new LocalRealtimeView({ instance: 'test', states, engine: client, joined: () => true, holdFrom: () => 0, eventsPerSecond: () => 0, bucketMs: HOUR_MS })
+  return { states, view, engine, p0, p1 }
 }
 
 const q = { kind: 'song' as const, id: 's1', from: '2026-03-09', to: '2026-03-10' }
@@ -49,14 +56,15 @@ describe('LocalRealtimeView', () => {
   })
 
   it('refuses a watermark older than the buckets it still holds, and answers not ready while a partition rebuilds', async () => {
-    const { view, p0, states } = fixture()
-    expect(p0.dropBefore(W)).toBe(1)
+    const { view, p0, states, engine } = fixture()
+    p0.heldFrom = W
+    expect(engine.dropBefore(0, W)).toBe(1)
     const old = await view.daily({ ...q, watermark: 0 })
     expect(old.ready).toBe(false)
     expect(old.reason).toMatch(/older than the buckets held for partitions 0/)
     expect(old.partitions).toEqual([1])
     expect((await view.daily({ ...q, watermark: W })).ready).toBe(true)
-    states.set(2, new PartitionState({ partition: 2, heldFrom: 0, startOffset: 0, endOffset: 10, dedupWindow: 10, bucketMs: HOUR_MS }))
+    states.set(2, readyState(2, 10))
     const rebuilding = await view.daily({ ...q, watermark: W })
     expect(rebuilding).toMatchObject({ ready: false, partitions: [0, 1] })
     expect(rebuilding.reason).toMatch(/partitions 2 are rebuilding/)
@@ -80,11 +88,11 @@ describe('LocalRealtimeView', () => {
   })
 
   it('ranks trending by plays in the window by arrival time', async () => {
-    const c = new Contribution()
-    const st = new PartitionState({ partition: 0, heldFrom: 0, startOffset: 0, endOffset: 0, dedupWindow: 100, bucketMs: HOUR_MS })
+    const client = new InlineEngine({ songs: [['old', 'a'], ['new', 'a'], ['hour', 'a']], dedupWindow: 100, bucketMs: HOUR_MS })
+    client.engine.assign(0, 0)
     const t = Date.now()
     const play = (songId: string, arrival: number): void => {
-      st.apply({ eventId: `t${n++}`, ts: arrival, userId: 'u', songId, type: 'play' }, arrival, songId, 'a', c, t)
+      client.engine.applyEvent(0, { eventId: `t${n++}`, ts: arrival, userId: 'u', songId, type: 'play' }, arrival, t)
     }
     play('old', t - 2 * HOUR_MS)
     play('old', t - 2 * HOUR_MS)
@@ -92,7 +100,7 @@ describe('LocalRealtimeView', () => {
     play('new', t - 1000)
     play('new', t - 1000)
     play('hour', t - 30 * 60_000)
-    const view = new LocalRealtimeView({ instance: 'x', states: new Map([[0, st]]), joined: () => true, holdFrom: () => 0, eventsPerSecond: () => 0, bucketMs: HOUR_MS })
+    const view = new LocalRealtimeView({ instance: 'x', states: new Map([[0, readyState(0)]]), engine: client, joined: () => true, holdFrom: () => 0, eventsPerSecond: () => 0, bucketMs: HOUR_MS })
     expect((await view.trending({ kind: 'song', window: '5m', limit: 10 })).items).toEqual([{ id: 'new', plays: 2 }])
     expect((await view.trending({ kind: 'song', window: '1h', limit: 10 })).items).toEqual([{ id: 'new', plays: 2 }, { id: 'hour', plays: 1 }])
     expect((await view.trending({ kind: 'song', window: '24h', limit: 2 })).items).toEqual([{ id: 'old', plays: 3 }, { id: 'new', plays: 2 }])

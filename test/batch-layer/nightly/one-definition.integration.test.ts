@@ -1,13 +1,12 @@
 /**
  * The one-definition test (ARCHITECTURE.md, "Days and metrics"): the speed layer's counters and the batch SQL,
  * both driven by shared/metrics.ts, give the same numbers over the same events — duplicates and late events
- * included. The speed side runs in-process here (its PartitionState and DayAccumulator, fed the events in
- * partition/offset order as its consumer would), so no Kafka is needed to compare the two computations.
+ * included. The speed side runs in-process here (its SpeedEngine, fed the events in partition/offset order as
+ * its consumer would), so no Kafka is needed to compare the two computations.
  */
 import { describe, expect, it } from 'vitest'
 import { runBatch } from '../../../batch-layer/nightly/run.ts'
-import { Contribution, DayAccumulator } from '../../../speed-layer/counters.ts'
-import { PartitionState } from '../../../speed-layer/partition-state.ts'
+import { SpeedEngine } from '../../../speed-layer/engine.ts'
 import { openLake } from '../../../shared/lake.ts'
 import { DAY_MS, HOUR_MS } from '../../../shared/layout.ts'
 import { createLogger } from '../../../shared/logger.ts'
@@ -20,28 +19,17 @@ const T0 = Date.parse('2024-03-01T21:00:00Z')
 const W = T0 + 4 * HOUR_MS
 
 function speedCounters(events: readonly ArchivedEvent[], partitions: number): Record<'song_daily' | 'artist_daily', Map<string, MetricValues>> {
-  const states = Array.from({ length: partitions }, (_, p) => new PartitionState({
-    partition: p, heldFrom: 0, startOffset: 0, endOffset: 0, dedupWindow: 100_000, bucketMs: HOUR_MS,
-  }))
-  const c = new Contribution()
-  for (const e of [...events].sort((a, b) => a.partition - b.partition || a.offset - b.offset)) {
-    states[e.partition]!.apply(e, e.arrivedAt, e.songId, e.artistId, c, e.arrivedAt)
-  }
+  const songs = new Map(events.map((e) => [e.songId, e.artistId] as const))
+  const engine = new SpeedEngine({ songs: [...songs], dedupWindow: 100_000, bucketMs: HOUR_MS })
+  const all = Array.from({ length: partitions }, (_, p) => p)
+  for (const p of all) engine.assign(p, 0)
+  for (const e of [...events].sort((a, b) => a.partition - b.partition || a.offset - b.offset)) engine.applyEvent(e.partition, e, e.arrivedAt, e.arrivedAt)
+  const days = events.map((e) => Math.floor(e.ts / DAY_MS))
+  const range = { partitions: all, watermark: 0, fromDay: Math.min(...days), toDay: Math.max(...days) }
   const out = { song_daily: new Map<string, MetricValues>(), artist_daily: new Map<string, MetricValues>() }
-  for (const [view, kind] of [['song_daily', 'song'], ['artist_daily', 'artist']] as const) {
-    const keys = new Set<string>()
-    for (const s of states) for (const b of s.bucketsFrom(0)) for (const [day, byKey] of b[kind]) for (const k of byKey.keys()) keys.add(`${day}|${k}`)
-    for (const dk of keys) {
-      const [day, key] = dk.split('|') as [string, string]
-      const acc = new DayAccumulator()
-      for (const s of states) {
-        for (const b of s.bucketsFrom(0)) {
-          const cell = b[kind].get(Number(day))?.get(key)
-          if (cell) acc.addCell(cell)
-        }
-        acc.endPartition()
-      }
-      out[view].set(`${new Date(Number(day) * DAY_MS).toISOString().slice(0, 10)}|${key}`, acc.values())
+  for (const [view, kind, ids] of [['song_daily', 'song', songs.keys()], ['artist_daily', 'artist', new Set(songs.values())]] as const) {
+    for (const id of ids) {
+      for (const [day, values] of engine.daily({ ...range, kind, id })) out[view].set(`${new Date(day * DAY_MS).toISOString().slice(0, 10)}|${id}`, values)
     }
   }
   return out

@@ -1,0 +1,222 @@
+/**
+ * The speed layer's counting engine: everything that reads event bytes and holds counts, and nothing that talks to
+ * Kafka. It runs on its own thread (engine-worker.ts) so the consuming thread only decodes Kafka batches and hands
+ * their bytes over; tests and tools also run it in-process. Per assigned partition it holds the arrival buckets of
+ * counters, the dedup window and the trending slots; songs, artists and listeners are interned once per engine.
+ *
+ * Hot path, per message: one scan of the JSON bytes (shared/event-scan.ts), the eventId and userId looked up as
+ * bytes, the song found by its bytes in the catalog's index, integers added to typed arrays. Anything the fast scan
+ * is not sure of takes shared/event.ts's full path, which also names the issue of an invalid message.
+ */
+import v8 from 'node:v8'
+import { DEVICES, EVENT_TYPES, MAX_EVENT_BYTES, MAX_FUTURE_MS, MAX_MS_PLAYED, parseEventBytes, type EventIssue, type ListenEvent } from '../shared/event.ts'
+import { FIELD, fieldScanner } from '../shared/event-scan.ts'
+import { DAY_MS } from '../shared/layout.ts'
+import type { MetricValues } from '../shared/metrics.ts'
+import type { EntityKind, TrendingItem, TrendingWindow } from '../shared/realtime.ts'
+import { DayAccumulator, TYPE_INDEX } from './counters.ts'
+import { Interner } from './interner.ts'
+import { PartitionCounts, type Outcome } from './partition-counts.ts'
+
+export interface EngineSetup {
+  /** The catalog as (songId, artistId) pairs: only these songs are counted. */
+  songs: ReadonlyArray<readonly [string, string]>
+  dedupWindow: number
+  bucketMs: number
+}
+
+/**
+ * One Kafka batch of one partition as bytes: the values back to back in `values`, value k ending at `ends[k]`
+ * (starting where value k-1 ended), with its offset and arrival time (the Kafka timestamp).
+ */
+export interface EncodedBatch {
+  partition: number
+  count: number
+  values: Uint8Array
+  ends: Int32Array
+  offsets: Float64Array
+  arrivals: Float64Array
+  /** Wall clock of the batch: bounds what trending keeps. */
+  now: number
+}
+
+export interface DeadLetterOut { offset: number; value: Uint8Array; issue: EventIssue }
+
+export interface BatchOutcome {
+  counted: number
+  duplicates: number
+  /** Valid, not a duplicate, but not counted: arrived before the held range, or adds to no metric. */
+  heldOut: number
+  letters: DeadLetterOut[]
+}
+
+export interface DailyRequest {
+  partitions: number[]
+  watermark: number
+  kind: EntityKind
+  id: string
+  /** Event days as days since the epoch (UTC), inclusive. */
+  fromDay: number
+  toDay: number
+}
+
+export type DailyRows = Array<[day: number, values: MetricValues]>
+
+export interface TrendingRequest { partitions: number[]; kind: EntityKind; window: TrendingWindow; now: number; limit: number }
+
+export interface EngineStats {
+  songKeys: number
+  artistKeys: number
+  /** The engine thread's JS heap and the typed arrays it holds (counters, dedup windows, interned ids). */
+  heapBytes: number
+  tableBytes: number
+}
+
+const scanSpec = { types: EVENT_TYPES, devices: DEVICES, maxMsPlayed: MAX_MS_PLAYED, maxIdLength: 64 }
+const encoder = new TextEncoder()
+
+export class SpeedEngine {
+  private readonly partitions = new Map<number, PartitionCounts>()
+  private readonly songs = new Interner(true)
+  private readonly artists = new Interner(true)
+  private readonly users = new Interner(false)
+  /** Artist id of each song id. */
+  private readonly artistOf: Int32Array
+  private readonly fields = fieldScanner(scanSpec)
+
+  constructor(private readonly setup: EngineSetup) {
+    this.artistOf = new Int32Array(setup.songs.length)
+    for (const [songId, artistId] of setup.songs) {
+      const song = this.songs.internString(songId)
+      this.artistOf[song] = this.artists.internString(artistId)
+    }
+  }
+
+  /** Starts a partition afresh: counts arrivals from `heldFrom`, earlier ones only fill the dedup window. */
+  assign(partition: number, heldFrom: number): void {
+    this.partitions.set(partition, new PartitionCounts(heldFrom, this.setup.dedupWindow, this.setup.bucketMs))
+  }
+
+  revoke(partition: number): void {
+    this.partitions.delete(partition)
+  }
+
+  ingest(b: EncodedBatch): BatchOutcome {
+    const pc = this.partition(b.partition)
+    const { values, ends, arrivals, now } = b
+    const { fields, songs, artistOf, users } = this
+    const { starts, ends: fieldEnds, numbers } = fields
+    const out: BatchOutcome = { counted: 0, duplicates: 0, heldOut: 0, letters: [] }
+    let start = 0
+    for (let k = 0; k < b.count; k++) {
+      const end = ends[k]!
+      const arrival = arrivals[k]!
+      let outcome: Outcome | undefined
+      if (end - start <= MAX_EVENT_BYTES && fields.scan(values, start, end) && numbers[FIELD.ts]! <= arrival + MAX_FUTURE_MS) {
+        const song = songs.find(values, starts[FIELD.songId]!, fieldEnds[FIELD.songId]!)
+        if (song >= 0) {
+          const ms = (fields.seen & (1 << FIELD.msPlayed)) !== 0 ? numbers[FIELD.msPlayed]! : 0
+          outcome = pc.apply(values, starts[FIELD.eventId]!, fieldEnds[FIELD.eventId]!, arrival, Math.floor(numbers[FIELD.ts]! / DAY_MS),
+            song, artistOf[song]!, numbers[FIELD.type]!, ms, values, starts[FIELD.userId]!, fieldEnds[FIELD.userId]!, users, now)
+        }
+      }
+      if (outcome === undefined) {
+        const bytes = Buffer.from(values.buffer, values.byteOffset + start, end - start)
+        const r = parseEventBytes(bytes, { songExists: (id) => songs.internString(id, false) >= 0, now: arrival })
+        if (r.ok) outcome = this.applyParsed(pc, r.event, arrival, now)
+        else out.letters.push({ offset: b.offsets[k]!, value: Uint8Array.prototype.slice.call(bytes), issue: r.issue })
+      }
+      if (outcome === 'counted') out.counted++
+      else if (outcome === 'duplicate') out.duplicates++
+      else if (outcome === 'held_out') out.heldOut++
+      start = end
+    }
+    return out
+  }
+
+  /** Counts one decoded event (tests and tools); the song must be in the catalog. */
+  applyEvent(partition: number, e: ListenEvent, arrival: number, now: number): Outcome {
+    if (this.songs.internString(e.songId, false) < 0) throw new RangeError(`song ${e.songId} is not in the engine's catalog`)
+    return this.applyParsed(this.partition(partition), e, arrival, now)
+  }
+
+  /** Forgets a partition's arrivals before `t` (whole buckets); the number of buckets dropped. */
+  dropBefore(partition: number, t: number): number {
+    return this.partitions.get(partition)?.dropBefore(t) ?? 0
+  }
+
+  prune(now: number): void {
+    for (const pc of this.partitions.values()) pc.trending.prune(now)
+  }
+
+  daily(q: DailyRequest): DailyRows {
+    const key = this.interner(q.kind).internString(q.id, false)
+    if (key < 0) return []
+    const byDay = new Map<number, DayAccumulator>()
+    for (const p of q.partitions) {
+      for (const bucket of this.partition(p).bucketsFrom(q.watermark)) {
+        const counters = bucket[q.kind]
+        const add = (day: number, row: number): void => {
+          let acc = byDay.get(day)
+          if (acc === undefined) {
+            acc = new DayAccumulator()
+            byDay.set(day, acc)
+          }
+          acc.addRow(counters, row)
+        }
+        if (q.toDay - q.fromDay < counters.size) {
+          for (let day = q.fromDay; day <= q.toDay; day++) {
+            const row = counters.row(day, key)
+            if (row >= 0) add(day, row)
+          }
+        } else {
+          for (let row = 0; row < counters.size; row++) {
+            const day = counters.dayOf(row)
+            if (counters.cells.keyB[row] === key && day >= q.fromDay && day <= q.toDay) add(day, row)
+          }
+        }
+      }
+      for (const acc of byDay.values()) acc.endPartition()
+    }
+    return [...byDay.keys()].sort((a, b) => a - b).map((day) => [day, byDay.get(day)!.values()])
+  }
+
+  trending(q: TrendingRequest): TrendingItem[] {
+    const totals = new Map<number, number>()
+    for (const p of q.partitions) this.partition(p).trending.sumInto(totals, q.kind, q.window, q.now)
+    const names = this.interner(q.kind)
+    return [...totals].map(([id, plays]) => ({ id: names.stringOf(id), plays }))
+      .sort((a, b) => b.plays - a.plays || (a.id < b.id ? -1 : 1))
+      .slice(0, Math.max(0, q.limit))
+  }
+
+  stats(): EngineStats {
+    let songKeys = 0
+    let artistKeys = 0
+    let tableBytes = this.songs.bytes + this.artists.bytes + this.users.bytes
+    for (const pc of this.partitions.values()) {
+      songKeys += pc.keys('song')
+      artistKeys += pc.keys('artist')
+      tableBytes += pc.bytes
+    }
+    return { songKeys, artistKeys, heapBytes: v8.getHeapStatistics().used_heap_size, tableBytes }
+  }
+
+  private applyParsed(pc: PartitionCounts, e: ListenEvent, arrival: number, now: number): Outcome {
+    const song = this.songs.internString(e.songId, false)
+    const id = encoder.encode(e.eventId)
+    const user = encoder.encode(e.userId)
+    return pc.apply(id, 0, id.length, arrival, Math.floor(e.ts / DAY_MS), song, this.artistOf[song]!, TYPE_INDEX.get(e.type)!,
+      e.msPlayed ?? 0, user, 0, user.length, this.users, now)
+  }
+
+  private partition(p: number): PartitionCounts {
+    const pc = this.partitions.get(p)
+    if (pc === undefined) throw new RangeError(`partition ${p} is not assigned to this engine`)
+    return pc
+  }
+
+  private interner(kind: EntityKind): Interner {
+    return kind === 'song' ? this.songs : this.artists
+  }
+}

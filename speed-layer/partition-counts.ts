@@ -1,0 +1,95 @@
+/**
+ * What the engine holds for one assigned partition, so a revoked partition is dropped whole: arrival buckets of
+ * counters, the dedup window and the trending slots. Keys are interned integers (engine.ts).
+ */
+import type { EntityKind } from '../shared/realtime.ts'
+import { KindCounters, TYPE_PLANS, additiveIndex, contributes } from './counters.ts'
+import { Dedup } from './dedup.ts'
+import type { Interner } from './interner.ts'
+import { Trending } from './trending.ts'
+
+/** Trending ranks by this additive metric. */
+export const TRENDING_METRIC = 'plays'
+const TRENDING_INDEX = additiveIndex(TRENDING_METRIC)
+
+export type Outcome = 'counted' | 'duplicate' | 'held_out'
+
+export class Bucket {
+  readonly song = new KindCounters()
+  readonly artist = new KindCounters()
+  constructor(readonly start: number) {}
+}
+
+export class PartitionCounts {
+  readonly trending = new Trending()
+  private readonly dedup: Dedup
+  private readonly buckets = new Map<number, Bucket>()
+  private current: Bucket | undefined
+
+  constructor(private heldFrom: number, dedupWindow: number, private readonly bucketMs: number) {
+    this.dedup = new Dedup(dedupWindow)
+  }
+
+  /**
+   * One valid event: its eventId at `ids[idStart, idEnd)`, its userId at `userBytes[userStart, userEnd)`, its event
+   * day, interned song and artist, type index and msPlayed.
+   */
+  apply(ids: Uint8Array, idStart: number, idEnd: number, arrival: number, day: number, song: number, artist: number, type: number,
+    ms: number, userBytes: Uint8Array, userStart: number, userEnd: number, users: Interner, now: number): Outcome {
+    if (!this.dedup.addBytes(ids, idStart, idEnd)) return 'duplicate'
+    const plan = TYPE_PLANS[type]!
+    if (arrival < this.heldFrom || !contributes(plan, ms)) return 'held_out'
+    const user = plan.anyDistinct ? users.intern(userBytes, userStart, userEnd) : -1
+    const bucket = this.bucketFor(arrival)
+    bucket.song.apply(day, song, plan, ms, user)
+    bucket.artist.apply(day, artist, plan, ms, user)
+    const plays = plan.base[TRENDING_INDEX]! + plan.slope[TRENDING_INDEX]! * ms
+    if (plays !== 0) this.trending.add(arrival, now, song, artist, plays)
+    return 'counted'
+  }
+
+  /** Buckets whose arrivals are all at or after `watermark` (bucket starts are aligned, and W is an hour boundary). */
+  *bucketsFrom(watermark: number): Iterable<Bucket> {
+    for (const b of this.buckets.values()) if (b.start >= watermark) yield b
+  }
+
+  /** Forgets arrivals before `t`: only called once no reader can ask for a watermark before `t`. */
+  dropBefore(t: number): number {
+    if (t <= this.heldFrom) return 0
+    let dropped = 0
+    for (const [start, b] of this.buckets) {
+      if (start + this.bucketMs <= t) {
+        this.buckets.delete(start)
+        if (b === this.current) this.current = undefined
+        dropped++
+      }
+    }
+    this.heldFrom = t
+    return dropped
+  }
+
+  keys(kind: EntityKind): number {
+    let n = 0
+    for (const b of this.buckets.values()) n += b[kind].size
+    return n
+  }
+
+  get bytes(): number {
+    let n = this.dedup.bytes
+    for (const b of this.buckets.values()) n += b.song.bytes + b.artist.bytes
+    return n
+  }
+
+  private bucketFor(arrival: number): Bucket {
+    const start = arrival - (arrival % this.bucketMs)
+    const cur = this.current
+    if (cur !== undefined && cur.start === start) return cur
+    let b = this.buckets.get(start)
+    if (b === undefined) {
+      b = new Bucket(start)
+      this.buckets.set(start, b)
+    }
+    this.current = b
+    return b
+  }
+}

@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest'
+import { encodeEvent, parseEventBytes, type ListenEvent } from '../../shared/event.ts'
+import { DAY_MS, HOUR_MS } from '../../shared/layout.ts'
+import { encodeBatch } from '../../speed-layer/batch-encoding.ts'
+import { InlineEngine, WorkerEngine } from '../../speed-layer/engine-client.ts'
+import { SpeedEngine } from '../../speed-layer/engine.ts'
+import { rng } from '../support/random.ts'
+
+const T = Date.parse('2026-03-10T12:00:00Z')
+const songs: Array<[string, string]> = [['s1', 'a1'], ['s2', 'a1'], ['s3', 'a2']]
+
+function message(value: string | Buffer, offset: number, timestamp = T) {
+  return { offset: String(offset), timestamp: String(timestamp), value: typeof value === 'string' ? Buffer.from(value) : value, key: null, attributes: 0, headers: {} }
+}
+
+function event(i: number, over: Partial<ListenEvent> = {}): ListenEvent {
+  return { eventId: `e-${i}`, ts: T - (i % 3) * DAY_MS, userId: `u${i % 5}`, songId: songs[i % 3]![0], type: (['play', 'skip', 'like', 'complete'] as const)[i % 4]!, msPlayed: i * 10, ...over }
+}
+
+describe('SpeedEngine', () => {
+  it('counts a batch of bytes exactly as the decoded events, and sends each invalid message back with its issue', () => {
+    const valid = Array.from({ length: 40 }, (_, i) => event(i))
+    const values: Array<string | Buffer> = valid.map(encodeEvent)
+    values.push(encodeEvent(valid[3]!)) // a retry: counted once
+    values.push('{"eventId":"e-\\u0041","ts":1773144000000,"userId":"u1","songId":"s1","type":"play"}') // escape: full path, valid
+    values.push('{"eventId":"bad","ts":1773144000000,"userId":"u1","songId":"nope","type":"play"}')
+    values.push('{"eventId":"bad2","ts":1773144000000,"userId":"u1","songId":"s1"')
+    values.push(Buffer.alloc(0))
+    values.push('{"eventId":"late","ts":1773144000000,"userId":"u9","songId":"s3","type":"play","msPlayed":5}')
+    const encoded = encodeBatch(0, values.map((v, k) => message(v, 100 + k)), 0)!
+    const bytes = new SpeedEngine({ songs, dedupWindow: 1000, bucketMs: HOUR_MS })
+    bytes.assign(0, 0)
+    encoded.batch.now = T // trending keeps what arrived within a day of the batch's wall clock
+    const out = bytes.ingest(encoded.batch)
+    expect(encoded.next).toBe(100 + values.length)
+    expect(out.letters.map((l) => [l.offset, l.issue.reason, l.issue.field])).toEqual([
+      [142, 'unknown_song', 'songId'], [143, 'bad_json', '(event)'], [144, 'bad_json', '(event)'],
+    ])
+    expect(Buffer.from(out.letters[0]!.value).toString()).toContain('"nope"')
+    expect(out.duplicates).toBe(1)
+    expect(out.counted + out.heldOut).toBe(42)
+
+    const decoded = new SpeedEngine({ songs, dedupWindow: 1000, bucketMs: HOUR_MS })
+    decoded.assign(0, 0)
+    for (const v of values) {
+      const r = parseEventBytes(typeof v === 'string' ? Buffer.from(v) : v, { songExists: (id) => songs.some(([s]) => s === id), now: T })
+      if (r.ok) decoded.applyEvent(0, r.event, T, T)
+    }
+    const range = { partitions: [0], watermark: 0, fromDay: Math.floor(T / DAY_MS) - 3, toDay: Math.floor(T / DAY_MS) }
+    for (const [kind, id] of [['song', 's1'], ['song', 's2'], ['song', 's3'], ['artist', 'a1'], ['artist', 'a2']] as const) {
+      const a = bytes.daily({ ...range, kind, id })
+      expect(a.length).toBeGreaterThan(0)
+      expect(a).toEqual(decoded.daily({ ...range, kind, id }))
+    }
+    expect(bytes.trending({ partitions: [0], kind: 'song', window: '24h', now: T, limit: 10 }))
+      .toEqual(decoded.trending({ partitions: [0], kind: 'song', window: '24h', now: T, limit: 10 }))
+  })
+
+  it('holds out arrivals before the held range but remembers their ids, and drops whole buckets', () => {
+    const engine = new SpeedEngine({ songs, dedupWindow: 1000, bucketMs: HOUR_MS })
+    engine.assign(0, T)
+    expect(engine.applyEvent(0, event(1), T - 1, T)).toBe('held_out')
+    expect(engine.applyEvent(0, event(1), T + 5, T)).toBe('duplicate')
+    expect(engine.applyEvent(0, event(2), T + HOUR_MS, T)).toBe('counted')
+    expect(engine.applyEvent(0, event(4), T + 10, T)).toBe('counted')
+    expect(engine.stats().songKeys).toBe(2)
+    expect(engine.dropBefore(0, T + HOUR_MS)).toBe(1)
+    expect(engine.stats().songKeys).toBe(1)
+    // From now on arrivals before the new held range are held out.
+    expect(engine.applyEvent(0, event(6), T + 20, T)).toBe('held_out')
+    expect(() => engine.applyEvent(7, event(5), T, T)).toThrow(/partition 7 is not assigned/)
+  })
+
+  it('answers the same on its own thread as in-process, over a random stream', async () => {
+    const rand = rng(7)
+    const worker = new WorkerEngine({ songs, dedupWindow: 50, bucketMs: HOUR_MS })
+    const inline = new InlineEngine({ songs, dedupWindow: 50, bucketMs: HOUR_MS })
+    try {
+      for (const e of [worker, inline]) await e.assign(1, 0)
+      let offset = 0
+      for (let b = 0; b < 20; b++) {
+        const msgs = Array.from({ length: 50 }, () => {
+          const i = Math.floor(rand() * 200)
+          return message(encodeEvent(event(i)), offset++, T + Math.floor(rand() * 3) * HOUR_MS)
+        })
+        const [a, c] = await Promise.all([worker.ingest(encodeBatch(1, msgs, 0)!.batch), inline.ingest(encodeBatch(1, msgs, 0)!.batch)])
+        expect(a).toEqual(c)
+      }
+      const q = { partitions: [1], watermark: 0, kind: 'artist' as const, id: 'a1', fromDay: Math.floor(T / DAY_MS) - 3, toDay: Math.floor(T / DAY_MS) }
+      const rows = await worker.daily(q)
+      expect(rows.length).toBe(2) // a1's songs s1 and s2 have events on two days
+      expect(rows).toEqual(await inline.daily(q))
+      expect((await worker.stats()).songKeys).toBe((await inline.stats()).songKeys)
+      await expect(worker.daily({ ...q, partitions: [9] })).rejects.toThrow(/partition 9 is not assigned/)
+    } finally {
+      await worker.close()
+    }
+  })
+})
