@@ -64,7 +64,8 @@ export class WorkerEngine implements EngineClient {
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>()
   private failure: Error | undefined
 
-  constructor(setup: EngineSetup) {
+  /** `onFailure` runs once if the thread dies (its counts are gone; every call from then on is refused). */
+  constructor(setup: EngineSetup, onFailure: (err: Error) => void = () => {}) {
     this.worker = new Worker(new URL('./engine-thread.mjs', import.meta.url), { workerData: setup })
     this.worker.on('message', (r: EngineReply) => {
       const p = this.pending.get(r.id)
@@ -74,9 +75,11 @@ export class WorkerEngine implements EngineClient {
       else p.reject(Object.assign(new Error(r.message), { name: r.name }))
     })
     const fail = (err: Error): void => {
+      if (this.failure) return
       this.failure = new Errors.INTERNAL(`speed engine thread stopped: ${err.message}`, { cause: err })
       for (const p of this.pending.values()) p.reject(this.failure)
       this.pending.clear()
+      onFailure(this.failure)
     }
     this.worker.on('error', fail)
     this.worker.on('exit', (code) => fail(new Error(`exit code ${code}`)))

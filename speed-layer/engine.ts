@@ -85,6 +85,8 @@ export class SpeedEngine {
   private readonly fields = fieldScanner(scanSpec)
 
   constructor(private readonly setup: EngineSetup) {
+    if (!Number.isSafeInteger(setup.dedupWindow) || setup.dedupWindow < 1) throw new RangeError(`dedupWindow must be a positive integer, got ${setup.dedupWindow}`)
+    if (!Number.isSafeInteger(setup.bucketMs) || setup.bucketMs < 1) throw new RangeError(`bucketMs must be a positive integer, got ${setup.bucketMs}`)
     this.artistOf = new Int32Array(setup.songs.length)
     for (const [songId, artistId] of setup.songs) {
       const song = this.songs.internString(songId)

@@ -10,6 +10,7 @@ import type { Config } from '../shared/config.ts'
 import type { Lake } from '../shared/lake.ts'
 import type { Logger } from '../shared/logger.ts'
 import type { RealtimeView } from '../shared/realtime.ts'
+import { withRetry } from '../shared/retry.ts'
 import { SpeedConsumer } from './consumer.ts'
 import { InlineEngine, WorkerEngine, type EngineClient } from './engine-client.ts'
 import type { EngineStats } from './engine.ts'
@@ -50,13 +51,16 @@ export function buildSpeedLayer(config: Readonly<Config>, deps: SpeedDeps, optio
     dedupWindow: config.speed.dedupWindow,
     bucketMs: opts.bucketMs,
   }
-  const engine: EngineClient = opts.engine === 'worker' ? new WorkerEngine(setup) : new InlineEngine(setup)
+  const newEngine = (): EngineClient => opts.engine === 'worker' ? new WorkerEngine(setup, () => void recover()) : new InlineEngine(setup)
+  let engine = newEngine()
+  let stopping = false
+  let recovering = false
   let stats: EngineStats = { songKeys: 0, artistKeys: 0, heapBytes: 0, tableBytes: 0 }
   const telemetry = new SpeedTelemetry(deps.registry, { partitions: () => states.values(), eventsPerSecond: () => rate.value, engine: () => stats })
   const view = new LocalRealtimeView({
     instance: opts.instance,
     states,
-    engine,
+    engine: () => engine,
     joined: () => consumer?.isJoined() ?? false,
     holdFrom: () => tracker.holdFrom(),
     eventsPerSecond: () => rate.value,
@@ -100,6 +104,30 @@ export function buildSpeedLayer(config: Readonly<Config>, deps: SpeedDeps, optio
     }
   }
 
+  const startConsumer = async (): Promise<void> => {
+    consumer = new SpeedConsumer(config, { engine, log, tracker, telemetry, states, opts })
+    await consumer.start()
+  }
+
+  // The engine thread died (a bug, out of memory): its counts are gone, and the log still has every event. A new
+  // engine starts, and leaving and rejoining the group rebuilds every assigned partition from the log; until then
+  // the partitions answer not ready, never a partial count.
+  async function recover(): Promise<void> {
+    if (stopping || recovering) return
+    recovering = true
+    log.error('the speed engine thread stopped: rebuilding every partition from the log on a new one')
+    try {
+      await consumer?.stop()
+      states.clear()
+      engine = newEngine()
+      await withRetry(startConsumer, { what: 'restarting the speed consumer', log, retries: 10 })
+    } catch (err) {
+      log.error({ err }, 'the speed layer could not recover from the engine failure')
+    } finally {
+      recovering = false
+    }
+  }
+
   return {
     view,
     routes: speedRoutes(view),
@@ -107,12 +135,12 @@ export function buildSpeedLayer(config: Readonly<Config>, deps: SpeedDeps, optio
     async start() {
       // The first seek needs the watermark, so the manifest is read before joining the group.
       await tracker.poll()
-      consumer = new SpeedConsumer(config, { engine, log, tracker, telemetry, states, opts })
-      await consumer.start()
+      await startConsumer()
       timers.push(setInterval(sampleRate, 1000).unref())
       timers.push(setInterval(() => void maintain(), opts.manifestPollMs).unref())
     },
     async stop() {
+      stopping = true
       for (const t of timers) clearInterval(t)
       timers.length = 0
       await consumer?.stop()

@@ -14,7 +14,8 @@ import type { PartitionState } from './partition-state.ts'
 export interface ViewSource {
   instance: string
   states: ReadonlyMap<number, PartitionState>
-  engine: EngineClient
+  /** The current engine (a new one replaces a failed one). */
+  engine(): EngineClient
   /** False while the group rebalances or the assigned partitions are not sought yet. */
   joined(): boolean
   holdFrom(): number
@@ -57,7 +58,7 @@ export class LocalRealtimeView implements RealtimeView {
     if (rebuilding.length > 0) reasons.push(`partitions ${rebuilding.join(',')} are rebuilding from the log`)
     if (dropped.length > 0) reasons.push(`watermark ${q.watermark} is older than the buckets held for partitions ${dropped.join(',')}`)
 
-    const rows = covered.length === 0 ? [] : await this.src.engine.daily({
+    const rows = covered.length === 0 ? [] : await this.src.engine().daily({
       partitions: covered.map((st) => st.partition), watermark: q.watermark, kind: q.kind, id: q.id, fromDay: from, toDay: to,
     })
     const days: Record<string, MetricValues> = {}
@@ -74,7 +75,7 @@ export class LocalRealtimeView implements RealtimeView {
       if (!st.ready) ready = false
       else covered.push(st.partition)
     }
-    const items = covered.length === 0 ? [] : await this.src.engine.trending({ partitions: covered, kind: q.kind, window: q.window, now: Date.now(), limit: q.limit })
+    const items = covered.length === 0 ? [] : await this.src.engine().trending({ partitions: covered, kind: q.kind, window: q.window, now: Date.now(), limit: q.limit })
     return { ready, partitions: covered, items }
   }
 

@@ -96,4 +96,13 @@ describe('SpeedEngine', () => {
       await worker.close()
     }
   })
+
+  it('reports a dead engine thread once and refuses every call after it', async () => {
+    const failures: Error[] = []
+    const engine = new WorkerEngine({ songs, dedupWindow: 0, bucketMs: HOUR_MS }, (err) => failures.push(err))
+    await expect(engine.assign(0, 0)).rejects.toThrow(/speed engine thread stopped: dedupWindow must be a positive integer/)
+    await expect(engine.stats()).rejects.toThrow(/speed engine thread stopped/)
+    expect(failures).toHaveLength(1)
+    await engine.close()
+  })
 })

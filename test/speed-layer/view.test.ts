@@ -36,7 +36,7 @@ function fixture() {
   engine.applyEvent(0, ev('u2', 'like', DAY - DAY_MS), W + HOUR_MS, now) // a late event: previous day
   // p1: another listener.
   engine.applyEvent(1, ev('u3', 'play'), W, now)
-  const view = new LocalRealtimeView({ instance: 'test', states, engine: client, joined: () => true, holdFrom: () => 0, eventsPerSecond: () => 0, bucketMs: HOUR_MS })
+  const view = new LocalRealtimeView({ instance: 'test', states, engine: () => client, joined: () => true, holdFrom: () => 0, eventsPerSecond: () => 0, bucketMs: HOUR_MS })
   return { states, view, engine, p0, p1 }
 }
 
@@ -100,7 +100,7 @@ describe('LocalRealtimeView', () => {
     play('new', t - 1000)
     play('new', t - 1000)
     play('hour', t - 30 * 60_000)
-    const view = new LocalRealtimeView({ instance: 'x', states: new Map([[0, readyState(0)]]), engine: client, joined: () => true, holdFrom: () => 0, eventsPerSecond: () => 0, bucketMs: HOUR_MS })
+    const view = new LocalRealtimeView({ instance: 'x', states: new Map([[0, readyState(0)]]), engine: () => client, joined: () => true, holdFrom: () => 0, eventsPerSecond: () => 0, bucketMs: HOUR_MS })
     expect((await view.trending({ kind: 'song', window: '5m', limit: 10 })).items).toEqual([{ id: 'new', plays: 2 }])
     expect((await view.trending({ kind: 'song', window: '1h', limit: 10 })).items).toEqual([{ id: 'new', plays: 2 }, { id: 'hour', plays: 1 }])
     expect((await view.trending({ kind: 'song', window: '24h', limit: 2 })).items).toEqual([{ id: 'old', plays: 3 }, { id: 'new', plays: 2 }])
