@@ -1,8 +1,9 @@
 /**
  * The speed role's Kafka side: one member of the `speed` consumer group. State is rebuilt from the log, never from
  * committed offsets: on every assignment each gained partition is paused, sought to the first offset at the
- * oldest watermark it must hold (minus the dedup warm-up), replayed, and reported not ready until it read up to
- * the log end seen at assignment. Kept partitions continue where they were; revoked ones are dropped whole.
+ * oldest watermark it must hold (minus the dedup warm-up), replayed, and reported not ready until the engine has
+ * counted up to the log end seen at assignment. Kept partitions continue where they were; revoked ones are dropped
+ * whole. This thread only decodes batches and hands their bytes to the engine (engine.ts), a few batches ahead.
  */
 import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs'
 import type { Config } from '../shared/config.ts'
@@ -42,6 +43,7 @@ export class SpeedConsumer {
   private joined = false
   private pendingLetters: DeadLetter[] = []
   private inFlight: Array<Promise<void>> = []
+  private letterSends: Promise<void> = Promise.resolve()
 
   constructor(private readonly config: Readonly<Config>, private readonly deps: SpeedConsumerDeps) {
     this.kafka = createKafka(config, deps.log, 'speed')
@@ -174,7 +176,9 @@ export class SpeedConsumer {
     }))
     telemetry.events.inc({ outcome: 'dead_letter' }, letters.length)
     for (const l of letters) telemetry.deadLetters.inc({ reason: l.issue.reason })
-    await this.sendLetters(letters)
+    // One send at a time: outcomes of several batches can settle while a send is in flight.
+    this.letterSends = this.letterSends.then(() => this.sendLetters(letters))
+    await this.letterSends
   }
 
   /** The engine thread is gone: its counts are lost, so the partitions rebuild from the log once a new engine runs. */
