@@ -90,8 +90,14 @@ export class Dedup {
   private store(at: number, buf: Uint8Array, start: number, len: number, h: number): void {
     this.lengths[at] = len
     this.ringHashes[at] = h
-    if (len > INLINE) this.long.set(at, buf.slice(start, start + len))
-    else this.inline.set(buf.subarray(start, start + len), at * INLINE)
+    if (len > INLINE) {
+      this.long.set(at, buf.slice(start, start + len))
+      return
+    }
+    // A loop, not set(subarray): no view object per event for a few dozen bytes.
+    const inline = this.inline
+    const to = at * INLINE
+    for (let k = 0; k < len; k++) inline[to + k] = buf[start + k]!
   }
 
   /** Deletes ring entry `at` without tombstones (backward shift), so lookups never slow down as the ring turns over. */
