@@ -16,14 +16,16 @@ import { bytesEqual, hashBytes } from './interner.ts'
 const EMPTY = 0
 const MIN_TABLE = 1024
 const INLINE = 40
+const MIN_RING = 4096
 const encoder = new TextEncoder()
 
 export class Dedup {
   private filled = 0
   private next = 0
-  private readonly inline: Uint8Array
-  private readonly lengths: Int32Array
-  private readonly ringHashes: Uint32Array
+  // Ring storage grows with the ids held, up to `capacity`, so an idle partition does not hold the full window.
+  private inline: Uint8Array
+  private lengths: Int32Array
+  private ringHashes: Uint32Array
   private readonly long = new Map<number, Uint8Array>()
   /** Linear probing: a slot holds ring index + 1 (0 = empty) and the id's hash, to skip most byte compares. */
   private slots = new Int32Array(MIN_TABLE)
@@ -33,9 +35,10 @@ export class Dedup {
 
   constructor(readonly capacity: number) {
     if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError(`dedup capacity must be a positive integer, got ${capacity}`)
-    this.inline = new Uint8Array(capacity * INLINE)
-    this.lengths = new Int32Array(capacity)
-    this.ringHashes = new Uint32Array(capacity)
+    const slots = Math.min(capacity, MIN_RING)
+    this.inline = new Uint8Array(slots * INLINE)
+    this.lengths = new Int32Array(slots)
+    this.ringHashes = new Uint32Array(slots)
   }
 
   /** True when the id is new (and is now remembered); false for a duplicate. */
@@ -57,6 +60,7 @@ export class Dedup {
     let at: number
     if (this.filled < this.capacity) {
       at = this.filled++
+      if (at === this.lengths.length) this.growRing()
     } else {
       at = this.next
       this.remove(at)
@@ -119,6 +123,19 @@ export class Dedup {
     slots[i] = EMPTY
     this.long.delete(at)
     this.count--
+  }
+
+  private growRing(): void {
+    const slots = Math.min(this.capacity, this.lengths.length * 2)
+    const inline = new Uint8Array(slots * INLINE)
+    inline.set(this.inline)
+    this.inline = inline
+    const lengths = new Int32Array(slots)
+    lengths.set(this.lengths)
+    this.lengths = lengths
+    const ringHashes = new Uint32Array(slots)
+    ringHashes.set(this.ringHashes)
+    this.ringHashes = ringHashes
   }
 
   private grow(): void {

@@ -16,8 +16,8 @@ describe('Dedup', () => {
     expect(d.size).toBe(3)
   })
 
-  it('agrees with a Set and a queue over a long random stream (eviction, wrap-around, table growth)', () => {
-    for (const capacity of [5, 700, 1500]) {
+  it('agrees with a Set and a queue over a long random stream (eviction, wrap-around, ring and table growth)', () => {
+    for (const capacity of [5, 700, 1500, 10_000]) {
       const d = new Dedup(capacity)
       const seen = new Set<string>()
       const order: string[] = []
