@@ -97,7 +97,7 @@ export class WorkerEngine implements EngineClient {
   assign(partition: number, heldFrom: number): Promise<void> { return this.call('assign', [partition, heldFrom]) }
   revoke(partition: number): Promise<void> { return this.call('revoke', [partition]) }
   ingest(batch: EncodedBatch): Promise<BatchOutcome> {
-    return this.call('ingest', [batch], [batch.values.buffer as ArrayBuffer, batch.ends.buffer as ArrayBuffer, batch.offsets.buffer as ArrayBuffer, batch.arrivals.buffer as ArrayBuffer])
+    return this.call('ingest', [batch], [batch.values.buffer as ArrayBuffer, batch.starts.buffer as ArrayBuffer, batch.ends.buffer as ArrayBuffer, batch.offsets.buffer as ArrayBuffer, batch.arrivals.buffer as ArrayBuffer])
   }
   dropBefore(partition: number, t: number): Promise<number> { return this.call('dropBefore', [partition, t]) }
   prune(now: number): Promise<void> { return this.call('prune', [now]) }

@@ -26,13 +26,14 @@ export interface EngineSetup {
 }
 
 /**
- * One Kafka batch of one partition as bytes: the values back to back in `values`, value k ending at `ends[k]`
- * (starting where value k-1 ended), with its offset and arrival time (the Kafka timestamp).
+ * One Kafka batch of one partition as bytes: value k is `values[starts[k], ends[k])`, with its offset and arrival
+ * time (the Kafka timestamp).
  */
 export interface EncodedBatch {
   partition: number
   count: number
   values: Uint8Array
+  starts: Int32Array
   ends: Int32Array
   offsets: Float64Array
   arrivals: Float64Array
@@ -106,11 +107,12 @@ export class SpeedEngine {
   ingest(b: EncodedBatch): BatchOutcome {
     const pc = this.partition(b.partition)
     const { values, ends, arrivals, now } = b
+    const valueStarts = b.starts
     const { fields, songs, artistOf, users } = this
     const { starts, ends: fieldEnds, numbers } = fields
     const out: BatchOutcome = { counted: 0, duplicates: 0, heldOut: 0, letters: [] }
-    let start = 0
     for (let k = 0; k < b.count; k++) {
+      const start = valueStarts[k]!
       const end = ends[k]!
       const arrival = arrivals[k]!
       let outcome: Outcome | undefined
@@ -131,7 +133,6 @@ export class SpeedEngine {
       if (outcome === 'counted') out.counted++
       else if (outcome === 'duplicate') out.duplicates++
       else if (outcome === 'held_out') out.heldOut++
-      start = end
     }
     return out
   }

@@ -17,6 +17,23 @@ function event(i: number, over: Partial<ListenEvent> = {}): ListenEvent {
   return { eventId: `e-${i}`, ts: T - (i % 3) * DAY_MS, userId: `u${i % 5}`, songId: songs[i % 3]![0], type: (['play', 'skip', 'like', 'complete'] as const)[i % 4]!, msPlayed: i * 10, ...over }
 }
 
+describe('encodeBatch', () => {
+  it('carries every value whether values share one buffer (with framing between), sit in several, or are empty', () => {
+    const shared = Buffer.from('xx{"a":1}yyy{"b":22}z{"c":333}')
+    const values: Array<Buffer | null> = [
+      shared.subarray(2, 9), shared.subarray(12, 20), Buffer.from('{"own":true}'), null, shared.subarray(21, 30), shared.subarray(2, 9), Buffer.alloc(0),
+    ]
+    const msgs = values.map((v, k) => ({ ...message('', 10 + k), value: v }))
+    const { batch, next } = encodeBatch(3, msgs, 11)!
+    expect(next).toBe(17)
+    expect(batch.count).toBe(6)
+    expect([...batch.offsets]).toEqual([11, 12, 13, 14, 15, 16])
+    const got = Array.from({ length: batch.count }, (_, k) => Buffer.from(batch.values.subarray(batch.starts[k], batch.ends[k])).toString())
+    expect(got).toEqual(['{"b":22}', '{"own":true}', '', '{"c":333}', '{"a":1}', ''])
+    expect(encodeBatch(3, msgs, 17)).toBeUndefined()
+  })
+})
+
 describe('SpeedEngine', () => {
   it('counts a batch of bytes exactly as the decoded events, and sends each invalid message back with its issue', () => {
     const valid = Array.from({ length: 40 }, (_, i) => event(i))
