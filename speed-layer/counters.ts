@@ -75,7 +75,7 @@ export class KindCounters {
   private heads = new Int32Array(32 * N_DISTINCT)
   private counts = new Int32Array(32 * N_DISTINCT)
   /** Members keyed by (row * N_DISTINCT + j, value id); `next` chains the members of one (row, j). */
-  private readonly members = new PairIndex()
+  private members = new PairIndex()
   private next = new Int32Array(32)
 
   /** Adds one event (its type's plan, msPlayed, and the interned userId or -1) to the cell (day, key). */
@@ -127,6 +127,18 @@ export class KindCounters {
   /** Calls `fn` with each member value of (row, j). */
   forEachMember(row: number, j: number, fn: (value: number) => void): void {
     for (let m = this.heads[row * N_DISTINCT + j]!; m !== 0; m = this.next[m - 1]!) fn(this.members.keyB[m - 1]!)
+  }
+
+  get memberCount(): number {
+    return this.members.size
+  }
+
+  /** Renumbers member values (listener ids) by `newIdOf`, an injective map; rows and chains stay as they are. */
+  remapMembers(newIdOf: (old: number) => number): void {
+    const old = this.members
+    const fresh = new PairIndex(old.size)
+    for (let row = 0; row < old.size; row++) fresh.findOrAdd(old.keyA[row]!, newIdOf(old.keyB[row]!))
+    this.members = fresh
   }
 
   get bytes(): number {

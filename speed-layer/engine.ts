@@ -68,6 +68,8 @@ export interface TrendingRequest { partitions: number[]; kind: EntityKind; windo
 export interface EngineStats {
   songKeys: number
   artistKeys: number
+  /** Distinct listener ids interned (compacted when buckets are dropped). */
+  listenerIds: number
   /** The engine thread's JS heap and the typed arrays it holds (counters, dedup windows, interned ids). */
   heapBytes: number
   tableBytes: number
@@ -75,12 +77,14 @@ export interface EngineStats {
 
 const scanSpec = { types: EVENT_TYPES, devices: DEVICES, maxMsPlayed: MAX_MS_PLAYED, maxIdLength: 64 }
 const encoder = new TextEncoder()
+/** Interned listener ids beyond twice those still referenced, before they are compacted. */
+const COMPACT_SLACK = 100_000
 
 export class SpeedEngine {
   private readonly partitions = new Map<number, PartitionCounts>()
   private readonly songs = new Interner(true)
   private readonly artists = new Interner(true)
-  private readonly users = new Interner(false)
+  private users = new Interner(false)
   /** Artist id of each song id. */
   private readonly artistOf: Int32Array
   private readonly fields = fieldScanner(scanSpec)
@@ -145,7 +149,29 @@ export class SpeedEngine {
 
   /** Forgets a partition's arrivals before `t` (whole buckets); the number of buckets dropped. */
   dropBefore(partition: number, t: number): number {
-    return this.partitions.get(partition)?.dropBefore(t) ?? 0
+    const dropped = this.partitions.get(partition)?.dropBefore(t) ?? 0
+    if (dropped > 0) this.compactUsers()
+    return dropped
+  }
+
+  /**
+   * Listener ids are interned once per engine and only referenced from buckets, so dropped buckets leave ids
+   * nobody uses. When those are most of the table, the ids still referenced move to a fresh interner: memory for
+   * listeners stays proportional to the listeners of the held buckets, not to everyone ever seen.
+   */
+  private compactUsers(): void {
+    let live = 0
+    for (const pc of this.partitions.values()) live += pc.members
+    if (this.users.size <= 2 * live + COMPACT_SLACK) return
+    const old = this.users
+    const fresh = new Interner(false)
+    const moved = new Int32Array(old.size).fill(-1)
+    const newIdOf = (id: number): number => {
+      const known = moved[id]!
+      return known >= 0 ? known : (moved[id] = fresh.internFrom(old, id))
+    }
+    for (const pc of this.partitions.values()) pc.remapMembers(newIdOf)
+    this.users = fresh
   }
 
   prune(now: number): void {
@@ -202,7 +228,7 @@ export class SpeedEngine {
       artistKeys += pc.keys('artist')
       tableBytes += pc.bytes
     }
-    return { songKeys, artistKeys, heapBytes: v8.getHeapStatistics().used_heap_size, tableBytes }
+    return { songKeys, artistKeys, listenerIds: this.users.size, heapBytes: v8.getHeapStatistics().used_heap_size, tableBytes }
   }
 
   private applyParsed(pc: PartitionCounts, e: ListenEvent, arrival: number, now: number): Outcome {

@@ -55,7 +55,7 @@ export function buildSpeedLayer(config: Readonly<Config>, deps: SpeedDeps, optio
   let engine = newEngine()
   let stopping = false
   let recovering = false
-  let stats: EngineStats = { songKeys: 0, artistKeys: 0, heapBytes: 0, tableBytes: 0 }
+  let stats: EngineStats = { songKeys: 0, artistKeys: 0, listenerIds: 0, heapBytes: 0, tableBytes: 0 }
   const telemetry = new SpeedTelemetry(deps.registry, { partitions: () => states.values(), eventsPerSecond: () => rate.value, engine: () => stats })
   const view = new LocalRealtimeView({
     instance: opts.instance,

@@ -65,6 +65,12 @@ export class Interner {
     return this.add(bytes, 0, bytes.length, s)
   }
 
+  /** Interns id `id` of another interner (compaction: the ids still in use move to a fresh, smaller one). */
+  internFrom(other: Interner, id: number): number {
+    const start = other.starts[id]!
+    return this.intern(other.arena, start, start + other.lengths[id]!)
+  }
+
   /** The string of an id (only with keepStrings). */
   stringOf(id: number): string {
     return this.strings[id]!

@@ -68,6 +68,20 @@ export class PartitionCounts {
     return dropped
   }
 
+  /** Listener ids referenced by the buckets held (counted once per cell they appear in). */
+  get members(): number {
+    let n = 0
+    for (const b of this.buckets.values()) n += b.song.memberCount + b.artist.memberCount
+    return n
+  }
+
+  remapMembers(newIdOf: (old: number) => number): void {
+    for (const b of this.buckets.values()) {
+      b.song.remapMembers(newIdOf)
+      b.artist.remapMembers(newIdOf)
+    }
+  }
+
   keys(kind: EntityKind): number {
     let n = 0
     for (const b of this.buckets.values()) n += b[kind].size

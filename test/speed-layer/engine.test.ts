@@ -88,6 +88,27 @@ describe('SpeedEngine', () => {
     expect(() => engine.applyEvent(7, event(5), T, T)).toThrow(/partition 7 is not assigned/)
   })
 
+  it('forgets the listener ids of dropped buckets and keeps counting the held ones exactly', () => {
+    const engine = new SpeedEngine({ songs, dedupWindow: 1000, bucketMs: HOUR_MS })
+    engine.assign(0, 0)
+    let n = 0
+    const play = (userId: string, arrival: number): string => engine.applyEvent(0, { eventId: `c${n++}`, ts: T, userId, songId: 's1', type: 'play' }, arrival, T)
+    for (let i = 0; i < 150_000; i++) play(`old-${i}`, T)
+    for (let i = 0; i < 100; i++) play(`u${i % 10}`, T + HOUR_MS)
+    const q = { partitions: [0], watermark: T + HOUR_MS, kind: 'song' as const, id: 's1', fromDay: Math.floor(T / DAY_MS), toDay: Math.floor(T / DAY_MS) }
+    const before = engine.daily(q)
+    expect(before[0]![1]).toMatchObject({ plays: 100, listeners: 10 })
+    expect(engine.stats().listenerIds).toBe(150_010)
+    expect(engine.dropBefore(0, T + HOUR_MS)).toBe(1)
+    expect(engine.stats().listenerIds).toBe(10)
+    expect(engine.daily(q)).toEqual(before)
+    // The held listeners keep their identity across the compaction: u3 again is not a new listener, u10 is.
+    play('u3', T + HOUR_MS)
+    play('u10', T + HOUR_MS)
+    expect(engine.daily(q)[0]![1]).toMatchObject({ plays: 102, listeners: 11 })
+    expect(engine.daily({ ...q, kind: 'artist', id: 'a1' })[0]![1]).toMatchObject({ plays: 102, listeners: 11 })
+  })
+
   it('answers the same on its own thread as in-process, over a random stream', async () => {
     const rand = rng(7)
     const worker = new WorkerEngine({ songs, dedupWindow: 50, bucketMs: HOUR_MS })
