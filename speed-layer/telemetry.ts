@@ -45,11 +45,12 @@ export class SpeedTelemetry {
       },
     })
     new Gauge({
-      name: 'playcount_speed_keys', registers, labelNames: ['kind'], help: '(event day, key) cells held, summed over arrival buckets',
+      name: 'playcount_speed_keys', registers, labelNames: ['kind'], help: '(event day, key) cells held, summed over arrival buckets (song, artist), and listener ids interned (listener_id)',
       collect() {
         const e = source.engine()
         this.set({ kind: 'song' }, e.songKeys)
         this.set({ kind: 'artist' }, e.artistKeys)
+        this.set({ kind: 'listener_id' }, e.listenerIds)
       },
     })
     new Gauge({

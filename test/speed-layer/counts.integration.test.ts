@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { testConfig } from '../helpers.ts'
+import { eventually, testConfig } from '../helpers.ts'
 import { groundTruth, makeEvents, settle, setupTopic, speed, truthRecord } from './fixtures.ts'
 
 describe('speed layer counters (real broker)', () => {
@@ -49,5 +49,15 @@ describe('speed layer counters (real broker)', () => {
     expect(new Set(letters.values())).toEqual(new Set(['bad_json', 'unknown_song', 'missing_field']))
     const metrics = await second.registry.getSingleMetricAsString('playcount_speed_dead_letters_total')
     expect(metrics).toContain('reason="unknown_song"')
+    // Keys held and listener ids come from the engine thread, refreshed with every manifest poll.
+    const truthSongKeys = Object.entries(all).filter(([k]) => k.startsWith('song:')).reduce((n, [, days]) => n + Object.keys(days).length, 0)
+    const held = await eventually(async () => {
+      const keys = await second.registry.getSingleMetricAsString('playcount_speed_keys')
+      const value = (kind: string): number => Number(new RegExp(`kind="${kind}"} (\\d+)`).exec(keys)?.[1] ?? 0)
+      return value('song') > 0 ? { song: value('song'), listenerIds: value('listener_id') } : undefined
+    }, 10_000, 'the keys gauge')
+    // Each (day, song) with events is a cell of at least one arrival bucket.
+    expect(held.song).toBeGreaterThanOrEqual(truthSongKeys)
+    expect(held.listenerIds).toBeGreaterThan(0)
   })
 })
