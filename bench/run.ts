@@ -27,7 +27,6 @@ async function main(): Promise<void> {
   let started: ServiceName[] = []
   if (!external) started = (await servicesUp(config)).services.filter((r) => r.state === 'started').map((r) => r.name)
   fs.mkdirSync(resultsDir, { recursive: true })
-  const all: BenchRow[] = []
   try {
     for (const file of files) {
       const name = file.replace(/\.bench\.ts$/, '')
@@ -44,12 +43,11 @@ async function main(): Promise<void> {
       }
       fs.writeFileSync(path.join(resultsDir, `${name}.json`), JSON.stringify({ at: new Date().toISOString(), rows }, null, 2))
       printTable(rows)
-      all.push(...rows)
     }
   } finally {
     if (started.length > 0) await servicesDown(config, started)
   }
-  if (only.length === 0) writeSummary(all)
+  writeSummary()
 }
 
 function fmt(v: number | undefined): string {
@@ -66,11 +64,15 @@ function printTable(rows: BenchRow[]): void {
   console.log(t.toString())
 }
 
-function writeSummary(rows: BenchRow[]): void {
+/** SUMMARY.md: the latest result of every bench (a run of some benches keeps the others' last results). */
+function writeSummary(): void {
+  const results = fs.readdirSync(resultsDir).filter((f) => f.endsWith('.json')).sort()
+    .map((f) => JSON.parse(fs.readFileSync(path.join(resultsDir, f), 'utf8')) as { at: string; rows: BenchRow[] })
   const lines = [
-    '# Benchmark results', '', `Run at ${new Date().toISOString()} on ${process.platform} ${process.arch}, Node ${process.version}.`, '',
+    '# Benchmark results', '', `On ${process.platform} ${process.arch}, Node ${process.version}; each bench's last run:`, '',
+    ...results.map((r) => `- ${r.rows[0]?.bench ?? '?'}: ${r.at}`), '',
     '| bench | measure | value | unit | baseline | ratio | target | met |', '|---|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.bench} | ${r.measure} | ${fmt(r.value)} | ${r.unit} | ${fmt(r.baseline)} | ${fmt(r.ratio)} | ${r.target ?? ''} | ${r.met === undefined ? '' : r.met ? 'yes' : 'no'} |`),
+    ...results.flatMap((r) => r.rows).map((r) => `| ${r.bench} | ${r.measure} | ${fmt(r.value)} | ${r.unit} | ${fmt(r.baseline)} | ${fmt(r.ratio)} | ${r.target ?? ''} | ${r.met === undefined ? '' : r.met ? 'yes' : 'no'} |`),
   ]
   fs.writeFileSync(path.join(resultsDir, 'SUMMARY.md'), `${lines.join('\n')}\n`)
 }
