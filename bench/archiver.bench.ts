@@ -1,7 +1,7 @@
 /**
  * Archiver throughput. (a) End to end, Kafka to the lake (local folder and S3), beside a bare kafkajs consumer
  * reading the same messages with the same fetch settings (Kafka is the ceiling). (b) The Parquet-writing stage
- * alone (CSV buffer + DuckDB COPY) beside parquetjs-lite (default options) writing the same rows, and both sizes.
+ * alone (rows encoded as CSV bytes, the CSV buffer, DuckDB COPY) beside parquetjs-lite (default options) writing the same rows, and both sizes.
  * ARCHIVER_BENCH_EVENTS (default 1,000,000) events; ARCHIVER_BENCH_WRITE_ROWS (default 200,000) rows for (b).
  */
 import crypto from 'node:crypto'
@@ -12,7 +12,8 @@ import { createRequire } from 'node:module'
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3'
 import { buildArchiver } from '../batch-layer/archiver/index.ts'
 import { ParquetWriter } from '../batch-layer/archiver/parquet-writer.ts'
-import { encodeRow, RowFile } from '../batch-layer/archiver/row-file.ts'
+import { CsvRows } from '../batch-layer/archiver/row-encoder.ts'
+import { RowFile } from '../batch-layer/archiver/row-file.ts'
 import { Catalog } from '../shared/catalog.ts'
 import { loadConfig, type Config } from '../shared/config.ts'
 import { DEVICES, EVENT_TYPES, type ListenEvent } from '../shared/event.ts'
@@ -110,7 +111,12 @@ async function writeStage(config: Readonly<Config>, dir: string): Promise<BenchR
   const writer = await ParquetWriter.create(config)
   const t0 = performance.now()
   const csv = new RowFile(path.join(dir, 'rows.csv'))
-  rows.forEach((e, i) => csv.append(encodeRow(e, catalog.artistOf(e.songId) ?? '', now, 0, i), i))
+  const encoded = new CsvRows()
+  rows.forEach((e, i) => {
+    const start = encoded.length
+    encoded.row(e, catalog.artistOf(e.songId) ?? '', now, 0, i)
+    csv.append(encoded.bytes, start, encoded.length, i)
+  })
   await csv.finish()
   const ours = path.join(dir, 'ours.parquet')
   await writer.write(csv.path, ours)

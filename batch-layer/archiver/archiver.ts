@@ -4,12 +4,18 @@
  * dead letters are acknowledged, then the progress document is published, then the offset is committed; a crash
  * between any two steps is repaired by the next start (see partition-archive.ts).
  *
+ * The consuming thread only decodes Kafka batches and packs each into flat buffers; validating and encoding the rows
+ * runs on the encoder thread (encoder-thread.ts), at most MAX_BATCHES_IN_FLIGHT batches ahead of the partition
+ * state, which takes the encoded batches in the order they were read.
+ *
  * Memory stays bounded on a huge hour: rows go to a temporary CSV per open file (at most 1.25 MiB of text in memory
  * per partition), a file is split every ARCHIVE_MAX_ROWS_PER_FILE rows (disk: about 150 bytes a row), DuckDB
- * streams the CSV into Parquet one row group at a time, and kafkajs holds at most one fetch (10 MiB) at a time.
+ * streams the CSV into Parquet one row group at a time, kafkajs holds at most one fetch (10 MiB) at a time, and at
+ * most MAX_BATCHES_IN_FLIGHT batches (4 MiB of values each, and their rows) wait for the encoder or the state.
  *
- * Closed files are written to the lake by a queue while consumption goes on (one at a time, in the order closed;
- * at most MAX_QUEUED_FILES waiting, so disk holds at most that many closed CSVs beside the open ones).
+ * Closed files are written to the lake while consumption goes on: DuckDB converts up to CONVERSIONS at a time and
+ * the lake takes them one at a time, in the order closed, a put overlapping the next conversions (at most
+ * MAX_QUEUED_FILES waiting, so disk holds at most that many closed CSVs beside the open ones).
  */
 import { EventEmitter, once } from 'node:events'
 import fs from 'node:fs'
@@ -17,22 +23,32 @@ import path from 'node:path'
 import type { Admin, Consumer, EachBatchPayload, Producer } from 'kafkajs'
 import type { Config } from '../../shared/config.ts'
 import { sendDeadLetters, type DeadLetter } from '../../shared/dlq.ts'
-import { parseEventBytes } from '../../shared/event.ts'
 import { createKafka, ensureTopics, groupId } from '../../shared/kafka.ts'
+import { packBatch } from '../../shared/kafka-batch.ts'
 import type { Logger } from '../../shared/logger.ts'
 import { withRetry } from '../../shared/retry.ts'
+import { EncoderThread } from './encoder-thread.ts'
 import { FileSink } from './file-sink.ts'
 import { failpoint } from './failpoint.ts'
 import { committedOffsets, logEnds, resumeOffset } from './offsets.ts'
-import { ParquetWriter } from './parquet-writer.ts'
-import { PartitionArchive, type ArchiveMessage, type ClosedFile, type PartitionDeps } from './partition-archive.ts'
+import { CONVERSIONS, ParquetWriter } from './parquet-writer.ts'
+import { PartitionArchive, type ClosedFile, type PartitionDeps } from './partition-archive.ts'
 import { loadProgress, saveProgress } from './progress.ts'
-import { encodeRow, RowFile } from './row-file.ts'
+import { RowFile } from './row-file.ts'
 import { archiverMetrics, type ArchiverMetrics } from './telemetry.ts'
 import type { Archiver, ArchiverDeps, DrainSummary } from './types.ts'
 
-/** Closed files waiting for (or in) their write; a further close waits for room. */
-const MAX_QUEUED_FILES = 2
+/**
+ * Closed files waiting for (or in) their conversion or their put; a further close waits for room. Enough for
+ * CONVERSIONS files to be converted while the one before them is put into the lake.
+ */
+const MAX_QUEUED_FILES = CONVERSIONS + 1
+
+/**
+ * Batches handed to the encoder thread and not yet taken by the partition state; the consuming thread waits for
+ * room beyond that. Enough to keep both threads busy (a batch is encoded while the next is decoded).
+ */
+const MAX_BATCHES_IN_FLIGHT = 4
 
 interface Owned { archive: PartitionArchive; published?: { nextOffset: number; closedThrough: number }; committed?: number }
 
@@ -47,9 +63,11 @@ export class KafkaArchiver implements Archiver {
   private readonly abort = new AbortController()
   private deadLetters: DeadLetter[] = []
   private serialTail: Promise<unknown> = Promise.resolve()
-  /** The writer queue: files are made durable one after the other; never rejects. */
+  /** The writer queue: converted files are put into the lake one after the other, in the same order; never rejects. */
   private writeTail: Promise<void> = Promise.resolve()
   private queued = 0
+  private inFlight = 0
+  private encoder: EncoderThread | undefined
   private consumer: Consumer | undefined
   private admin: Admin | undefined
   private producer: Producer | undefined
@@ -85,6 +103,7 @@ export class KafkaArchiver implements Archiver {
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
     await this.producer.connect()
     this.writer = await ParquetWriter.create(this.config)
+    this.encoder = new EncoderThread({ songs: [...this.deps.catalog.songs.values()].map((s) => [s.songId, s.artistId]) })
     this.sink = new FileSink(this.config, this.deps.lake, this.writer, this.tmpDir, this.log, this.metrics)
     // A short session so a restarted archiver takes over quickly from a killed one; heartbeats keep flowing
     // while a file write waits for the lake (keepAlive), so a slow lake does not cost the membership.
@@ -111,6 +130,8 @@ export class KafkaArchiver implements Archiver {
       this.owned.clear()
     }).catch((err: unknown) => this.log.warn({ err }, 'archiver stop'))
     await this.writeTail
+    await this.encoder?.close()
+    this.encoder = undefined
     await this.producer?.disconnect()
     await this.admin?.disconnect()
     await this.writer?.close()
@@ -189,19 +210,36 @@ export class KafkaArchiver implements Archiver {
     }
   }
 
+  /**
+   * Hands the batch to the encoder thread and returns once there is room for another, so kafkajs decodes the next
+   * batch while this one is encoded; the partition state takes the encoded batches in order (serial).
+   */
   private async onBatch({ batch, heartbeat }: EachBatchPayload): Promise<void> {
     this.heartbeat = heartbeat
-    await this.serial(async () => {
+    const encoder = this.encoder
+    if (this.abort.signal.aborted || encoder === undefined) return
+    const { partition } = batch
+    const high = Number(batch.highWatermark)
+    const packed = packBatch(partition, batch.messages)
+    const { count, offsets, arrivals } = packed
+    const encoded = encoder.encode(packed)
+    this.inFlight++
+    void this.serial(async () => {
+      const rows = await encoded
       if (this.abort.signal.aborted) return
       // A batch before its assignment was seen: kafkajs reads from the committed offset, so own it from there.
-      if (!this.owned.has(batch.partition)) await this.own([batch.partition])
-      const owned = this.owned.get(batch.partition)!
-      const messages: ArchiveMessage[] = batch.messages.map((m) => ({ offset: Number(m.offset), timestamp: Number(m.timestamp), value: m.value }))
-      await owned.archive.add(messages)
+      if (!this.owned.has(partition)) await this.own([partition])
+      const owned = this.owned.get(partition)!
+      const lines = Buffer.from(rows.lines.buffer, rows.lines.byteOffset, rows.lines.length)
+      await owned.archive.add({ count, offsets, arrivals, lines, lineEnds: rows.lineEnds, rejected: rows.rejected })
       await this.flushDeadLetters()
-      this.metrics.lag.set({ partition: batch.partition }, Math.max(0, Number(batch.highWatermark) - owned.archive.nextOffset))
-    }).catch((err: unknown) => this.fail(err))
-    this.events.emit('progress')
+      this.metrics.lag.set({ partition }, Math.max(0, high - owned.archive.nextOffset))
+    }).catch((err: unknown) => this.fail(err)).finally(() => {
+      this.inFlight--
+      this.events.emit('applied')
+      this.events.emit('progress')
+    })
+    while (this.inFlight >= MAX_BATCHES_IN_FLIGHT && !this.abort.signal.aborted) await once(this.events, 'applied')
   }
 
   /** Closes hours that can get no more messages, and publishes progress that changed (every partition gets one). */
@@ -225,17 +263,11 @@ export class KafkaArchiver implements Archiver {
   }
 
   private partitionDeps(): PartitionDeps {
-    const { catalog } = this.deps
     return {
       maxRows: this.config.archive.maxRowsPerFile,
-      encode: (m, partition) => {
-        // Validation is judged at the arrival time, not the wall clock, so a re-read gives the same verdict.
-        const parsed = parseEventBytes(m.value ?? '', { songExists: catalog.hasSong, now: m.timestamp })
-        if (!parsed.ok) return { issue: parsed.issue }
-        return { line: encodeRow(parsed.event, catalog.artistOf(parsed.event.songId) ?? '', m.timestamp, partition, m.offset) }
-      },
-      deadLetter: (partition, m, issue) => {
-        this.deadLetters.push({ sourceTopic: this.topic, partition, offset: String(m.offset), value: m.value, issue })
+      deadLetter: (partition, offset, value, issue) => {
+        const bytes = value === null ? null : Buffer.from(value.buffer, value.byteOffset, value.length)
+        this.deadLetters.push({ sourceTopic: this.topic, partition, offset: String(offset), value: bytes, issue })
       },
       newRowFile: (partition, hour, firstOffset) => new RowFile(path.join(this.tmpDir, `p${partition}-h${hour}-o${firstOffset}.csv`)),
       existingEnd: (hour, partition, firstOffset) => this.durably(`look for events file p${partition} o${firstOffset}`,
@@ -248,15 +280,19 @@ export class KafkaArchiver implements Archiver {
   private async enqueue(file: ClosedFile, durable: () => void): Promise<void> {
     while (this.queued >= MAX_QUEUED_FILES) await once(this.events, 'written')
     this.queued++
-    this.writeTail = this.writeTail.then(() => this.writeFile(file, durable)).catch((err: unknown) => this.fail(err)).finally(() => {
+    const what = `events file p${file.partition} o${file.firstOffset}`
+    // Conversions start at once (the writer runs CONVERSIONS of them at a time); puts go in the order closed.
+    const converted = this.durably(`convert ${what}`, () => this.sink!.convert(file))
+    converted.catch(() => undefined)
+    this.writeTail = this.writeTail.then(async () => this.writeFile(file, await converted, durable)).catch((err: unknown) => this.fail(err)).finally(() => {
       this.queued--
       this.events.emit('written')
     })
   }
 
-  private async writeFile(file: ClosedFile, durable: () => void): Promise<void> {
+  private async writeFile(file: ClosedFile, parquet: string, durable: () => void): Promise<void> {
     if (this.abort.signal.aborted) return
-    await this.durably(`write events file p${file.partition} o${file.firstOffset}`, () => this.sink!.write(file))
+    await this.durably(`put events file p${file.partition} o${file.firstOffset}`, () => this.sink!.put(file, parquet))
     this.sink!.done(file)
     durable()
     this.totals.files++

@@ -1,6 +1,7 @@
 /**
- * Makes one closed file durable: Parquet by DuckDB into the temporary folder, then an atomic put into the lake.
- * The crash points of the tests (ARCHIVE_FAILPOINT) sit between these steps.
+ * Makes one closed file durable in two steps: Parquet by DuckDB into the temporary folder (`convert`), then an atomic
+ * put into the lake (`put`), so the archiver can convert the next file while this one uploads. The crash points of
+ * the tests (ARCHIVE_FAILPOINT) sit between these steps.
  */
 import fs from 'node:fs'
 import path from 'node:path'
@@ -23,20 +24,27 @@ export class FileSink {
     private readonly metrics: ArchiverMetrics,
   ) {}
 
-  /** Idempotent: the same closed file always gives the same key and the same bytes. */
-  async write(file: ClosedFile): Promise<string> {
-    const key = eventsFileKey(file.hour, file.partition, file.firstOffset)
-    const started = performance.now()
+  /** The file's Parquet in the temporary folder; idempotent: the same closed file always gives the same bytes. */
+  async convert(file: ClosedFile): Promise<string> {
     failpoint(this.config, 'before-write', this.log)
     const parquet = path.join(this.tmpDir, `p${file.partition}-o${file.firstOffset}.parquet`)
+    const started = performance.now()
     await this.writer.write(file.csvPath, parquet)
+    this.metrics.convertSeconds.observe((performance.now() - started) / 1000)
+    return parquet
+  }
+
+  /** Puts the converted file into the lake under its key (the same key for the same closed file). */
+  async put(file: ClosedFile, parquet: string): Promise<string> {
+    const key = eventsFileKey(file.hour, file.partition, file.firstOffset)
+    const started = performance.now()
     const put = this.lake.putFile(key, parquet)
     // A few milliseconds in, the put is in flight: the object is absent or partial, never whole.
     failpoint(this.config, 'mid-upload', this.log, 2)
     await put
     failpoint(this.config, 'after-upload', this.log)
     fs.rmSync(parquet, { force: true })
-    this.metrics.writeSeconds.observe((performance.now() - started) / 1000)
+    this.metrics.putSeconds.observe((performance.now() - started) / 1000)
     this.log.info({ key, rows: file.rows, lastOffset: file.lastOffset, reason: file.reason }, 'events file written')
     return key
   }

@@ -16,7 +16,17 @@ import type { EventIssue } from '../../shared/event.ts'
 import { HOUR_MS, hourStart } from '../../shared/layout.ts'
 import type { RowFile } from './row-file.ts'
 
-export interface ArchiveMessage { offset: number; timestamp: number; value: Buffer | null }
+/** A Kafka batch of the partition with its rows encoded (row-encoder.ts): message k has offsets[k], arrivals[k]. */
+export interface ArchiveBatch {
+  count: number
+  offsets: Float64Array
+  arrivals: Float64Array
+  /** Message k's CSV line is `lines[lineEnds[k-1], lineEnds[k])`; an empty line marks an invalid message. */
+  lines: Buffer
+  lineEnds: Int32Array
+  /** The invalid messages: index in the batch, why, and the bytes (for the dead-letter topic). */
+  rejected: ReadonlyArray<{ index: number; issue: EventIssue; value: Uint8Array | null }>
+}
 
 export type CloseReason = 'hour' | 'grace' | 'size' | 'drain'
 
@@ -32,9 +42,7 @@ export interface ClosedFile {
 
 export interface PartitionDeps {
   maxRows: number
-  /** The CSV line of a valid message, or why it is invalid. */
-  encode(m: ArchiveMessage, partition: number): { line: string } | { issue: EventIssue }
-  deadLetter(partition: number, m: ArchiveMessage, issue: EventIssue): void
+  deadLetter(partition: number, offset: number, value: Uint8Array | null, issue: EventIssue): void
   newRowFile(partition: number, hour: number, firstOffset: number): RowFile
   /** The last offset of the events file already in the lake under this key, if there is one. */
   existingEnd(hour: number, partition: number, firstOffset: number): Promise<number | undefined>
@@ -87,22 +95,32 @@ export class PartitionArchive {
     return this.open?.hour
   }
 
-  async add(messages: readonly ArchiveMessage[]): Promise<void> {
-    for (const m of messages) {
-      if (m.offset < this.position) continue
-      const hour = hourStart(m.timestamp)
+  async add(b: ArchiveBatch): Promise<void> {
+    const { offsets, arrivals, lines, lineEnds } = b
+    let rejected = 0
+    let lineStart = 0
+    for (let k = 0; k < b.count; k++) {
+      const offset = offsets[k]!
+      const start = lineStart
+      const end = lineEnds[k]!
+      lineStart = end
+      if (offset < this.position) {
+        if (start === end) rejected++
+        continue
+      }
+      const hour = hourStart(arrivals[k]!)
       // Arrival times (LogAppendTime) do not go back within a partition: a later hour closes the earlier ones.
       if (this.open !== undefined && this.open.hour !== hour) await this.close('hour', hour)
       if (hour > this.through) this.through = hour
-      const encoded = this.deps.encode(m, this.partition)
-      if ('issue' in encoded) {
-        this.deps.deadLetter(this.partition, m, encoded.issue)
-      } else if (this.skip === undefined || this.skip.hour !== hour || m.offset > this.skip.through) {
-        if (this.open === undefined) await this.openAt(hour, m.offset)
-        this.open?.file.append(encoded.line, m.offset)
+      if (start === end) {
+        const r = b.rejected[rejected++]!
+        this.deps.deadLetter(this.partition, offset, r.value, r.issue)
+      } else if (this.skip === undefined || this.skip.hour !== hour || offset > this.skip.through) {
+        if (this.open === undefined) await this.openAt(hour, offset)
+        this.open?.file.append(lines, start, end, offset)
         if (this.open?.file.backlogged) await this.open.file.drain()
       }
-      this.position = m.offset + 1
+      this.position = offset + 1
       if (this.open !== undefined && this.open.file.rows >= this.deps.maxRows) await this.close('size')
     }
   }

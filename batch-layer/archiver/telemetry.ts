@@ -5,7 +5,8 @@ export interface ArchiverMetrics {
   rows: Counter
   files: Counter<'reason'>
   deadLetters: Counter
-  writeSeconds: Histogram
+  convertSeconds: Histogram
+  putSeconds: Histogram
   lag: Gauge<'partition'>
   closedThrough: Gauge<'partition'>
 }
@@ -16,8 +17,12 @@ export function archiverMetrics(registry: Registry): ArchiverMetrics {
     rows: new Counter({ name: 'playcount_archiver_rows_total', help: 'events written to the lake', registers }),
     files: new Counter({ name: 'playcount_archiver_files_total', help: 'events files written, by what closed them', labelNames: ['reason'], registers }),
     deadLetters: new Counter({ name: 'playcount_archiver_dead_letters_total', help: 'invalid messages sent to the DLQ', registers }),
-    writeSeconds: new Histogram({
-      name: 'playcount_archiver_write_seconds', help: 'time to write one events file (Parquet and upload)',
+    convertSeconds: new Histogram({
+      name: 'playcount_archiver_convert_seconds', help: 'time to turn one events file into Parquet (DuckDB)',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers,
+    }),
+    putSeconds: new Histogram({
+      name: 'playcount_archiver_put_seconds', help: 'time to put one events file into the lake',
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers,
     }),
     lag: new Gauge({ name: 'playcount_archiver_lag', help: 'messages not yet durable in the lake, per partition', labelNames: ['partition'], registers }),

@@ -1,0 +1,175 @@
+/**
+ * Kafka messages to CSV rows of the events file, as bytes. This is the archiver's per-message work: validating
+ * (shared/event.ts's `parseEventBytes`, the same code as the speed layer) and writing the row. It runs on the encoder
+ * thread (encoder-thread.ts), so the consuming thread only decodes Kafka batches; one batch travels as one
+ * `PackedBatch` of flat buffers (shared/kafka-batch.ts) and comes back as one `EncodedRows`.
+ */
+import { parseEventBytes, type EventIssue, type ListenEvent } from '../../shared/event.ts'
+import type { PackedBatch } from '../../shared/kafka-batch.ts'
+
+/** The CSV columns as DuckDB reads them; the times are epoch milliseconds here and TIMESTAMPTZ in Parquet. */
+export const ROW_COLUMNS: ReadonlyArray<readonly [string, string]> = [
+  ['event_id', 'VARCHAR'], ['ts', 'BIGINT'], ['arrived_at', 'BIGINT'], ['user_id', 'VARCHAR'], ['song_id', 'VARCHAR'],
+  ['artist_id', 'VARCHAR'], ['type', 'VARCHAR'], ['ms_played', 'INTEGER'], ['device', 'VARCHAR'], ['country', 'VARCHAR'],
+  ['kafka_partition', 'INTEGER'], ['kafka_offset', 'BIGINT'],
+]
+
+export interface RejectedMessage { index: number; issue: EventIssue; value: Uint8Array | null }
+
+/**
+ * The rows of a batch: message k's CSV line is `lines[lineEnds[k-1], lineEnds[k])` (from 0 for k = 0), empty when
+ * the message is invalid; the invalid ones are in `rejected` with their bytes, for the dead-letter topic.
+ */
+export interface EncodedRows {
+  lines: Uint8Array
+  lineEnds: Int32Array
+  rejected: RejectedMessage[]
+}
+
+const QUOTE = 34
+const COMMA = 44
+const NEWLINE = 10
+const DIGITS = new Uint8Array(20)
+
+/**
+ * A growing byte buffer of CSV rows. Fields that the event contract already rules safe (userId's pattern, the type
+ * and device literals, two capitals of country) and plain ASCII strings are copied byte by byte; a string with a
+ * quote, comma, line break or non-ASCII character is quoted and UTF-8 encoded. An empty string is quoted ("")
+ * because DuckDB reads an unquoted empty field as NULL.
+ */
+export class CsvRows {
+  bytes: Buffer
+  length = 0
+
+  constructor(capacity = 64 * 1024) {
+    this.bytes = Buffer.allocUnsafeSlow(capacity)
+  }
+
+  /** One row in the column order of ROW_COLUMNS; optional fields are left empty (NULL). */
+  row(e: ListenEvent, artistId: string, arrivedAt: number, partition: number, offset: number): void {
+    // A row is at most 12 fields of at most 3 bytes a character, quoted, plus separators.
+    this.reserve(3 * (e.eventId.length + e.userId.length + e.songId.length + artistId.length) + 200)
+    this.text(e.eventId)
+    this.integer(e.ts)
+    this.integer(arrivedAt)
+    this.text(e.userId)
+    this.text(e.songId)
+    this.text(artistId)
+    this.text(e.type)
+    if (e.msPlayed !== undefined) this.integer(e.msPlayed)
+    else this.bytes[this.length++] = COMMA
+    if (e.device !== undefined) this.text(e.device)
+    else this.bytes[this.length++] = COMMA
+    if (e.country !== undefined) this.text(e.country)
+    else this.bytes[this.length++] = COMMA
+    this.integer(partition)
+    this.integer(offset)
+    this.bytes[this.length - 1] = NEWLINE
+  }
+
+  /** The bytes written so far, as a fresh buffer of their own (transferable); then starts again. */
+  take(): Uint8Array {
+    const out = new Uint8Array(this.length)
+    out.set(this.bytes.subarray(0, this.length))
+    this.length = 0
+    return out
+  }
+
+  private reserve(n: number): void {
+    if (this.length + n <= this.bytes.length) return
+    const grown = Buffer.allocUnsafeSlow(Math.max(this.bytes.length * 2, this.length + n))
+    this.bytes.copy(grown, 0, 0, this.length)
+    this.bytes = grown
+  }
+
+  /** A string field and its comma. */
+  private text(s: string): void {
+    const bytes = this.bytes
+    let p = this.length
+    const n = s.length
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i)
+      if (c >= 128 || c === QUOTE || c === COMMA || c === NEWLINE || c === 13) {
+        this.quoted(s)
+        return
+      }
+      bytes[p++] = c
+    }
+    if (n === 0) {
+      this.quoted(s)
+      return
+    }
+    bytes[p++] = COMMA
+    this.length = p
+  }
+
+  private quoted(s: string): void {
+    this.length += this.bytes.write(`"${s.replaceAll('"', '""')}",`, this.length, 'utf8')
+  }
+
+  /** A non-negative integer field (at most 20 digits) and its comma. */
+  private integer(v: number): void {
+    const bytes = this.bytes
+    let n = 0
+    do {
+      const q = Math.floor(v / 10)
+      DIGITS[n++] = 48 + v - q * 10
+      v = q
+    } while (v > 0)
+    let p = this.length
+    while (n > 0) bytes[p++] = DIGITS[--n]!
+    bytes[p++] = COMMA
+    this.length = p
+  }
+}
+
+/** Validates and encodes batches against one catalog (song id to artist id). */
+export class RowEncoder {
+  private readonly artistOf: ReadonlyMap<string, string>
+  /** The song and artist of the last catalog check: a valid event's song was the last one checked. */
+  private song = ''
+  private artist: string | undefined
+  /** One options object for every message: `now` is set to the message's arrival time. */
+  private readonly parseOptions = {
+    now: 0,
+    songExists: (songId: string): boolean => {
+      this.song = songId
+      this.artist = this.artistOf.get(songId)
+      return this.artist !== undefined
+    },
+  }
+
+  private readonly rows = new CsvRows(1 << 20)
+
+  constructor(songs: Iterable<readonly [songId: string, artistId: string]>) {
+    this.artistOf = new Map(songs)
+  }
+
+  encode(b: PackedBatch): EncodedRows {
+    const { values, starts, ends, offsets, arrivals, partition } = b
+    const rows = this.rows
+    const lineEnds = new Int32Array(b.count)
+    const rejected: RejectedMessage[] = []
+    let nulls = 0
+    for (let k = 0; k < b.count; k++) {
+      const start = starts[k]!
+      const end = ends[k]!
+      const arrivedAt = arrivals[k]!
+      // Validation is judged at the arrival time, not the wall clock, so a re-read gives the same verdict.
+      const bytes = Buffer.from(values.buffer, values.byteOffset + start, end - start)
+      this.parseOptions.now = arrivedAt
+      const parsed = parseEventBytes(bytes, this.parseOptions)
+      if (parsed.ok) {
+        const { songId } = parsed.event
+        const artist = songId === this.song ? this.artist : this.artistOf.get(songId)
+        rows.row(parsed.event, artist!, arrivedAt, partition, offsets[k]!)
+      } else {
+        const isNull = b.nulls[nulls] === k
+        if (isNull) nulls++
+        rejected.push({ index: k, issue: parsed.issue, value: isNull ? null : Uint8Array.prototype.slice.call(bytes) })
+      }
+      lineEnds[k] = rows.length
+    }
+    return { lines: rows.take(), lineEnds, rejected }
+  }
+}
