@@ -1,10 +1,15 @@
 /**
- * Kafka messages to CSV rows of the events file, as bytes. This is the archiver's per-message work: validating
- * (shared/event.ts's `parseEventBytes`, the same code as the speed layer) and writing the row. It runs on the encoder
- * thread (encoder-thread.ts), so the consuming thread only decodes Kafka batches; one batch travels as one
- * `PackedBatch` of flat buffers (shared/kafka-batch.ts) and comes back as one `EncodedRows`.
+ * Kafka messages to CSV rows of the events file, as bytes. This is the archiver's per-message work: validating and
+ * writing the row. It runs on the encoder thread (encoder-thread.ts), so the consuming thread only decodes Kafka
+ * batches; one batch travels as one `PackedBatch` of flat buffers (shared/kafka-batch.ts) and comes back as one
+ * `EncodedRows`.
+ *
+ * Validation is the event contract's, as in the speed layer: the common message takes shared/event-scan.ts's byte
+ * scan and its row is copied from the message's bytes (no strings, no event object); anything the scan is not sure
+ * of takes shared/event.ts's `parseEventBytes`, which decides and names the issue of an invalid message.
  */
-import { parseEventBytes, type EventIssue, type ListenEvent } from '../../shared/event.ts'
+import { DEVICES, EVENT_TYPES, MAX_EVENT_BYTES, MAX_FUTURE_MS, MAX_MS_PLAYED, parseEventBytes, type EventIssue, type ListenEvent } from '../../shared/event.ts'
+import { FIELD, fieldScanner, type ScannedFields } from '../../shared/event-scan.ts'
 import type { PackedBatch } from '../../shared/kafka-batch.ts'
 
 /** The CSV columns as DuckDB reads them; the times are epoch milliseconds here and TIMESTAMPTZ in Parquet. */
@@ -30,6 +35,10 @@ const QUOTE = 34
 const COMMA = 44
 const NEWLINE = 10
 const DIGITS = new Uint8Array(20)
+
+/** The type and device literals as CSV fields (with their comma), by their index in the contract's lists. */
+const TYPE_FIELDS = EVENT_TYPES.map((t) => Buffer.from(`${t},`))
+const DEVICE_FIELDS = DEVICES.map((d) => Buffer.from(`${d},`))
 
 /**
  * A growing byte buffer of CSV rows. Fields that the event contract already rules safe (userId's pattern, the type
@@ -67,6 +76,43 @@ export class CsvRows {
     this.bytes[this.length - 1] = NEWLINE
   }
 
+  /**
+   * The row of a message that the byte scan accepted, from the message's bytes: `fields` of the scan of `src`,
+   * and the artist as a ready CSV field (`fieldBytes`).
+   */
+  scanned(src: Uint8Array, fields: ScannedFields, artistField: Uint8Array, arrivedAt: number, partition: number, offset: number): void {
+    const { starts, ends, numbers, seen } = fields
+    // Ids are at most 64 bytes (quoted: 66), numbers at most 16 digits, literals shorter: 400 is room enough.
+    this.reserve(400 + artistField.length)
+    this.ascii(src, starts[FIELD.eventId]!, ends[FIELD.eventId]!)
+    this.integer(numbers[FIELD.ts]!)
+    this.integer(arrivedAt)
+    this.ascii(src, starts[FIELD.userId]!, ends[FIELD.userId]!)
+    this.ascii(src, starts[FIELD.songId]!, ends[FIELD.songId]!)
+    this.raw(artistField)
+    this.raw(TYPE_FIELDS[numbers[FIELD.type]!]!)
+    if ((seen & (1 << FIELD.msPlayed)) !== 0) this.integer(numbers[FIELD.msPlayed]!)
+    else this.bytes[this.length++] = COMMA
+    if ((seen & (1 << FIELD.device)) !== 0) this.raw(DEVICE_FIELDS[numbers[FIELD.device]!]!)
+    else this.bytes[this.length++] = COMMA
+    if ((seen & (1 << FIELD.country)) !== 0) {
+      const code = numbers[FIELD.country]!
+      this.bytes[this.length++] = 65 + Math.floor(code / 26)
+      this.bytes[this.length++] = 65 + (code % 26)
+    }
+    this.bytes[this.length++] = COMMA
+    this.integer(partition)
+    this.integer(offset)
+    this.bytes[this.length - 1] = NEWLINE
+  }
+
+  /** A string field as CSV bytes with its comma (for a value written many times, e.g. an artist id). */
+  static field(s: string): Buffer {
+    const one = new CsvRows(3 * s.length + 4)
+    one.text(s)
+    return one.bytes.subarray(0, one.length)
+  }
+
   /** The bytes written so far, as a fresh buffer of their own (transferable); then starts again. */
   take(): Uint8Array {
     const out = new Uint8Array(this.length)
@@ -80,6 +126,34 @@ export class CsvRows {
     const grown = Buffer.allocUnsafeSlow(Math.max(this.bytes.length * 2, this.length + n))
     this.bytes.copy(grown, 0, 0, this.length)
     this.bytes = grown
+  }
+
+  /**
+   * A string field the byte scan saw, `src[s, e)`, and its comma: non-empty ASCII without quotes, backslashes or
+   * control characters, so it is quoted only when it holds a comma.
+   */
+  private ascii(src: Uint8Array, s: number, e: number): void {
+    const bytes = this.bytes
+    let p = this.length
+    let comma = false
+    for (let i = s; i < e; i++) {
+      const c = src[i]!
+      if (c === COMMA) comma = true
+      bytes[p++] = c
+    }
+    if (comma) {
+      p = this.length
+      bytes[p++] = QUOTE
+      for (let i = s; i < e; i++) bytes[p++] = src[i]!
+      bytes[p++] = QUOTE
+    }
+    bytes[p++] = COMMA
+    this.length = p
+  }
+
+  private raw(field: Uint8Array): void {
+    this.bytes.set(field, this.length)
+    this.length += field.length
   }
 
   /** A string field and its comma. */
@@ -126,44 +200,44 @@ export class CsvRows {
 /** Validates and encodes batches against one catalog (song id to artist id). */
 export class RowEncoder {
   private readonly artistOf: ReadonlyMap<string, string>
-  /** The song and artist of the last catalog check: a valid event's song was the last one checked. */
-  private song = ''
-  private artist: string | undefined
-  /** One options object for every message: `now` is set to the message's arrival time. */
-  private readonly parseOptions = {
-    now: 0,
-    songExists: (songId: string): boolean => {
-      this.song = songId
-      this.artist = this.artistOf.get(songId)
-      return this.artist !== undefined
-    },
-  }
-
+  /** Each song's artist id as a ready CSV field. */
+  private readonly artistFields: ReadonlyMap<string, Buffer>
+  private readonly fields = fieldScanner({ types: EVENT_TYPES, devices: DEVICES, maxMsPlayed: MAX_MS_PLAYED, maxIdLength: 64 })
+  /** One options object for the full path: `now` is set to the message's arrival time. */
+  private readonly parseOptions = { now: 0, songExists: (songId: string): boolean => this.artistOf.has(songId) }
   private readonly rows = new CsvRows(1 << 20)
 
   constructor(songs: Iterable<readonly [songId: string, artistId: string]>) {
     this.artistOf = new Map(songs)
+    this.artistFields = new Map([...this.artistOf].map(([song, artist]) => [song, CsvRows.field(artist)]))
   }
 
   encode(b: PackedBatch): EncodedRows {
-    const { values, starts, ends, offsets, arrivals, partition } = b
-    const rows = this.rows
+    const { starts, ends, offsets, arrivals, partition } = b
+    const { rows, fields, artistFields } = this
+    const values = Buffer.from(b.values.buffer, b.values.byteOffset, b.values.length)
+    const { starts: fieldStarts, ends: fieldEnds, numbers } = fields
     const lineEnds = new Int32Array(b.count)
     const rejected: RejectedMessage[] = []
     let nulls = 0
     for (let k = 0; k < b.count; k++) {
       const start = starts[k]!
       const end = ends[k]!
-      const arrivedAt = arrivals[k]!
       // Validation is judged at the arrival time, not the wall clock, so a re-read gives the same verdict.
-      const bytes = Buffer.from(values.buffer, values.byteOffset + start, end - start)
+      const arrivedAt = arrivals[k]!
+      if (end - start <= MAX_EVENT_BYTES && fields.scan(values, start, end) && numbers[FIELD.ts]! <= arrivedAt + MAX_FUTURE_MS) {
+        const artist = artistFields.get(values.toString('latin1', fieldStarts[FIELD.songId], fieldEnds[FIELD.songId]))
+        if (artist !== undefined) {
+          rows.scanned(values, fields, artist, arrivedAt, partition, offsets[k]!)
+          lineEnds[k] = rows.length
+          continue
+        }
+      }
+      const bytes = values.subarray(start, end)
       this.parseOptions.now = arrivedAt
       const parsed = parseEventBytes(bytes, this.parseOptions)
-      if (parsed.ok) {
-        const { songId } = parsed.event
-        const artist = songId === this.song ? this.artist : this.artistOf.get(songId)
-        rows.row(parsed.event, artist!, arrivedAt, partition, offsets[k]!)
-      } else {
+      if (parsed.ok) rows.row(parsed.event, this.artistOf.get(parsed.event.songId)!, arrivedAt, partition, offsets[k]!)
+      else {
         const isNull = b.nulls[nulls] === k
         if (isNull) nulls++
         rejected.push({ index: k, issue: parsed.issue, value: isNull ? null : Uint8Array.prototype.slice.call(bytes) })

@@ -3,10 +3,11 @@ import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { ParquetWriter } from '../../../batch-layer/archiver/parquet-writer.ts'
-import { RowEncoder } from '../../../batch-layer/archiver/row-encoder.ts'
+import { CsvRows, RowEncoder } from '../../../batch-layer/archiver/row-encoder.ts'
 import { RowFile } from '../../../batch-layer/archiver/row-file.ts'
 import { loadConfig } from '../../../shared/config.ts'
 import { openDuck, quoteLiteral } from '../../../shared/duckdb.ts'
+import { parseEventBytes } from '../../../shared/event.ts'
 import { packBatch, type PackedBatch } from '../../../shared/kafka-batch.ts'
 
 const AT = Date.parse('2024-06-01T12:00:00Z')
@@ -54,6 +55,28 @@ describe('RowEncoder', () => {
     expect(r.rejected.map((x) => [x.index, x.issue.reason, x.value === null ? null : Buffer.from(x.value).toString()])).toEqual([
       [0, 'bad_json', 'not json'], [1, 'bad_json', null], [2, 'unknown_song', event({ songId: 'nope' })], [4, 'future_ts', future],
     ])
+  })
+
+  it('writes from the byte scan exactly the row the full path (parseEventBytes) gives, for valid and invalid messages', () => {
+    const variants: Array<Record<string, unknown>> = [
+      {}, { msPlayed: 0 }, { msPlayed: 86_400_000 }, { msPlayed: 86_400_001 }, { device: 'speaker' }, { device: 'car' },
+      { country: 'ZZ' }, { country: 'de' }, { type: 'dislike', device: 'other', country: 'AD', msPlayed: 5 }, { eventId: 'a,b' },
+      { eventId: ',' }, { eventId: '' }, { eventId: 'x'.repeat(64) }, { eventId: 'x'.repeat(65) }, { eventId: 'é' }, { songId: 's,2' },
+      { songId: 'nope' }, { userId: 'u,1' }, { userId: 'A_.:-9z' }, { ts: '2024-06-01T11:00:00.5+01:00' }, { ts: AT + 3_600_000 },
+      { ts: AT + 3_600_001 }, { ts: 0 }, { ts: 1.5 }, { extra: [1, 2] }, { type: 'stop' },
+    ]
+    const texts = [...variants.map((v) => event(v)), event({ eventId: 'e\\u0041' }), ` ${event({})} `, '{}', '', '[]']
+    const b = packBatch(4, texts.map((t) => ({ offset: '100', timestamp: String(AT), value: Buffer.from(t) })))
+    const songs = new Map([['s1', 'a1'], ['s,2', 'a "2"']])
+    const expected = texts.map((t) => {
+      const parsed = parseEventBytes(Buffer.from(t), { now: AT, songExists: (id) => songs.has(id) })
+      if (!parsed.ok) return ''
+      const one = new CsvRows()
+      one.row(parsed.event, songs.get(parsed.event.songId)!, AT, 4, 100)
+      return one.bytes.toString('utf8', 0, one.length)
+    })
+    expect(expected.filter((l) => l !== '').length).toBeGreaterThan(15)
+    expect(linesOf(b)).toEqual(expected)
   })
 
   it('gives DuckDB back exactly the fields, types and NULLs of the events', async () => {
