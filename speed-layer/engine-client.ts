@@ -3,8 +3,9 @@
  * and counting run on two cores) or in-process (tests, tools). Calls are answered in the order they were made, so
  * a query made after a batch sees that batch counted.
  */
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
 import { Errors } from '../shared/errors.ts'
+import { tsWorker } from '../shared/ts-worker.ts'
 import type { TrendingItem } from '../shared/realtime.ts'
 import {
   SpeedEngine, type BatchOutcome, type DailyRequest, type DailyRows, type EncodedBatch, type EngineSetup, type EngineStats, type TrendingRequest,
@@ -66,7 +67,7 @@ export class WorkerEngine implements EngineClient {
 
   /** `onFailure` runs once if the thread dies (its counts are gone; every call from then on is refused). */
   constructor(setup: EngineSetup, onFailure: (err: Error) => void = () => {}) {
-    this.worker = new Worker(new URL('./engine-thread.mjs', import.meta.url), { workerData: setup })
+    this.worker = tsWorker(new URL('./engine-worker.ts', import.meta.url), { workerData: setup })
     this.worker.on('message', (r: EngineReply) => {
       const p = this.pending.get(r.id)
       if (p === undefined) return

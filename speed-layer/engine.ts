@@ -11,6 +11,7 @@
 import v8 from 'node:v8'
 import { DEVICES, EVENT_TYPES, MAX_EVENT_BYTES, MAX_FUTURE_MS, MAX_MS_PLAYED, parseEventBytes, type EventIssue, type ListenEvent } from '../shared/event.ts'
 import { FIELD, fieldScanner } from '../shared/event-scan.ts'
+import type { PackedBatch } from '../shared/kafka-batch.ts'
 import { DAY_MS } from '../shared/layout.ts'
 import type { MetricValues } from '../shared/metrics.ts'
 import type { EntityKind, TrendingItem, TrendingWindow } from '../shared/realtime.ts'
@@ -25,19 +26,8 @@ export interface EngineSetup {
   bucketMs: number
 }
 
-/**
- * One Kafka batch of one partition as bytes: value k is `values[starts[k], ends[k])`, with its offset and arrival
- * time (the Kafka timestamp).
- */
-export interface EncodedBatch {
-  partition: number
-  count: number
-  values: Uint8Array
-  starts: Int32Array
-  ends: Int32Array
-  offsets: Float64Array
-  arrivals: Float64Array
-  /** Wall clock of the batch: bounds what trending keeps. */
+/** One Kafka batch of one partition as bytes (shared/kafka-batch.ts), and the wall clock that bounds trending. */
+export interface EncodedBatch extends PackedBatch {
   now: number
 }
 
