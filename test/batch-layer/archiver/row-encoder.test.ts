@@ -57,6 +57,15 @@ describe('RowEncoder', () => {
     ])
   })
 
+  it('writes every integer below 2^53 in decimal', () => {
+    const e = { eventId: 'e', ts: AT, userId: 'u', songId: 's1', type: 'play' as const }
+    for (const offset of [0, 9, 10, 999_999_999, 1e9, 1e9 + 1, 2 ** 31, 2 ** 32 + 5, 8_999_999_999_999_999 - 1, 9_007_198_999_999_999, 2 ** 53 - 1]) {
+      const rows = new CsvRows()
+      rows.row(e, 'a1', AT, 0, offset)
+      expect(rows.bytes.toString('latin1', 0, rows.length)).toBe(`e,${AT},${AT},u,s1,a1,play,,,,0,${offset}\n`)
+    }
+  })
+
   it('writes from the byte scan exactly the row the full path (parseEventBytes) gives, for valid and invalid messages', () => {
     const variants: Array<Record<string, unknown>> = [
       {}, { msPlayed: 0 }, { msPlayed: 86_400_000 }, { msPlayed: 86_400_001 }, { device: 'speaker' }, { device: 'car' },
