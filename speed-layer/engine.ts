@@ -24,6 +24,8 @@ export interface EngineSetup {
   songs: ReadonlyArray<readonly [string, string]>
   dedupWindow: number
   bucketMs: number
+  /** Fault tests: the engine thread exits once it has taken this many messages (as a crash of the thread would). */
+  exitAfterMessages?: number
 }
 
 /** One Kafka batch of one partition as bytes (shared/kafka-batch.ts), and the wall clock that bounds trending. */

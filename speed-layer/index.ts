@@ -13,7 +13,7 @@ import type { RealtimeView } from '../shared/realtime.ts'
 import { withRetry } from '../shared/retry.ts'
 import { SpeedConsumer } from './consumer.ts'
 import { InlineEngine, WorkerEngine, type EngineClient } from './engine-client.ts'
-import type { EngineStats } from './engine.ts'
+import type { EngineSetup, EngineStats } from './engine.ts'
 import { resolveOptions, type SpeedOptions } from './options.ts'
 import type { PartitionState } from './partition-state.ts'
 import { speedRoutes } from './routes.ts'
@@ -51,8 +51,9 @@ export function buildSpeedLayer(config: Readonly<Config>, deps: SpeedDeps, optio
     dedupWindow: config.speed.dedupWindow,
     bucketMs: opts.bucketMs,
   }
-  const newEngine = (): EngineClient => opts.engine === 'worker' ? new WorkerEngine(setup, () => void recover()) : new InlineEngine(setup)
-  let engine = newEngine()
+  const newEngine = (faults: Partial<EngineSetup> = {}): EngineClient =>
+    opts.engine === 'worker' ? new WorkerEngine({ ...setup, ...faults }, () => void recover()) : new InlineEngine(setup)
+  let engine = newEngine(opts.engineExitAfter === undefined ? {} : { exitAfterMessages: opts.engineExitAfter })
   let stopping = false
   let recovering = false
   let stats: EngineStats = { songKeys: 0, artistKeys: 0, listenerIds: 0, heapBytes: 0, tableBytes: 0 }
@@ -116,6 +117,7 @@ export function buildSpeedLayer(config: Readonly<Config>, deps: SpeedDeps, optio
     if (stopping || recovering) return
     recovering = true
     log.error('the speed engine thread stopped: rebuilding every partition from the log on a new one')
+    telemetry.engineRestarts.inc()
     try {
       await consumer?.stop()
       states.clear()

@@ -17,9 +17,11 @@ export interface SpeedOptions {
   dedupWarmupMs?: number
   /** Where the counting engine runs: its own thread (production), or this one (tools, tests of the engine). */
   engine?: 'worker' | 'inline'
+  /** Fault tests: the first engine thread exits after this many messages; its replacement runs on. */
+  engineExitAfter?: number
 }
 
-export type ResolvedSpeedOptions = Required<SpeedOptions>
+export type ResolvedSpeedOptions = Required<Omit<SpeedOptions, 'engineExitAfter'>> & Pick<SpeedOptions, 'engineExitAfter'>
 
 export function resolveOptions(o: SpeedOptions = {}): ResolvedSpeedOptions {
   const bucketMs = o.bucketMs ?? HOUR_MS
@@ -31,5 +33,6 @@ export function resolveOptions(o: SpeedOptions = {}): ResolvedSpeedOptions {
     dropGraceMs: o.dropGraceMs ?? 60_000,
     dedupWarmupMs: o.dedupWarmupMs ?? HOUR_MS,
     engine: o.engine ?? 'worker',
+    ...(o.engineExitAfter === undefined ? {} : { engineExitAfter: o.engineExitAfter }),
   }
 }

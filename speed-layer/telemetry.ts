@@ -14,6 +14,7 @@ export class SpeedTelemetry {
   readonly events: Counter<'outcome'>
   readonly deadLetters: Counter<'reason'>
   readonly rebuild: Histogram<string>
+  readonly engineRestarts: Counter<string>
 
   constructor(registry: Registry, source: TelemetrySource) {
     const registers = [registry]
@@ -22,6 +23,10 @@ export class SpeedTelemetry {
       help: 'messages read by the speed layer, by outcome (counted, duplicate, held_out = before the held range or no metric, dead_letter)',
     })
     this.deadLetters = new Counter({ name: 'playcount_speed_dead_letters_total', registers, labelNames: ['reason'], help: 'invalid messages sent to the DLQ' })
+    this.engineRestarts = new Counter({
+      name: 'playcount_speed_engine_restarts_total', registers,
+      help: 'engine threads replaced after the previous one died (its partitions are rebuilt from the log)',
+    })
     this.rebuild = new Histogram({
       name: 'playcount_speed_rebuild_seconds', registers, help: 'time from a partition assignment to caught up (rebuilt from the log)',
       buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300],
