@@ -6,8 +6,9 @@ import { Errors } from '../shared/errors.ts'
 import { DAY_MS, dayOf } from '../shared/layout.ts'
 import type { MetricValues } from '../shared/metrics.ts'
 import type {
-  RealtimeDailyAnswer, RealtimeDailyQuery, RealtimeView, SpeedStatus, TrendingAnswer, TrendingQuery,
+  RealtimeDailyAnswer, RealtimeDailyQuery, RealtimeView, SpeedStatus, TrendingAnswer, TrendingItem, TrendingQuery,
 } from '../shared/realtime.ts'
+import type { DailyRows } from './engine.ts'
 import type { EngineClient } from './engine-client.ts'
 import type { PartitionState } from './partition-state.ts'
 
@@ -30,6 +31,11 @@ function dayNumber(date: string, field: string): number {
   const ms = DATE.test(date) ? Date.parse(`${date}T00:00:00Z`) : Number.NaN
   if (Number.isNaN(ms)) throw new Errors.BAD_REQUEST(`${field} must be a date YYYY-MM-DD, got ${JSON.stringify(date)}`)
   return ms / DAY_MS
+}
+
+/** A failed engine call: the engine thread died and is being replaced (index.ts); answered as not ready. */
+function engineGone(err: unknown): string {
+  return `the counting engine is restarting: ${(err as Error).message}`
 }
 
 function sorted(states: Iterable<PartitionState>): PartitionState[] {
@@ -58,9 +64,16 @@ export class LocalRealtimeView implements RealtimeView {
     if (rebuilding.length > 0) reasons.push(`partitions ${rebuilding.join(',')} are rebuilding from the log`)
     if (dropped.length > 0) reasons.push(`watermark ${q.watermark} is older than the buckets held for partitions ${dropped.join(',')}`)
 
-    const rows = covered.length === 0 ? [] : await this.src.engine().daily({
-      partitions: covered.map((st) => st.partition), watermark: q.watermark, kind: q.kind, id: q.id, fromDay: from, toDay: to,
-    })
+    let rows: DailyRows = []
+    try {
+      if (covered.length > 0) {
+        rows = await this.src.engine().daily({
+          partitions: covered.map((st) => st.partition), watermark: q.watermark, kind: q.kind, id: q.id, fromDay: from, toDay: to,
+        })
+      }
+    } catch (err) {
+      return { ready: false, reason: engineGone(err), watermark: q.watermark, partitions: [], days: {} }
+    }
     const days: Record<string, MetricValues> = {}
     for (const [day, values] of rows) days[dayOf(day * DAY_MS)] = values
     const answer: RealtimeDailyAnswer = { ready: reasons.length === 0, watermark: q.watermark, partitions: covered.map((s) => s.partition), days }
@@ -75,7 +88,13 @@ export class LocalRealtimeView implements RealtimeView {
       if (!st.ready) ready = false
       else covered.push(st.partition)
     }
-    const items = covered.length === 0 ? [] : await this.src.engine().trending({ partitions: covered, kind: q.kind, window: q.window, now: Date.now(), limit: q.limit })
+    let items: TrendingItem[] = []
+    try {
+      if (covered.length > 0) items = await this.src.engine().trending({ partitions: covered, kind: q.kind, window: q.window, now: Date.now(), limit: q.limit })
+    } catch {
+      // The engine thread died and is being replaced: not ready (TrendingAnswer carries no reason).
+      return { ready: false, partitions: [], items: [] }
+    }
     return { ready, partitions: covered, items }
   }
 

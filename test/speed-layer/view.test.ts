@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import type { ListenEvent } from '../../shared/event.ts'
 import { DAY_MS, HOUR_MS } from '../../shared/layout.ts'
 import { SPEED_ROUTES } from '../../shared/realtime.ts'
-import { InlineEngine } from '../../speed-layer/engine-client.ts'
+import { InlineEngine, WorkerEngine } from '../../speed-layer/engine-client.ts'
 import { PartitionState } from '../../speed-layer/partition-state.ts'
 import { speedRoutes } from '../../speed-layer/routes.ts'
 import { LocalRealtimeView } from '../../speed-layer/view.ts'
@@ -104,5 +104,18 @@ describe('LocalRealtimeView', () => {
     expect((await view.trending({ kind: 'song', window: '5m', limit: 10 })).items).toEqual([{ id: 'new', plays: 2 }])
     expect((await view.trending({ kind: 'song', window: '1h', limit: 10 })).items).toEqual([{ id: 'new', plays: 2 }, { id: 'hour', plays: 1 }])
     expect((await view.trending({ kind: 'song', window: '24h', limit: 2 })).items).toEqual([{ id: 'old', plays: 3 }, { id: 'new', plays: 2 }])
+  })
+
+  it('answers not ready, naming the cause, while the engine thread is dead', async () => {
+    const dead = new WorkerEngine({ songs: [['s1', 'a1']], dedupWindow: 0, bucketMs: HOUR_MS })
+    try {
+      const view = new LocalRealtimeView({ instance: 'x', states: new Map([[0, readyState(0)]]), engine: () => dead, joined: () => true, holdFrom: () => 0, eventsPerSecond: () => 0, bucketMs: HOUR_MS })
+      const a = await view.daily({ ...q, watermark: W })
+      expect(a).toMatchObject({ ready: false, partitions: [], days: {} })
+      expect(a.reason).toMatch(/^the counting engine is restarting: .*speed engine thread stopped/)
+      expect(await view.trending({ kind: 'song', window: '1h', limit: 3 })).toEqual({ ready: false, partitions: [], items: [] })
+    } finally {
+      await dead.close()
+    }
   })
 })
