@@ -1,12 +1,74 @@
 /**
- * A worker thread that runs a TypeScript module. Node 20 ignores `--import tsx` in a worker's execArgv (the worker
- * then fails with "Unknown file extension .ts"), so the worker starts from a small script that registers tsx's
- * loader itself and then imports the module.
+ * Worker threads that run a TypeScript module, and the one way playcount talks to them: calls answered in order.
+ *
+ * Node 20 ignores `--import tsx` in a worker's execArgv (the worker then fails with "Unknown file extension .ts"),
+ * so the worker starts from a small script that registers tsx's loader itself and then imports the module.
  */
-import { Worker, type WorkerOptions } from 'node:worker_threads'
+import { parentPort, Worker, type WorkerOptions } from 'node:worker_threads'
+import { Errors } from './errors.ts'
 
 export function tsWorker(module: URL, options: Omit<WorkerOptions, 'eval'> = {}): Worker {
   const boot = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); ` +
     `return import(${JSON.stringify(module.href)}) })`
   return new Worker(boot, { ...options, eval: true })
+}
+
+export type OrderedReply<T> = { ok: true; value: T } | { ok: false; message: string }
+
+/**
+ * The calling side of a worker that answers every message, in the order received (`answerInOrder`). A call that the
+ * worker could not answer rejects with PLAYCOUNT_INTERNAL naming `what`; if the thread dies, every pending and later
+ * call rejects, and `onFailure` runs once.
+ */
+export class OrderedWorker<Req, Res> {
+  private readonly worker: Worker
+  /** Callers waiting for their answer, oldest first. */
+  private readonly waiting: Array<{ resolve: (v: Res) => void; reject: (err: Error) => void }> = []
+  private failure: Error | undefined
+
+  constructor(module: URL, workerData: unknown, what: string, onFailure: (err: Error) => void = () => {}) {
+    this.worker = tsWorker(module, { workerData })
+    this.worker.on('message', (reply: OrderedReply<Res>) => {
+      const w = this.waiting.shift()
+      if (w === undefined) return
+      if (reply.ok) w.resolve(reply.value)
+      else w.reject(new Errors.INTERNAL(`${what}: ${reply.message}`))
+    })
+    const fail = (err: Error): void => {
+      if (this.failure) return
+      this.failure = new Errors.INTERNAL(`${what} thread stopped: ${err.message}`, { cause: err })
+      for (const w of this.waiting.splice(0)) w.reject(this.failure)
+      onFailure(this.failure)
+    }
+    this.worker.on('error', fail)
+    this.worker.on('exit', (code) => fail(new Error(`exit code ${code}`)))
+  }
+
+  /** Sends `req`; the buffers in `transfer` move to the worker and are unusable here afterwards. */
+  call(req: Req, transfer: ArrayBuffer[] = []): Promise<Res> {
+    if (this.failure) return Promise.reject(this.failure)
+    return new Promise<Res>((resolve, reject) => {
+      this.waiting.push({ resolve, reject })
+      this.worker.postMessage(req, transfer)
+    })
+  }
+
+  async close(): Promise<void> {
+    this.worker.removeAllListeners('exit')
+    await this.worker.terminate()
+  }
+}
+
+/** The worker side: answers each message with `handle`'s result (or its error's message), in order. */
+export function answerInOrder<Req, Res>(handle: (req: Req) => Res, transferOf: (res: Res) => ArrayBuffer[] = () => []): void {
+  const port = parentPort!
+  port.on('message', (req: Req) => {
+    let reply: OrderedReply<Res>
+    try {
+      reply = { ok: true, value: handle(req) }
+    } catch (err) {
+      reply = { ok: false, message: (err as Error).message }
+    }
+    port.postMessage(reply, reply.ok ? transferOf(reply.value) : [])
+  })
 }
