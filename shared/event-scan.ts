@@ -70,8 +70,6 @@ function keyOf(buf: Uint8Array, start: number, end: number): number {
   return k >= 0 && equalsAt(buf, start, end, KEYS[k]!) ? k : -1
 }
 
-export type EventScanner = (buf: Buffer) => ListenEvent | undefined
-
 /** Field indices of `ScannedFields` (in the order of the contract's keys). */
 export const FIELD = { eventId: F_EVENT_ID, ts: F_TS, userId: F_USER_ID, songId: F_SONG_ID, type: F_TYPE, msPlayed: F_MS_PLAYED, device: F_DEVICE, country: F_COUNTRY } as const
 
@@ -205,17 +203,14 @@ export function fieldScanner(spec: ScanSpec): ScannedFields {
   return out
 }
 
-export function eventScanner(spec: ScanSpec): EventScanner {
-  const fields = fieldScanner(spec)
-  const { starts, ends, numbers } = fields
+/** Builds the event from the fields of an accepted scan of `buf` (strings made here, once per field). */
+export function eventBuilder(spec: ScanSpec): (fields: ScannedFields, buf: Buffer) => ListenEvent {
   const countries = new Array<string | undefined>(26 * 26)
   function country(code: number): string {
     return (countries[code] ??= String.fromCharCode(65 + Math.floor(code / 26), 65 + (code % 26)))
   }
 
-  return function scan(buf: Buffer): ListenEvent | undefined {
-    if (!fields.scan(buf, 0, buf.length)) return undefined
-    const seen = fields.seen
+  return function build({ starts, ends, numbers, seen }: ScannedFields, buf: Buffer): ListenEvent {
     // ASCII only, so latin1 decodes exactly as utf8 would; each slice is a fresh flat string.
     const event: ListenEvent = {
       eventId: buf.toString('latin1', starts[F_EVENT_ID], ends[F_EVENT_ID]),

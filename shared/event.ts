@@ -5,7 +5,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { FormatRegistry } from '@sinclair/typebox'
-import { eventScanner } from './event-scan.ts'
+import { FIELD, eventBuilder, fieldScanner, type ScanSpec, type ScannedFields } from './event-scan.ts'
 
 export const EVENT_TYPES = ['play', 'complete', 'skip', 'like', 'dislike', 'pause'] as const
 export const DEVICES = ['mobile', 'desktop', 'web', 'tablet', 'tv', 'speaker', 'other'] as const
@@ -122,18 +122,32 @@ export function parseEvent(value: unknown, opts: ParseOptions = {}): ParseResult
 }
 
 // Must mirror EventSchema's rules; test/shared/event-scan.test.ts checks it against the full path.
-const scan = eventScanner({ types: EVENT_TYPES, devices: DEVICES, maxMsPlayed: MAX_MS_PLAYED, maxIdLength: 64 })
+const SCAN_SPEC: ScanSpec = { types: EVENT_TYPES, devices: DEVICES, maxMsPlayed: MAX_MS_PLAYED, maxIdLength: 64 }
+const fastFields = fieldScanner(SCAN_SPEC)
+const eventOf = eventBuilder(SCAN_SPEC)
+
+/** A byte scanner of the contract's fields, for a consumer that validates without making events (it holds its last scan). */
+export function contractFields(): ScannedFields {
+  return fieldScanner(SCAN_SPEC)
+}
+
+/**
+ * The fast path's verdict on the message `buf[start, end)` that arrived at `now`: true when it is valid by every
+ * rule of the contract but the catalog check (its fields are then in `fields`); false when the scan is not sure, and
+ * `parseEventBytes` must decide (and name the issue).
+ */
+export function scanAccepts(fields: ScannedFields, buf: Uint8Array, start: number, end: number, now: number): boolean {
+  return end - start <= MAX_EVENT_BYTES && fields.scan(buf, start, end) && fields.numbers[FIELD.ts]! <= now + MAX_FUTURE_MS
+}
 
 /** Decodes and validates the bytes of one Kafka message or NDJSON line. */
 export function parseEventBytes(bytes: Buffer | string, opts: ParseOptions = {}): ParseResult {
   const size = typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.length
   if (size > MAX_EVENT_BYTES) return { ok: false, issue: { reason: 'too_large', field: '(event)', rule: `must be at most ${MAX_EVENT_BYTES} bytes` } }
-  if (typeof bytes !== 'string') {
-    // The common valid message, decided on the bytes; anything the scan is not sure of takes the full path below.
-    const event = scan(bytes)
-    if (event !== undefined && event.ts <= (opts.now ?? Date.now()) + MAX_FUTURE_MS && (!opts.songExists || opts.songExists(event.songId))) {
-      return { ok: true, event }
-    }
+  // The common valid message, decided on the bytes; anything the scan is not sure of takes the full path below.
+  if (typeof bytes !== 'string' && scanAccepts(fastFields, bytes, 0, size, opts.now ?? Date.now())) {
+    const event = eventOf(fastFields, bytes)
+    if (!opts.songExists || opts.songExists(event.songId)) return { ok: true, event }
   }
   let value: unknown
   try {

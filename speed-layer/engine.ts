@@ -9,8 +9,8 @@
  * is not sure of takes shared/event.ts's full path, which also names the issue of an invalid message.
  */
 import v8 from 'node:v8'
-import { DEVICES, EVENT_TYPES, MAX_EVENT_BYTES, MAX_FUTURE_MS, MAX_MS_PLAYED, parseEventBytes, type EventIssue, type ListenEvent } from '../shared/event.ts'
-import { FIELD, fieldScanner } from '../shared/event-scan.ts'
+import { contractFields, parseEventBytes, scanAccepts, type EventIssue, type ListenEvent } from '../shared/event.ts'
+import { FIELD } from '../shared/event-scan.ts'
 import type { PackedBatch } from '../shared/kafka-batch.ts'
 import { DAY_MS } from '../shared/layout.ts'
 import type { MetricValues } from '../shared/metrics.ts'
@@ -67,7 +67,6 @@ export interface EngineStats {
   tableBytes: number
 }
 
-const scanSpec = { types: EVENT_TYPES, devices: DEVICES, maxMsPlayed: MAX_MS_PLAYED, maxIdLength: 64 }
 const encoder = new TextEncoder()
 /** Interned listener ids beyond twice those still referenced, before they are compacted. */
 const COMPACT_SLACK = 100_000
@@ -79,7 +78,7 @@ export class SpeedEngine {
   private users = new Interner(false)
   /** Artist id of each song id. */
   private readonly artistOf: Int32Array
-  private readonly fields = fieldScanner(scanSpec)
+  private readonly fields = contractFields()
 
   constructor(private readonly setup: EngineSetup) {
     if (!Number.isSafeInteger(setup.dedupWindow) || setup.dedupWindow < 1) throw new RangeError(`dedupWindow must be a positive integer, got ${setup.dedupWindow}`)
@@ -112,7 +111,7 @@ export class SpeedEngine {
       const end = ends[k]!
       const arrival = arrivals[k]!
       let outcome: Outcome | undefined
-      if (end - start <= MAX_EVENT_BYTES && fields.scan(values, start, end) && numbers[FIELD.ts]! <= arrival + MAX_FUTURE_MS) {
+      if (scanAccepts(fields, values, start, end, arrival)) {
         const song = songs.find(values, starts[FIELD.songId]!, fieldEnds[FIELD.songId]!)
         if (song >= 0) {
           const ms = (fields.seen & (1 << FIELD.msPlayed)) !== 0 ? numbers[FIELD.msPlayed]! : 0

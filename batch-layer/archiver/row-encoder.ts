@@ -8,8 +8,8 @@
  * scan and its row is copied from the message's bytes (no strings, no event object); anything the scan is not sure
  * of takes shared/event.ts's `parseEventBytes`, which decides and names the issue of an invalid message.
  */
-import { DEVICES, EVENT_TYPES, MAX_EVENT_BYTES, MAX_FUTURE_MS, MAX_MS_PLAYED, parseEventBytes, type EventIssue, type ListenEvent } from '../../shared/event.ts'
-import { FIELD, fieldScanner, type ScannedFields } from '../../shared/event-scan.ts'
+import { DEVICES, EVENT_TYPES, contractFields, parseEventBytes, scanAccepts, type EventIssue, type ListenEvent } from '../../shared/event.ts'
+import { FIELD, type ScannedFields } from '../../shared/event-scan.ts'
 import type { PackedBatch } from '../../shared/kafka-batch.ts'
 
 /** The CSV columns as DuckDB reads them; the times are epoch milliseconds here and TIMESTAMPTZ in Parquet. */
@@ -224,7 +224,7 @@ export class RowEncoder {
   private readonly artistOf: ReadonlyMap<string, string>
   /** Each song's artist id as a ready CSV field. */
   private readonly artistFields: ReadonlyMap<string, Buffer>
-  private readonly fields = fieldScanner({ types: EVENT_TYPES, devices: DEVICES, maxMsPlayed: MAX_MS_PLAYED, maxIdLength: 64 })
+  private readonly fields = contractFields()
   /** One options object for the full path: `now` is set to the message's arrival time. */
   private readonly parseOptions = { now: 0, songExists: (songId: string): boolean => this.artistOf.has(songId) }
   private readonly rows = new CsvRows(1 << 20)
@@ -238,7 +238,7 @@ export class RowEncoder {
     const { starts, ends, offsets, arrivals, partition } = b
     const { rows, fields, artistFields } = this
     const values = Buffer.from(b.values.buffer, b.values.byteOffset, b.values.length)
-    const { starts: fieldStarts, ends: fieldEnds, numbers } = fields
+    const { starts: fieldStarts, ends: fieldEnds } = fields
     const lineEnds = new Int32Array(b.count)
     const rejected: RejectedMessage[] = []
     let nulls = 0
@@ -247,7 +247,7 @@ export class RowEncoder {
       const end = ends[k]!
       // Validation is judged at the arrival time, not the wall clock, so a re-read gives the same verdict.
       const arrivedAt = arrivals[k]!
-      if (end - start <= MAX_EVENT_BYTES && fields.scan(values, start, end) && numbers[FIELD.ts]! <= arrivedAt + MAX_FUTURE_MS) {
+      if (scanAccepts(fields, values, start, end, arrivedAt)) {
         const artist = artistFields.get(values.toString('latin1', fieldStarts[FIELD.songId], fieldEnds[FIELD.songId]))
         if (artist !== undefined) {
           rows.scanned(values, fields, artist, arrivedAt, partition, offsets[k]!)
