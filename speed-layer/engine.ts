@@ -16,7 +16,7 @@ import { DAY_MS } from '../shared/layout.ts'
 import type { MetricValues } from '../shared/metrics.ts'
 import type { EntityKind, TrendingItem, TrendingWindow } from '../shared/realtime.ts'
 import { DayAccumulator, TYPE_INDEX } from './counters.ts'
-import { Interner } from './interner.ts'
+import { Interner } from '../shared/interner.ts'
 import { PartitionCounts, type Outcome } from './partition-counts.ts'
 
 export interface EngineSetup {

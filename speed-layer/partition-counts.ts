@@ -5,7 +5,7 @@
 import type { EntityKind } from '../shared/realtime.ts'
 import { KindCounters, TYPE_PLANS, additiveIndex, contributes } from './counters.ts'
 import { Dedup } from './dedup.ts'
-import type { Interner } from './interner.ts'
+import type { Interner } from '../shared/interner.ts'
 import { Trending } from './trending.ts'
 
 /** Trending ranks by this additive metric. */

@@ -10,6 +10,7 @@
  */
 import { DEVICES, EVENT_TYPES, contractFields, parseEventBytes, scanAccepts, type EventIssue, type ListenEvent } from '../../shared/event.ts'
 import { FIELD, type ScannedFields } from '../../shared/event-scan.ts'
+import { Interner } from '../../shared/interner.ts'
 import type { PackedBatch } from '../../shared/kafka-batch.ts'
 
 /** The CSV columns as DuckDB reads them; the times are epoch milliseconds here and TIMESTAMPTZ in Parquet. */
@@ -222,8 +223,9 @@ export class CsvRows {
 /** Validates and encodes batches against one catalog (song id to artist id). */
 export class RowEncoder {
   private readonly artistOf: ReadonlyMap<string, string>
-  /** Each song's artist id as a ready CSV field. */
-  private readonly artistFields: ReadonlyMap<string, Buffer>
+  /** Songs looked up by their bytes (no string per message), and each song's artist id as a ready CSV field. */
+  private readonly songs = new Interner(false)
+  private readonly artistFields: Buffer[] = []
   private readonly fields = contractFields()
   /** One options object for the full path: `now` is set to the message's arrival time. */
   private readonly parseOptions = { now: 0, songExists: (songId: string): boolean => this.artistOf.has(songId) }
@@ -231,12 +233,12 @@ export class RowEncoder {
 
   constructor(songs: Iterable<readonly [songId: string, artistId: string]>) {
     this.artistOf = new Map(songs)
-    this.artistFields = new Map([...this.artistOf].map(([song, artist]) => [song, CsvRows.field(artist)]))
+    for (const [song, artist] of this.artistOf) this.artistFields[this.songs.internString(song)] = CsvRows.field(artist)
   }
 
   encode(b: PackedBatch): EncodedRows {
     const { starts, ends, offsets, arrivals, partition } = b
-    const { rows, fields, artistFields } = this
+    const { rows, fields, songs, artistFields } = this
     const values = Buffer.from(b.values.buffer, b.values.byteOffset, b.values.length)
     const { starts: fieldStarts, ends: fieldEnds } = fields
     const lineEnds = new Int32Array(b.count)
@@ -248,9 +250,9 @@ export class RowEncoder {
       // Validation is judged at the arrival time, not the wall clock, so a re-read gives the same verdict.
       const arrivedAt = arrivals[k]!
       if (scanAccepts(fields, values, start, end, arrivedAt)) {
-        const artist = artistFields.get(values.toString('latin1', fieldStarts[FIELD.songId], fieldEnds[FIELD.songId]))
-        if (artist !== undefined) {
-          rows.scanned(values, fields, artist, arrivedAt, partition, offsets[k]!)
+        const song = songs.find(values, fieldStarts[FIELD.songId]!, fieldEnds[FIELD.songId]!)
+        if (song >= 0) {
+          rows.scanned(values, fields, artistFields[song]!, arrivedAt, partition, offsets[k]!)
           lineEnds[k] = rows.length
           continue
         }

@@ -1,6 +1,6 @@
 /**
- * Ids (songIds, artistIds, userIds) to dense integers, looked up straight from the message bytes so the hot path
- * never makes a string. Exact: a hash match is confirmed by comparing the bytes. The bytes live in one growing
+ * Ids (songIds, artistIds, userIds) to dense integers, looked up straight from the message bytes so a hot path
+ * (the speed engine's counting, the archiver's row encoding) never makes a string. Exact: a hash match is confirmed by comparing the bytes. The bytes live in one growing
  * arena; strings are made once per distinct id, and only when `keepStrings` (songs and artists are answered by
  * name, listeners are only counted).
  */
