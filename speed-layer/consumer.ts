@@ -172,7 +172,7 @@ export class SpeedConsumer {
     telemetry.events.inc({ outcome: 'held_out' }, o.heldOut)
     if (o.letters.length === 0 && this.pendingLetters.length === 0) return
     const letters: DeadLetter[] = o.letters.map((l) => ({
-      sourceTopic: this.topic, partition: st.partition, offset: String(l.offset), value: Buffer.from(l.value.buffer, l.value.byteOffset, l.value.length), issue: l.issue,
+      sourceTopic: this.topic, partition: st.partition, offset: String(l.offset), value: l.value === null ? null : Buffer.from(l.value.buffer, l.value.byteOffset, l.value.length), issue: l.issue,
     }))
     telemetry.events.inc({ outcome: 'dead_letter' }, letters.length)
     for (const l of letters) telemetry.deadLetters.inc({ reason: l.issue.reason })

@@ -33,7 +33,8 @@ export interface EncodedBatch extends PackedBatch {
   now: number
 }
 
-export interface DeadLetterOut { offset: number; value: Uint8Array; issue: EventIssue }
+/** An invalid message for the DLQ: its bytes, or null for a message without a value (as the archiver sends it). */
+export interface DeadLetterOut { offset: number; value: Uint8Array | null; issue: EventIssue }
 
 export interface BatchOutcome {
   counted: number
@@ -123,7 +124,7 @@ export class SpeedEngine {
         const bytes = Buffer.from(values.buffer, values.byteOffset + start, end - start)
         const r = parseEventBytes(bytes, { songExists: (id) => songs.internString(id, false) >= 0, now: arrival })
         if (r.ok) outcome = this.applyParsed(pc, r.event, arrival, now)
-        else out.letters.push({ offset: b.offsets[k]!, value: Uint8Array.prototype.slice.call(bytes), issue: r.issue })
+        else out.letters.push({ offset: b.offsets[k]!, value: b.nulls.includes(k) ? null : Uint8Array.prototype.slice.call(bytes), issue: r.issue })
       }
       if (outcome === 'counted') out.counted++
       else if (outcome === 'duplicate') out.duplicates++

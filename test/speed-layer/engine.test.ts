@@ -44,16 +44,19 @@ describe('SpeedEngine', () => {
     values.push('{"eventId":"bad2","ts":1773144000000,"userId":"u1","songId":"s1"')
     values.push(Buffer.alloc(0))
     values.push('{"eventId":"late","ts":1773144000000,"userId":"u9","songId":"s3","type":"play","msPlayed":5}')
-    const encoded = encodeBatch(0, values.map((v, k) => message(v, 100 + k)), 0)!
+    const tombstone = { ...message('', 100 + values.length), value: null } // a message without a value
+    const encoded = encodeBatch(0, [...values.map((v, k) => message(v, 100 + k)), tombstone], 0)!
     const bytes = new SpeedEngine({ songs, dedupWindow: 1000, bucketMs: HOUR_MS })
     bytes.assign(0, 0)
     encoded.batch.now = T // trending keeps what arrived within a day of the batch's wall clock
     const out = bytes.ingest(encoded.batch)
-    expect(encoded.next).toBe(100 + values.length)
+    expect(encoded.next).toBe(101 + values.length)
     expect(out.letters.map((l) => [l.offset, l.issue.reason, l.issue.field])).toEqual([
-      [142, 'unknown_song', 'songId'], [143, 'bad_json', '(event)'], [144, 'bad_json', '(event)'],
+      [142, 'unknown_song', 'songId'], [143, 'bad_json', '(event)'], [144, 'bad_json', '(event)'], [146, 'bad_json', '(event)'],
     ])
-    expect(Buffer.from(out.letters[0]!.value).toString()).toContain('"nope"')
+    expect(Buffer.from(out.letters[0]!.value!).toString()).toContain('"nope"')
+    expect(out.letters[2]!.value?.length).toBe(0) // an empty value is sent as it was, a missing one as null
+    expect(out.letters[3]!.value).toBeNull()
     expect(out.duplicates).toBe(1)
     expect(out.counted + out.heldOut).toBe(42)
 
