@@ -6,7 +6,6 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { inject, onTestFinished } from 'vitest'
 import type { Config } from '../../shared/config.ts'
-import { createKafka } from '../../shared/kafka.ts'
 import { eventually } from '../helpers.ts'
 
 const bin = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'playcount.js')
@@ -76,17 +75,5 @@ export function isAlive(pid: number): boolean {
     return true
   } catch {
     return false
-  }
-}
-
-/** The sum of the topic's end offsets: how many messages were ever written to it. */
-export async function topicEnd(config: Readonly<Config>): Promise<number> {
-  const admin = createKafka(config).admin()
-  await admin.connect()
-  try {
-    const offsets = await admin.fetchTopicOffsets(config.kafka.topic)
-    return offsets.reduce((sum, o) => sum + Number(o.high), 0)
-  } finally {
-    await admin.disconnect()
   }
 }

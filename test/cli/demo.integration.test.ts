@@ -10,7 +10,8 @@ import { s3Answers } from '../../services/minio.ts'
 import { hasCatalog } from '../../shared/catalog-store.ts'
 import { openLake } from '../../shared/lake.ts'
 import { cleanupTopics, eventually, testConfig } from '../helpers.ts'
-import { childEnv, childPids, CliProcess, isAlive, topicEnd } from './cli-process.ts'
+import { childEnv, childPids, CliProcess, isAlive } from './cli-process.ts'
+import { topicSize } from '../ingest/kafka-read.ts'
 
 /** The demo checks for services on KAFKA_PORT and MINIO_PORT: those of the test services. */
 function servicePorts(): Record<string, string> {
@@ -30,7 +31,7 @@ describe('playcount demo', () => {
     const simulators = childPids(demo.child.pid ?? -1)
     expect(simulators).toHaveLength(1)
 
-    await eventually(async () => ((await topicEnd(config)) > 0 ? true : undefined), 60_000, 'simulated events in the topic')
+    await eventually(async () => ((await topicSize(config)) > 0 ? true : undefined), 60_000, 'simulated events in the topic')
     await eventually(async () => ((await fetch(`${base}/readyz`)).ok ? true : undefined), 60_000, 'readyz')
     const lake = openLake(config)
     try {

@@ -8,7 +8,8 @@ import { generateCatalog, writeCatalog } from '../../ingest/catalog/generate.ts'
 import { hasCatalog } from '../../shared/catalog-store.ts'
 import { openLake } from '../../shared/lake.ts'
 import { cleanupTopics, eventually, testConfig } from '../helpers.ts'
-import { childEnv, childPids, CliProcess, topicEnd } from './cli-process.ts'
+import { childEnv, childPids, CliProcess } from './cli-process.ts'
+import { topicSize } from '../ingest/kafka-read.ts'
 
 describe('playcount start', () => {
   it('refuses a lake without a catalog, naming how to create one, and writes none', async () => {
@@ -46,7 +47,7 @@ describe('playcount start', () => {
     expect(childPids(start.child.pid ?? -1)).toEqual([])
     expect(start.stdout).not.toMatch(/^(kafka|minio|simulator):/m)
     expect(start.stdout).toMatch(new RegExp(`^roles: speed, archiver, batch-scheduler, serve, ingest on topic ${config.kafka.topic} `, 'm'))
-    expect(await topicEnd(config)).toBe(0)
+    expect(await topicSize(config)).toBe(0)
 
     // One real event through the collector; the topic then holds exactly it, and still only it a few seconds later
     // (a simulator sends about 50 events a second).
@@ -56,10 +57,10 @@ describe('playcount start', () => {
       body: JSON.stringify({ eventId: 'start-1', ts: Date.now(), userId: 'u1', songId, type: 'play' }),
     })
     expect(res.status).toBe(202)
-    expect(await topicEnd(config)).toBe(1)
+    expect(await topicSize(config)).toBe(1)
     const until = Date.now() + 3000
     while (Date.now() < until) {
-      expect(await topicEnd(config)).toBe(1)
+      expect(await topicSize(config)).toBe(1)
       expect(childPids(start.child.pid ?? -1)).toEqual([])
     }
 
