@@ -44,8 +44,9 @@ export function registerDemo(program: Command): void {
     .option('--rate <r>', 'cap on simulated events per second', '50')
     .addHelpText('after', `
 Starts Kafka and MinIO on 127.0.0.1 unless they already answer (and on Ctrl-C stops only the ones it started),
-writes the small default catalog to the lake when it has none, runs ${ROLES.join(', ')} in one process and
-feeds the collector with simulated listeners. For production, use playcount start.`)
+writes the small default catalog to the lake when it has none, runs every role in one process
+(${ROLES.join(', ')}) and feeds the collector with simulated listeners.
+Refuses a KAFKA_BROKERS other than the local broker. For production, use playcount start.`)
     .action(async (opts: { listeners: string; rate: string }) => {
       const config = loadConfig()
       requireLocalKafka(config)
