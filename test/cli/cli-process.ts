@@ -40,6 +40,12 @@ export class CliProcess {
     })
   }
 
+  /** Waits for the process to exit by itself; returns its exit code. */
+  async exit(timeoutMs = 60_000): Promise<number | null> {
+    await eventually(async () => (this.child.exitCode !== null || this.child.signalCode !== null ? true : undefined), timeoutMs, 'the process to exit')
+    return this.exited
+  }
+
   /** Waits for a line of stdout matching `re`; fails early with the output when the process exits first. */
   async line(re: RegExp, timeoutMs = 90_000): Promise<RegExpMatchArray> {
     return eventually(async () => {

@@ -41,7 +41,7 @@ describe('playcount demo', () => {
     }
 
     demo.child.kill('SIGINT')
-    expect(await demo.exited).toBe(0)
+    expect(await demo.exit()).toBe(0)
     expect(demo.stdout).toContain('stopped')
     expect(simulators.filter(isAlive)).toEqual([])
     expect(await kafkaAnswers(config.kafka.brokers)).toBe(true)
@@ -51,7 +51,7 @@ describe('playcount demo', () => {
   it('refuses a Kafka cluster other than the local one, before touching anything', async () => {
     const config = testConfig()
     const demo = new CliProcess(['demo'], childEnv(config, { ...servicePorts(), KAFKA_BROKERS: 'kafka.example.com:9092' }))
-    expect(await demo.exited).toBe(1)
+    expect(await demo.exit()).toBe(1)
     expect(demo.stderr).toContain('PLAYCOUNT_CONFIG_INVALID')
     expect(demo.stderr).toContain('KAFKA_BROKERS must be the local broker')
     expect(demo.stdout).toBe('')

@@ -16,7 +16,7 @@ describe('playcount start', () => {
     const config = testConfig()
     cleanupTopics(config)
     const start = new CliProcess(['start'], childEnv(config))
-    expect(await start.exited).toBe(1)
+    expect(await start.exit()).toBe(1)
     expect(start.stderr).toContain('PLAYCOUNT_CATALOG_MISSING')
     expect(start.stderr).toContain('playcount catalog generate')
     expect(start.stdout).not.toMatch(/^(kafka|minio):/m)
@@ -65,7 +65,7 @@ describe('playcount start', () => {
     }
 
     start.child.kill('SIGINT')
-    expect(await start.exited).toBe(0)
+    expect(await start.exit()).toBe(0)
     expect(start.stdout).toContain('stopped')
   })
 })
