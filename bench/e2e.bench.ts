@@ -6,7 +6,7 @@
  * - throughput: offered load stepped up; the highest rate the collector accepts in full while the speed layer's
  *   lag stays under one second of events, with the archiver consuming in the same process.
  */
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -32,7 +32,9 @@ export default async function e2e(ctx: BenchContext): Promise<BenchRow[]> {
   const topic = `e2e-bench-${Date.now()}`
   const env = { ...process.env, PORT: String(port), PLAYCOUNT_HOME: home, LAKE_URI: path.join(home, 'lake'), KAFKA_TOPIC: topic,
     KAFKA_BROKERS: ctx.config.kafka.brokers.join(','), LOG_LEVEL: 'warn' }
-  const child = spawn(process.execPath, [bin, 'start', 'speed,archiver,serve,ingest', '--no-services', '--no-simulate'],
+  // `playcount start` runs on a lake that holds a catalog; this one is new, so it gets the default one first.
+  execFileSync(process.execPath, [bin, 'catalog', 'generate'], { env, stdio: ['ignore', 'ignore', 'inherit'] })
+  const child = spawn(process.execPath, [bin, 'start', 'speed,archiver,serve,ingest'],
     { env, stdio: ['ignore', 'ignore', 'inherit'] })
   try {
     for (let i = 0; ; i++) {

@@ -3,6 +3,7 @@ import { Command } from 'commander'
 import { isPlaycountError } from '../shared/errors.ts'
 import { registerServices } from './commands/services.ts'
 import { registerStart } from './commands/start.ts'
+import { registerDemo } from './commands/demo.ts'
 import { registerArchive } from './commands/archive.ts'
 import { registerCatalog } from './commands/catalog.ts'
 import { registerGenerate } from './commands/generate.ts'
@@ -16,6 +17,7 @@ const program = new Command()
 
 registerServices(program)
 registerStart(program)
+registerDemo(program)
 registerArchive(program)
 registerCatalog(program)
 registerGenerate(program)

@@ -8,6 +8,7 @@ import type { Registry } from 'prom-client'
 import { buildArchiver } from '../batch-layer/archiver/index.ts'
 import { buildBatchScheduler } from '../batch-layer/scheduler/index.ts'
 import { ensureCatalog } from '../ingest/catalog/default.ts'
+import { loadCatalog } from '../shared/catalog-store.ts'
 import { buildCollector } from '../ingest/collector/index.ts'
 import { buildServing } from '../serving-layer/index.ts'
 import { dashboardPlugin } from '../serving-layer/dashboard/plugin.ts'
@@ -40,11 +41,23 @@ export interface Pipeline {
   stop(): Promise<void>
 }
 
-export async function buildPipeline(config: Readonly<Config>, roles: readonly Role[], log: Logger): Promise<Pipeline> {
+export interface PipelineOptions {
+  /**
+   * Write the small default catalog when the lake has none (the demo). Off by default: a production process
+   * pointed at a lake without a catalog fails with PLAYCOUNT_CATALOG_MISSING instead of inventing songs.
+   */
+  createDefaultCatalog?: boolean
+}
+
+export async function buildPipeline(config: Readonly<Config>, roles: readonly Role[], log: Logger, options: PipelineOptions = {}): Promise<Pipeline> {
   const lake = openLake(config, log)
   // A role restarted while Kafka or the lake is briefly down waits for them instead of dying.
   await withRetry(() => prepareTopics(createKafka(config, log), config), { what: 'creating the topics', log, retries: 30, maxTimeoutMs: 5000 })
-  const catalog = await withRetry(() => ensureCatalog(config, lake, log), { what: 'loading the catalog', log, retries: 30, maxTimeoutMs: 5000 })
+  const load = options.createDefaultCatalog === true ? () => ensureCatalog(config, lake, log) : () => loadCatalog(config, lake)
+  const catalog = await withRetry(load, { what: 'loading the catalog', log, retries: 30, maxTimeoutMs: 5000 }).catch((err: unknown) => {
+    lake.close()
+    throw err
+  })
   const registry = createRegistry()
   const deps = { catalog, lake, registry }
   const startables: Array<{ name: string; role: Startable }> = []

@@ -35,7 +35,7 @@ export const Errors = {
   BATCH_LOCKED: define('PLAYCOUNT_BATCH_LOCKED', 'Another batch run holds the lock: %s', 409, true),
   SQL_FORBIDDEN: define('PLAYCOUNT_SQL_FORBIDDEN', 'Query refused: %s', 400, false),
   SPEED_NOT_READY: define('PLAYCOUNT_SPEED_NOT_READY', 'Realtime view cannot serve: %s', 503, true),
-  CATALOG_MISSING: define('PLAYCOUNT_CATALOG_MISSING', 'No catalog in the lake at %s', 500, false),
+  CATALOG_MISSING: define('PLAYCOUNT_CATALOG_MISSING', 'No catalog in the lake at %s: create one with `playcount catalog generate --artists A --songs S --seed N` (same LAKE_URI), or write catalog/artists.parquet and catalog/songs.parquet there', 500, false),
   INTERNAL: define('PLAYCOUNT_INTERNAL', 'Internal error: %s', 500, false),
 } as const
 

@@ -18,7 +18,7 @@ export class RoleProcess {
 
   start(): void {
     const log = fs.openSync(path.join(this.logDir, `${this.role}.log`), 'a')
-    this.child = spawn(process.execPath, [bin, 'start', this.role, '--no-services', '--no-simulate'], {
+    this.child = spawn(process.execPath, [bin, 'start', this.role], {
       env: { ...process.env, ...this.env, PORT: String(this.port), LOG_LEVEL: 'info' }, stdio: ['ignore', log, log],
     })
     fs.closeSync(log)

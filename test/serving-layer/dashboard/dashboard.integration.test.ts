@@ -20,7 +20,7 @@ describe('the dashboard', () => {
   it('loads, searches, draws the daily chart with one point per day, and the live panel, without console errors', async () => {
     const config = testConfig({ PORT: '0', KAFKA_PARTITIONS: '2' })
     cleanupTopics(config)
-    const pipeline = await buildPipeline(config, ['speed', 'serve', 'ingest'], createLogger({ level: 'silent' }))
+    const pipeline = await buildPipeline(config, ['speed', 'serve', 'ingest'], createLogger({ level: 'silent' }), { createDefaultCatalog: true })
     const base = await pipeline.start()
     onTestFinished(() => pipeline.stop())
 
