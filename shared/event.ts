@@ -56,8 +56,8 @@ export interface ListenEvent {
   country?: string
 }
 
-/** Reason codes, shared by the collector's 400s and the DLQ. */
-export type RejectReason = 'bad_json' | 'missing_field' | 'invalid_field' | 'unknown_song' | 'future_ts' | 'too_large'
+/** Reason codes, shared by the collector's 400s and the DLQ (too_deep: the collector's body screen only). */
+export type RejectReason = 'bad_json' | 'missing_field' | 'invalid_field' | 'unknown_song' | 'future_ts' | 'too_large' | 'too_deep'
 
 /**
  * The free-text ids that must be well-formed Unicode (userId, country, type and device are ASCII by their rules). A
