@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { MAX_DEPTH, screenJson } from '../../../ingest/collector/body-screen.ts'
 import { jsonItems, ndjsonItems, validateItems } from '../../../ingest/collector/body.ts'
 import { MAX_EVENT_BYTES, type ParseResult } from '../../../shared/event.ts'
+import { rng } from '../../support/random.ts'
 
 const now = Date.UTC(2024, 5, 1)
 const event = (i: number): string =>
@@ -68,6 +69,30 @@ describe('the body screen', () => {
       const text = `[${nested(levels)}]`
       expect(screenJson(Buffer.from(text), 0, text.length, true)[0]?.issue?.reason).toBe(issue)
       expect(screenJson(Buffer.from(nested(levels)), 0, nested(levels).length, false)[0]?.issue?.reason).toBe(issue)
+    }
+  })
+
+  it('finds exactly the items JSON.parse finds, each range parsing to its value (random JSON)', () => {
+    const random = rng(20261130)
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!
+    const chars = ['a', '"', '\\', ',', ':', '[', ']', '{', '}', ' ', '\n', 'é', '\u{1F3B5}', '\ud800', '\u0000', 'constructor']
+    const str = (): string => Array.from({ length: Math.floor(random() * 6) }, () => pick(chars)).join('')
+    const value = (depth: number): unknown => {
+      const kind = depth > 5 ? Math.floor(random() * 4) : Math.floor(random() * 6)
+      if (kind === 0) return str()
+      if (kind === 1) return Math.floor(random() * 2000) - 1000 + pick([0, 0.5, 1e21])
+      if (kind === 2) return pick([true, false, null])
+      if (kind === 3) return str()
+      if (kind === 4) return Array.from({ length: Math.floor(random() * 4) }, () => value(depth + 1))
+      return Object.fromEntries(Array.from({ length: Math.floor(random() * 4) }, () => [str(), value(depth + 1)]))
+    }
+    const space = (): string => pick(['', ' ', '\n', '\t ', '\r\n'])
+    for (let round = 0; round < 300; round++) {
+      const values = Array.from({ length: 1 + Math.floor(random() * 6) }, () => value(0))
+      const text = `${space()}[${values.map((v) => `${space()}${JSON.stringify(v, null, pick([0, 1]))}${space()}`).join(',')}]${space()}`
+      const buf = Buffer.from(text)
+      const items = screenJson(buf, 0, buf.length, true)
+      expect(items.map((s) => JSON.parse(buf.toString('utf8', s.start, s.end)))).toEqual(values)
     }
   })
 
