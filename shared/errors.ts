@@ -24,6 +24,7 @@ export const Errors = {
   CONFIG_INVALID: define('PLAYCOUNT_CONFIG_INVALID', 'Invalid configuration: %s', 500, false),
   EVENT_INVALID: define('PLAYCOUNT_EVENT_INVALID', 'Invalid event: %s', 400, false),
   PAYLOAD_TOO_LARGE: define('PLAYCOUNT_PAYLOAD_TOO_LARGE', 'Payload too large: %s', 413, false),
+  UNSUPPORTED_MEDIA_TYPE: define('PLAYCOUNT_UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type: %s', 415, false),
   KAFKA_UNAVAILABLE: define('PLAYCOUNT_KAFKA_UNAVAILABLE', 'Kafka cannot take the events: %s', 503, true),
   LAKE_IO: define('PLAYCOUNT_LAKE_IO', 'Lake read or write failed: %s', 503, true),
   LAKE_URI_INVALID: define('PLAYCOUNT_LAKE_URI_INVALID', 'LAKE_URI is not a folder or s3://bucket/prefix: %s', 500, false),

@@ -29,13 +29,13 @@ export const MAX_EVENT_BYTES = 16 * 1024
 export const MAX_FUTURE_MS = 3600 * 1000
 
 export const EventSchema = Type.Object({
-  eventId: Type.String({ minLength: 1, maxLength: 64, description: 'unique per event (UUID); a retry resends the same id' }),
+  eventId: Type.String({ minLength: 1, maxLength: 64, description: 'unique per event (UUID); a retry resends the same id; well-formed Unicode' }),
   ts: Type.Union([
     Type.String({ format: 'date-time', description: 'ISO-8601 with zone' }),
     Type.Integer({ minimum: 0, description: 'epoch milliseconds' }),
   ], { description: 'event time' }),
   userId: Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$' }),
-  songId: Type.String({ minLength: 1, maxLength: 64, description: 'must exist in the catalog' }),
+  songId: Type.String({ minLength: 1, maxLength: 64, description: 'must exist in the catalog; well-formed Unicode' }),
   type: Type.Union(EVENT_TYPES.map((t) => Type.Literal(t))),
   msPlayed: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_MS_PLAYED })),
   device: Type.Optional(Type.Union(DEVICES.map((d) => Type.Literal(d)))),
@@ -56,8 +56,15 @@ export interface ListenEvent {
   country?: string
 }
 
-/** Reason codes, shared by the collector's 400s and the DLQ. */
-export type RejectReason = 'bad_json' | 'missing_field' | 'invalid_field' | 'unknown_song' | 'future_ts' | 'too_large'
+/** Reason codes, shared by the collector's 400s and the DLQ (too_deep: the collector's body screen only). */
+export type RejectReason = 'bad_json' | 'missing_field' | 'invalid_field' | 'unknown_song' | 'future_ts' | 'too_large' | 'too_deep'
+
+/**
+ * The free-text ids that must be well-formed Unicode (userId, country, type and device are ASCII by their rules). A
+ * lone surrogate (`"\ud800"`) survives JSON.parse but UTF-8 cannot carry it: encoding turns it into U+FFFD, so two
+ * ids that differ only in lone surrogates become one wherever an id is stored as UTF-8 (the Parquet archive).
+ */
+const WELL_FORMED_FIELDS = ['eventId', 'songId'] as const
 
 export interface EventIssue { reason: RejectReason; field: string; rule: string }
 
@@ -101,6 +108,11 @@ export function parseEvent(value: unknown, opts: ParseOptions = {}): ParseResult
     const field = err ? err.path.replace(/^\//, '').split('/')[0] ?? '(event)' : '(event)'
     const schema = (EventSchema.properties as Record<string, Record<string, unknown>>)[field] ?? {}
     return { ok: false, issue: { reason: 'invalid_field', field, rule: `must be ${ruleOf(schema)}` } }
+  }
+  for (const field of WELL_FORMED_FIELDS) {
+    if (!(v[field] as string).isWellFormed()) {
+      return { ok: false, issue: { reason: 'invalid_field', field, rule: 'must be well-formed Unicode (no lone surrogate such as \\ud800)' } }
+    }
   }
   let ts: number
   if (typeof v.ts === 'number') {

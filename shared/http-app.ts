@@ -98,7 +98,9 @@ function toRegistryError(err: FastifyError): PlaycountError {
   if (err.validation) return new Errors.BAD_REQUEST(describeValidation(err))
   if (isPlaycountError(err)) return err
   const status = typeof err.statusCode === 'number' ? err.statusCode : 500
+  // A framework's 4xx keeps its status: 413 and 415 have codes of their own, not the 400 of BAD_REQUEST.
   if (status === 413) return new Errors.PAYLOAD_TOO_LARGE(err.message)
+  if (status === 415) return new Errors.UNSUPPORTED_MEDIA_TYPE(err.message)
   if (status >= 400 && status < 500) return new Errors.BAD_REQUEST(err.message)
   return new Errors.INTERNAL(err.code ?? err.name)
 }

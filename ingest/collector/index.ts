@@ -12,7 +12,7 @@ import { Errors } from '../../shared/errors.ts'
 import { encodeEvent, EventSchema, type ListenEvent } from '../../shared/event.ts'
 import { createKafka, prepareTopics } from '../../shared/kafka.ts'
 import type { Logger } from '../../shared/logger.ts'
-import { MAX_BODY_BYTES, parseBody, tooLarge } from './body.ts'
+import { jsonItems, MAX_BODY_BYTES, ndjsonItems, tooLarge, validateItems, type BodyItem } from './body.ts'
 import { partitionerFor } from '../partitioner.ts'
 import { ProduceQueue } from './produce-queue.ts'
 import { postEventsSchema } from './schemas.ts'
@@ -37,6 +37,8 @@ export interface Collector {
   start(): Promise<void>
   stop(): Promise<void>
 }
+
+export const MEDIA_TYPES = ['application/json', 'application/x-ndjson'] as const
 
 export interface Refusal { index: number; field: string; rule: string; reason: string }
 
@@ -108,10 +110,20 @@ export function buildCollector(config: Readonly<Config>, deps: CollectorDeps): C
 
   const routes: FastifyPluginAsync = async (app) => {
     if (!app.getSchema('ListenEvent')) app.addSchema(EventSchema)
-    app.addContentTypeParser('application/x-ndjson', { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }, (_req, body, done) => done(null, body))
-    app.setErrorHandler((err) => {
-      // Say which limit was hit; everything else goes on to the app's error handler.
-      if ((err as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') throw tooLarge(`request body over ${MAX_BODY_BYTES / 1024 / 1024} MiB`)
+    // Exactly these media types (matched case-insensitively, parameters such as charset allowed); any other answers
+    // 415. Fastify's own JSON parser is replaced: it refuses a whole body for one `__proto__` key, and cannot say
+    // which item nests too deep; these parsers screen each item and refuse only the one at fault (body-screen.ts).
+    app.removeAllContentTypeParsers()
+    const opts = { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES } as const
+    app.addContentTypeParser('application/json', opts, async (_req: unknown, body: Buffer) => jsonItems(body))
+    app.addContentTypeParser('application/x-ndjson', opts, async (_req: unknown, body: Buffer) => ndjsonItems(body))
+    app.setErrorHandler((err, req) => {
+      // Say which limit or media types apply; everything else goes on to the app's error handler.
+      const code = (err as { code?: string }).code
+      if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') throw tooLarge(`request body over ${MAX_BODY_BYTES / 1024 / 1024} MiB`)
+      if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+        throw new Errors.UNSUPPORTED_MEDIA_TYPE(`${req.headers['content-type'] ?? 'no content-type'} (POST /v1/events takes ${MEDIA_TYPES.join(' or ')})`)
+      }
       throw err
     })
     app.post('/v1/events', {
@@ -120,9 +132,10 @@ export function buildCollector(config: Readonly<Config>, deps: CollectorDeps): C
       // The body schema documents the route; validation is per item below, so one bad event does not sink the rest.
       validatorCompiler: () => () => true,
     }, async (req, reply) => {
-      const ndjson = (req.headers['content-type'] ?? '').startsWith('application/x-ndjson')
-      const bodyBytes = Number(req.headers['content-length'] ?? MAX_BODY_BYTES)
-      const results = parseBody(req.body, ndjson, bodyBytes, { songExists: catalog.hasSong, now: Date.now() })
+      // The parsers above made the body into items; a POST without a body reaches here with none.
+      const items = req.body as BodyItem[] | undefined
+      if (items === undefined) throw new Errors.BAD_REQUEST('the body holds no event')
+      const results = validateItems(items, { songExists: catalog.hasSong, now: Date.now() })
       const valid: ListenEvent[] = []
       const refused: Refusal[] = []
       results.forEach((r, index) => {

@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify'
 import { Registry } from 'prom-client'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { buildCollector } from '../../ingest/collector/index.ts'
@@ -29,6 +30,28 @@ async function collectorApp(config: Readonly<Config>, opts: { start?: boolean; s
   const app = await buildHttpApp(config, { log, registry, plugins: [collector.routes], readiness: () => ({ ready: true, details: {} }) })
   onTestFinished(() => app.close())
   return { app, collector, registry }
+}
+
+const DEEP_RULE = 'must nest at most 64 levels (an event is a flat object)'
+const PROTO_RULE = 'is a reserved key: __proto__ and constructor are refused at any level of an event'
+const json = (e: Record<string, unknown>): string => JSON.stringify(e)
+
+/** A raw body: a JSON string written here, so keys such as __proto__ reach the server as sent. */
+function post(app: FastifyInstance, payload: string, type = 'application/json') {
+  return app.inject({ method: 'POST', url: '/v1/events', payload, headers: { 'content-type': type } })
+}
+
+async function startedCollector() {
+  const config = testConfig()
+  cleanupTopics(config)
+  return { ...(await collectorApp(config)), config }
+}
+
+/** Exactly these events are on the topic. */
+async function expectOnTopic(config: Readonly<Config>, events: Array<Record<string, unknown>>): Promise<void> {
+  const received = await readTopic(config, events.length)
+  expect(received.map((m) => JSON.parse(m.value).eventId as string).sort()).toEqual(events.map((e) => e.eventId as string).sort())
+  expect(await topicSize(config)).toBe(events.length)
 }
 
 describe('the HTTP collector', () => {
@@ -107,6 +130,71 @@ describe('the HTTP collector', () => {
     expect(await topicSize(config)).toBe(0)
   })
 
+  it('refuses only the item nested 8,500 levels deep (JSON.stringify overflowed: 500 for all), naming the limit', async () => {
+    const { app, config } = await startedCollector()
+    const [a, b] = [event(), event()]
+    const deep = await post(app, `[${json(a)},${'['.repeat(8500)}${']'.repeat(8500)},${json(b)}]`)
+    expect(deep.statusCode).toBe(202)
+    expect(deep.json()).toEqual({ accepted: 2, rejected: [{ index: 1, field: '(event)', rule: DEEP_RULE, reason: 'too_deep' }] })
+    const deepOne = await post(app, json(event()).replace(/}$/, `,"extra":${'{"x":'.repeat(8500)}1${'}'.repeat(8500)}}`))
+    expect(deepOne.statusCode).toBe(400)
+    expect(deepOne.json()).toMatchObject({ error: 'PLAYCOUNT_EVENT_INVALID', message: expect.stringContaining(DEEP_RULE), rejected: [{ index: 0, reason: 'too_deep' }] })
+    await expectOnTopic(config, [a, b])
+  })
+
+  it('refuses only the item with a __proto__ or constructor key (Fastify refused the whole body)', async () => {
+    const { app, config } = await startedCollector()
+    const [c, p, k, d, q] = [event(), event(), event(), event(), event()]
+    const proto = await post(app, `[${json(c)},${json(p).replace('{', '{"__proto__":{"admin":true},')},${json(k).replace(/}$/, ',"meta":[{"constructor":1}]}')},${json(d)}]`)
+    expect(proto.statusCode).toBe(202)
+    expect(proto.json()).toEqual({ accepted: 2, rejected: [
+      { index: 1, field: '__proto__', rule: PROTO_RULE, reason: 'invalid_field' },
+      { index: 2, field: 'constructor', rule: PROTO_RULE, reason: 'invalid_field' },
+    ] })
+    const protoLine = await post(app, [json(event()).replace('{', '{"__proto__":1,'), json(q)].join('\n'), 'application/x-ndjson')
+    expect(protoLine.json()).toEqual({ accepted: 1, rejected: [{ index: 0, field: '__proto__', rule: PROTO_RULE, reason: 'invalid_field' }] })
+    const protoOne = await post(app, json(event()).replace('{', '{"constructor":{},'))
+    expect(protoOne.statusCode).toBe(400)
+    expect(protoOne.json()).toMatchObject({ message: expect.stringContaining(`index 0 constructor ${PROTO_RULE}`) })
+    await expectOnTopic(config, [c, d, q])
+  })
+
+  it('refuses eventIds with a lone surrogate (two such ids were both accepted, then counted once)', async () => {
+    const { app, config } = await startedCollector()
+    const [e, s1, s2] = [event(), event(), event()]
+    const withId = (x: Record<string, unknown>, id: string): string => json(x).replace(/"eventId":"[^"]+"/, `"eventId":"${id}"`)
+    const res = await post(app, `[${json(e)},${withId(s1, 'id-\\ud800')},${withId(s2, 'id-\\udbff')}]`)
+    expect(res.statusCode).toBe(202)
+    expect(res.json()).toEqual({ accepted: 1, rejected: [1, 2].map((index) => (
+      { index, field: 'eventId', rule: 'must be well-formed Unicode (no lone surrogate such as \\ud800)', reason: 'invalid_field' })) })
+    await expectOnTopic(config, [e])
+  })
+
+  it('takes its media types case-insensitively and with parameters', async () => {
+    const { app, config } = await startedCollector()
+    const sent = [event(), event(), event(), event()]
+    for (const [i, type] of ['Application/X-NDJSON', 'application/x-ndjson; charset=utf-8', 'APPLICATION/JSON', 'application/json; charset=UTF-8'].entries()) {
+      const res = await post(app, json(sent[i]!), type)
+      expect({ type, status: res.statusCode, body: res.json() }).toEqual({ type, status: 202, body: { accepted: 1, rejected: [] } })
+    }
+    await expectOnTopic(config, sent)
+  })
+
+  it('answers 415 naming the media types it takes, and 400 for a body that is not JSON', async () => {
+    const config = testConfig()
+    const { app } = await collectorApp(config, { start: false })
+    for (const type of ['text/plain', 'application/xml', 'application/x-www-form-urlencoded']) {
+      const res = await post(app, json(event()), type)
+      expect(res.statusCode).toBe(415)
+      expect(res.json()).toEqual({
+        error: 'PLAYCOUNT_UNSUPPORTED_MEDIA_TYPE',
+        message: `Unsupported media type: ${type} (POST /v1/events takes application/json or application/x-ndjson)`,
+      })
+    }
+    const notJson = await post(app, '[{"eventId":')
+    expect(notJson.statusCode).toBe(400)
+    expect(notJson.json()).toMatchObject({ error: 'PLAYCOUNT_BAD_REQUEST', message: expect.stringContaining('the body is not valid JSON') })
+  })
   it('answers 503 within the deadline while Kafka is unreachable, never 202', async () => {
     const config = testConfig({ KAFKA_BROKERS: '127.0.0.1:1' })
     const { app, collector, registry } = await collectorApp(config, { start: false, sendTimeoutMs: 800 })

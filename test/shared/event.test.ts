@@ -26,6 +26,7 @@ const accepted: Row[] = [
   ...(['mobile', 'desktop', 'web', 'tablet', 'tv', 'speaker', 'other'] as const).map((device): Row => [`device ${device}`, { device }, { device }]),
   ['country DE', { country: 'DE' }, { country: 'DE' }],
   ['unknown extra fields are ignored', { appVersion: '1.2.3' }, {}],
+  ['eventId with a surrogate pair (one code point)', { eventId: 'e-\ud83c\udfb5' }, { eventId: 'e-\u{1F3B5}' }],
 ]
 
 const refused: Bad[] = [
@@ -34,6 +35,12 @@ const refused: Bad[] = [
   ['empty eventId', { eventId: '' }, 'invalid_field', 'eventId', /1-64 chars/],
   ['eventId over 64 chars', { eventId: 'e'.repeat(65) }, 'invalid_field', 'eventId', /1-64 chars/],
   ['eventId a number', { eventId: 42 }, 'invalid_field', 'eventId', /string/],
+  // Two ids that differ only in lone surrogates are one id once encoded as UTF-8: such ids are refused.
+  ['eventId a lone high surrogate', { eventId: 'e-\ud800' }, 'invalid_field', 'eventId', /well-formed Unicode/],
+  ['eventId another lone high surrogate', { eventId: 'e-\udbff' }, 'invalid_field', 'eventId', /well-formed Unicode/],
+  ['eventId a lone low surrogate', { eventId: '\udc00e' }, 'invalid_field', 'eventId', /well-formed Unicode/],
+  ['eventId a reversed pair', { eventId: '\udfb5\ud83c' }, 'invalid_field', 'eventId', /well-formed Unicode/],
+  ['songId a lone surrogate', { songId: 'so-1\ud800' }, 'invalid_field', 'songId', /well-formed Unicode/],
   ['ts ISO without zone', { ts: '2024-06-01T10:00:00' }, 'invalid_field', 'ts', /ISO-8601 .*zone.*epoch/],
   ['ts date only', { ts: '2024-06-01' }, 'invalid_field', 'ts', /ISO-8601/],
   ['ts impossible date', { ts: '2024-02-30T00:00:00Z' }, 'invalid_field', 'ts', /ISO-8601/],
@@ -93,6 +100,15 @@ describe('the event contract', () => {
 
   it('skips the catalog check when no catalog is given', () => {
     expect(parseEvent({ ...base, songId: 'anything' }, { now: NOW }).ok).toBe(true)
+  })
+
+  it('refuses an eventId escaped as a lone surrogate in the bytes, naming the field and rule', () => {
+    for (const id of ['\\ud800', '\\udbff', 'a\\udc00b']) {
+      const bytes = `{"eventId":"${id}","ts":${NOW - 1000},"userId":"u-1","songId":"so-1","type":"play"}`
+      expect(parseEventBytes(Buffer.from(bytes), opts)).toEqual({
+        ok: false, issue: { reason: 'invalid_field', field: 'eventId', rule: 'must be well-formed Unicode (no lone surrogate such as \\ud800)' },
+      })
+    }
   })
 
   it('refuses bad JSON and oversized bytes', () => {

@@ -40,6 +40,16 @@ describe('buildHttpApp', () => {
     expect((await app.inject({ url: '/nowhere' })).json()).toEqual({ error: 'PLAYCOUNT_NOT_FOUND', message: 'Route not found: GET /nowhere' })
   })
 
+  it('keeps the status of a framework 4xx: 415 for an unsupported media type, 413 over the body limit', async () => {
+    const { app } = await build()
+    const xml = await app.inject({ method: 'POST', url: '/echo', payload: '<event/>', headers: { 'content-type': 'application/xml' } })
+    expect(xml.statusCode).toBe(415)
+    expect(xml.json()).toMatchObject({ error: 'PLAYCOUNT_UNSUPPORTED_MEDIA_TYPE' })
+    const big = await app.inject({ method: 'POST', url: '/echo', payload: JSON.stringify({ pad: 'x'.repeat(1024 * 1024) }), headers: { 'content-type': 'application/json' } })
+    expect(big.statusCode).toBe(413)
+    expect(big.json()).toMatchObject({ error: 'PLAYCOUNT_PAYLOAD_TOO_LARGE' })
+  })
+
   it('answers /healthz always and /readyz 503 until ready', async () => {
     const { app, state } = await build({}, false)
     expect((await app.inject({ url: '/healthz' })).statusCode).toBe(200)

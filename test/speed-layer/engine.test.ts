@@ -76,6 +76,23 @@ describe('SpeedEngine', () => {
       .toEqual(decoded.trending({ partitions: [0], kind: 'song', window: '24h', now: T, limit: 10 }))
   })
 
+  it('sends a message whose eventId escapes a lone surrogate to the DLQ, as parseEventBytes refuses it', () => {
+    // JSON.stringify writes a lone surrogate as its escape, so the message is ASCII and the byte scan defers.
+    const values = [event(1), event(2, { eventId: 'e-\ud800' }), event(3, { eventId: 'e-\udbff' }), event(4, { eventId: 'e-\ud83c\udfb5' })].map(encodeEvent)
+    expect(values[1]).toContain('\\ud800')
+    const engine = new SpeedEngine({ songs, dedupWindow: 1000, bucketMs: HOUR_MS })
+    engine.assign(0, 0)
+    const encoded = encodeBatch(0, values.map((v, k) => message(v, 10 + k)), 0)!
+    encoded.batch.now = T
+    const out = engine.ingest(encoded.batch)
+    expect(out.letters.map((l) => [l.offset, l.issue])).toEqual([11, 12].map((offset) => {
+      const r = parseEventBytes(Buffer.from(values[offset - 10]!), { now: T })
+      return [offset, r.ok ? null : r.issue]
+    }))
+    expect(out.letters[0]!.issue).toMatchObject({ reason: 'invalid_field', field: 'eventId' })
+    expect(out.counted + out.heldOut).toBe(2)
+  })
+
   it('holds out arrivals before the held range but remembers their ids, and drops whole buckets', () => {
     const engine = new SpeedEngine({ songs, dedupWindow: 1000, bucketMs: HOUR_MS })
     engine.assign(0, T)

@@ -57,6 +57,16 @@ describe('RowEncoder', () => {
     ])
   })
 
+  it('rejects an eventId escaped as a lone surrogate, as parseEventBytes does, and keeps a surrogate pair', () => {
+    const ids = ['\ud800', 'e\udbff', '\ud83c\udfb5']
+    const texts = ids.map((eventId) => event({ eventId }))
+    const r = encoder.encode(packBatch(0, texts.map((t, k) => message(k, t))))
+    const refused = texts.map((t) => parseEventBytes(Buffer.from(t), { now: AT + 1, songExists: () => true }))
+    expect(refused.map((p) => p.ok)).toEqual([false, false, true])
+    expect(r.rejected.map((x) => [x.index, x.issue])).toEqual([[0, refused[0]!.ok ? null : refused[0]!.issue], [1, refused[1]!.ok ? null : refused[1]!.issue]])
+    expect(r.rejected[0]!.issue).toMatchObject({ reason: 'invalid_field', field: 'eventId' })
+  })
+
   it('writes every integer below 2^53 in decimal', () => {
     const e = { eventId: 'e', ts: AT, userId: 'u', songId: 's1', type: 'play' as const }
     for (const offset of [0, 9, 10, 999_999_999, 1e9, 1e9 + 1, 2 ** 31, 2 ** 32 + 5, 8_999_999_999_999_999 - 1, 9_007_198_999_999_999, 2 ** 53 - 1]) {
