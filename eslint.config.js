@@ -12,7 +12,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       'no-empty': ['error', { allowEmptyCatch: false }],
       'no-console': 'error',
-      // No code generated at run time (docs/ARCHITECTURE.md, "Conventions"): generate at build time and commit it.
+      // No code generated at run time (docs/ARCHITECTURE.md#conventions): generate at build time and commit it.
       'no-eval': 'error',
       'no-new-func': 'error',
       // The core rule (string arguments to setTimeout/setInterval); the typed variant would need type information

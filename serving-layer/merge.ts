@@ -1,5 +1,6 @@
 /**
- * The merge rule (docs/ARCHITECTURE.md, "Watermark and the merge rule"): value(day) = batch(day, arrivals < W) + Σ realtime answers(day, arrivals ≥ W).
+ * The merge rule (docs/ARCHITECTURE.md#watermark-and-the-merge-rule):
+ * value(day) = batch(day, arrivals < W) + Σ realtime answers(day, arrivals ≥ W).
  * The two parts hold disjoint events, so every additive metric is exact. Listeners are distinct userIds:
  * realtime sets are exact and additive across instances (a listener lives in one partition), but a listener can
  * be in both the batch and the realtime part of one day, so such a day's listeners are batch + realtime, an

@@ -1,5 +1,5 @@
 /**
- * The one day type (docs/ARCHITECTURE.md, "Days"): a UTC calendar day as a number, the days since 1970-01-01.
+ * The one day type (docs/ARCHITECTURE.md#days): a UTC calendar day as a number, the days since 1970-01-01.
  * Every layer computes with day numbers; the 'YYYY-MM-DD' string exists only at the edges (HTTP, SQL, lake keys,
  * the command line), where `parseDay` reads it strictly and `formatDay` writes it.
  *
@@ -12,7 +12,7 @@ import { Errors } from './errors.ts'
 export type Day = number
 
 export const DAY_MS = 86_400_000
-/** The longest range a report request may ask for (docs/ARCHITECTURE.md, "Report API"). */
+/** The longest range a report request may ask for (docs/ARCHITECTURE.md#report-api). */
 export const MAX_RANGE_DAYS = 366
 /** The range a report answers when the request names none: the last 30 days up to today. */
 export const DEFAULT_RANGE_DAYS = 30

@@ -1,5 +1,5 @@
 /**
- * The event contract (docs/ARCHITECTURE.md, "Event"): ONE TypeBox schema used by the collector, the consumers and the
+ * The event contract (docs/ARCHITECTURE.md#event): ONE TypeBox schema used by the collector, the consumers and the
  * API docs. `parseEvent` validates and normalises (ts to UTC epoch ms); errors name the field and the rule.
  */
 import { Type, type Static } from '@sinclair/typebox'

@@ -1,5 +1,5 @@
 /**
- * Where things live in the lake (docs/ARCHITECTURE.md, "Lake"), and the small JSON documents that the archiver, the
+ * Where things live in the lake (docs/ARCHITECTURE.md#lake), and the small JSON documents that the archiver, the
  * batch job and the readers exchange through it.
  */
 import { dayOfMs, formatDay } from './day.ts'

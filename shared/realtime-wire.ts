@@ -1,7 +1,7 @@
 /**
  * The HTTP edge of the realtime view (SPEED_ROUTES): in-process the view speaks day numbers (shared/day.ts); on the
  * wire a day is 'YYYY-MM-DD', in the query string (`from`, `to`) and as the keys of an answer's `days`. Both ends
- * convert here, so the wire format stays the one documented in docs/ARCHITECTURE.md ("Realtime view").
+ * convert here, so the wire format stays the one documented in docs/ARCHITECTURE.md#realtime-view.
  */
 import { formatDay, parseDay, requireDay, type Day } from './day.ts'
 import type { MetricValues } from './metrics.ts'

@@ -2,7 +2,8 @@
  * The realtime view: what the speed layer answers and the serving layer merges. Served in-process (the speed
  * layer's object) or over HTTP by each speed instance (routes below), so the serving layer can fan out.
  *
- * Merge rule (docs/ARCHITECTURE.md, "Watermark and the merge rule"): value(day) = batch(day, arrivals < W) + realtime(day, arrivals >= W).
+ * Merge rule (docs/ARCHITECTURE.md#watermark-and-the-merge-rule):
+ * value(day) = batch(day, arrivals < W) + realtime(day, arrivals >= W).
  * The Kafka key is the userId, so one listener lives in exactly one partition: distinct listeners of the realtime
  * part are additive across partitions and so across speed instances.
  */

@@ -1,5 +1,5 @@
 /**
- * One batch run (docs/ARCHITECTURE.md, "Watermark and the merge rule"): advance W to the archive's complete hours,
+ * One batch run (docs/ARCHITECTURE.md#watermark-and-the-merge-rule): advance W to the archive's complete hours,
  * recompute exactly the event days that the newly covered files touch (late events are restated) plus the days
  * asked for, write their view files under a run-specific prefix, then swap the manifest LAST — a reader sees this
  * whole run or the previous one, never half of one. Days not recomputed keep the previous run's files.

@@ -82,7 +82,10 @@ function badMessage(i: number, now: number): Message {
 }
 
 type Values = Record<string, number>
-/** The oracle of test/support/oracle.ts (written from ARCHITECTURE.md's words, not from shared/metrics.ts) over this catalog. */
+/**
+ * The oracle of test/support/oracle.ts (written from the words of docs/ARCHITECTURE.md#days-and-metrics, not from
+ * shared/metrics.ts) over this catalog.
+ */
 export function groundTruth(events: Iterable<ListenEvent>): Oracle {
   return oracle(events, catalog)
 }

@@ -1,5 +1,5 @@
 /**
- * The one-definition test (ARCHITECTURE.md, "Days and metrics"): the speed layer's counters and the batch SQL,
+ * The one-definition test (docs/ARCHITECTURE.md#days-and-metrics): the speed layer's counters and the batch SQL,
  * both driven by shared/metrics.ts, give the same numbers over the same events — duplicates and late events
  * included. The speed side runs in-process here (its SpeedEngine, fed the events in partition/offset order as
  * its consumer would), so no Kafka is needed to compare the two computations.
