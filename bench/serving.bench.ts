@@ -25,6 +25,7 @@ import { openLake } from '../shared/lake.ts'
 import { createLogger } from '../shared/logger.ts'
 import { RemoteRealtimeView } from '../shared/realtime-client.ts'
 import { SPEED_ROUTES, type EntityKind, type RealtimeView, type TrendingWindow } from '../shared/realtime.ts'
+import { dailyAnswerToWire, dailyQueryFromWire } from '../shared/realtime-wire.ts'
 import { createRegistry } from '../shared/telemetry.ts'
 import { buildServing } from '../serving-layer/index.ts'
 import { randomEvents, rng } from '../test/serving-layer/support/data.ts'
@@ -132,9 +133,9 @@ async function serveSpeedInstances(): Promise<void> {
   for (const partitions of [[0, 1], [2, 3]]) {
     const view: RealtimeView = realtimeView(catalog, `speed-${partitions.join('')}`, partitions)
     const app = Fastify()
-    app.get<{ Querystring: Record<string, string> }>(SPEED_ROUTES.daily, (req) => view.daily({
+    app.get<{ Querystring: Record<string, string> }>(SPEED_ROUTES.daily, async (req) => dailyAnswerToWire(await view.daily(dailyQueryFromWire({
       kind: req.query.kind as EntityKind, id: req.query.id ?? '', from: req.query.from ?? '', to: req.query.to ?? '', watermark: Number(req.query.watermark),
-    }))
+    }))))
     app.get<{ Querystring: Record<string, string> }>(SPEED_ROUTES.trending, (req) => view.trending({
       kind: req.query.kind as EntityKind, window: req.query.window as TrendingWindow, limit: Number(req.query.limit),
     }))

@@ -6,6 +6,7 @@
  * as the schema serializer (a test compares them).
  */
 import type { EntityKind } from '../shared/realtime.ts'
+import { formatDay } from '../shared/day.ts'
 import { METRICS } from '../shared/metrics.ts'
 import type { BatchSnapshot } from './batch/load-views.ts'
 import { mergeDays, type MergeInput, type Source } from './merge.ts'
@@ -14,16 +15,22 @@ import type { Missing } from './realtime/fan-out.ts'
 /** Rows kept per snapshot before the cache starts over (~150 bytes each): a year of 2,000 songs is 730,000. */
 const MAX_CACHED_ROWS = 200_000
 
-const NAMES = METRICS.map((m) => m.name)
-const metricsText = (sum: (i: number) => string) => NAMES.map((n, i) => `'"${n}":' + ${sum(i)}`).join(` + ',' + `)
+/** `"plays":`, `,"completes":`, ...: the key of each metric as it precedes the value, in METRICS order. */
+const KEYS = METRICS.map((m, i) => `${i === 0 ? '' : ','}${JSON.stringify(m.name)}:`)
+const M = KEYS.length
 
-/** Generated once from METRICS (our own identifiers, never input), like merge.ts's makeRow. */
-const rowJson = new Function('date', 'b', 'r', 'exact', 'source',
-  `return '{"date":"' + date + '",' + ${metricsText((i) => `(b[${i}] + r[${i}])`)} + ',"listenersExact":' + exact + ',"source":"' + source + '"}'`,
-) as (date: string, b: Float64Array, r: Float64Array, exact: boolean, source: Source) => string
+/** One day row as JSON text, the merged values written straight from the two parts. */
+function rowJson(date: string, b: Float64Array, r: Float64Array, exact: boolean, source: Source): string {
+  let s = `{"date":"${date}",`
+  for (let m = 0; m < M; m++) s += KEYS[m]! + (b[m]! + r[m]!)
+  return `${s},"listenersExact":${exact},"source":"${source}"}`
+}
 
-const totalsJson = new Function('v', 'exact', `return '{' + ${metricsText((i) => `v[${i}]`)} + ',"listenersExact":' + exact + '}'`,
-) as (v: Float64Array, exact: boolean) => string
+function totalsJson(v: Float64Array, exact: boolean): string {
+  let s = '{'
+  for (let m = 0; m < M; m++) s += KEYS[m]! + v[m]!
+  return `${s},"listenersExact":${exact}}`
+}
 
 const COMPLETE = '{"instances":[],"partitions":[]}'
 
@@ -77,13 +84,13 @@ export function dailyJson(snapshot: BatchSnapshot, r: DailyJsonInput, merge: Mer
   if (text === undefined) texts.set(snapshot, text = new SnapshotText())
   const entry = text.entry(r)
   let days = ''
-  const sums = mergeDays(merge, (d, date, p) => {
+  const sums = mergeDays(merge, (d, p) => {
     let row: string | undefined
-    if (p.hasRealtime) row = rowJson(date, p.b, p.r, p.exact, p.source)
+    if (p.hasRealtime) row = rowJson(formatDay(d), p.b, p.r, p.exact, p.source)
     else {
       row = entry.rows.get(d)
       if (row === undefined) {
-        row = rowJson(date, p.b, p.r, p.exact, p.source)
+        row = rowJson(formatDay(d), p.b, p.r, p.exact, p.source)
         entry.rows.set(d, row)
         text.added()
       }

@@ -1,5 +1,6 @@
 /**
- * The merge rule (ARCHITECTURE.md): value(day) = batch(day, arrivals < W) + Σ realtime answers(day, arrivals ≥ W).
+ * The merge rule (docs/ARCHITECTURE.md#watermark-and-the-merge-rule):
+ * value(day) = batch(day, arrivals < W) + Σ realtime answers(day, arrivals ≥ W).
  * The two parts hold disjoint events, so every additive metric is exact. Listeners are distinct userIds:
  * realtime sets are exact and additive across instances (a listener lives in one partition), but a listener can
  * be in both the batch and the realtime part of one day, so such a day's listeners are batch + realtime, an
@@ -8,9 +9,8 @@
  * `source` names the parts with data that day. A day without data in either part is 'batch' when it ended at or
  * before W (the batch run covered all of it that had arrived by then) and 'realtime' otherwise.
  */
-import { DAY_MS } from '../shared/layout.ts'
+import { dayOfMs, formatDay, type Day } from '../shared/day.ts'
 import { METRICS, zeroValues, type MetricValues } from '../shared/metrics.ts'
-import { dayNumber, dayString } from './days.ts'
 
 export type Source = 'batch' | 'realtime' | 'batch+realtime'
 
@@ -25,13 +25,13 @@ export interface DailyRow extends MetricValues {
 export interface Totals extends MetricValues { listenersExact: boolean }
 
 export interface MergeInput {
-  first: number
-  last: number
+  first: Day
+  last: Day
   watermark: number
   /** Writes the batch values of a day into `out` (METRICS order); false when the batch has no row for it. */
-  batch: (day: number, out: Float64Array) => boolean
+  batch: (day: Day, out: Float64Array) => boolean
   /** The realtime answers to add, each only the days with data. */
-  realtime: ReadonlyArray<Record<string, MetricValues>>
+  realtime: ReadonlyArray<ReadonlyMap<Day, MetricValues>>
   withParts?: boolean
 }
 
@@ -39,18 +39,20 @@ const NAMES = METRICS.map((m) => m.name)
 const M = NAMES.length
 const LISTENERS = NAMES.indexOf('listeners')
 
-/**
- * Builds a day row as one object literal with every metric in METRICS order. Generated once from METRICS (our own
- * identifiers, never input) because filling `row[name]` key by key made the merge the hottest part of a request.
- */
-const makeRow = new Function('date', 'b', 'r', 'exact', 'source',
-  `return { date, ${NAMES.map((n, i) => `${n}: b[${i}] + r[${i}]`).join(', ')}, listenersExact: exact, source }`,
-) as (date: string, b: Float64Array, r: Float64Array, exact: boolean, source: Source) => DailyRow
+/** A day row with every metric in METRICS order (the key order of the JSON and CSV answers). */
+function makeRow(date: string, b: Float64Array, r: Float64Array, exact: boolean, source: Source): DailyRow {
+  const row = { date } as DailyRow
+  for (let m = 0; m < M; m++) row[NAMES[m]!] = b[m]! + r[m]!
+  row.listenersExact = exact
+  row.source = source
+  return row
+}
 
+/** The merged report as objects: for CSV and `?parts` (the JSON hot path is daily-json.ts). */
 export function mergeDaily(input: MergeInput): { days: DailyRow[]; totals: Totals } {
   const days: DailyRow[] = []
-  const sums = mergeDays(input, (_day, date, p) => {
-    const row = makeRow(date, p.b, p.r, p.exact, p.source)
+  const sums = mergeDays(input, (day, p) => {
+    const row = makeRow(formatDay(day), p.b, p.r, p.exact, p.source)
     if (input.withParts) row.parts = { batch: toValues(p.b), realtime: toValues(p.r) }
     days.push(row)
   })
@@ -72,19 +74,18 @@ export interface MergedSums { values: Float64Array; listenersExact: boolean }
 
 /**
  * The merge rule, once, for every way a report is written (objects for CSV and `?parts`, JSON text on the hot
- * path): calls `visit` for each day of the range in order — `day` is reused, read it before returning — and
+ * path): calls `visit` for each day of the range in order — `merged` is reused, read it before returning — and
  * returns the totals.
  */
-export function mergeDays(input: MergeInput, visit: (d: number, date: string, day: Readonly<MergedDay>) => void): MergedSums {
+export function mergeDays(input: MergeInput, visit: (day: Day, merged: Readonly<MergedDay>) => void): MergedSums {
   // A day that ends at or before W is wholly the batch's as far as arrivals before W go.
-  const batchDayLimit = Math.floor(input.watermark / DAY_MS)
+  const batchDayLimit = dayOfMs(input.watermark)
   const p: MergedDay = { b: new Float64Array(M), r: new Float64Array(M), hasBatch: false, hasRealtime: false, exact: true, source: 'batch' }
   const { b, r } = p
   const sums: MergedSums = { values: new Float64Array(M), listenersExact: true }
   const rt = realtimeByDay(input.realtime, input.first, input.last)
   let daysWithListeners = 0
   for (let d = input.first; d <= input.last; d++) {
-    const date = dayString(d)
     p.hasBatch = input.batch(d, b)
     if (!p.hasBatch) b.fill(0)
     const i = d - input.first
@@ -96,7 +97,7 @@ export function mergeDays(input: MergeInput, visit: (d: number, date: string, da
     for (let m = 0; m < M; m++) sums.values[m]! += b[m]! + r[m]!
     if (b[LISTENERS]! + r[LISTENERS]! > 0) daysWithListeners++
     if (!p.exact) sums.listenersExact = false
-    visit(d, date, p)
+    visit(d, p)
   }
   // Distinct listeners do not add across days: a sum over several days is an upper bound.
   if (daysWithListeners > 1) sums.listenersExact = false
@@ -107,14 +108,12 @@ export function mergeDays(input: MergeInput, visit: (d: number, date: string, da
  * The realtime answers summed per day of the range (METRICS order), walking only the days they hold (a few, as
  * the realtime part covers the days since W) instead of looking every day of the range up in every answer.
  */
-function realtimeByDay(answers: MergeInput['realtime'], first: number, last: number): { values: Float64Array; has: Uint8Array } | undefined {
+function realtimeByDay(answers: MergeInput['realtime'], first: Day, last: Day): { values: Float64Array; has: Uint8Array } | undefined {
   let acc: { values: Float64Array; has: Uint8Array } | undefined
   for (const days of answers) {
-    for (const date of Object.keys(days)) {
-      const d = dayNumber(date)
-      if (d === undefined || d < first || d > last) continue
+    for (const [d, v] of days) {
+      if (d < first || d > last) continue
       acc ??= { values: new Float64Array((last - first + 1) * M), has: new Uint8Array(last - first + 1) }
-      const v = days[date]!
       const at = (d - first) * M
       acc.has[d - first] = 1
       for (let m = 0; m < M; m++) acc.values[at + m]! += v[NAMES[m]!] ?? 0

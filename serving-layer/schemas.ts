@@ -5,7 +5,7 @@
 import { Type } from '@sinclair/typebox'
 import { METRICS } from '../shared/metrics.ts'
 import { TRENDING_WINDOWS } from '../shared/realtime.ts'
-import { DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS } from './days.ts'
+import { DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS } from '../shared/day.ts'
 
 const ErrorRef = Type.Ref('ErrorBody')
 

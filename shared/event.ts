@@ -1,10 +1,11 @@
 /**
- * The event contract (ARCHITECTURE.md, "Event"): ONE TypeBox schema used by the collector, the consumers and the
+ * The event contract (docs/ARCHITECTURE.md#event): ONE TypeBox schema used by the collector, the consumers and the
  * API docs. `parseEvent` validates and normalises (ts to UTC epoch ms); errors name the field and the rule.
  */
 import { Type, type Static } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { FormatRegistry } from '@sinclair/typebox'
+import { daysInMonth } from './day.ts'
 import { FIELD, eventBuilder, fieldScanner, type ScanSpec, type ScannedFields } from './event-scan.ts'
 
 export const EVENT_TYPES = ['play', 'complete', 'skip', 'like', 'dislike', 'pause'] as const
@@ -19,8 +20,7 @@ function isIsoWithZone(s: string): boolean {
   const m = ISO_WITH_ZONE.exec(s)
   if (!m) return false
   const [y, mo, d, h, mi, sec] = [m[1], m[2], m[3], m[4], m[5], m[7] ?? '0'].map(Number) as [number, number, number, number, number, number]
-  const daysInMonth = new Date(Date.UTC(y, mo, 0)).getUTCDate()
-  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth || h > 23 || mi > 59 || sec > 59) return false
+  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || sec > 59) return false
   return !Number.isNaN(Date.parse(s))
 }
 

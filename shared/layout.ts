@@ -1,12 +1,15 @@
 /**
- * Where things live in the lake (ARCHITECTURE.md, "Lake"), and the small JSON documents that the archiver, the
+ * Where things live in the lake (docs/ARCHITECTURE.md#lake), and the small JSON documents that the archiver, the
  * batch job and the readers exchange through it.
  */
-export const HOUR_MS = 3_600_000
-export const DAY_MS = 86_400_000
+import { dayOfMs, formatDay } from './day.ts'
 
+export { DAY_MS } from './day.ts'
+export const HOUR_MS = 3_600_000
+
+/** The UTC day of an instant as 'YYYY-MM-DD' (lake keys and other text edges; in-process use shared/day.ts). */
 export function dayOf(epochMs: number): string {
-  return new Date(epochMs).toISOString().slice(0, 10)
+  return formatDay(dayOfMs(epochMs))
 }
 
 export function hourStart(epochMs: number): number {

@@ -7,11 +7,13 @@ import http from 'node:http'
 import https from 'node:https'
 import { Type, type TSchema } from '@sinclair/typebox'
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
+import { formatDay } from './day.ts'
 import { Errors } from './errors.ts'
 import {
   SPEED_ROUTES, type RealtimeDailyAnswer, type RealtimeDailyQuery, type RealtimeView, type SpeedStatus, type TrendingAnswer,
   type TrendingQuery,
 } from './realtime.ts'
+import { daysFromWire, type WireDailyAnswer } from './realtime-wire.ts'
 
 const Partitions = Type.Array(Type.Integer({ minimum: 0 }))
 const DailyAnswer = TypeCompiler.Compile(Type.Object({
@@ -51,8 +53,12 @@ export class RemoteRealtimeView implements RealtimeView {
 
   async daily(q: RealtimeDailyQuery): Promise<RealtimeDailyAnswer> {
     // By hand rather than URLSearchParams (cheaper per call); only the id can hold characters that need escaping.
-    const qs = `kind=${q.kind}&id=${encodeURIComponent(q.id)}&from=${encodeURIComponent(q.from)}&to=${encodeURIComponent(q.to)}&watermark=${q.watermark}`
-    return this.get(`${SPEED_ROUTES.daily}?${qs}`, DailyAnswer) as Promise<RealtimeDailyAnswer>
+    const qs = `kind=${q.kind}&id=${encodeURIComponent(q.id)}&from=${formatDay(q.from)}&to=${formatDay(q.to)}&watermark=${q.watermark}`
+    const path = `${SPEED_ROUTES.daily}?${qs}`
+    const wire = await this.get(path, DailyAnswer) as WireDailyAnswer
+    const days = daysFromWire(wire.days)
+    if (days === undefined) throw new Errors.SPEED_NOT_READY(`${this.base}${path} answered a malformed body (days: a key is not a date YYYY-MM-DD)`)
+    return { ...wire, days }
   }
 
   async trending(q: TrendingQuery): Promise<TrendingAnswer> {

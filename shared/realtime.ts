@@ -2,10 +2,12 @@
  * The realtime view: what the speed layer answers and the serving layer merges. Served in-process (the speed
  * layer's object) or over HTTP by each speed instance (routes below), so the serving layer can fan out.
  *
- * Merge rule (ARCHITECTURE.md): value(day) = batch(day, arrivals < W) + realtime(day, arrivals >= W).
+ * Merge rule (docs/ARCHITECTURE.md#watermark-and-the-merge-rule):
+ * value(day) = batch(day, arrivals < W) + realtime(day, arrivals >= W).
  * The Kafka key is the userId, so one listener lives in exactly one partition: distinct listeners of the realtime
  * part are additive across partitions and so across speed instances.
  */
+import type { Day } from './day.ts'
 import type { MetricValues } from './metrics.ts'
 
 export type EntityKind = 'song' | 'artist'
@@ -15,9 +17,9 @@ export const TRENDING_WINDOWS: readonly TrendingWindow[] = ['5m', '1h', '24h']
 export interface RealtimeDailyQuery {
   kind: EntityKind
   id: string
-  /** Event days, inclusive, YYYY-MM-DD. */
-  from: string
-  to: string
+  /** Event days, inclusive (shared/day.ts; 'YYYY-MM-DD' only on the wire of SPEED_ROUTES). */
+  from: Day
+  to: Day
   /** Count only events that arrived at or after this (epoch ms, an arrival-hour boundary). */
   watermark: number
 }
@@ -29,8 +31,8 @@ export interface RealtimeDailyAnswer {
   watermark: number
   /** The partitions this answer covers (assigned to the instance and caught up). */
   partitions: number[]
-  /** Only the days that have realtime data. */
-  days: Record<string, MetricValues>
+  /** Only the days that have realtime data (on the wire: an object keyed by 'YYYY-MM-DD'). */
+  days: ReadonlyMap<Day, MetricValues>
 }
 
 export interface TrendingQuery { kind: EntityKind; window: TrendingWindow; limit: number }

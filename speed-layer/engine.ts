@@ -12,7 +12,7 @@ import v8 from 'node:v8'
 import { contractFields, parseEventBytes, scanAccepts, type EventIssue, type ListenEvent } from '../shared/event.ts'
 import { FIELD } from '../shared/event-scan.ts'
 import type { PackedBatch } from '../shared/kafka-batch.ts'
-import { DAY_MS } from '../shared/layout.ts'
+import { dayOfMs } from '../shared/day.ts'
 import type { MetricValues } from '../shared/metrics.ts'
 import type { EntityKind, TrendingItem, TrendingWindow } from '../shared/realtime.ts'
 import { DayAccumulator, TYPE_INDEX } from './counters.ts'
@@ -116,7 +116,7 @@ export class SpeedEngine {
         const song = songs.find(values, starts[FIELD.songId]!, fieldEnds[FIELD.songId]!)
         if (song >= 0) {
           const ms = (fields.seen & (1 << FIELD.msPlayed)) !== 0 ? numbers[FIELD.msPlayed]! : 0
-          outcome = pc.apply(values, starts[FIELD.eventId]!, fieldEnds[FIELD.eventId]!, arrival, Math.floor(numbers[FIELD.ts]! / DAY_MS),
+          outcome = pc.apply(values, starts[FIELD.eventId]!, fieldEnds[FIELD.eventId]!, arrival, dayOfMs(numbers[FIELD.ts]!),
             song, artistOf[song]!, numbers[FIELD.type]!, ms, values, starts[FIELD.userId]!, fieldEnds[FIELD.userId]!, users, now)
         }
       }
@@ -227,7 +227,7 @@ export class SpeedEngine {
     const song = this.songs.internString(e.songId, false)
     const id = encoder.encode(e.eventId)
     const user = encoder.encode(e.userId)
-    return pc.apply(id, 0, id.length, arrival, Math.floor(e.ts / DAY_MS), song, this.artistOf[song]!, TYPE_INDEX.get(e.type)!,
+    return pc.apply(id, 0, id.length, arrival, dayOfMs(e.ts), song, this.artistOf[song]!, TYPE_INDEX.get(e.type)!,
       e.msPlayed ?? 0, user, 0, user.length, this.users, now)
   }
 

@@ -1,9 +1,11 @@
 /** The internal HTTP routes (SPEED_ROUTES) through which a serving layer elsewhere fans out to this instance. */
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsync } from 'fastify'
-import { SPEED_ROUTES, TRENDING_WINDOWS, type RealtimeDailyQuery, type RealtimeView, type TrendingQuery } from '../shared/realtime.ts'
+import { SPEED_ROUTES, TRENDING_WINDOWS, type RealtimeView, type TrendingQuery } from '../shared/realtime.ts'
+import { dailyAnswerToWire, dailyQueryFromWire, type WireDailyQuery } from '../shared/realtime-wire.ts'
 
 const Kind = Type.Union([Type.Literal('song'), Type.Literal('artist')])
+// The calendar check is dailyQueryFromWire's (shared/day.ts): a pattern alone passes 2024-02-30.
 const Date = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' })
 
 const DailyQuery = Type.Object({
@@ -19,7 +21,7 @@ const TrendingQuerySchema = Type.Object({
 
 export function speedRoutes(view: RealtimeView): FastifyPluginAsync {
   return async (app) => {
-    app.get(SPEED_ROUTES.daily, { schema: { querystring: DailyQuery, hide: true } }, async (req) => view.daily(req.query as RealtimeDailyQuery))
+    app.get(SPEED_ROUTES.daily, { schema: { querystring: DailyQuery, hide: true } }, async (req) => dailyAnswerToWire(await view.daily(dailyQueryFromWire(req.query as WireDailyQuery))))
     app.get(SPEED_ROUTES.trending, { schema: { querystring: TrendingQuerySchema, hide: true } }, async (req) => view.trending(req.query as TrendingQuery))
     app.get(SPEED_ROUTES.status, { schema: { hide: true } }, async () => view.status())
   }

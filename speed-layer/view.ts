@@ -3,8 +3,6 @@
  * asked watermark, from the partitions that are rebuilt and still hold that watermark's buckets.
  */
 import { Errors } from '../shared/errors.ts'
-import { DAY_MS, dayOf } from '../shared/layout.ts'
-import type { MetricValues } from '../shared/metrics.ts'
 import type {
   RealtimeDailyAnswer, RealtimeDailyQuery, RealtimeView, SpeedStatus, TrendingAnswer, TrendingItem, TrendingQuery,
 } from '../shared/realtime.ts'
@@ -25,14 +23,6 @@ export interface ViewSource {
   bucketMs: number
 }
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/
-
-function dayNumber(date: string, field: string): number {
-  const ms = DATE.test(date) ? Date.parse(`${date}T00:00:00Z`) : Number.NaN
-  if (Number.isNaN(ms)) throw new Errors.BAD_REQUEST(`${field} must be a date YYYY-MM-DD, got ${JSON.stringify(date)}`)
-  return ms / DAY_MS
-}
-
 /** A failed engine call: the engine thread died and is being replaced (index.ts); answered as not ready. */
 function engineGone(err: unknown): string {
   return `the counting engine is restarting: ${(err as Error).message}`
@@ -46,8 +36,8 @@ export class LocalRealtimeView implements RealtimeView {
   constructor(private readonly src: ViewSource) {}
 
   async daily(q: RealtimeDailyQuery): Promise<RealtimeDailyAnswer> {
-    const from = dayNumber(q.from, 'from')
-    const to = dayNumber(q.to, 'to')
+    const { from, to } = q
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to)) throw new Errors.BAD_REQUEST(`from and to must be day numbers, got ${from}, ${to}`)
     if (!Number.isSafeInteger(q.watermark) || q.watermark < 0 || q.watermark % this.src.bucketMs !== 0) {
       throw new Errors.BAD_REQUEST(`watermark must be an arrival-hour boundary in epoch ms, got ${q.watermark}`)
     }
@@ -72,11 +62,9 @@ export class LocalRealtimeView implements RealtimeView {
         })
       }
     } catch (err) {
-      return { ready: false, reason: engineGone(err), watermark: q.watermark, partitions: [], days: {} }
+      return { ready: false, reason: engineGone(err), watermark: q.watermark, partitions: [], days: new Map() }
     }
-    const days: Record<string, MetricValues> = {}
-    for (const [day, values] of rows) days[dayOf(day * DAY_MS)] = values
-    const answer: RealtimeDailyAnswer = { ready: reasons.length === 0, watermark: q.watermark, partitions: covered.map((s) => s.partition), days }
+    const answer: RealtimeDailyAnswer = { ready: reasons.length === 0, watermark: q.watermark, partitions: covered.map((s) => s.partition), days: new Map(rows) }
     if (reasons.length > 0) answer.reason = reasons.join('; ')
     return answer
   }

@@ -1,4 +1,4 @@
-/** The archiver role (ARCHITECTURE.md, "Lake"): Kafka to hourly Parquet files in the lake, exactly once. */
+/** The archiver role (docs/ARCHITECTURE.md#lake): Kafka to hourly Parquet files in the lake, exactly once. */
 import type { Config } from '../../shared/config.ts'
 import { KafkaArchiver } from './archiver.ts'
 import type { Archiver, ArchiverDeps } from './types.ts'

@@ -12,7 +12,7 @@ import fsp from 'node:fs/promises'
 import path from 'node:path'
 import type { DuckDBConnection } from '@duckdb/node-api'
 import { fileList, quoteLiteral } from '../../shared/duckdb.ts'
-import { DAY_MS } from '../../shared/layout.ts'
+import { dayStartMs, requireDay } from '../../shared/day.ts'
 import { BATCH_VIEW_NAMES } from '../../shared/views.ts'
 import { EVENT_DAY_SQL, groupedAggregateSql, viewDaySql } from './views-sql.ts'
 
@@ -28,11 +28,12 @@ export interface ComputeResult {
 
 function dayRangeFilter(days: readonly string[]): string {
   const sorted = [...days].sort()
-  const lo = new Date(`${sorted[0]}T00:00:00Z`)
-  const hi = new Date(Date.parse(`${sorted[sorted.length - 1]}T00:00:00Z`) + DAY_MS)
+  const first = requireDay(sorted[0]!, 'day')
+  const last = requireDay(sorted[sorted.length - 1]!, 'day')
+  const instant = (day: number): string => new Date(dayStartMs(day)).toISOString()
   // The range comparison on ts is what DuckDB pushes into the Parquet reader; the IN list makes it exact.
-  const range = `ts >= TIMESTAMPTZ ${quoteLiteral(lo.toISOString())} AND ts < TIMESTAMPTZ ${quoteLiteral(hi.toISOString())}`
-  const contiguous = (Date.parse(`${sorted[sorted.length - 1]}T00:00:00Z`) - lo.getTime()) / DAY_MS + 1 === sorted.length
+  const range = `ts >= TIMESTAMPTZ ${quoteLiteral(instant(first))} AND ts < TIMESTAMPTZ ${quoteLiteral(instant(last + 1))}`
+  const contiguous = last - first + 1 === sorted.length
   return contiguous ? range : `${range} AND ${EVENT_DAY_SQL} IN (${sorted.map((d) => `DATE ${quoteLiteral(d)}`).join(', ')})`
 }
 

@@ -6,12 +6,31 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api'
 import type { Config } from '../../shared/config.ts'
+import { formatDay, requireDay } from '../../shared/day.ts'
 import { fileList } from '../../shared/duckdb.ts'
 import { Errors } from '../../shared/errors.ts'
 import type { Lake } from '../../shared/lake.ts'
 import { archiveProgressKey, parseEventsFileKey, type ArchiveProgress } from '../../shared/layout.ts'
 import { runPrefix } from './manifest.ts'
 import { EVENT_DAY_SQL } from './views-sql.ts'
+
+/** A backfill longer than this is almost certainly a typo in a year. */
+export const MAX_BACKFILL_DAYS = 3660
+
+/** The days a caller asks a run to recompute: --date D (repeatable) and --from D1 --to D2, validated. */
+export function requestedDays(opts: { dates?: readonly string[]; from?: string; to?: string }): string[] {
+  const days = new Set<string>()
+  for (const d of opts.dates ?? []) days.add(formatDay(requireDay(d, 'date')))
+  if ((opts.from === undefined) !== (opts.to === undefined)) throw new Errors.BAD_REQUEST('from and to go together')
+  if (opts.from !== undefined && opts.to !== undefined) {
+    const from = requireDay(opts.from, 'from')
+    const to = requireDay(opts.to, 'to')
+    if (to < from) throw new Errors.BAD_REQUEST(`to (${opts.to}) is before from (${opts.from})`)
+    if (to - from + 1 > MAX_BACKFILL_DAYS) throw new Errors.BAD_REQUEST(`a range covers at most ${MAX_BACKFILL_DAYS} days`)
+    for (let d = from; d <= to; d++) days.add(formatDay(d))
+  }
+  return [...days].sort()
+}
 
 /** W = min over ALL partitions of the topic of closedThrough; a partition without a progress document holds it at 0. */
 export async function readArchiveWatermark(config: Readonly<Config>, lake: Lake): Promise<number> {

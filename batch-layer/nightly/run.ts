@@ -1,5 +1,5 @@
 /**
- * One batch run (ARCHITECTURE.md, "Watermark and the merge rule"): advance W to the archive's complete hours,
+ * One batch run (docs/ARCHITECTURE.md#watermark-and-the-merge-rule): advance W to the archive's complete hours,
  * recompute exactly the event days that the newly covered files touch (late events are restated) plus the days
  * asked for, write their view files under a run-specific prefix, then swap the manifest LAST — a reader sees this
  * whole run or the previous one, never half of one. Days not recomputed keep the previous run's files.
@@ -10,12 +10,11 @@ import path from 'node:path'
 import type { Config } from '../../shared/config.ts'
 import { openDuck, type DuckSession } from '../../shared/duckdb.ts'
 import { computeViews } from './compute.ts'
-import { requestedDays } from './days.ts'
 import { removeUnreferencedViewFiles } from './gc.ts'
 import { newRunId, writeRunHistory } from './history.ts'
 import { acquireBatchLock } from './lock.ts'
 import { nextManifest, readManifest, viewFileKey, writeManifest } from './manifest.ts'
-import { inspectFileDays, listArchivedBefore, readArchiveWatermark, readFileIndex, writeFileIndex } from './plan.ts'
+import { inspectFileDays, listArchivedBefore, readArchiveWatermark, readFileIndex, requestedDays, writeFileIndex } from './plan.ts'
 import type { BatchDeps, BatchProgress, BatchRunOptions, BatchStage, RunSummary } from './types.ts'
 
 export type { BatchDeps, BatchProgress, BatchRunOptions, RunSummary } from './types.ts'

@@ -1,11 +1,11 @@
 /** GET /v1/songs/:id/daily and /v1/artists/:id/daily: batch + realtime per day, as JSON or CSV. */
 import type { FastifyInstance } from 'fastify'
 import type { Static } from '@sinclair/typebox'
+import { formatDay, resolveRange } from '../../shared/day.ts'
 import { Errors } from '../../shared/errors.ts'
 import type { EntityKind } from '../../shared/realtime.ts'
 import type { ServingContext } from '../context.ts'
 import { dailyCsv } from '../csv.ts'
-import { resolveRange } from '../days.ts'
 import type { BatchSnapshot } from '../batch/load-views.ts'
 import { dailyJson, type DailyJsonInput } from '../daily-json.ts'
 import { mergeDaily, type DailyRow, type MergeInput, type Totals } from '../merge.ts'
@@ -62,11 +62,11 @@ async function prepare(ctx: ServingContext, kind: EntityKind, id: string, from?:
   // One snapshot per request: its watermark and its views belong to the same batch run.
   const snapshot = ctx.batch.current
   const watermark = snapshot.watermark
-  const rt = await collect(ctx.realtime, (v) => v.daily({ kind, id, from: range.from, to: range.to, watermark }),
+  const rt = await collect(ctx.realtime, (v) => v.daily({ kind, id, from: range.first, to: range.last, watermark }),
     ctx.config.kafka.partitions, watermark)
   const index = snapshot.indexes[kind]
   return {
-    kind, id, name: song ? song.title : artist!.name, artistId: song?.artistId, from: range.from, to: range.to,
+    kind, id, name: song ? song.title : artist!.name, artistId: song?.artistId, from: formatDay(range.first), to: formatDay(range.last),
     complete: rt.complete, missing: rt.missing, snapshot,
     merge: { first: range.first, last: range.last, watermark, batch: index.reader(id), realtime: rt.answers.map((a) => a.days) },
   }

@@ -5,10 +5,10 @@
  */
 import Fastify from 'fastify'
 import { describe, expect, it, onTestFinished } from 'vitest'
+import { formatDay, parseDay } from '../../shared/day.ts'
 import { METRICS, zeroValues, type MetricValues } from '../../shared/metrics.ts'
 import { EMPTY_SNAPSHOT, type BatchSnapshot } from '../../serving-layer/batch/load-views.ts'
 import { dailyJson, type DailyJsonInput } from '../../serving-layer/daily-json.ts'
-import { dayNumber, dayString } from '../../serving-layer/days.ts'
 import { mergeDaily, type MergeInput } from '../../serving-layer/merge.ts'
 import { DailyReport } from '../../serving-layer/schemas.ts'
 import { rng } from './support/data.ts'
@@ -34,15 +34,15 @@ describe('dailyJson', () => {
   it('writes what the response schema writes for the same merge, with and without cached rows', async () => {
     const serialize = await schemaSerializer()
     const random = rng(11)
-    const first = dayNumber('2026-01-01')!
+    const first = parseDay('2026-01-01')!
     const snapshot: BatchSnapshot = { ...EMPTY_SNAPSHOT, watermark: Date.parse('2026-01-20T05:00:00Z') }
     const batch = new Map<number, MetricValues>()
     for (let d = first; d < first + 20; d++) if (random() < 0.8) batch.set(d, randomValues(random, random() < 0.7))
     for (let round = 0; round < 40; round++) {
-      const realtime: Array<Record<string, MetricValues>> = []
+      const realtime: Array<Map<number, MetricValues>> = []
       for (let a = 0; a < 1 + Math.floor(random() * 2); a++) {
-        const days: Record<string, MetricValues> = {}
-        for (let d = first + 10; d < first + 25; d++) if (random() < 0.2) days[dayString(d)] = randomValues(random, random() < 0.5)
+        const days = new Map<number, MetricValues>()
+        for (let d = first + 10; d < first + 25; d++) if (random() < 0.2) days.set(d, randomValues(random, random() < 0.5))
         realtime.push(days)
       }
       const lo = first + Math.floor(random() * 12)
@@ -57,7 +57,7 @@ describe('dailyJson', () => {
       const complete = random() < 0.7
       const head: DailyJsonInput = {
         kind: round % 2 ? 'song' : 'artist', id: 's"1', name: 'Ärtist \\ "Nova"', artistId: round % 2 ? 'a\u00e91' : undefined,
-        from: dayString(merge.first), to: dayString(merge.last), complete,
+        from: formatDay(merge.first), to: formatDay(merge.last), complete,
         missing: complete ? { instances: [], partitions: [] } : { instances: [{ instance: 'http://x', reason: 'timed out "5 ms"' }], partitions: [1, 3] },
       }
       const { days, totals } = mergeDaily(merge)

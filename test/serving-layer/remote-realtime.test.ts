@@ -119,6 +119,18 @@ describe('realtime fan-out over HTTP', () => {
     expect(r.missing.partitions).toEqual([])
   })
 
+  it('is complete:false when an instance answers a day that is not a calendar date', async () => {
+    // Days cross the wire as YYYY-MM-DD; 2026-02-30 must not be read as 2 March and added to the report.
+    const app = Fastify()
+    app.get('/internal/speed/daily', async () => ({ ready: true, watermark: 0, partitions: [2, 3], days: { '2026-02-30': { plays: 7 } } }))
+    const url = await app.listen({ host: '127.0.0.1', port: 0 })
+    onTestFinished(() => app.close())
+    const r = await daily([new RemoteRealtimeView(await served(instance(catalog, 'a', [0, 1])), 1000), new RemoteRealtimeView(url, 1000)])
+    expect(r.complete).toBe(false)
+    expect(r.missing.instances).toEqual([{ instance: url, reason: expect.stringContaining('a key is not a date YYYY-MM-DD') }])
+    expect(r.days[0]).toMatchObject({ plays: 3 })
+  })
+
   it('is complete:false when the answers do not cover every partition, or cover one twice', async () => {
     const gap = await daily([instance(catalog, 'a', [0, 1]), instance(catalog, 'b', [3])])
     expect(gap).toMatchObject({ complete: false, missing: { instances: [], partitions: [2] } })

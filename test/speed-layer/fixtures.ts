@@ -5,6 +5,7 @@
 import { isDeepStrictEqual } from 'node:util'
 import { Registry } from 'prom-client'
 import { Catalog, type Artist, type Song } from '../../shared/catalog.ts'
+import { formatDay, parseDay } from '../../shared/day.ts'
 import type { Config } from '../../shared/config.ts'
 import { encodeEvent, type EventType, type ListenEvent } from '../../shared/event.ts'
 import { createKafka, ensureTopics } from '../../shared/kafka.ts'
@@ -81,7 +82,10 @@ function badMessage(i: number, now: number): Message {
 }
 
 type Values = Record<string, number>
-/** The oracle of test/support/oracle.ts (written from ARCHITECTURE.md's words, not from shared/metrics.ts) over this catalog. */
+/**
+ * The oracle of test/support/oracle.ts (written from the words of docs/ARCHITECTURE.md#days-and-metrics, not from
+ * shared/metrics.ts) over this catalog.
+ */
 export function groundTruth(events: Iterable<ListenEvent>): Oracle {
   return oracle(events, catalog)
 }
@@ -92,7 +96,7 @@ function nonZero(days: Record<string, Values>): Record<string, Values> {
   return out
 }
 
-const RANGE = { from: '1970-01-01', to: '2100-01-01' }
+const RANGE = { from: 0, to: parseDay('2100-01-01')! }
 
 /** Every song's and artist's realtime days at `watermark`, summed over the views, zero days left out. */
 export async function realtimeAll(views: RealtimeView[], watermark: number): Promise<{ ready: boolean; partitions: number[]; truth: Record<string, Record<string, Values>> }> {
@@ -106,7 +110,8 @@ export async function realtimeAll(views: RealtimeView[], watermark: number): Pro
       const a = await view.daily({ kind, id, watermark, ...RANGE })
       ready &&= a.ready
       if (kind === 'song' && id === 's0') partitions.push(...a.partitions)
-      for (const [day, v] of Object.entries(a.days)) {
+      for (const [d, v] of a.days) {
+        const day = formatDay(d)
         const acc = (sum[day] ??= {})
         for (const [m, x] of Object.entries(v)) acc[m] = (acc[m] ?? 0) + x
       }

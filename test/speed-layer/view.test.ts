@@ -1,5 +1,6 @@
 import Fastify from 'fastify'
 import { describe, expect, it } from 'vitest'
+import { parseDay } from '../../shared/day.ts'
 import type { ListenEvent } from '../../shared/event.ts'
 import { DAY_MS, HOUR_MS } from '../../shared/layout.ts'
 import { SPEED_ROUTES } from '../../shared/realtime.ts'
@@ -40,17 +41,21 @@ function fixture() {
   return { states, view, engine, p0, p1 }
 }
 
-const q = { kind: 'song' as const, id: 's1', from: '2026-03-09', to: '2026-03-10' }
+const D9 = parseDay('2026-03-09')!
+const D10 = parseDay('2026-03-10')!
+const q = { kind: 'song' as const, id: 's1', from: D9, to: D10 }
+/** The same query as SPEED_ROUTES carry it: days as 'YYYY-MM-DD'. */
+const wireQ = { kind: 'song', id: 's1', from: '2026-03-09', to: '2026-03-10' }
 
 describe('LocalRealtimeView', () => {
   it('counts arrivals at or after the watermark, listeners unioned per partition and added across them', async () => {
     const { view } = fixture()
     const a = await view.daily({ ...q, watermark: W })
     expect(a).toMatchObject({ ready: true, partitions: [0, 1], watermark: W })
-    expect(a.days['2026-03-10']).toMatchObject({ plays: 3, listeners: 2, msPlayed: 300 })
-    expect(a.days['2026-03-09']).toMatchObject({ likes: 1, plays: 0, listeners: 0 })
+    expect(a.days.get(D10)).toMatchObject({ plays: 3, listeners: 2, msPlayed: 300 })
+    expect(a.days.get(D9)).toMatchObject({ likes: 1, plays: 0, listeners: 0 })
     const all = await view.daily({ ...q, watermark: 0 })
-    expect(all.days['2026-03-10']).toMatchObject({ plays: 4, listeners: 2 })
+    expect(all.days.get(D10)).toMatchObject({ plays: 4, listeners: 2 })
     const artist = await view.daily({ ...q, kind: 'artist', id: 'a1', watermark: W })
     expect(artist.days).toEqual(a.days)
   })
@@ -75,15 +80,20 @@ describe('LocalRealtimeView', () => {
     const { view } = fixture()
     const app = Fastify()
     await app.register(speedRoutes(view))
-    const res = await app.inject({ method: 'GET', url: SPEED_ROUTES.daily, query: { ...q, watermark: String(W) } })
+    const res = await app.inject({ method: 'GET', url: SPEED_ROUTES.daily, query: { ...wireQ, watermark: String(W) } })
     expect(res.statusCode).toBe(200)
-    expect(res.json()).toEqual(await view.daily({ ...q, watermark: W }))
+    const inProcess = await view.daily({ ...q, watermark: W })
+    expect(res.json()).toEqual({ ...inProcess, days: { '2026-03-09': inProcess.days.get(D9), '2026-03-10': inProcess.days.get(D10) } })
     const trending = await app.inject({ method: 'GET', url: SPEED_ROUTES.trending, query: { kind: 'song', window: '24h', limit: '5' } })
     expect(trending.json()).toEqual(await view.trending({ kind: 'song', window: '24h', limit: 5 }))
     expect((await app.inject({ method: 'GET', url: SPEED_ROUTES.status })).json()).toMatchObject({ instance: 'test', ready: true })
-    expect((await app.inject({ method: 'GET', url: SPEED_ROUTES.daily, query: { ...q, watermark: 'soon' } })).statusCode).toBe(400)
+    expect((await app.inject({ method: 'GET', url: SPEED_ROUTES.daily, query: { ...wireQ, watermark: 'soon' } })).statusCode).toBe(400)
     // A watermark inside an arrival bucket cannot be answered exactly: refused, never approximated.
-    expect((await app.inject({ method: 'GET', url: SPEED_ROUTES.daily, query: { ...q, watermark: String(W + 1) } })).statusCode).toBe(400)
+    expect((await app.inject({ method: 'GET', url: SPEED_ROUTES.daily, query: { ...wireQ, watermark: String(W + 1) } })).statusCode).toBe(400)
+    // Not a calendar date: refused with the parameter named, not read as 1 March.
+    const feb30 = await app.inject({ method: 'GET', url: SPEED_ROUTES.daily, query: { ...wireQ, from: '2024-02-30', watermark: String(W) } })
+    expect(feb30.statusCode).toBe(400)
+    expect(feb30.json().message).toMatch(/from \(querystring\) must be a calendar date YYYY-MM-DD/)
     await app.close()
   })
 
@@ -111,7 +121,7 @@ describe('LocalRealtimeView', () => {
     try {
       const view = new LocalRealtimeView({ instance: 'x', states: new Map([[0, readyState(0)]]), engine: () => dead, joined: () => true, holdFrom: () => 0, eventsPerSecond: () => 0, bucketMs: HOUR_MS })
       const a = await view.daily({ ...q, watermark: W })
-      expect(a).toMatchObject({ ready: false, partitions: [], days: {} })
+      expect(a).toMatchObject({ ready: false, partitions: [], days: new Map() })
       expect(a.reason).toMatch(/^the counting engine is restarting: .*speed engine thread stopped/)
       expect(await view.trending({ kind: 'song', window: '1h', limit: 3 })).toEqual({ ready: false, partitions: [], items: [] })
     } finally {

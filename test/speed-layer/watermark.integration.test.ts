@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { parseDay } from '../../shared/day.ts'
 import { openLake } from '../../shared/lake.ts'
 import { VIEWS_MANIFEST_KEY, type ViewsManifest } from '../../shared/layout.ts'
 import { eventually, testConfig } from '../helpers.ts'
@@ -55,7 +56,7 @@ describe('speed layer and a watermark move (real broker)', () => {
 
     // After the grace the buckets before W are gone: an old watermark is refused, W is still exact.
     const refused = await eventually(async () => {
-      const r = await a.view.daily({ kind: 'song', id: 's1', from: '1970-01-01', to: '2100-01-01', watermark: 0 })
+      const r = await a.view.daily({ kind: 'song', id: 's1', from: 0, to: parseDay('2100-01-01')!, watermark: 0 })
       return r.ready ? undefined : r
     }, 10_000, 'buckets before W to be dropped')
     expect(refused.reason).toMatch(/older than the buckets held/)
@@ -69,6 +70,6 @@ describe('speed layer and a watermark move (real broker)', () => {
     await b.start()
     const rebuilt = await settle([b.view], W, realtimeTruth)
     expect(rebuilt.truth).toEqual(realtimeTruth)
-    expect((await b.view.daily({ kind: 'artist', id: 'a0', from: '1970-01-01', to: '2100-01-01', watermark: W - BUCKET_MS })).ready).toBe(false)
+    expect((await b.view.daily({ kind: 'artist', id: 'a0', from: 0, to: parseDay('2100-01-01')!, watermark: W - BUCKET_MS })).ready).toBe(false)
   })
 })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { requestedDays } from '../../../batch-layer/nightly/days.ts'
 import { nextManifest, viewFileKey } from '../../../batch-layer/nightly/manifest.ts'
+import { requestedDays } from '../../../batch-layer/nightly/plan.ts'
 import { groupedAggregateSql, viewDaySql } from '../../../batch-layer/nightly/views-sql.ts'
 import { METRICS, metricSql } from '../../../shared/metrics.ts'
 import { BATCH_VIEW_NAMES, viewFileDay, viewFiles } from '../../../shared/views.ts'
@@ -28,6 +28,7 @@ describe('the views manifest', () => {
     expect(requestedDays({ dates: ['2024-03-05'], from: '2024-02-28', to: '2024-03-01' })).toEqual(['2024-02-28', '2024-02-29', '2024-03-01', '2024-03-05'])
     expect(() => requestedDays({ from: '2024-03-01' })).toThrow(/go together/)
     expect(() => requestedDays({ dates: ['2024-3-1'] })).toThrow(/YYYY-MM-DD/)
+    expect(() => requestedDays({ from: '2024-02-01', to: '2024-02-30' })).toThrow('to must be a calendar date YYYY-MM-DD (got "2024-02-30")')
   })
 
   it('generates every metric column from the shared definition', () => {

@@ -1,11 +1,12 @@
 /**
- * The one-definition test (ARCHITECTURE.md, "Days and metrics"): the speed layer's counters and the batch SQL,
+ * The one-definition test (docs/ARCHITECTURE.md#days-and-metrics): the speed layer's counters and the batch SQL,
  * both driven by shared/metrics.ts, give the same numbers over the same events — duplicates and late events
  * included. The speed side runs in-process here (its SpeedEngine, fed the events in partition/offset order as
  * its consumer would), so no Kafka is needed to compare the two computations.
  */
 import { describe, expect, it } from 'vitest'
 import { runBatch } from '../../../batch-layer/nightly/run.ts'
+import { formatDay } from '../../../shared/day.ts'
 import { SpeedEngine } from '../../../speed-layer/engine.ts'
 import { openLake } from '../../../shared/lake.ts'
 import { DAY_MS, HOUR_MS } from '../../../shared/layout.ts'
@@ -29,7 +30,7 @@ function speedCounters(events: readonly ArchivedEvent[], partitions: number): Re
   const out = { song_daily: new Map<string, MetricValues>(), artist_daily: new Map<string, MetricValues>() }
   for (const [view, kind, ids] of [['song_daily', 'song', songs.keys()], ['artist_daily', 'artist', new Set(songs.values())]] as const) {
     for (const id of ids) {
-      for (const [day, values] of engine.daily({ ...range, kind, id })) out[view].set(`${new Date(day * DAY_MS).toISOString().slice(0, 10)}|${id}`, values)
+      for (const [day, values] of engine.daily({ ...range, kind, id })) out[view].set(`${formatDay(day)}|${id}`, values)
     }
   }
   return out

@@ -12,7 +12,7 @@ import { VIEWS_MANIFEST_KEY } from '../../../shared/layout.ts'
 import { createLogger } from '../../../shared/logger.ts'
 import { createRegistry } from '../../../shared/telemetry.ts'
 import { BatchViews } from '../../../serving-layer/batch/batch-views.ts'
-import { dayNumber } from '../../../serving-layer/days.ts'
+import { parseDay } from '../../../shared/day.ts'
 import { eventually, testS3Config } from '../../helpers.ts'
 import { writeBatchRun } from '../support/batch-run.ts'
 import { testCatalog } from '../support/data.ts'
@@ -38,7 +38,7 @@ describe('BatchViews', () => {
       const events = [play(1, 's0-0', 'u1'), play(2, 's0-0', 'u2'), play(3, 's0-1', 'u1')]
       await writeBatchRun(config, lake, catalog, events, T0 + 3_600_000, 'run-1')
       await eventually(async () => (views.current.manifest?.runId === 'run-1' ? true : undefined), 10_000, 'the poll to load run-1')
-      const day = dayNumber('2026-01-10')!
+      const day = parseDay('2026-01-10')!
       expect(views.current.indexes.song.get('s0-0', day)).toMatchObject({ plays: 2, listeners: 2, msPlayed: 200 })
       expect(views.current.indexes.artist.get('a0', day)).toMatchObject({ plays: 3, listeners: 2 })
 
@@ -65,7 +65,7 @@ describe('BatchViews', () => {
       await lake.putBytes(VIEWS_MANIFEST_KEY, JSON.stringify({ runId: 'r', watermark: T0, createdAt: '', views: { artist_daily: ['views/r/artist_daily.parquet'] }, days: null, previousWatermark: 0 }))
       const views = new BatchViews(config, lake, createLogger({ level: 'silent' }), createRegistry(), { pollMs: 60_000 })
       expect(await views.refresh()).toBe(true)
-      expect(views.current.indexes.artist.get('a0', dayNumber('2026-01-10')!)).toEqual({ plays: 7, completes: 1, skips: 0, likes: 0, dislikes: 0, msPlayed: 1000, listeners: 4 })
+      expect(views.current.indexes.artist.get('a0', parseDay('2026-01-10')!)).toEqual({ plays: 7, completes: 1, skips: 0, likes: 0, dislikes: 0, msPlayed: 1000, listeners: 4 })
       expect(views.current.indexes.song.rows).toBe(0)
     } finally {
       duck.close()

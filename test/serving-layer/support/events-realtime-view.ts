@@ -4,6 +4,7 @@
  * (only arrivals >= W; not ready for a W older than the buckets it kept). The real speed layer plugs in instead.
  */
 import type { Catalog } from '../../../shared/catalog.ts'
+import { parseDay, type Day } from '../../../shared/day.ts'
 import type { ListenEvent } from '../../../shared/event.ts'
 import { dayOf, hourStart } from '../../../shared/layout.ts'
 import { METRICS, contribution, distinctValue, zeroValues, type MetricValues } from '../../../shared/metrics.ts'
@@ -103,14 +104,15 @@ export class EventsRealtimeView implements RealtimeView {
   }
 
   async daily(q: RealtimeDailyQuery): Promise<RealtimeDailyAnswer> {
-    const base = { watermark: q.watermark, partitions: this.partitions, days: {} }
+    const base = { watermark: q.watermark, partitions: this.partitions, days: new Map<Day, MetricValues>() }
     if (!this.ready) return { ...base, ready: false, reason: this.reason ?? 'rebuilding' }
     if (q.watermark < this.oldestWatermark) return { ...base, ready: false, reason: `buckets before ${new Date(this.oldestWatermark).toISOString()} dropped` }
-    const days: Record<string, MetricValues> = {}
-    for (const [day, hours] of this.buckets.get(`${q.kind}:${q.id}`) ?? []) {
+    const days = new Map<Day, MetricValues>()
+    for (const [date, hours] of this.buckets.get(`${q.kind}:${q.id}`) ?? []) {
+      const day = parseDay(date)!
       if (day < q.from || day > q.to) continue
       const v = sumBuckets(hours, q.watermark)
-      if (v) days[day] = v
+      if (v) days.set(day, v)
     }
     return { ...base, ready: true, days }
   }
