@@ -27,9 +27,10 @@ export function oneLine(message: string): string {
 /** The registry error for what DuckDB threw while running a query; errors that are not DuckDB's pass unchanged. */
 export function sqlError(err: unknown, limits: Readonly<SqlLimits>, timedOut: boolean): unknown {
   if (isPlaycountError(err) || !(err instanceof Error)) return err
-  const message = err.message
-  const kind = /^([A-Za-z ]+) Error: /.exec(message)?.[1]
-  if (kind === undefined) return err
+  // DuckDB's messages start with their kind ("Parser Error: ..."); the client may put "Failed to ...: " before it.
+  const m = /^(?:Failed to [a-z ]+: )?(([A-Za-z ]+) Error: [\s\S]*)$/.exec(err.message)
+  if (!m) return err
+  const [, message = '', kind] = m
   if (kind === 'INTERRUPT') {
     if (!timedOut) return new Errors.SQL_INVALID('interrupted', { cause: err })
     return new Errors.SQL_TIMEOUT(`it ran past the ${limits.timeoutMs / 1000} s time limit; raise it with --timeout <seconds>`, { cause: err })

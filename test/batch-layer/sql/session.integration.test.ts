@@ -1,4 +1,6 @@
 import fs from 'node:fs'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it, onTestFinished } from 'vitest'
@@ -74,9 +76,26 @@ describe('playcount sql session', () => {
     expect((await sql.query('SELECT count(DISTINCT event_id) FROM events')).rows).toEqual([[events.length]])
     expect((await sql.query(`SELECT count(*) FROM read_parquet('${lake.location('catalog/songs.parquet')}')`)).rows).toEqual([[6]])
     const bucket = /^s3:\/\/([^/]+)\//.exec(lake.location(''))![1]
+    // Another server, standing in for anyone's: httpfs sends it a signed request if a lake URL can name it.
+    const requests: string[] = []
+    const server = http.createServer((req, res) => { requests.push(`${req.method} ${req.url}`); res.end('from elsewhere') })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())))
+    const elsewhere = `127.0.0.1:${(server.address() as AddressInfo).port}`
+    const songs = lake.location('catalog/songs.parquet')
     for (const q of [`SELECT * FROM read_parquet('s3://${bucket}/elsewhere/x.parquet')`, `SELECT * FROM read_csv('/etc/passwd')`,
-      `COPY (SELECT 1) TO '${lake.location('z.csv')}'`]) {
+      `COPY (SELECT 1) TO '${lake.location('z.csv')}'`,
+      `SELECT * FROM read_text('${lake.location('')}../../x?s3_endpoint=${elsewhere}')`,
+      `SELECT * FROM read_text('${songs}?s3_endpoint=${elsewhere}')`,
+      `SELECT * FROM read_text('${lake.location('catalog')}' || chr(47) || 'songs.parquet' || chr(63) || 's3_endpoint=${elsewhere}')`,
+      `SELECT * FROM read_text('${songs}#x')`,
+      `SELECT * FROM read_text('${lake.location('')}%2e%2e/elsewhere/x')`,
+      `SELECT * FROM read_text('${lake.location('')}../elsewhere/x')`,
+      `SELECT * FROM read_text('http://${elsewhere}/x')`,
+      // Globs too: an S3 lake is allowed object by object.
+      `SELECT * FROM glob('${lake.location('')}*')`]) {
       await expect(sql.query(q), q).rejects.toMatchObject({ code: 'PLAYCOUNT_SQL_FORBIDDEN' })
     }
+    expect(requests).toEqual([])
   })
 })
