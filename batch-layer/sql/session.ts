@@ -46,10 +46,13 @@ const EMPTY: Record<string, string> = {
   artists: `SELECT NULL::VARCHAR AS artist_id, NULL::VARCHAR AS name, NULL::VARCHAR AS genre, NULL::VARCHAR AS country WHERE false`,
 }
 
-/** Creates the views; returns their names and the lake keys they read. */
+/** Creates the views; returns their names and the lake keys they read, all plain (shared/lake.ts). */
 async function createViews(conn: DuckDBConnection, lake: Lake): Promise<{ views: string[]; keys: string[] }> {
   const keys: string[] = []
   const define = async (name: string, viewKeys: string[], empty: string): Promise<void> => {
+    // Checked before DuckDB sees it: creating a view reads its files, before the session is confined to the lake.
+    const odd = viewKeys.find((k) => !isPlainKey(k))
+    if (odd !== undefined) throw new Errors.SQL_FORBIDDEN(`the lake object ${lake.location(odd)} has a key that is not plain, so the session will not read it`)
     keys.push(...viewKeys)
     const body = viewKeys.length > 0 ? `SELECT * FROM read_parquet(${fileList(viewKeys.map((k) => lake.location(k)))})` : empty
     await conn.run(`CREATE VIEW ${quoteIdent(name)} AS ${body}`)
@@ -70,8 +73,6 @@ async function createViews(conn: DuckDBConnection, lake: Lake): Promise<{ views:
  */
 async function confineToLake(conn: DuckDBConnection, lake: Lake, keys: string[]): Promise<void> {
   if (lake.kind === 's3') {
-    const odd = keys.find((k) => !isPlainKey(k))
-    if (odd !== undefined) throw new Errors.SQL_FORBIDDEN(`the lake object ${lake.location(odd)} has a key that is not plain, so the session will not read it`)
     if (keys.length > 0) await conn.run(`SET allowed_paths = ${fileList(keys.map((k) => lake.location(k)))}`)
   } else {
     await conn.run(`SET allowed_directories = [${quoteLiteral(lake.location('').replace(/\/*$/, '/'))}]`)

@@ -8,7 +8,7 @@ import { runBatch } from '../../../batch-layer/nightly/run.ts'
 import { openSqlSession, type SqlSession } from '../../../batch-layer/sql/session.ts'
 import type { Config } from '../../../shared/config.ts'
 import { openLake, type Lake } from '../../../shared/lake.ts'
-import { HOUR_MS } from '../../../shared/layout.ts'
+import { HOUR_MS, VIEWS_MANIFEST_KEY } from '../../../shared/layout.ts'
 import { createLogger } from '../../../shared/logger.ts'
 import { testConfig, testS3Config } from '../../helpers.ts'
 import { groundTruth, makeEvents, writeArchive, writeCatalog, writeProgress } from '../nightly/fixture.ts'
@@ -96,6 +96,9 @@ describe('playcount sql session', () => {
       `SELECT * FROM glob('${lake.location('')}*')`]) {
       await expect(sql.query(q), q).rejects.toMatchObject({ code: 'PLAYCOUNT_SQL_FORBIDDEN' })
     }
+    // A manifest naming an object with a query string is refused before DuckDB sees the name.
+    await lake.putBytes(VIEWS_MANIFEST_KEY, JSON.stringify({ views: { song_daily: [`views/song_daily/day=2024-03-01.parquet?s3_endpoint=${elsewhere}`] } }))
+    await expect(openSqlSession(config, lake)).rejects.toMatchObject({ code: 'PLAYCOUNT_SQL_FORBIDDEN', message: expect.stringContaining('not plain') })
     expect(requests).toEqual([])
   })
 })
