@@ -37,6 +37,7 @@ export const Errors = {
   SQL_INVALID: define('PLAYCOUNT_SQL_INVALID', 'Query failed: %s', 400, false),
   SQL_TIMEOUT: define('PLAYCOUNT_SQL_TIMEOUT', 'Query stopped: %s', 408, false),
   SQL_MEMORY_LIMIT: define('PLAYCOUNT_SQL_MEMORY_LIMIT', 'Query stopped: %s', 507, false),
+  SQL_TOO_MANY_ROWS: define('PLAYCOUNT_SQL_TOO_MANY_ROWS', 'Query stopped: %s', 413, false),
   SPEED_NOT_READY: define('PLAYCOUNT_SPEED_NOT_READY', 'Realtime view cannot serve: %s', 503, true),
   CATALOG_MISSING: define('PLAYCOUNT_CATALOG_MISSING', 'No catalog in the lake at %s', 500, false),
   INTERNAL: define('PLAYCOUNT_INTERNAL', 'Internal error: %s', 500, false),

@@ -11,10 +11,12 @@ export interface SqlLimits {
   tempLimit: string
   /** A statement still running after this long is interrupted. */
   timeoutMs: number
+  /** Rows a result may have: they are held in the JavaScript heap, which no DuckDB setting bounds. */
+  maxRows: number
 }
 
 /** Defaults a laptop survives; DuckDB's own are 80% of the RAM, 90% of the free disk and no time limit. */
-export const SQL_LIMITS: Readonly<SqlLimits> = Object.freeze({ memoryLimit: '2GB', tempLimit: '8GB', timeoutMs: 120_000 })
+export const SQL_LIMITS: Readonly<SqlLimits> = Object.freeze({ memoryLimit: '2GB', tempLimit: '8GB', timeoutMs: 120_000, maxRows: 1_000_000 })
 
 /** A size as DuckDB reads it: a number and a unit (KB, MB, GB, TB, or KiB ... TiB). */
 export const SIZE_RULE = /^[0-9]+(\.[0-9]+)?\s*[KMGT]i?B$/

@@ -4,7 +4,7 @@
  * artists). Read-only and confined to the lake: after the views exist, external access is switched off except
  * for the lake (see confineToLake) and the configuration is locked; every statement also passes guard.ts, since
  * DuckDB would still let a COPY write inside an allowed folder. Bounded: a memory limit, a private temp folder
- * with a size limit (deleted at close), and a time limit per statement (limits.ts).
+ * with a size limit (deleted at close), a time limit per statement, and a cap on result rows (limits.ts).
  */
 import fs from 'node:fs'
 import path from 'node:path'
@@ -126,7 +126,10 @@ export async function openSqlSession(config: Readonly<Config>, lake: Lake, limit
       try {
         const prepared = await prepareReadOnly(duck.conn, sql)
         try {
-          const result = await prepared.runAndReadAll()
+          const result = await prepared.streamAndReadUntil(limits.maxRows + 1)
+          if (result.currentRowCount > limits.maxRows) {
+            throw new Errors.SQL_TOO_MANY_ROWS(`it returns more than ${limits.maxRows} rows; add a LIMIT or raise it with --max-rows <n>`)
+          }
           return { columns: result.columnNames(), rows: toRows(result) }
         } finally {
           prepared.destroySync()

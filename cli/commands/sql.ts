@@ -20,6 +20,12 @@ function size(flag: string) {
   }
 }
 
+function rows(value: string): number {
+  const n = Number(value)
+  if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError('--max-rows must be a whole number above 0')
+  return n
+}
+
 function seconds(value: string): number {
   const n = Number(value)
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('--timeout must be a number of seconds above 0')
@@ -67,6 +73,7 @@ interface SqlOptions {
   memoryLimit: string
   tempLimit: string
   timeout: number
+  maxRows: number
 }
 
 export function registerSql(program: Command): void {
@@ -77,8 +84,9 @@ export function registerSql(program: Command): void {
     .addOption(new Option('--memory-limit <size>', "DuckDB's memory limit").argParser(size('--memory-limit')).default(SQL_LIMITS.memoryLimit))
     .addOption(new Option('--temp-limit <size>', 'disk space a query may spill to').argParser(size('--temp-limit')).default(SQL_LIMITS.tempLimit))
     .addOption(new Option('--timeout <seconds>', 'stop a statement running longer').argParser(seconds).default(SQL_LIMITS.timeoutMs / 1000))
+    .addOption(new Option('--max-rows <n>', 'refuse a result with more rows').argParser(rows).default(SQL_LIMITS.maxRows))
     .action(async (query: string | undefined, opts: SqlOptions) => {
-      const limits: SqlLimits = { memoryLimit: opts.memoryLimit, tempLimit: opts.tempLimit, timeoutMs: opts.timeout * 1000 }
+      const limits: SqlLimits = { memoryLimit: opts.memoryLimit, tempLimit: opts.tempLimit, timeoutMs: opts.timeout * 1000, maxRows: opts.maxRows }
       let session: SqlSession | undefined
       // Ctrl-C stops the running statement, so the session still closes and deletes its temp folder.
       const stop = (): void => {

@@ -42,6 +42,15 @@ describe('playcount sql limits', () => {
     expect((await sql.query('SELECT 1 AS one')).rows).toEqual([[1]])
   })
 
+  it('refuses a result with more rows than allowed, naming the limit', async () => {
+    const sql = await session(testConfig(), { maxRows: 5000 })
+    expect((await sql.query('SELECT i FROM range(5000) t(i)')).rows).toHaveLength(5000)
+    await expect(sql.query('SELECT i FROM range(20000) t(i)')).rejects.toMatchObject({
+      code: 'PLAYCOUNT_SQL_TOO_MANY_ROWS', message: expect.stringMatching(/more than 5000 rows; add a LIMIT or raise it with --max-rows/),
+    })
+    expect((await sql.query('SELECT count(*) FROM events')).rows).toEqual([[events.length]])
+  })
+
   it('spills into a private temp folder that close() deletes, and cannot read the working folder\'s .tmp', async () => {
     const config = testConfig()
     const sql = await session(config, { memoryLimit: '64MB' })
