@@ -122,7 +122,13 @@ export async function openSqlSession(config: Readonly<Config>, lake: Lake, limit
     tempDirectory,
     async query(sql) {
       timedOut = false
-      const timer = setTimeout(() => { timedOut = true; duck.conn.interrupt() }, limits.timeoutMs)
+      let repeat: NodeJS.Timeout | undefined
+      const timer = setTimeout(() => {
+        timedOut = true
+        duck.conn.interrupt()
+        // An interrupt landing between two DuckDB calls (the guard prepares, then the query runs) is lost: repeat it.
+        repeat = setInterval(() => duck.conn.interrupt(), 100)
+      }, limits.timeoutMs)
       try {
         const prepared = await prepareReadOnly(duck.conn, sql)
         try {
@@ -138,6 +144,7 @@ export async function openSqlSession(config: Readonly<Config>, lake: Lake, limit
         throw sqlError(err, limits, timedOut)
       } finally {
         clearTimeout(timer)
+        clearInterval(repeat)
       }
     },
     interrupt: () => duck.conn.interrupt(),

@@ -4,7 +4,7 @@ import { formatResult, SQL_FORMATS, type SqlFormat } from '../../batch-layer/sql
 import { oneLine, SIZE_RULE, SQL_LIMITS, type SqlLimits } from '../../batch-layer/sql/limits.ts'
 import { openSqlSession, type SqlSession } from '../../batch-layer/sql/session.ts'
 import { loadConfig } from '../../shared/config.ts'
-import { isPlaycountError } from '../../shared/errors.ts'
+import { Errors, isPlaycountError } from '../../shared/errors.ts'
 import { openLake } from '../../shared/lake.ts'
 
 /** One line, never a stack: the person typed a query, not a program. */
@@ -88,10 +88,13 @@ export function registerSql(program: Command): void {
     .action(async (query: string | undefined, opts: SqlOptions) => {
       const limits: SqlLimits = { memoryLimit: opts.memoryLimit, tempLimit: opts.tempLimit, timeoutMs: opts.timeout * 1000, maxRows: opts.maxRows }
       let session: SqlSession | undefined
-      // Ctrl-C stops the running statement, so the session still closes and deletes its temp folder.
+      let stopped = false
+      // Ctrl-C stops the running statement, or the opening of the session, so the session still closes and deletes
+      // its temp folder; a second Ctrl-C while the session opens exits at once.
       const stop = (): void => {
         if (session) session.interrupt()
-        else process.exit(130)
+        else if (stopped) process.exit(130)
+        stopped = true
       }
       process.on('SIGINT', stop)
       process.on('SIGTERM', stop)
@@ -100,6 +103,7 @@ export function registerSql(program: Command): void {
         const lake = openLake(config)
         try {
           session = await openSqlSession(config, lake, limits)
+          if (stopped) throw new Errors.SQL_INVALID('interrupted')
           if (query === undefined) await interactive(session, opts.format)
           else console.log(formatResult(await session.query(query), opts.format))
         } finally {
