@@ -116,12 +116,11 @@ export async function openSqlSession(config: Readonly<Config>, lake: Lake, limit
     removeTemp()
     throw err
   }
-  let timedOut = false
   return {
     views,
     tempDirectory,
     async query(sql) {
-      timedOut = false
+      let timedOut = false
       let repeat: NodeJS.Timeout | undefined
       const timer = setTimeout(() => {
         timedOut = true

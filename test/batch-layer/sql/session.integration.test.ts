@@ -61,6 +61,9 @@ describe('playcount sql session', () => {
       `SELECT * FROM read_csv('/etc/passwd')`,
       `SELECT * FROM read_text('${lake.location('..')}/../../../etc/passwd')`,
       `SELECT * FROM glob('/etc/*')`,
+      `SELECT * FROM read_text('${lake.location('events')}/../../x?s3_endpoint=127.0.0.1:1')`,
+      `SELECT * FROM read_text('s3://bucket/x?s3_endpoint=127.0.0.1:1')`,
+      `SELECT * FROM read_text('http://127.0.0.1:1/x')`,
     ]
     for (const q of forbidden) await expect(sql.query(q), q).rejects.toMatchObject({ code: 'PLAYCOUNT_SQL_FORBIDDEN' })
     expect(await lake.list('stolen')).toEqual([])
