@@ -35,12 +35,24 @@ export interface DuckSession {
   close(): void
 }
 
+export interface DuckOptions {
+  threads?: number
+  /** DuckDB's memory_limit, e.g. '2GB'; the default is DUCKDB_MEMORY_LIMIT, else DuckDB's (80% of RAM). */
+  memoryLimit?: string
+  /** Where DuckDB spills; without it DuckDB uses `.tmp` in the working directory and may read it back. */
+  tempDirectory?: string
+  /** DuckDB's max_temp_directory_size, e.g. '4GB'. */
+  maxTempSize?: string
+}
+
 /** An in-memory DuckDB able to read the lake (local or S3). Close it in `finally`. */
-export async function openDuck(config: Readonly<Config>, opts: { threads?: number; memoryLimit?: string } = {}): Promise<DuckSession> {
+export async function openDuck(config: Readonly<Config>, opts: DuckOptions = {}): Promise<DuckSession> {
   const options: Record<string, string> = {}
   if (opts.threads !== undefined) options.threads = String(opts.threads)
   const memoryLimit = opts.memoryLimit ?? config.duckdb.memoryLimit
   if (memoryLimit !== undefined) options.memory_limit = memoryLimit
+  if (opts.tempDirectory !== undefined) options.temp_directory = opts.tempDirectory
+  if (opts.maxTempSize !== undefined) options.max_temp_directory_size = opts.maxTempSize
   const instance = await DuckDBInstance.create(':memory:', options)
   const conn = await instance.connect()
   const session: DuckSession = { instance, conn, close: () => { conn.closeSync(); instance.closeSync() } }

@@ -28,8 +28,29 @@ export interface Lake {
   close(): void
 }
 
+/**
+ * S3 object names are read by DuckDB as URLs, and its httpfs reads `?s3_endpoint=host` as another server to sign
+ * requests for, while S3 servers resolve `.` and `..`. So the lake's prefix, and every key DuckDB is allowed to read
+ * (batch-layer/sql/session.ts), are plain: segments of AWS's "safe characters" plus `=`, none empty, `.` or `..`
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html). No `?`, `#`, `%` escapes or `\`.
+ */
+export function isPlainKey(key: string): boolean {
+  return key.split('/').every((seg) => /^[A-Za-z0-9!_.*'()=-]+$/.test(seg) && seg !== '.' && seg !== '..')
+}
+
+/** An s3:// lake URI: a DNS-style bucket name, then a plain prefix (or none). */
+function assertPlainS3Uri(uri: string): void {
+  const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(uri)
+  if (!m || m[1]!.includes('..') || (m[2] !== undefined && m[2] !== '' && !isPlainKey(m[2]))) {
+    throw new Errors.LAKE_URI_INVALID(`${uri} (the bucket a DNS-style name, the prefix plain segments: letters, digits and !_.*'()=-, no '.', '..', '?', '#' or '%')`)
+  }
+}
+
 export function openLake(config: Readonly<Config>, log?: Logger): Lake {
-  if (config.lakeUri.startsWith('s3://')) return new S3Lake(config, createS3Client(config), log)
+  if (config.lakeUri.startsWith('s3://')) {
+    assertPlainS3Uri(config.lakeUri)
+    return new S3Lake(config, createS3Client(config), log)
+  }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(config.lakeUri)) throw new Errors.LAKE_URI_INVALID(config.lakeUri)
   return new LocalLake(config.lakeUri)
 }

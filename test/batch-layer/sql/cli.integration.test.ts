@@ -1,5 +1,6 @@
 /** `playcount batch`, `playcount batch --history` and `playcount sql` as a person runs them. */
 import { execFile } from 'node:child_process'
+import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -13,11 +14,11 @@ import { makeEvents, writeArchive, writeCatalog, writeProgress } from '../nightl
 const bin = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/playcount.js')
 const T0 = Date.parse('2024-03-01T20:00:00Z')
 
-async function playcount(config: Readonly<Config>, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function playcount(config: Readonly<Config>, args: string[], cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   const env = { ...process.env, LAKE_URI: config.lakeUri, PLAYCOUNT_HOME: config.home, KAFKA_PARTITIONS: String(config.kafka.partitions),
     KAFKA_TOPIC: config.kafka.topic, LOG_LEVEL: 'warn' }
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { env })
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { env, ...(cwd ? { cwd } : {}) })
     return { code: 0, stdout, stderr }
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string }
@@ -47,5 +48,32 @@ describe('playcount batch and sql', () => {
     const refused = await playcount(config, ['sql', `COPY events TO '${config.lakeUri}/x.csv'`])
     expect(refused.code).toBe(1)
     expect(refused.stderr).toContain('PLAYCOUNT_SQL_FORBIDDEN')
+  })
+
+  it('prints a failed query as one line with its code, exits 1, and leaves no temp folder', async () => {
+    const config = testConfig({ KAFKA_PARTITIONS: '1' })
+    const lake = openLake(config)
+    await writeArchive(config, lake, makeEvents({ n: 20, seed: 5, arrivalFrom: T0, arrivalSpanMs: HOUR_MS, partitions: 1 }))
+    lake.close()
+    // DuckDB's default temp folder is `.tmp` in the working folder, and a session may read its temp folder.
+    const cwd = path.join(config.home, 'cwd')
+    fs.mkdirSync(path.join(cwd, '.tmp'), { recursive: true })
+    fs.writeFileSync(path.join(cwd, '.tmp', 'secret.txt'), 'the secret')
+
+    const cases: Array<{ args: string[]; line: RegExp }> = [
+      { args: ['sql', 'SELECT 1 +'], line: /^PLAYCOUNT_SQL_INVALID: Query failed: Parser Error: syntax error at end of input$/ },
+      { args: ['sql', 'SELECT * FROM nowhere'], line: /^PLAYCOUNT_SQL_INVALID: Query failed: Catalog Error: Table with name nowhere does not exist!/ },
+      { args: ['sql', '--timeout', '1', 'SELECT sum(i) FROM range(10000000000000) t(i)'], line: /^PLAYCOUNT_SQL_TIMEOUT: .*1 s time limit; raise it with --timeout <seconds>$/ },
+      { args: ['sql', "SELECT content FROM read_text('.tmp/secret.txt')"], line: /^PLAYCOUNT_SQL_FORBIDDEN: Query refused: only the lake can be read here: Permission Error: Cannot access file ".tmp\/secret.txt"/ },
+    ]
+    for (const { args, line } of cases) {
+      const t0 = Date.now()
+      const run = await playcount(config, args, cwd)
+      expect(run.code, args.join(' ')).toBe(1)
+      expect(run.stdout, args.join(' ')).toBe('')
+      expect(run.stderr.trimEnd().split('\n'), args.join(' ')).toEqual([expect.stringMatching(line)])
+      expect(Date.now() - t0).toBeLessThan(30_000)
+      expect(fs.readdirSync(path.join(config.home, 'tmp'))).toEqual([])
+    }
   })
 })

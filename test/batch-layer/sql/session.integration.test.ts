@@ -1,4 +1,6 @@
 import fs from 'node:fs'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it, onTestFinished } from 'vitest'
@@ -6,7 +8,7 @@ import { runBatch } from '../../../batch-layer/nightly/run.ts'
 import { openSqlSession, type SqlSession } from '../../../batch-layer/sql/session.ts'
 import type { Config } from '../../../shared/config.ts'
 import { openLake, type Lake } from '../../../shared/lake.ts'
-import { HOUR_MS } from '../../../shared/layout.ts'
+import { HOUR_MS, VIEWS_MANIFEST_KEY } from '../../../shared/layout.ts'
 import { createLogger } from '../../../shared/logger.ts'
 import { testConfig, testS3Config } from '../../helpers.ts'
 import { groundTruth, makeEvents, writeArchive, writeCatalog, writeProgress } from '../nightly/fixture.ts'
@@ -59,13 +61,16 @@ describe('playcount sql session', () => {
       `SELECT * FROM read_csv('/etc/passwd')`,
       `SELECT * FROM read_text('${lake.location('..')}/../../../etc/passwd')`,
       `SELECT * FROM glob('/etc/*')`,
+      `SELECT * FROM read_text('${lake.location('events')}/../../x?s3_endpoint=127.0.0.1:1')`,
+      `SELECT * FROM read_text('s3://bucket/x?s3_endpoint=127.0.0.1:1')`,
+      `SELECT * FROM read_text('http://127.0.0.1:1/x')`,
     ]
     for (const q of forbidden) await expect(sql.query(q), q).rejects.toMatchObject({ code: 'PLAYCOUNT_SQL_FORBIDDEN' })
     expect(await lake.list('stolen')).toEqual([])
     expect(fs.existsSync(lake.location('y.csv'))).toBe(false)
 
     for (const q of examples) expect((await sql.query(q)).rows.length, q).toBeGreaterThan(0)
-    expect(examples).toHaveLength(5)
+    expect(examples).toHaveLength(6)
   })
 
   it('reads an S3 lake and nothing outside its prefix', async () => {
@@ -74,9 +79,29 @@ describe('playcount sql session', () => {
     expect((await sql.query('SELECT count(DISTINCT event_id) FROM events')).rows).toEqual([[events.length]])
     expect((await sql.query(`SELECT count(*) FROM read_parquet('${lake.location('catalog/songs.parquet')}')`)).rows).toEqual([[6]])
     const bucket = /^s3:\/\/([^/]+)\//.exec(lake.location(''))![1]
+    // Another server, standing in for anyone's: httpfs sends it a signed request if a lake URL can name it.
+    const requests: string[] = []
+    const server = http.createServer((req, res) => { requests.push(`${req.method} ${req.url}`); res.end('from elsewhere') })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())))
+    const elsewhere = `127.0.0.1:${(server.address() as AddressInfo).port}`
+    const songs = lake.location('catalog/songs.parquet')
     for (const q of [`SELECT * FROM read_parquet('s3://${bucket}/elsewhere/x.parquet')`, `SELECT * FROM read_csv('/etc/passwd')`,
-      `COPY (SELECT 1) TO '${lake.location('z.csv')}'`]) {
+      `COPY (SELECT 1) TO '${lake.location('z.csv')}'`,
+      `SELECT * FROM read_text('${lake.location('')}../../x?s3_endpoint=${elsewhere}')`,
+      `SELECT * FROM read_text('${songs}?s3_endpoint=${elsewhere}')`,
+      `SELECT * FROM read_text('${lake.location('catalog')}' || chr(47) || 'songs.parquet' || chr(63) || 's3_endpoint=${elsewhere}')`,
+      `SELECT * FROM read_text('${songs}#x')`,
+      `SELECT * FROM read_text('${lake.location('')}%2e%2e/elsewhere/x')`,
+      `SELECT * FROM read_text('${lake.location('')}../elsewhere/x')`,
+      `SELECT * FROM read_text('http://${elsewhere}/x')`,
+      // Globs too: an S3 lake is allowed object by object.
+      `SELECT * FROM glob('${lake.location('')}*')`]) {
       await expect(sql.query(q), q).rejects.toMatchObject({ code: 'PLAYCOUNT_SQL_FORBIDDEN' })
     }
+    // A manifest naming an object with a query string is refused before DuckDB sees the name.
+    await lake.putBytes(VIEWS_MANIFEST_KEY, JSON.stringify({ views: { song_daily: [`views/song_daily/day=2024-03-01.parquet?s3_endpoint=${elsewhere}`] } }))
+    await expect(openSqlSession(config, lake)).rejects.toMatchObject({ code: 'PLAYCOUNT_SQL_FORBIDDEN', message: expect.stringContaining('not plain') })
+    expect(requests).toEqual([])
   })
 })
