@@ -36,6 +36,8 @@ export const Errors = {
   SQL_FORBIDDEN: define('PLAYCOUNT_SQL_FORBIDDEN', 'Query refused: %s', 400, false),
   SPEED_NOT_READY: define('PLAYCOUNT_SPEED_NOT_READY', 'Realtime view cannot serve: %s', 503, true),
   CATALOG_MISSING: define('PLAYCOUNT_CATALOG_MISSING', 'No catalog in the lake at %s', 500, false),
+  DLQ_REFUSED: define('PLAYCOUNT_DLQ_REFUSED', 'The dead-letter topic refused letters: %s', 500, false),
+  DRAIN_INCOMPLETE: define('PLAYCOUNT_DRAIN_INCOMPLETE', 'archive --drain did not finish: %s', 503, true),
   INTERNAL: define('PLAYCOUNT_INTERNAL', 'Internal error: %s', 500, false),
 } as const
 

@@ -20,11 +20,13 @@
 import { EventEmitter, once } from 'node:events'
 import fs from 'node:fs'
 import path from 'node:path'
-import type { Admin, Consumer, EachBatchPayload, Producer } from 'kafkajs'
+import { AssignerProtocol, type Admin, type Consumer, type EachBatchPayload, type Producer } from 'kafkajs'
 import type { Config } from '../../shared/config.ts'
-import { sendDeadLetters, type DeadLetter } from '../../shared/dlq.ts'
+import { isRefusal, sendDeadLetters, toLakeLetter, type DeadLetter, type DeadLetterStatus } from '../../shared/dlq.ts'
+import { Errors } from '../../shared/errors.ts'
 import { createKafka, ensureTopics, groupId } from '../../shared/kafka.ts'
 import { packBatch } from '../../shared/kafka-batch.ts'
+import { deadLetterKey } from '../../shared/layout.ts'
 import type { Logger } from '../../shared/logger.ts'
 import { withRetry } from '../../shared/retry.ts'
 import { EncoderThread } from './encoder-thread.ts'
@@ -36,7 +38,7 @@ import { PartitionArchive, type ClosedFile, type PartitionDeps } from './partiti
 import { loadProgress, saveProgress } from './progress.ts'
 import { RowFile } from './row-file.ts'
 import { archiverMetrics, type ArchiverMetrics } from './telemetry.ts'
-import type { Archiver, ArchiverDeps, DrainSummary } from './types.ts'
+import type { Archiver, ArchiverDeps, DrainSummary, HeldElsewhere } from './types.ts'
 
 /**
  * Closed files waiting for (or in) their conversion or their put; a further close waits for room. Enough for
@@ -49,6 +51,17 @@ const MAX_QUEUED_FILES = CONVERSIONS + 1
  * room beyond that. Enough to keep both threads busy (a batch is encoded while the next is decoded).
  */
 const MAX_BATCHES_IN_FLIGHT = 4
+
+/** A drain that has not joined its group by then stops with PLAYCOUNT_DRAIN_INCOMPLETE instead of waiting on. */
+const DRAIN_JOIN_TIMEOUT_MS = 60_000
+
+/**
+ * DLQ sends: a few retries, then the letters go to the lake (shared/dlq.ts). After a send that failed for a reason
+ * other than a refusal, letters go straight to the lake for DLQ_PAUSE_MS, so a DLQ that is down costs each batch
+ * nothing; the next send after the pause tries the DLQ again.
+ */
+const DLQ_RETRY = { retries: 3, minTimeoutMs: 200, maxTimeoutMs: 2_000, maxElapsedMs: 10_000 }
+const DLQ_PAUSE_MS = 30_000
 
 interface Owned { archive: PartitionArchive; published?: { nextOffset: number; closedThrough: number }; committed?: number }
 
@@ -76,12 +89,17 @@ export class KafkaArchiver implements Archiver {
   private ticker: NodeJS.Timeout | undefined
   private heartbeat: (() => Promise<void>) | undefined
   private starting: Promise<void> | undefined
+  private stopping: Promise<void> | undefined
+  /** This member's id and partitions from the last group join (undefined before the first one). */
+  private membership: { memberId: string; partitions: Set<number> } | undefined
+  private dlqPausedUntil = 0
+  private readonly letters: DeadLetterStatus = { pending: 0, delivered: 0, inLake: 0, sendFailures: 0, lastError: null }
   private failure: Error | undefined
   private readonly totals = { files: 0, rows: 0, deadLetters: 0 }
 
   constructor(private readonly config: Readonly<Config>, private readonly deps: ArchiverDeps) {
     this.log = deps.log
-    this.metrics = archiverMetrics(deps.registry)
+    this.metrics = archiverMetrics(deps.registry, () => this.deadLetters.length)
     this.topic = config.kafka.topic
     this.group = groupId(config, 'archiver')
     this.tmpDir = path.join(config.home, 'tmp', `archiver-${process.pid}`)
@@ -111,6 +129,7 @@ export class KafkaArchiver implements Archiver {
     this.consumer = consumer
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       const mine = payload.memberAssignment[this.topic] ?? []
+      this.membership = { memberId: payload.memberId, partitions: new Set(mine) }
       void this.serial(() => this.assign(mine)).catch((err: unknown) => this.fail(err))
     })
     await consumer.connect()
@@ -121,9 +140,22 @@ export class KafkaArchiver implements Archiver {
     this.log.info({ topic: this.topic, group: this.group, lake: this.deps.lake.uri }, 'archiver started')
   }
 
-  async stop(): Promise<void> {
-    if (this.ticker) clearInterval(this.ticker)
+  /** Idempotent: a signal, a failure and the caller's `finally` may all ask. */
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop()
+    return this.stopping
+  }
+
+  deadLetterStatus(): DeadLetterStatus {
+    return { ...this.letters, pending: this.deadLetters.length }
+  }
+
+  private async doStop(): Promise<void> {
     this.abort.abort()
+    this.events.emit('progress')
+    // A stop during the start (a signal) tears down what the start has built once it is done building.
+    await this.starting?.catch(() => undefined)
+    if (this.ticker) clearInterval(this.ticker)
     await this.consumer?.disconnect()
     await this.serial(async () => {
       for (const o of this.owned.values()) o.archive.discard()
@@ -139,30 +171,52 @@ export class KafkaArchiver implements Archiver {
     fs.rmSync(this.tmpDir, { recursive: true, force: true })
   }
 
+  /**
+   * Drains the partitions this member is assigned; partitions another member of the group holds are not waited
+   * for but named in the summary (`elsewhere`), since only their owner can archive them.
+   */
   async drain(): Promise<DrainSummary> {
     const started = Date.now()
     await this.start()
     const ends = await logEnds(this.admin!, this.topic)
-    const reached = (): boolean => [...ends.high].every(([p, end]) => {
+    const reached = (): boolean => this.membership !== undefined && [...this.membership.partitions].every((p) => {
       const o = this.owned.get(p)
-      return o !== undefined && o.archive.position >= end
+      return o !== undefined && o.archive.position >= (ends.high.get(p) ?? 0)
     })
     while (!reached()) {
       if (this.failure) throw this.failure
+      if (this.abort.signal.aborted) throw new Errors.DRAIN_INCOMPLETE('the archiver was stopped before the end of the log')
+      if (this.membership === undefined && Date.now() - started > DRAIN_JOIN_TIMEOUT_MS) {
+        throw new Errors.DRAIN_INCOMPLETE(`no partition assignment from consumer group ${this.group} within ${DRAIN_JOIN_TIMEOUT_MS / 1000} s`)
+      }
       await once(this.events, 'progress', { signal: AbortSignal.timeout(1000) }).catch(() => undefined)
     }
     if (this.failure) throw this.failure
+    const elsewhere = await this.heldElsewhere([...ends.high.keys()])
     return this.serial(async () => {
       for (const o of this.owned.values()) await o.archive.closeForDrain()
       await this.writeTail
       if (this.failure) throw this.failure
       await this.tick(true)
       return {
-        ...this.totals, durationMs: Date.now() - started,
+        ...this.totals, durationMs: Date.now() - started, elsewhere,
         partitions: [...this.owned.values()].map(({ archive: a }) => ({ partition: a.partition, nextOffset: String(a.nextOffset), closedThrough: a.closedThrough }))
           .sort((x, y) => x.partition - y.partition),
       }
     })
+  }
+
+  /** The topic's partitions not assigned to this member, and which members of the group hold them. */
+  private async heldElsewhere(all: number[]): Promise<HeldElsewhere> {
+    const mine = this.membership!
+    const partitions = all.filter((p) => !mine.partitions.has(p)).sort((a, b) => a - b)
+    if (partitions.length === 0) return { partitions, members: [] }
+    const { groups } = await this.admin!.describeGroups([this.group])
+    const members = (groups[0]?.members ?? []).filter((m) => m.memberId !== mine.memberId).map((m) => {
+      const held = AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment[this.topic] ?? []
+      return { memberId: m.memberId, clientId: m.clientId, host: m.clientHost, partitions: [...held].sort((a, b) => a - b) }
+    }).filter((m) => m.partitions.length > 0)
+    return { partitions, members }
   }
 
   /** Everything that touches partition state runs one at a time: batches, assignments and ticks. */
@@ -306,13 +360,39 @@ export class KafkaArchiver implements Archiver {
     }).catch((err: unknown) => this.fail(err))
   }
 
+  /**
+   * Dead letters go to the DLQ with bounded retries; what it refuses or keeps failing on is written to the lake
+   * instead. So this always ends (unless the lake is down, which stops archiving anyway), and the checkpoint after
+   * it never commits past a message that is neither archived nor durably dead-lettered.
+   */
   private async flushDeadLetters(): Promise<void> {
     if (this.deadLetters.length === 0) return
     const letters = this.deadLetters
-    await this.durably('send dead letters', () => sendDeadLetters(this.producer!, this.config.kafka.dlqTopic, letters))
+    const dlq = this.config.kafka.dlqTopic
+    const { unsent, error } = Date.now() < this.dlqPausedUntil ? { unsent: letters, error: undefined }
+      : await sendDeadLetters(this.producer!, dlq, letters, { ...DLQ_RETRY, log: this.log, signal: this.abort.signal })
+    this.counted('dlq', letters.length - unsent.length)
+    if (error !== undefined) {
+      this.letters.sendFailures++
+      this.letters.lastError = { message: error.message, at: new Date().toISOString() }
+      this.metrics.dlqSendFailures.inc({ refused: String(isRefusal(error)) })
+      if (!isRefusal(error)) this.dlqPausedUntil = Date.now() + DLQ_PAUSE_MS
+      this.log.error({ err: error, letters: unsent.length, dlq }, 'dead letters not acknowledged by the DLQ; keeping them in the lake')
+    }
+    for (const l of unsent) {
+      await this.durably(`keep dead letter p${l.partition} o${l.offset} in the lake`,
+        () => this.deps.lake.putBytes(deadLetterKey(this.topic, l.partition, l.offset), toLakeLetter(l)))
+    }
+    this.counted('lake', unsent.length)
     this.deadLetters = []
-    this.totals.deadLetters += letters.length
-    this.metrics.deadLetters.inc(letters.length)
+  }
+
+  private counted(destination: 'dlq' | 'lake', n: number): void {
+    if (n === 0) return
+    this.totals.deadLetters += n
+    if (destination === 'dlq') this.letters.delivered += n
+    else this.letters.inLake += n
+    this.metrics.deadLetters.inc({ destination }, n)
   }
 
   /** After a durable file (or on a tick): dead letters, then the progress document, then the Kafka commit. */
