@@ -178,6 +178,7 @@ export class KafkaArchiver implements Archiver {
   async drain(): Promise<DrainSummary> {
     const started = Date.now()
     await this.start()
+    if (this.abort.signal.aborted) throw new Errors.DRAIN_INCOMPLETE('the archiver was stopped before the end of the log')
     const ends = await logEnds(this.admin!, this.topic)
     const reached = (): boolean => this.membership !== undefined && [...this.membership.partitions].every((p) => {
       const o = this.owned.get(p)
