@@ -3,7 +3,8 @@
  * every message of the log is either archived or dead-lettered once, and nothing blocks the archive.
  */
 import { createHash } from 'node:crypto'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest'
+import { buildPipeline } from '../../../cli/pipeline.ts'
 import { CompressionTypes, type IHeaders } from 'kafkajs'
 import { buildArchiver, type Archiver } from '../../../batch-layer/archiver/index.ts'
 import type { Catalog } from '../../../shared/catalog.ts'
@@ -79,6 +80,21 @@ function headersOf(h: IHeaders): Record<string, string> {
   return Object.fromEntries(Object.entries(h).map(([k, v]) => [k, String(v)]))
 }
 
+/** The topic, and a DLQ that takes nothing over 1 KiB: a valid-sized letter is refused for good (RecordTooLarge). */
+async function createRefusingDlq(config: Readonly<Config>): Promise<void> {
+  cleanupTopics(config)
+  const admin = createKafka(config).admin()
+  await admin.connect()
+  try {
+    await createTopicsAndWait(admin, [
+      { topic: config.kafka.topic, numPartitions: 3, configEntries: [{ name: 'message.timestamp.type', value: 'CreateTime' }] },
+      { topic: config.kafka.dlqTopic, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: '1024' }] },
+    ])
+  } finally {
+    await admin.disconnect()
+  }
+}
+
 const digest = (b: Buffer): string => createHash('sha256').update(b).digest('hex')
 
 describe('dead letters', () => {
@@ -127,18 +143,7 @@ describe('dead letters', () => {
 
   it('keeps a letter the DLQ refuses in the lake, reports it, and archives on', { timeout: 120_000 }, async () => {
     const config = loadConfig(await archiverEnv({ s3: false, extra: { ARCHIVE_GRACE_MS: '0' } }))
-    cleanupTopics(config)
-    const admin = createKafka(config).admin()
-    await admin.connect()
-    try {
-      // A DLQ that takes nothing over 1 KiB: a valid-sized letter is refused for good (RecordTooLarge).
-      await createTopicsAndWait(admin, [
-        { topic: config.kafka.topic, numPartitions: 3, configEntries: [{ name: 'message.timestamp.type', value: 'CreateTime' }] },
-        { topic: config.kafka.dlqTopic, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: '1024' }] },
-      ])
-    } finally {
-      await admin.disconnect()
-    }
+    await createRefusingDlq(config)
     const h0 = hourStart(Date.now()) - 2 * HOUR_MS
     const unknownSong = event('unknown', h0 + 100, { songId: 'nope', pad: 'y'.repeat(2000) })
     await produce(config, [{ partition: 0, at: h0 + 100, value: unknownSong }, ...eventsInHour('v', 9, 3, h0 + 200)])
@@ -159,6 +164,24 @@ describe('dead letters', () => {
     expect(a.deadLetterStatus().lastError?.message).toMatch(/refused/)
     expect(await registry.getSingleMetricAsString('playcount_archiver_dlq_send_failures_total')).toContain('refused="true"} 1')
     expect(await registry.getSingleMetricAsString('playcount_archiver_dead_letters_total')).toContain('destination="lake"} 1')
+  })
+
+  it('shows a refusing DLQ on /v1/status and /metrics of the process that runs the archiver', { timeout: 120_000 }, async () => {
+    const config = loadConfig(await archiverEnv({ s3: false, extra: { ARCHIVE_GRACE_MS: '0', PORT: '0' } }))
+    await createRefusingDlq(config)
+    const h0 = hourStart(Date.now()) - 2 * HOUR_MS
+    await produce(config, [{ partition: 1, at: h0, value: event('unknown', h0, { songId: 'nope', pad: 'y'.repeat(2000) }) }])
+    const pipeline = await buildPipeline(config, ['archiver', 'serve'], createLogger({ level: 'silent' }))
+    onTestFinished(() => pipeline.stop())
+    await pipeline.start()
+    const status = await eventually(async () => {
+      const body = (await pipeline.app.inject({ url: '/v1/status' })).json<{ deadLetters: { inLake: number } | null }>()
+      return body.deadLetters?.inLake === 1 ? body.deadLetters : undefined
+    }, 60_000, 'the letter in the lake on /v1/status')
+    expect(status).toMatchObject({ pending: 0, delivered: 0, inLake: 1, sendFailures: 1, lastError: { message: expect.stringMatching(/refused/) } })
+    const metrics = (await pipeline.app.inject({ url: '/metrics' })).body
+    expect(metrics).toContain('playcount_archiver_dead_letters_pending 0')
+    expect(metrics).toContain('playcount_archiver_dlq_send_failures_total{refused="true"} 1')
   })
 
   it('writes one letter per bad message when the speed layer and the archiver both read them', { timeout: 120_000 }, async () => {
