@@ -22,13 +22,13 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { AssignerProtocol, type Admin, type Consumer, type EachBatchPayload, type Producer } from 'kafkajs'
 import type { Config } from '../../shared/config.ts'
-import { isRefusal, sendDeadLetters, toLakeLetter, type DeadLetter, type DeadLetterStatus } from '../../shared/dlq.ts'
+import type { DeadLetterStatus } from '../../shared/dlq.ts'
 import { Errors } from '../../shared/errors.ts'
 import { createKafka, ensureTopics, groupId } from '../../shared/kafka.ts'
 import { packBatch } from '../../shared/kafka-batch.ts'
-import { deadLetterKey } from '../../shared/layout.ts'
 import type { Logger } from '../../shared/logger.ts'
 import { withRetry } from '../../shared/retry.ts'
+import { DeadLetters } from './dead-letters.ts'
 import { EncoderThread } from './encoder-thread.ts'
 import { FileSink } from './file-sink.ts'
 import { failpoint } from './failpoint.ts'
@@ -55,13 +55,6 @@ const MAX_BATCHES_IN_FLIGHT = 4
 /** A drain that has not joined its group by then stops with PLAYCOUNT_DRAIN_INCOMPLETE instead of waiting on. */
 const DRAIN_JOIN_TIMEOUT_MS = 60_000
 
-/**
- * DLQ sends: a few retries, then the letters go to the lake (shared/dlq.ts). After a send that failed for a reason
- * other than a refusal, letters go straight to the lake for DLQ_PAUSE_MS, so a DLQ that is down costs each batch
- * nothing; the next send after the pause tries the DLQ again.
- */
-const DLQ_RETRY = { retries: 3, minTimeoutMs: 200, maxTimeoutMs: 2_000, maxElapsedMs: 10_000 }
-const DLQ_PAUSE_MS = 30_000
 
 interface Owned { archive: PartitionArchive; published?: { nextOffset: number; closedThrough: number }; committed?: number }
 
@@ -74,7 +67,7 @@ export class KafkaArchiver implements Archiver {
   private readonly owned = new Map<number, Owned>()
   private readonly events = new EventEmitter()
   private readonly abort = new AbortController()
-  private deadLetters: DeadLetter[] = []
+  private readonly deadLetters: DeadLetters
   private serialTail: Promise<unknown> = Promise.resolve()
   /** The writer queue: converted files are put into the lake one after the other, in the same order; never rejects. */
   private writeTail: Promise<void> = Promise.resolve()
@@ -92,18 +85,20 @@ export class KafkaArchiver implements Archiver {
   private stopping: Promise<void> | undefined
   /** This member's id and partitions from the last group join (undefined before the first one). */
   private membership: { memberId: string; partitions: Set<number> } | undefined
-  private dlqPausedUntil = 0
-  private readonly letters: DeadLetterStatus = { pending: 0, delivered: 0, inLake: 0, sendFailures: 0, lastError: null }
   private failure: Error | undefined
-  private readonly totals = { files: 0, rows: 0, deadLetters: 0 }
+  private readonly totals = { files: 0, rows: 0 }
 
   constructor(private readonly config: Readonly<Config>, private readonly deps: ArchiverDeps) {
     this.log = deps.log
-    this.metrics = archiverMetrics(deps.registry, () => this.deadLetters.length)
+    this.metrics = archiverMetrics(deps.registry, () => this.deadLetters.pendingCount)
     this.topic = config.kafka.topic
     this.group = groupId(config, 'archiver')
     this.tmpDir = path.join(config.home, 'tmp', `archiver-${process.pid}`)
     this.events.setMaxListeners(0)
+    this.deadLetters = new DeadLetters({
+      topic: this.topic, dlqTopic: config.kafka.dlqTopic, lake: deps.lake, log: deps.log, signal: this.abort.signal,
+      durably: (what, fn) => this.durably(what, fn),
+    }, this.metrics)
   }
 
   start(): Promise<void> {
@@ -147,7 +142,7 @@ export class KafkaArchiver implements Archiver {
   }
 
   deadLetterStatus(): DeadLetterStatus {
-    return { ...this.letters, pending: this.deadLetters.length }
+    return this.deadLetters.snapshot()
   }
 
   private async doStop(): Promise<void> {
@@ -200,7 +195,7 @@ export class KafkaArchiver implements Archiver {
       if (this.failure) throw this.failure
       await this.tick(true)
       return {
-        ...this.totals, durationMs: Date.now() - started, elsewhere,
+        ...this.totals, deadLetters: this.deadLetters.kept, durationMs: Date.now() - started, elsewhere,
         partitions: [...this.owned.values()].map(({ archive: a }) => ({ partition: a.partition, nextOffset: String(a.nextOffset), closedThrough: a.closedThrough }))
           .sort((x, y) => x.partition - y.partition),
       }
@@ -361,39 +356,8 @@ export class KafkaArchiver implements Archiver {
     }).catch((err: unknown) => this.fail(err))
   }
 
-  /**
-   * Dead letters go to the DLQ with bounded retries; what it refuses or keeps failing on is written to the lake
-   * instead. So this always ends (unless the lake is down, which stops archiving anyway), and the checkpoint after
-   * it never commits past a message that is neither archived nor durably dead-lettered.
-   */
   private async flushDeadLetters(): Promise<void> {
-    if (this.deadLetters.length === 0) return
-    const letters = this.deadLetters
-    const dlq = this.config.kafka.dlqTopic
-    const { unsent, error } = Date.now() < this.dlqPausedUntil ? { unsent: letters, error: undefined }
-      : await sendDeadLetters(this.producer!, dlq, letters, { ...DLQ_RETRY, log: this.log, signal: this.abort.signal })
-    this.counted('dlq', letters.length - unsent.length)
-    if (error !== undefined) {
-      this.letters.sendFailures++
-      this.letters.lastError = { message: error.message, at: new Date().toISOString() }
-      this.metrics.dlqSendFailures.inc({ refused: String(isRefusal(error)) })
-      if (!isRefusal(error)) this.dlqPausedUntil = Date.now() + DLQ_PAUSE_MS
-      this.log.error({ err: error, letters: unsent.length, dlq }, 'dead letters not acknowledged by the DLQ; keeping them in the lake')
-    }
-    for (const l of unsent) {
-      await this.durably(`keep dead letter p${l.partition} o${l.offset} in the lake`,
-        () => this.deps.lake.putBytes(deadLetterKey(this.topic, l.partition, l.offset), toLakeLetter(l)))
-    }
-    this.counted('lake', unsent.length)
-    this.deadLetters = []
-  }
-
-  private counted(destination: 'dlq' | 'lake', n: number): void {
-    if (n === 0) return
-    this.totals.deadLetters += n
-    if (destination === 'dlq') this.letters.delivered += n
-    else this.letters.inLake += n
-    this.metrics.deadLetters.inc({ destination }, n)
+    await this.deadLetters.flush(this.producer!)
   }
 
   /** After a durable file (or on a tick): dead letters, then the progress document, then the Kafka commit. */
