@@ -141,6 +141,23 @@ describe('dead letters', () => {
     expect(await registry.getSingleMetricAsString('playcount_archiver_dead_letters_total')).toContain('destination="dlq"} 3')
   })
 
+  it('delivers many truncated letters in requests the broker takes (not one request over its limit)', { timeout: 120_000 }, async () => {
+    const config = loadConfig(await archiverEnv({ s3: false, extra: { ARCHIVE_GRACE_MS: '0' } }))
+    await createTopic(config)
+    const h0 = hourStart(Date.now()) - 2 * HOUR_MS
+    // 80 values of 20 KiB in one partition, read in one fetch: their 80 letters of 16 KiB are 1.3 MB, more than one
+    // request to the DLQ may carry.
+    const big = Array.from({ length: 80 }, (_, i) => ({ partition: 0, at: h0 + i, value: bigValue(20 * 1024).toString() }))
+    for (let i = 0; i < big.length; i += 20) await produce(config, big.slice(i, i + 20))
+
+    const { archiver: a } = archiver(config)
+    const summary = await bounded(a.drain(), DRAIN_MS, 'the drain')
+    expect(summary).toMatchObject({ rows: 0, deadLetters: 80 })
+    expect(a.deadLetterStatus()).toMatchObject({ delivered: 80, inLake: 0, sendFailures: 0 })
+    const letters = await readDlq(config, 80)
+    expect(letters.every((l) => l.headers.reason === 'too_large' && l.value?.length === DLQ_KEPT_BYTES)).toBe(true)
+  })
+
   it('keeps a letter the DLQ refuses in the lake, reports it, and archives on', { timeout: 120_000 }, async () => {
     const config = loadConfig(await archiverEnv({ s3: false, extra: { ARCHIVE_GRACE_MS: '0' } }))
     await createRefusingDlq(config)
