@@ -14,6 +14,7 @@ import { buildServing } from '../serving-layer/index.ts'
 import { dashboardPlugin } from '../serving-layer/dashboard/plugin.ts'
 import type { Catalog } from '../shared/catalog.ts'
 import type { Config } from '../shared/config.ts'
+import type { DeadLetterStatus } from '../shared/dlq.ts'
 import { Errors } from '../shared/errors.ts'
 import { buildHttpApp } from '../shared/http-app.ts'
 import { createKafka, prepareTopics } from '../shared/kafka.ts'
@@ -65,6 +66,7 @@ export async function buildPipeline(config: Readonly<Config>, roles: readonly Ro
   const readiness: Array<() => boolean> = []
 
   let inProcess: RealtimeView[] = []
+  let deadLetters: (() => DeadLetterStatus) | undefined
   if (roles.includes('speed')) {
     const speed = buildSpeedLayer(config, { ...deps, log: log.child({ role: 'speed' }) })
     startables.push({ name: 'speed', role: speed })
@@ -73,7 +75,9 @@ export async function buildPipeline(config: Readonly<Config>, roles: readonly Ro
     inProcess = [speed.view]
   }
   if (roles.includes('archiver')) {
-    startables.push({ name: 'archiver', role: buildArchiver(config, { ...deps, log: log.child({ role: 'archiver' }) }) })
+    const archiver = buildArchiver(config, { ...deps, log: log.child({ role: 'archiver' }) })
+    startables.push({ name: 'archiver', role: archiver })
+    deadLetters = () => archiver.deadLetterStatus()
   }
   if (roles.includes('batch-scheduler')) {
     startables.push({ name: 'batch-scheduler', role: buildBatchScheduler(config, { ...deps, log: log.child({ role: 'batch' }) }) })
@@ -85,7 +89,7 @@ export async function buildPipeline(config: Readonly<Config>, roles: readonly Ro
   }
   if (roles.includes('serve')) {
     const remote = config.speed.urls.map((url) => new RemoteRealtimeView(url, config.speed.timeoutMs))
-    const serving = buildServing(config, { ...deps, log: log.child({ role: 'serve' }), realtime: remote.length > 0 ? remote : inProcess })
+    const serving = buildServing(config, { ...deps, log: log.child({ role: 'serve' }), realtime: remote.length > 0 ? remote : inProcess, ...(deadLetters ? { deadLetters } : {}) })
     startables.push({ name: 'serve', role: { start: () => serving.start(), stop: async () => { await serving.stop(); for (const r of remote) r.close() } } })
     plugins.push(serving.routes, dashboardPlugin)
     readiness.push(() => serving.readiness().ready)

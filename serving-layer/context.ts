@@ -1,6 +1,7 @@
 /** What the report routes read: the catalog, the current batch snapshot and the realtime views. */
 import type { Catalog } from '../shared/catalog.ts'
 import type { Config } from '../shared/config.ts'
+import type { DeadLetterStatus } from '../shared/dlq.ts'
 import type { BatchViews } from './batch/batch-views.ts'
 import type { NamedView } from './realtime/fan-out.ts'
 
@@ -9,6 +10,8 @@ export interface ServingContext {
   catalog: Catalog
   batch: BatchViews
   realtime: readonly NamedView[]
+  /** The in-process archiver's dead letters, when this process runs one. */
+  deadLetters?: () => DeadLetterStatus
   /** The clock for default ranges (epoch ms). */
   now: () => number
 }

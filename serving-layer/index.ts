@@ -10,6 +10,7 @@ import type { Config } from '../shared/config.ts'
 import type { Readiness } from '../shared/http-app.ts'
 import type { Lake } from '../shared/lake.ts'
 import type { Logger } from '../shared/logger.ts'
+import type { DeadLetterStatus } from '../shared/dlq.ts'
 import type { RealtimeView } from '../shared/realtime.ts'
 import { requireBearer } from './auth.ts'
 import { BatchViews } from './batch/batch-views.ts'
@@ -26,6 +27,8 @@ export interface ServingDeps {
   log: Logger
   registry: Registry
   realtime: RealtimeView[]
+  /** The archiver's dead letters when it runs in this process (GET /v1/status `deadLetters`; null otherwise). */
+  deadLetters?: () => DeadLetterStatus
   /** How often the views manifest is read (ms); default 5000. */
   pollMs?: number
   now?: () => number
@@ -42,7 +45,8 @@ export interface Serving {
 
 export function buildServing(config: Readonly<Config>, deps: ServingDeps): Serving {
   const batch = new BatchViews(config, deps.lake, deps.log, deps.registry, { pollMs: deps.pollMs ?? 5000 })
-  const ctx: ServingContext = { config, catalog: deps.catalog, batch, realtime: nameViews(deps.realtime), now: deps.now ?? Date.now }
+  const ctx: ServingContext = { config, catalog: deps.catalog, batch, realtime: nameViews(deps.realtime), now: deps.now ?? Date.now,
+    ...(deps.deadLetters === undefined ? {} : { deadLetters: deps.deadLetters }) }
 
   const routes: FastifyPluginAsync = async (app) => {
     if (config.http.apiToken) requireBearer(app, config.http.apiToken)

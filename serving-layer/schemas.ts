@@ -120,6 +120,13 @@ export const statusSchema = {
       eventsPerSecond: Type.Number(),
       complete: Complete,
       missing: Missing,
+      deadLetters: Type.Union([Type.Object({
+        pending: Type.Integer({ description: 'found, not yet acknowledged by the DLQ nor written to the lake' }),
+        delivered: Type.Integer({ description: 'acknowledged by the DLQ' }),
+        inLake: Type.Integer({ description: 'kept in the lake (deadletters/) because the DLQ refused them or kept failing' }),
+        sendFailures: Type.Integer(),
+        lastError: Type.Union([Type.Object({ message: Type.String(), at: Type.String() }), Type.Null()]),
+      }), Type.Null()], { description: "the in-process archiver's dead letters; null when no archiver runs in this process" }),
     }),
     ...errors,
   },

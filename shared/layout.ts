@@ -41,6 +41,17 @@ export function archiveProgressPrefix(topic: string): string {
   return `archive/${topic}/progress/`
 }
 
+/**
+ * A dead letter the DLQ refused or kept failing on (shared/dlq.ts), kept whole in the lake before the archiver
+ * commits past it: one JSON document per source message, its name and content determined by the log.
+ */
+export function deadLetterKey(topic: string, partition: number, offset: string): string {
+  return `deadletters/topic=${topic}/p${partition}-o${offset}.json`
+}
+export function deadLetterPrefix(topic: string): string {
+  return `deadletters/topic=${topic}/`
+}
+
 export interface ArchiveProgress {
   topic: string
   partition: number

@@ -4,10 +4,11 @@
  * oldest watermark it must hold (minus the dedup warm-up), replayed, and reported not ready until the engine has
  * counted up to the log end seen at assignment. Kept partitions continue where they were; revoked ones are dropped
  * whole. This thread only decodes batches and hands their bytes to the engine (engine.ts), a few batches ahead.
+ * Invalid messages are only counted here (playcount_speed_rejected_total): the archiver owns the DLQ and writes
+ * one letter per bad message (shared/dlq.ts).
  */
-import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs'
+import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs'
 import type { Config } from '../shared/config.ts'
-import { sendDeadLetters, type DeadLetter } from '../shared/dlq.ts'
 import { createKafka, groupId } from '../shared/kafka.ts'
 import type { Logger } from '../shared/logger.ts'
 import { withRetry } from '../shared/retry.ts'
@@ -36,20 +37,16 @@ export class SpeedConsumer {
   read = 0
   private readonly kafka: Kafka
   private readonly admin: Admin
-  private readonly producer: Producer
   private readonly consumer: Consumer
   private readonly topic: string
   private generation = 0
   private joined = false
-  private pendingLetters: DeadLetter[] = []
   private inFlight: Array<Promise<void>> = []
-  private letterSends: Promise<void> = Promise.resolve()
 
-  constructor(private readonly config: Readonly<Config>, private readonly deps: SpeedConsumerDeps) {
+  constructor(config: Readonly<Config>, private readonly deps: SpeedConsumerDeps) {
     this.kafka = createKafka(config, deps.log, 'speed')
     this.topic = config.kafka.topic
     this.admin = this.kafka.admin()
-    this.producer = this.kafka.producer({ allowAutoTopicCreation: false })
     // A short fetch wait keeps stop() and rebalances quick; with data waiting a fetch returns at once anyway.
     this.consumer = this.kafka.consumer({ groupId: groupId(config, 'speed'), maxWaitTimeInMs: 500, maxBytes: 16 * 1024 * 1024, maxBytesPerPartition: 4 * 1024 * 1024 })
   }
@@ -61,7 +58,6 @@ export class SpeedConsumer {
 
   async start(): Promise<void> {
     await this.admin.connect()
-    await this.producer.connect()
     await this.consumer.connect()
     await this.consumer.subscribe({ topic: this.topic, fromBeginning: true })
     const { REBALANCING, GROUP_JOIN, CRASH } = this.consumer.events
@@ -81,7 +77,6 @@ export class SpeedConsumer {
     this.generation++
     this.joined = false
     await this.consumer.disconnect()
-    await this.producer.disconnect()
     await this.admin.disconnect()
   }
 
@@ -159,9 +154,9 @@ export class SpeedConsumer {
     while (this.inFlight.length > 0) await this.inFlight.shift()
   }
 
-  private async settle(st: PartitionState, o: BatchOutcome, next: number): Promise<void> {
+  private settle(st: PartitionState, o: BatchOutcome, next: number): void {
     const { telemetry } = this.deps
-    this.read += o.counted + o.duplicates + o.heldOut + o.letters.length
+    this.read += o.counted + o.duplicates + o.heldOut + o.rejected.length
     st.counted += o.counted
     st.duplicates += o.duplicates
     const wasReady = st.ready
@@ -170,33 +165,14 @@ export class SpeedConsumer {
     telemetry.events.inc({ outcome: 'counted' }, o.counted)
     telemetry.events.inc({ outcome: 'duplicate' }, o.duplicates)
     telemetry.events.inc({ outcome: 'held_out' }, o.heldOut)
-    if (o.letters.length === 0 && this.pendingLetters.length === 0) return
-    const letters: DeadLetter[] = o.letters.map((l) => ({
-      sourceTopic: this.topic, partition: st.partition, offset: String(l.offset), value: l.value === null ? null : Buffer.from(l.value.buffer, l.value.byteOffset, l.value.length), issue: l.issue,
-    }))
-    telemetry.events.inc({ outcome: 'dead_letter' }, letters.length)
-    for (const l of letters) telemetry.deadLetters.inc({ reason: l.issue.reason })
-    // One send at a time: outcomes of several batches can settle while a send is in flight.
-    this.letterSends = this.letterSends.then(() => this.sendLetters(letters))
-    await this.letterSends
+    if (o.rejected.length === 0) return
+    telemetry.events.inc({ outcome: 'rejected' }, o.rejected.length)
+    for (const l of o.rejected) telemetry.rejected.inc({ reason: l.issue.reason })
   }
 
   /** The engine thread is gone: its counts are lost, so the partitions rebuild from the log once a new engine runs. */
   private engineFailed(err: unknown, st: PartitionState, read: number): void {
     this.deps.log.error({ err, partition: st.partition, offset: read }, 'the speed engine failed a batch')
-  }
-
-  /** Dead letters are sent before the batch completes; if the DLQ is down they wait for the next batch, and the consumer keeps counting. */
-  private async sendLetters(letters: DeadLetter[]): Promise<void> {
-    if (letters.length > 0) this.pendingLetters.push(...letters)
-    if (this.pendingLetters.length === 0) return
-    const batch = this.pendingLetters
-    try {
-      await withRetry(() => sendDeadLetters(this.producer, this.config.kafka.dlqTopic, batch), { what: 'dead-letter send', log: this.deps.log, retries: 4 })
-      this.pendingLetters = []
-    } catch (err) {
-      this.deps.log.error({ err, pending: this.pendingLetters.length }, 'dead letters not sent yet; retrying with the next batch')
-    }
   }
 
   private observeReady(st: PartitionState): void {

@@ -33,15 +33,15 @@ export interface EncodedBatch extends PackedBatch {
   now: number
 }
 
-/** An invalid message for the DLQ: its bytes, or null for a message without a value (as the archiver sends it). */
-export interface DeadLetterOut { offset: number; value: Uint8Array | null; issue: EventIssue }
+/** An invalid message: only counted by the speed layer (the archiver owns the DLQ), so its bytes stay behind. */
+export interface RejectedOut { offset: number; issue: EventIssue }
 
 export interface BatchOutcome {
   counted: number
   duplicates: number
   /** Valid, not a duplicate, but not counted: arrived before the held range, or adds to no metric. */
   heldOut: number
-  letters: DeadLetterOut[]
+  rejected: RejectedOut[]
 }
 
 export interface DailyRequest {
@@ -106,7 +106,7 @@ export class SpeedEngine {
     const valueStarts = b.starts
     const { fields, songs, artistOf, users } = this
     const { starts, ends: fieldEnds, numbers } = fields
-    const out: BatchOutcome = { counted: 0, duplicates: 0, heldOut: 0, letters: [] }
+    const out: BatchOutcome = { counted: 0, duplicates: 0, heldOut: 0, rejected: [] }
     for (let k = 0; k < b.count; k++) {
       const start = valueStarts[k]!
       const end = ends[k]!
@@ -124,7 +124,7 @@ export class SpeedEngine {
         const bytes = Buffer.from(values.buffer, values.byteOffset + start, end - start)
         const r = parseEventBytes(bytes, { songExists: (id) => songs.internString(id, false) >= 0, now: arrival })
         if (r.ok) outcome = this.applyParsed(pc, r.event, arrival, now)
-        else out.letters.push({ offset: b.offsets[k]!, value: b.nulls.includes(k) ? null : Uint8Array.prototype.slice.call(bytes), issue: r.issue })
+        else out.rejected.push({ offset: b.offsets[k]!, issue: r.issue })
       }
       if (outcome === 'counted') out.counted++
       else if (outcome === 'duplicate') out.duplicates++

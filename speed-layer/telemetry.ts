@@ -12,7 +12,7 @@ export interface TelemetrySource {
 
 export class SpeedTelemetry {
   readonly events: Counter<'outcome'>
-  readonly deadLetters: Counter<'reason'>
+  readonly rejected: Counter<'reason'>
   readonly rebuild: Histogram<string>
   readonly engineRestarts: Counter<string>
 
@@ -20,9 +20,10 @@ export class SpeedTelemetry {
     const registers = [registry]
     this.events = new Counter({
       name: 'playcount_speed_events_total', registers, labelNames: ['outcome'],
-      help: 'messages read by the speed layer, by outcome (counted, duplicate, held_out = before the held range or no metric, dead_letter)',
+      help: 'messages read by the speed layer, by outcome (counted, duplicate, held_out = before the held range or no metric, rejected = invalid)',
     })
-    this.deadLetters = new Counter({ name: 'playcount_speed_dead_letters_total', registers, labelNames: ['reason'], help: 'invalid messages sent to the DLQ' })
+    // Only counted: the archiver owns the DLQ (one letter per bad message), see shared/dlq.ts.
+    this.rejected = new Counter({ name: 'playcount_speed_rejected_total', registers, labelNames: ['reason'], help: 'invalid messages the speed layer did not count, by reason (the archiver dead-letters them)' })
     this.engineRestarts = new Counter({
       name: 'playcount_speed_engine_restarts_total', registers,
       help: 'engine threads replaced after the previous one died (its partitions are rebuilt from the log)',

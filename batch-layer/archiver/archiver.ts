@@ -20,13 +20,15 @@
 import { EventEmitter, once } from 'node:events'
 import fs from 'node:fs'
 import path from 'node:path'
-import type { Admin, Consumer, EachBatchPayload, Producer } from 'kafkajs'
+import { AssignerProtocol, type Admin, type Consumer, type EachBatchPayload, type Producer } from 'kafkajs'
 import type { Config } from '../../shared/config.ts'
-import { sendDeadLetters, type DeadLetter } from '../../shared/dlq.ts'
+import type { DeadLetterStatus } from '../../shared/dlq.ts'
+import { Errors } from '../../shared/errors.ts'
 import { createKafka, ensureTopics, groupId } from '../../shared/kafka.ts'
 import { packBatch } from '../../shared/kafka-batch.ts'
 import type { Logger } from '../../shared/logger.ts'
 import { withRetry } from '../../shared/retry.ts'
+import { DeadLetters } from './dead-letters.ts'
 import { EncoderThread } from './encoder-thread.ts'
 import { FileSink } from './file-sink.ts'
 import { failpoint } from './failpoint.ts'
@@ -36,7 +38,7 @@ import { PartitionArchive, type ClosedFile, type PartitionDeps } from './partiti
 import { loadProgress, saveProgress } from './progress.ts'
 import { RowFile } from './row-file.ts'
 import { archiverMetrics, type ArchiverMetrics } from './telemetry.ts'
-import type { Archiver, ArchiverDeps, DrainSummary } from './types.ts'
+import type { Archiver, ArchiverDeps, DrainSummary, HeldElsewhere } from './types.ts'
 
 /**
  * Closed files waiting for (or in) their conversion or their put; a further close waits for room. Enough for
@@ -50,6 +52,10 @@ const MAX_QUEUED_FILES = CONVERSIONS + 1
  */
 const MAX_BATCHES_IN_FLIGHT = 4
 
+/** A drain that has not joined its group by then stops with PLAYCOUNT_DRAIN_INCOMPLETE instead of waiting on. */
+const DRAIN_JOIN_TIMEOUT_MS = 60_000
+
+
 interface Owned { archive: PartitionArchive; published?: { nextOffset: number; closedThrough: number }; committed?: number }
 
 export class KafkaArchiver implements Archiver {
@@ -61,7 +67,7 @@ export class KafkaArchiver implements Archiver {
   private readonly owned = new Map<number, Owned>()
   private readonly events = new EventEmitter()
   private readonly abort = new AbortController()
-  private deadLetters: DeadLetter[] = []
+  private readonly deadLetters: DeadLetters
   private serialTail: Promise<unknown> = Promise.resolve()
   /** The writer queue: converted files are put into the lake one after the other, in the same order; never rejects. */
   private writeTail: Promise<void> = Promise.resolve()
@@ -76,16 +82,23 @@ export class KafkaArchiver implements Archiver {
   private ticker: NodeJS.Timeout | undefined
   private heartbeat: (() => Promise<void>) | undefined
   private starting: Promise<void> | undefined
+  private stopping: Promise<void> | undefined
+  /** This member's id and partitions from the last group join (undefined before the first one). */
+  private membership: { memberId: string; partitions: Set<number> } | undefined
   private failure: Error | undefined
-  private readonly totals = { files: 0, rows: 0, deadLetters: 0 }
+  private readonly totals = { files: 0, rows: 0 }
 
   constructor(private readonly config: Readonly<Config>, private readonly deps: ArchiverDeps) {
     this.log = deps.log
-    this.metrics = archiverMetrics(deps.registry)
+    this.metrics = archiverMetrics(deps.registry, () => this.deadLetters.pendingCount)
     this.topic = config.kafka.topic
     this.group = groupId(config, 'archiver')
     this.tmpDir = path.join(config.home, 'tmp', `archiver-${process.pid}`)
     this.events.setMaxListeners(0)
+    this.deadLetters = new DeadLetters({
+      topic: this.topic, dlqTopic: config.kafka.dlqTopic, lake: deps.lake, log: deps.log, signal: this.abort.signal,
+      durably: (what, fn) => this.durably(what, fn),
+    }, this.metrics)
   }
 
   start(): Promise<void> {
@@ -111,6 +124,7 @@ export class KafkaArchiver implements Archiver {
     this.consumer = consumer
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       const mine = payload.memberAssignment[this.topic] ?? []
+      this.membership = { memberId: payload.memberId, partitions: new Set(mine) }
       void this.serial(() => this.assign(mine)).catch((err: unknown) => this.fail(err))
     })
     await consumer.connect()
@@ -121,9 +135,22 @@ export class KafkaArchiver implements Archiver {
     this.log.info({ topic: this.topic, group: this.group, lake: this.deps.lake.uri }, 'archiver started')
   }
 
-  async stop(): Promise<void> {
-    if (this.ticker) clearInterval(this.ticker)
+  /** Idempotent: a signal, a failure and the caller's `finally` may all ask. */
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop()
+    return this.stopping
+  }
+
+  deadLetterStatus(): DeadLetterStatus {
+    return this.deadLetters.snapshot()
+  }
+
+  private async doStop(): Promise<void> {
     this.abort.abort()
+    this.events.emit('progress')
+    // A stop during the start (a signal) tears down what the start has built once it is done building.
+    await this.starting?.catch(() => undefined)
+    if (this.ticker) clearInterval(this.ticker)
     await this.consumer?.disconnect()
     await this.serial(async () => {
       for (const o of this.owned.values()) o.archive.discard()
@@ -139,30 +166,53 @@ export class KafkaArchiver implements Archiver {
     fs.rmSync(this.tmpDir, { recursive: true, force: true })
   }
 
+  /**
+   * Drains the partitions this member is assigned; partitions another member of the group holds are not waited
+   * for but named in the summary (`elsewhere`), since only their owner can archive them.
+   */
   async drain(): Promise<DrainSummary> {
     const started = Date.now()
     await this.start()
+    if (this.abort.signal.aborted) throw new Errors.DRAIN_INCOMPLETE('the archiver was stopped before the end of the log')
     const ends = await logEnds(this.admin!, this.topic)
-    const reached = (): boolean => [...ends.high].every(([p, end]) => {
+    const reached = (): boolean => this.membership !== undefined && [...this.membership.partitions].every((p) => {
       const o = this.owned.get(p)
-      return o !== undefined && o.archive.position >= end
+      return o !== undefined && o.archive.position >= (ends.high.get(p) ?? 0)
     })
     while (!reached()) {
       if (this.failure) throw this.failure
+      if (this.abort.signal.aborted) throw new Errors.DRAIN_INCOMPLETE('the archiver was stopped before the end of the log')
+      if (this.membership === undefined && Date.now() - started > DRAIN_JOIN_TIMEOUT_MS) {
+        throw new Errors.DRAIN_INCOMPLETE(`no partition assignment from consumer group ${this.group} within ${DRAIN_JOIN_TIMEOUT_MS / 1000} s`)
+      }
       await once(this.events, 'progress', { signal: AbortSignal.timeout(1000) }).catch(() => undefined)
     }
     if (this.failure) throw this.failure
+    const elsewhere = await this.heldElsewhere([...ends.high.keys()])
     return this.serial(async () => {
       for (const o of this.owned.values()) await o.archive.closeForDrain()
       await this.writeTail
       if (this.failure) throw this.failure
       await this.tick(true)
       return {
-        ...this.totals, durationMs: Date.now() - started,
+        ...this.totals, deadLetters: this.deadLetters.kept, durationMs: Date.now() - started, elsewhere,
         partitions: [...this.owned.values()].map(({ archive: a }) => ({ partition: a.partition, nextOffset: String(a.nextOffset), closedThrough: a.closedThrough }))
           .sort((x, y) => x.partition - y.partition),
       }
     })
+  }
+
+  /** The topic's partitions not assigned to this member, and which members of the group hold them. */
+  private async heldElsewhere(all: number[]): Promise<HeldElsewhere> {
+    const mine = this.membership!
+    const partitions = all.filter((p) => !mine.partitions.has(p)).sort((a, b) => a - b)
+    if (partitions.length === 0) return { partitions, members: [] }
+    const { groups } = await this.admin!.describeGroups([this.group])
+    const members = (groups[0]?.members ?? []).filter((m) => m.memberId !== mine.memberId).map((m) => {
+      const held = AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment[this.topic] ?? []
+      return { memberId: m.memberId, clientId: m.clientId, host: m.clientHost, partitions: [...held].sort((a, b) => a - b) }
+    }).filter((m) => m.partitions.length > 0)
+    return { partitions, members }
   }
 
   /** Everything that touches partition state runs one at a time: batches, assignments and ticks. */
@@ -307,12 +357,7 @@ export class KafkaArchiver implements Archiver {
   }
 
   private async flushDeadLetters(): Promise<void> {
-    if (this.deadLetters.length === 0) return
-    const letters = this.deadLetters
-    await this.durably('send dead letters', () => sendDeadLetters(this.producer!, this.config.kafka.dlqTopic, letters))
-    this.deadLetters = []
-    this.totals.deadLetters += letters.length
-    this.metrics.deadLetters.inc(letters.length)
+    await this.deadLetters.flush(this.producer!)
   }
 
   /** After a durable file (or on a tick): dead letters, then the progress document, then the Kafka commit. */

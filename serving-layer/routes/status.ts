@@ -1,4 +1,7 @@
-/** GET /v1/status: the watermark and last batch run, each speed instance's readiness and lag. */
+/**
+ * GET /v1/status: the watermark and last batch run, each speed instance's readiness and lag, and the dead letters of
+ * the archiver when it runs in this process (null otherwise: its /metrics tell the same).
+ */
 import type { FastifyInstance } from 'fastify'
 import type { SpeedStatus } from '../../shared/realtime.ts'
 import type { ServingContext } from '../context.ts'
@@ -29,6 +32,7 @@ export function statusRoutes(app: FastifyInstance, ctx: ServingContext): void {
       eventsPerSecond: answered.reduce((n, s) => n + s.eventsPerSecond, 0),
       complete: rt.complete,
       missing: rt.missing,
+      deadLetters: ctx.deadLetters?.() ?? null,
     }
   })
 }
