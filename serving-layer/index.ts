@@ -11,7 +11,6 @@ import type { Readiness } from '../shared/http-app.ts'
 import type { Lake } from '../shared/lake.ts'
 import type { Logger } from '../shared/logger.ts'
 import type { RealtimeView } from '../shared/realtime.ts'
-import { requireBearer } from './auth.ts'
 import { BatchViews } from './batch/batch-views.ts'
 import type { ServingContext } from './context.ts'
 import { nameViews } from './realtime/fan-out.ts'
@@ -45,7 +44,6 @@ export function buildServing(config: Readonly<Config>, deps: ServingDeps): Servi
   const ctx: ServingContext = { config, catalog: deps.catalog, batch, realtime: nameViews(deps.realtime), now: deps.now ?? Date.now }
 
   const routes: FastifyPluginAsync = async (app) => {
-    if (config.http.apiToken) requireBearer(app, config.http.apiToken)
     dailyRoutes(app, ctx)
     searchRoutes(app, ctx)
     trendingRoutes(app, ctx)

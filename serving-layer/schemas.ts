@@ -12,7 +12,8 @@ const ErrorRef = Type.Ref('ErrorBody')
 /** A string out of a fixed list as `enum` (not anyOf): fast to serialize, and a 400 lists the allowed values. */
 const StringEnum = <T extends string>(values: readonly T[], opts: Record<string, unknown> = {}) =>
   Type.Unsafe<T>({ type: 'string', enum: [...values], ...opts })
-const errors = { 400: ErrorRef, 401: ErrorRef, 404: ErrorRef }
+// 401 is added to the document by shared/http-app.ts where a token is set.
+const errors = { 400: ErrorRef, 404: ErrorRef }
 
 const Metrics = Object.fromEntries(METRICS.map((m) => [m.name, Type.Number({ description: m.description })]))
 const MetricsObject = Type.Object(Metrics)

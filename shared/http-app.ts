@@ -1,10 +1,11 @@
 /**
  * The one HTTP application builder: every role's routes (collector, speed internal routes, report API, dashboard)
  * are plugins registered here by the process wiring, so they share the OpenAPI document, /metrics, /healthz,
- * /readyz, CORS and one error format `{ error: code, message }`. The app is returned unstarted: tests call
+ * /readyz, CORS, the bearer tokens (shared/http-auth.ts) and one error format `{ error: code, message }`. The app is
+ * returned unstarted: tests call
  * `inject()`, the process calls `listen()`.
  */
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest, type FastifySchema } from 'fastify'
 import cors from '@fastify/cors'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
@@ -12,6 +13,7 @@ import { Histogram, type Registry } from 'prom-client'
 import type { Config } from './config.ts'
 import { Errors, isPlaycountError, type PlaycountError } from './errors.ts'
 import { EventSchema } from './event.ts'
+import { accessOf, markRoutes, requireTokens, tokenFor } from './http-auth.ts'
 import type { Logger } from './logger.ts'
 
 export interface Readiness { ready: boolean; details: Record<string, unknown> }
@@ -44,34 +46,64 @@ export async function buildHttpApp(config: Readonly<Config>, deps: HttpAppDeps):
   })
   app.addSchema(EventSchema)
   app.addSchema(ErrorBodySchema)
+  const anyToken = tokenFor(config, 'api') !== undefined || tokenFor(config, 'internal') !== undefined
   await app.register(swagger, {
     openapi: {
       info: { title: 'playcount', version: '0.1.0', description: 'Listening analytics: report API, ingest and speed-layer routes.' },
-      components: config.http.apiToken ? { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } } : {},
+      components: anyToken ? { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } } : {},
     },
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    transform: ({ schema, url, route }) => ({ url, schema: tokenFor(config, accessOf(route.config)) === undefined ? schema : secured(schema) }),
   })
-  await app.register(swaggerUi, { routePrefix: '/docs' })
+  // The document holds no data, and Swagger UI must load before its Authorize button can take the token.
+  await app.register(async (docs) => {
+    markRoutes(docs, 'public')
+    await docs.register(swaggerUi, { routePrefix: '/docs' })
+  })
   if (config.http.corsOrigin) {
     const origins = config.http.corsOrigin.split(',').map((o) => o.trim())
     await app.register(cors, { origin: origins.length === 1 && origins[0] === '*' ? true : origins, methods: ['GET', 'POST'] })
   }
+  // On the root, after CORS (so a 401 still carries its headers): every route of every plugin passes the check.
+  requireTokens(app, config)
   observeRequests(app, deps.registry)
   app.setErrorHandler(errorHandler)
-  app.setNotFoundHandler((req, reply) => {
-    reply.code(404).send({ error: 'PLAYCOUNT_NOT_FOUND', message: `Route not found: ${req.method} ${req.url.split('?')[0] ?? ''}` })
-  })
+  app.setNotFoundHandler((req, reply) => notFound(app, req, reply))
 
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }))
-  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
+  app.get('/healthz', { schema: { hide: true }, config: { access: 'public' } }, async () => ({ ok: true }))
+  app.get('/readyz', { schema: { hide: true }, config: { access: 'public' } }, async (_req, reply) => {
     const r = deps.readiness()
     return reply.code(r.ready ? 200 : 503).send(r)
   })
-  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+  // Operators' view (rates, lag, partitions): the internal token, which Prometheus sends as `authorization`.
+  app.get('/metrics', { schema: { hide: true }, config: { access: 'internal' } }, async (_req, reply) => {
     return reply.type(deps.registry.contentType).send(await deps.registry.metrics())
   })
   for (const plugin of deps.plugins) await app.register(plugin)
   return app
+}
+
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const
+
+/** 405 with `Allow` when the path exists for other methods (RFC 9110 15.5.6), else 404. */
+function notFound(app: FastifyInstance, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const path = req.url.split('?')[0] ?? ''
+  const allowed = METHODS.filter((method) => method !== req.method && app.findRoute({ method, url: path }) !== null)
+  if (allowed.length > 0) {
+    const e = new Errors.METHOD_NOT_ALLOWED(req.method, path, allowed.join(', '))
+    return reply.code(e.statusCode).header('allow', allowed.join(', ')).send({ error: e.code, message: e.message } satisfies ErrorBody)
+  }
+  return reply.code(404).send({ error: 'PLAYCOUNT_NOT_FOUND', message: `Route not found: ${req.method} ${path}` })
+}
+
+/** A route that requires a token, in the OpenAPI document: the bearer scheme and its 401. */
+function secured(schema: FastifySchema | undefined): FastifySchema {
+  const response = (schema?.response ?? {}) as Record<string, unknown>
+  return {
+    ...schema,
+    security: [{ bearer: [] }],
+    response: { ...response, 401: response[401] ?? { description: 'missing or wrong bearer token', $ref: 'ErrorBody#' } },
+  } as FastifySchema
 }
 
 function observeRequests(app: FastifyInstance, registry: Registry): void {

@@ -7,11 +7,14 @@ import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import fastifyStatic from '@fastify/static'
 import type { FastifyPluginAsync } from 'fastify'
+import { markRoutes } from '../../shared/http-auth.ts'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const uplotDist = path.join(path.dirname(createRequire(import.meta.url).resolve('uplot')), '..', 'dist')
 
 export const dashboardPlugin: FastifyPluginAsync = async (app) => {
+  // The page and its scripts hold no data and must load before the user can give a token (app.js asks for it).
+  markRoutes(app, 'public')
   await app.register(fastifyStatic, { root: path.join(here, 'public'), prefix: '/', index: ['index.html'], decorateReply: false })
   await app.register(fastifyStatic, {
     root: uplotDist, prefix: '/vendor/uplot/', decorateReply: false,

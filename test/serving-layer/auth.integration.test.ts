@@ -1,0 +1,47 @@
+/**
+ * Every route of the whole process (all roles wired by cli/pipeline.ts) behind the tokens: each operation of the
+ * OpenAPI document, the speed instances' /internal/speed/* routes, /metrics and an unknown path answer 401 with
+ * WWW-Authenticate without a token; only /healthz, /readyz, /docs and the dashboard's static files stay open.
+ */
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { buildPipeline, ROLES } from '../../cli/pipeline.ts'
+import { createLogger } from '../../shared/logger.ts'
+import { SPEED_ROUTES } from '../../shared/realtime.ts'
+import { cleanupTopics, testConfig } from '../helpers.ts'
+
+const API = 'api-secret'
+const INTERNAL = 'int-secret'
+
+describe('the tokens over every route of the process', () => {
+  it('401 without a token on every route but health, docs and the dashboard files', async () => {
+    const config = testConfig({ KAFKA_PARTITIONS: '1', API_TOKEN: API, INTERNAL_TOKEN: INTERNAL })
+    cleanupTopics(config)
+    // Built, not started: the routes exist without consuming or scheduling anything.
+    const pipeline = await buildPipeline(config, ROLES, createLogger({ level: 'silent' }))
+    onTestFinished(() => pipeline.stop())
+    const { app } = pipeline
+
+    const doc = (await app.inject({ url: '/docs/json' })).json<{ paths: Record<string, Record<string, { security?: unknown }>> }>()
+    const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => {
+      expect(op.security, `${method} ${path}`).toEqual([{ bearer: [] }])
+      return { method: method.toUpperCase() as 'GET' | 'POST', url: path.replace(/\{[^}]+\}/g, 's0-0'), token: API }
+    }))
+    expect(documented.map((r) => `${r.method} ${r.url}`)).toEqual(expect.arrayContaining([
+      'GET /v1/songs/s0-0/daily', 'GET /v1/artists/s0-0/daily', 'GET /v1/search', 'GET /v1/trending', 'GET /v1/status', 'POST /v1/events',
+    ]))
+    const internal = [...Object.values(SPEED_ROUTES), '/metrics'].map((url) => ({ method: 'GET' as const, url, token: INTERNAL }))
+    for (const r of [...documented, ...internal, { method: 'GET' as const, url: '/no/such/route', token: API }]) {
+      for (const authorization of [undefined, `Bearer wrong`, `Bearer ${r.token === API ? INTERNAL : API}`]) {
+        const res = await app.inject({ method: r.method, url: r.url, headers: authorization ? { authorization } : {} })
+        expect(res.statusCode, `${r.method} ${r.url} with ${String(authorization)}`).toBe(401)
+        expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="playcount"/)
+        expect(res.json()).toMatchObject({ error: 'PLAYCOUNT_UNAUTHORIZED' })
+      }
+      const res = await app.inject({ method: r.method, url: r.url, headers: { authorization: `bearer ${r.token}` } })
+      expect(res.statusCode, `${r.method} ${r.url} with its token`).not.toBe(401)
+    }
+    for (const url of ['/healthz', '/readyz', '/docs', '/docs/json', '/', '/app.js', '/vendor/uplot/uPlot.iife.min.js']) {
+      expect((await app.inject({ url })).statusCode, url).not.toBe(401)
+    }
+  })
+})
