@@ -42,7 +42,12 @@ export async function buildHttpApp(config: Readonly<Config>, deps: HttpAppDeps):
     // Nor a child logger per request (pino's child() was a visible part of a report request's CPU): req.log is
     // the app's logger, and the error handler names the request id itself.
     childLoggerFactory: (logger) => logger,
-    ajv: { customOptions: { allErrors: false } },
+    // An unknown parameter is refused (400 naming it), not silently dropped: the document says what a route takes.
+    ajv: { customOptions: { allErrors: false, removeAdditional: false } },
+    // Long enough for any path parameter within its schema's maxLength once URL-encoded (64 characters of up to
+    // 12 bytes each), so the schema, not the router, refuses a long id, with a 400 naming it.
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors,
   })
   app.addSchema(EventSchema)
   app.addSchema(ErrorBodySchema)
@@ -68,7 +73,10 @@ export async function buildHttpApp(config: Readonly<Config>, deps: HttpAppDeps):
   requireTokens(app, config)
   observeRequests(app, deps.registry)
   app.setErrorHandler(errorHandler)
-  app.setNotFoundHandler((req, reply) => notFound(app, req, reply))
+  methodNotAllowed(app)
+  app.setNotFoundHandler((req, reply) => {
+    reply.code(404).send({ error: 'PLAYCOUNT_NOT_FOUND', message: `Route not found: ${req.method} ${req.url.split('?')[0] ?? ''}` })
+  })
 
   app.get('/healthz', { schema: { hide: true }, config: { access: 'public' } }, async () => ({ ok: true }))
   app.get('/readyz', { schema: { hide: true }, config: { access: 'public' } }, async (_req, reply) => {
@@ -83,17 +91,31 @@ export async function buildHttpApp(config: Readonly<Config>, deps: HttpAppDeps):
   return app
 }
 
-const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const
+const MAX_PARAM_LENGTH = 1024
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
 
-/** 405 with `Allow` when the path exists for other methods (RFC 9110 15.5.6), else 404. */
-function notFound(app: FastifyInstance, req: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const path = req.url.split('?')[0] ?? ''
-  const allowed = METHODS.filter((method) => method !== req.method && app.findRoute({ method, url: path }) !== null)
-  if (allowed.length > 0) {
-    const e = new Errors.METHOD_NOT_ALLOWED(req.method, path, allowed.join(', '))
-    return reply.code(e.statusCode).header('allow', allowed.join(', ')).send({ error: e.code, message: e.message } satisfies ErrorBody)
-  }
-  return reply.code(404).send({ error: 'PLAYCOUNT_NOT_FOUND', message: `Route not found: ${req.method} ${path}` })
+/**
+ * 405 with `Allow` when the path exists for other methods (RFC 9110 15.5.6), else on to the 404 handler. An
+ * onRequest hook, after the token check, so that it answers before a body is parsed (a QUERY or PUT without a
+ * content type would otherwise be a 400). OPTIONS does not count: CORS answers it on every path.
+ */
+function methodNotAllowed(app: FastifyInstance): void {
+  app.addHook('onRequest', (req, reply, done) => {
+    if (!req.is404) return done()
+    const path = req.url.split('?')[0] ?? ''
+    const allowed = METHODS.filter((method) => method !== req.method && app.findRoute({ method, url: path }) !== null)
+    if (allowed.length === 0) return done()
+    reply.header('allow', allowed.join(', '))
+    done(new Errors.METHOD_NOT_ALLOWED(req.method, path, allowed.join(', ')))
+  })
+}
+
+/** Errors the router raises before any route: in the one error format, as a 400 naming what is wrong. */
+function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  const message = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? `a path parameter is over ${MAX_PARAM_LENGTH} characters (URL-encoded)`
+    : err.code === 'FST_ERR_BAD_URL' ? 'the path is not valid percent-encoded UTF-8' : err.message
+  const e = new Errors.BAD_REQUEST(message)
+  reply.code(e.statusCode).send({ error: e.code, message: e.message } satisfies ErrorBody)
 }
 
 /** A route that requires a token, in the OpenAPI document: the bearer scheme and its 401. */
@@ -147,6 +169,7 @@ export function describeValidation(err: FastifyError): string {
   if (issue.keyword === 'enum' && Array.isArray(issue.params.allowedValues)) {
     return `${param} (${where}) must be one of ${issue.params.allowedValues.join(', ')}`
   }
+  if (issue.keyword === 'format' && issue.params.format === 'date') return `${param} (${where}) must be a calendar date YYYY-MM-DD`
   if (issue.keyword === 'additionalProperties') return `${String(issue.params.additionalProperty)} (${where}) is not a known parameter`
   return `${param} (${where}) ${issue.message ?? 'is invalid'}`
 }

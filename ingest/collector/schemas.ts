@@ -19,7 +19,12 @@ export const postEventsSchema = {
   description: `One event, a JSON array of up to ${MAX_ITEMS} events, or NDJSON (content-type application/x-ndjson). ` +
     'Valid events are acknowledged by Kafka before the 202; invalid ones are listed with index, field and rule.',
   tags: ['ingest'],
-  body: { oneOf: [{ $ref: 'ListenEvent#' }, { type: 'array', maxItems: MAX_ITEMS, items: { $ref: 'ListenEvent#' } }] },
+  body: {
+    content: {
+      'application/json': { schema: { oneOf: [{ $ref: 'ListenEvent#' }, { type: 'array', maxItems: MAX_ITEMS, items: { $ref: 'ListenEvent#' } }] } },
+      'application/x-ndjson': { schema: { type: 'string', description: `one event (JSON) per line, at most ${MAX_ITEMS} lines` } },
+    },
+  },
   response: {
     202: {
       description: 'the valid events are in Kafka',

@@ -38,7 +38,7 @@ export function dailyRoutes(app: FastifyInstance, ctx: ServingContext): void {
         const q = await prepare(ctx, kind, req.params.id, from, to)
         if (format !== 'csv' && parts !== true) return reply.type(JSON_TYPE).send(dailyJson(q.snapshot, q, q.merge))
         const report = toReport(q, format !== 'csv' && parts === true)
-        if (format !== 'csv') return report
+        if (format !== 'csv') return reply.type(JSON_TYPE).send(report)
         return reply.type('text/csv; charset=utf-8')
           // RFC 6266: an id may hold a quote, a newline or characters outside Latin-1, which a quoted filename cannot.
           .header('content-disposition', contentDisposition(`${kind}-${report.id}-${report.from}-${report.to}.csv`, { type: 'inline' }))

@@ -1,7 +1,8 @@
 /**
  * Every route of the whole process (all roles wired by cli/pipeline.ts) behind the tokens: each operation of the
  * OpenAPI document, the speed instances' /internal/speed/* routes, /metrics and an unknown path answer 401 with
- * WWW-Authenticate without a token; only /healthz, /readyz, /docs and the dashboard's static files stay open.
+ * WWW-Authenticate without a token; only /healthz, /readyz, /docs and the dashboard's static files stay open (a GET
+ * of an unknown path is the dashboard's file lookup: an open 404).
  */
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { buildPipeline, ROLES } from '../../cli/pipeline.ts'
@@ -24,13 +25,13 @@ describe('the tokens over every route of the process', () => {
     const doc = (await app.inject({ url: '/docs/json' })).json<{ paths: Record<string, Record<string, { security?: unknown }>> }>()
     const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => {
       expect(op.security, `${method} ${path}`).toEqual([{ bearer: [] }])
-      return { method: method.toUpperCase() as 'GET' | 'POST', url: path.replace(/\{[^}]+\}/g, 's0-0'), token: API }
+      return { method: method.toUpperCase() as 'GET' | 'POST' | 'DELETE', url: path.replace(/\{[^}]+\}/g, 's0-0'), token: API }
     }))
     expect(documented.map((r) => `${r.method} ${r.url}`)).toEqual(expect.arrayContaining([
       'GET /v1/songs/s0-0/daily', 'GET /v1/artists/s0-0/daily', 'GET /v1/search', 'GET /v1/trending', 'GET /v1/status', 'POST /v1/events',
     ]))
     const internal = [...Object.values(SPEED_ROUTES), '/metrics'].map((url) => ({ method: 'GET' as const, url, token: INTERNAL }))
-    for (const r of [...documented, ...internal, { method: 'GET' as const, url: '/no/such/route', token: API }]) {
+    for (const r of [...documented, ...internal, { method: 'DELETE' as const, url: '/no/such/route', token: API }]) {
       for (const authorization of [undefined, `Bearer wrong`, `Bearer ${r.token === API ? INTERNAL : API}`]) {
         const res = await app.inject({ method: r.method, url: r.url, headers: authorization ? { authorization } : {} })
         expect(res.statusCode, `${r.method} ${r.url} with ${String(authorization)}`).toBe(401)
