@@ -15,9 +15,11 @@ const uplotDist = path.join(path.dirname(createRequire(import.meta.url).resolve(
 export const dashboardPlugin: FastifyPluginAsync = async (app) => {
   // The page and its scripts hold no data and must load before the user can give a token (app.js asks for it).
   markRoutes(app, 'public')
-  await app.register(fastifyStatic, { root: path.join(here, 'public'), prefix: '/', index: ['index.html'], decorateReply: false })
+  // One route per file (wildcard: false), not a catch-all GET /*: an unknown path stays the app's 404 (behind the
+  // token), and a POST-only path like /v1/events answers 405 with the right Allow.
+  await app.register(fastifyStatic, { root: path.join(here, 'public'), prefix: '/', index: ['index.html'], decorateReply: false, wildcard: false })
   await app.register(fastifyStatic, {
-    root: uplotDist, prefix: '/vendor/uplot/', decorateReply: false,
+    root: uplotDist, prefix: '/vendor/uplot/', decorateReply: false, wildcard: false,
     allowedPath: (p) => p === '/uPlot.iife.min.js' || p === '/uPlot.min.css',
   })
 }
