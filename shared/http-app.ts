@@ -44,8 +44,8 @@ export async function buildHttpApp(config: Readonly<Config>, deps: HttpAppDeps):
     childLoggerFactory: (logger) => logger,
     // An unknown parameter is refused (400 naming it), not silently dropped: the document says what a route takes.
     ajv: { customOptions: { allErrors: false, removeAdditional: false } },
-    // Long enough for any path parameter within its schema's maxLength once URL-encoded (64 characters of up to
-    // 12 bytes each), so the schema, not the router, refuses a long id, with a 400 naming it.
+    // Well above any path parameter's maxLength (an id: 64), so the schema, not the router, refuses a long id, with
+    // a 400 naming it; past this limit frameworkErrors still answers a 400 in the one format.
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors,
   })
