@@ -20,6 +20,8 @@ Each role as its own process (same KAFKA_BROKERS, KAFKA_TOPIC and LAKE_URI for a
   PORT=8085 playcount start ingest --no-simulate
   PORT=8080 SPEED_URLS=http://127.0.0.1:8081,http://127.0.0.1:8082 playcount start serve --no-simulate
 The serving layer sums the speed instances' answers and says complete:false when one is down or not ready.
+With API_TOKEN (and INTERNAL_TOKEN for /internal/speed/* and /metrics) set alike on every process, the
+serving layer sends the internal token to the speed instances.
 Local Kafka and MinIO are started for you unless --no-services; point at your own with KAFKA_BROKERS / LAKE_URI.`
 
 function usesLocalServices(config: Readonly<Config>): boolean {
