@@ -44,4 +44,23 @@ describe('the tokens over every route of the process', () => {
       expect((await app.inject({ url })).statusCode, url).not.toBe(401)
     }
   })
+
+  it('a serve process fans out to a speed process that requires INTERNAL_TOKEN, and documents NDJSON', async () => {
+    const env = { PORT: '0', KAFKA_PARTITIONS: '1', API_TOKEN: API, INTERNAL_TOKEN: INTERNAL }
+    const speedConfig = testConfig(env)
+    cleanupTopics(speedConfig)
+    const log = createLogger({ level: 'silent' })
+    const speed = await buildPipeline(speedConfig, ['speed'], log)
+    const speedUrl = await speed.start()
+    onTestFinished(() => speed.stop())
+    // The same topic and lake, with SPEED_URLS naming the speed process, as `playcount start serve` would have.
+    const serve = await buildPipeline({ ...speedConfig, speed: { ...speedConfig.speed, urls: [speedUrl] } }, ['serve', 'ingest'], log)
+    onTestFinished(() => serve.stop())
+    const status = await serve.app.inject({ url: '/v1/status', headers: { authorization: `Bearer ${API}` } })
+    expect(status.json().speed).toEqual([expect.objectContaining({ ok: true, partitions: [expect.objectContaining({ partition: 0 })] })])
+    expect((await fetch(`${speedUrl}${SPEED_ROUTES.status}`)).status).toBe(401)
+
+    const doc = (await serve.app.inject({ url: '/docs/json' })).json()
+    expect(Object.keys(doc.paths['/v1/events'].post.requestBody.content)).toEqual(['application/json', 'application/x-ndjson'])
+  })
 })
