@@ -8,6 +8,7 @@ import { buildPipeline, ROLES } from '../../cli/pipeline.ts'
 import { createLogger } from '../../shared/logger.ts'
 import { SPEED_ROUTES } from '../../shared/realtime.ts'
 import { cleanupTopics, testConfig } from '../helpers.ts'
+import { writeDefaultCatalog } from './support/catalog.ts'
 
 const API = 'api-secret'
 const INTERNAL = 'int-secret'
@@ -16,6 +17,7 @@ describe('the tokens over every route of the process', () => {
   it('401 without a token on every route but health, docs and the dashboard files', async () => {
     const config = testConfig({ KAFKA_PARTITIONS: '1', API_TOKEN: API, INTERNAL_TOKEN: INTERNAL })
     cleanupTopics(config)
+    await writeDefaultCatalog(config)
     // Built, not started: the routes exist without consuming or scheduling anything.
     const pipeline = await buildPipeline(config, ROLES, createLogger({ level: 'silent' }))
     onTestFinished(() => pipeline.stop())
@@ -49,6 +51,7 @@ describe('the tokens over every route of the process', () => {
     const env = { PORT: '0', KAFKA_PARTITIONS: '1', API_TOKEN: API, INTERNAL_TOKEN: INTERNAL }
     const speedConfig = testConfig(env)
     cleanupTopics(speedConfig)
+    await writeDefaultCatalog(speedConfig)
     const log = createLogger({ level: 'silent' })
     const speed = await buildPipeline(speedConfig, ['speed'], log)
     const speedUrl = await speed.start()

@@ -14,6 +14,7 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import { buildPipeline } from '../../cli/pipeline.ts'
 import { createLogger } from '../../shared/logger.ts'
 import { cleanupTopics, testConfig } from '../helpers.ts'
+import { writeDefaultCatalog } from './support/catalog.ts'
 
 const run = promisify(execFile)
 const TOKEN = 'schemathesis-secret'
@@ -27,6 +28,7 @@ describe('the OpenAPI contract', () => {
     const schemathesis = execFileSync('bash', ['scripts/install-schemathesis.sh'], {
       encoding: 'utf8', env: { ...process.env, PLAYCOUNT_CACHE: config.cacheDir }, stdio: ['ignore', 'pipe', 'inherit'],
     }).trim()
+    await writeDefaultCatalog(config)
     const pipeline = await buildPipeline(config, ['serve', 'ingest'], createLogger({ level: 'silent' }))
     const base = await pipeline.start()
     onTestFinished(() => pipeline.stop())

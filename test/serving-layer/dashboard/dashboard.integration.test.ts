@@ -12,6 +12,7 @@ import { buildPipeline } from '../../../cli/pipeline.ts'
 import { DAY_MS, dayOf } from '../../../shared/layout.ts'
 import { createLogger } from '../../../shared/logger.ts'
 import { cleanupTopics, eventually, testConfig } from '../../helpers.ts'
+import { writeDefaultCatalog } from '../support/catalog.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
 const ARTIFACTS = path.join('test-results', 'dashboard')
@@ -71,6 +72,7 @@ describe('the dashboard', () => {
     const token = 'dash-secret'
     const config = testConfig({ PORT: '0', KAFKA_PARTITIONS: '1', API_TOKEN: token })
     cleanupTopics(config)
+    await writeDefaultCatalog(config)
     const pipeline = await buildPipeline(config, ['serve'], createLogger({ level: 'silent' }))
     const base = await pipeline.start()
     onTestFinished(() => pipeline.stop())
