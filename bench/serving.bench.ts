@@ -20,6 +20,7 @@ import { Catalog } from '../shared/catalog.ts'
 import { loadConfig, type Config } from '../shared/config.ts'
 import { openDuck, quoteLiteral } from '../shared/duckdb.ts'
 import { buildHttpApp } from '../shared/http-app.ts'
+import { tokenFor } from '../shared/http-auth.ts'
 import { DAY_MS, HOUR_MS, VIEWS_MANIFEST_KEY, dayOf } from '../shared/layout.ts'
 import { openLake } from '../shared/lake.ts'
 import { createLogger } from '../shared/logger.ts'
@@ -188,7 +189,7 @@ export default async function bench(ctx: BenchContext): Promise<BenchRow[]> {
     const speed = await startSpeedChild()
     let fanned: Load
     try {
-      const remote = speed.urls.map((u) => new RemoteRealtimeView(u, config.speed.timeoutMs))
+      const remote = speed.urls.map((u) => new RemoteRealtimeView(u, config.speed.timeoutMs, tokenFor(config, 'internal')))
       const fan = await startServer(config, catalog, remote)
       try {
         const check = await (await fetch(`${fan.url}${query}`)).text()

@@ -17,6 +17,7 @@ import type { Config } from '../shared/config.ts'
 import type { DeadLetterStatus } from '../shared/dlq.ts'
 import { Errors } from '../shared/errors.ts'
 import { buildHttpApp } from '../shared/http-app.ts'
+import { tokenFor } from '../shared/http-auth.ts'
 import { createKafka, prepareTopics } from '../shared/kafka.ts'
 import { openLake, type Lake } from '../shared/lake.ts'
 import type { Logger } from '../shared/logger.ts'
@@ -88,7 +89,7 @@ export async function buildPipeline(config: Readonly<Config>, roles: readonly Ro
     plugins.push(collector.routes)
   }
   if (roles.includes('serve')) {
-    const remote = config.speed.urls.map((url) => new RemoteRealtimeView(url, config.speed.timeoutMs))
+    const remote = config.speed.urls.map((url) => new RemoteRealtimeView(url, config.speed.timeoutMs, tokenFor(config, 'internal')))
     const serving = buildServing(config, { ...deps, log: log.child({ role: 'serve' }), realtime: remote.length > 0 ? remote : inProcess, ...(deadLetters ? { deadLetters } : {}) })
     startables.push({ name: 'serve', role: { start: () => serving.start(), stop: async () => { await serving.stop(); for (const r of remote) r.close() } } })
     plugins.push(serving.routes, dashboardPlugin)

@@ -12,7 +12,6 @@ import type { Lake } from '../shared/lake.ts'
 import type { Logger } from '../shared/logger.ts'
 import type { DeadLetterStatus } from '../shared/dlq.ts'
 import type { RealtimeView } from '../shared/realtime.ts'
-import { requireBearer } from './auth.ts'
 import { BatchViews } from './batch/batch-views.ts'
 import type { ServingContext } from './context.ts'
 import { nameViews } from './realtime/fan-out.ts'
@@ -49,7 +48,6 @@ export function buildServing(config: Readonly<Config>, deps: ServingDeps): Servi
     ...(deps.deadLetters === undefined ? {} : { deadLetters: deps.deadLetters }) }
 
   const routes: FastifyPluginAsync = async (app) => {
-    if (config.http.apiToken) requireBearer(app, config.http.apiToken)
     dailyRoutes(app, ctx)
     searchRoutes(app, ctx)
     trendingRoutes(app, ctx)

@@ -12,7 +12,8 @@ const ErrorRef = Type.Ref('ErrorBody')
 /** A string out of a fixed list as `enum` (not anyOf): fast to serialize, and a 400 lists the allowed values. */
 const StringEnum = <T extends string>(values: readonly T[], opts: Record<string, unknown> = {}) =>
   Type.Unsafe<T>({ type: 'string', enum: [...values], ...opts })
-const errors = { 400: ErrorRef, 401: ErrorRef, 404: ErrorRef }
+// 401 is added to the document by shared/http-app.ts where a token is set.
+const errors = { 400: ErrorRef, 404: ErrorRef }
 
 const Metrics = Object.fromEntries(METRICS.map((m) => [m.name, Type.Number({ description: m.description })]))
 const MetricsObject = Type.Object(Metrics)
@@ -24,11 +25,17 @@ const Missing = Type.Object({
 
 const Complete = Type.Boolean({ description: 'false when a speed instance is down, slow or not ready, or a partition is not covered: the numbers may then be too low' })
 
-const dateParam = (description: string) => Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: `a UTC calendar date YYYY-MM-DD: ${description}` })
+const dateParam = (description: string) => Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', format: 'date', description: `a UTC calendar date YYYY-MM-DD: ${description}` })
+
+/**
+ * A query string: an unknown parameter is a 400 naming it (shared/http-app.ts keeps them), and a parameter with a
+ * default is optional — Type.Optional, or the document would call it required.
+ */
+const Query = <T extends Parameters<typeof Type.Object>[0]>(properties: T) => Type.Object(properties, { additionalProperties: false })
 
 export const DailyParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) })
 
-export const DailyQuery = Type.Object({
+export const DailyQuery = Query({
   from: Type.Optional(dateParam(`first day (inclusive); default ${DEFAULT_RANGE_DAYS - 1} days before to`)),
   to: Type.Optional(dateParam('last day (inclusive); default today (UTC)')),
   format: Type.Optional(StringEnum(['json', 'csv'], { default: 'json' })),
@@ -67,12 +74,21 @@ export const dailySchema = (kind: 'song' | 'artist') => ({
   tags: ['report'],
   params: DailyParams,
   querystring: DailyQuery,
-  response: { 200: DailyReport, ...errors },
+  response: {
+    200: {
+      description: 'the days of the range',
+      content: {
+        'application/json': { schema: DailyReport },
+        'text/csv': { schema: { type: 'string', description: 'with ?format=csv: a header row, then one row per day with the same columns as days[]' } },
+      },
+    },
+    ...errors,
+  },
 })
 
 export const searchSchema = {
   summary: 'Artists and songs by name', tags: ['report'],
-  querystring: Type.Object({ q: Type.String({ minLength: 1, maxLength: 100 }), limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }) }),
+  querystring: Query({ q: Type.String({ minLength: 1, maxLength: 100 }), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })) }),
   response: {
     200: Type.Object({
       q: Type.String(),
@@ -85,10 +101,10 @@ export const searchSchema = {
 export const trendingSchema = {
   summary: 'Most played songs or artists over a recent window (by arrival time)', tags: ['report'],
   description: 'Summed over the speed instances; with several instances each is asked for more than limit, so a rank near the cut can be approximate.',
-  querystring: Type.Object({
-    window: StringEnum(TRENDING_WINDOWS, { default: '1h' }),
-    limit: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
-    kind: StringEnum(['song', 'artist'], { default: 'song' }),
+  querystring: Query({
+    window: Type.Optional(StringEnum(TRENDING_WINDOWS, { default: '1h' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 10 })),
+    kind: Type.Optional(StringEnum(['song', 'artist'], { default: 'song' })),
   }),
   response: {
     200: Type.Object({

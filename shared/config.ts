@@ -32,6 +32,7 @@ export const EnvSchema = Type.Object({
   SPEED_URLS: Type.String({ pattern: '^$|^https?://[^,]+(,https?://[^,]+)*$', default: '' }),
   SPEED_TIMEOUT_MS: Type.Integer({ minimum: 10, maximum: 60_000, default: 2000 }),
   API_TOKEN: Type.String({ default: '' }),
+  INTERNAL_TOKEN: Type.String({ default: '' }),
   CORS_ORIGIN: Type.String({ default: '' }),
   BATCH_SCHEDULE: Type.String({ pattern: '^\\S+( \\S+){4,5}$', default: '30 0 * * *', description: 'a cron expression' }),
   BATCH_FAILPOINT: Type.String({ pattern: '^$|^[a-z-]+$', default: '', description: 'a batch stage where a run stops and waits to be killed (fault tests)' }),
@@ -58,7 +59,7 @@ export interface Config {
   kafka: { brokers: string[]; topic: string; dlqTopic: string; partitions: number; clientId: string; groupPrefix: string }
   lakeUri: string
   s3: { endpoint: string | undefined; region: string; accessKeyId: string; secretAccessKey: string }
-  http: { host: string; port: number; apiToken: string | undefined; corsOrigin: string | undefined }
+  http: { host: string; port: number; apiToken: string | undefined; internalToken: string | undefined; corsOrigin: string | undefined }
   speed: { urls: string[]; timeoutMs: number; dedupWindow: number }
   batch: { schedule: string; failpoint: string | undefined }
   archive: { graceMs: number; maxRowsPerFile: number; failpoint: ArchiveFailpoint | undefined }
@@ -108,7 +109,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       endpoint: e.S3_ENDPOINT || (isS3 ? `http://127.0.0.1:${e.MINIO_PORT}` : undefined),
       region: e.S3_REGION, accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY,
     },
-    http: { host: e.HOST, port: e.PORT, apiToken: e.API_TOKEN || undefined, corsOrigin: e.CORS_ORIGIN || undefined },
+    http: { host: e.HOST, port: e.PORT, apiToken: e.API_TOKEN || undefined, internalToken: e.INTERNAL_TOKEN || undefined,
+      corsOrigin: e.CORS_ORIGIN || undefined },
     speed: { urls: e.SPEED_URLS ? e.SPEED_URLS.split(',') : [], timeoutMs: e.SPEED_TIMEOUT_MS, dedupWindow: e.DEDUP_WINDOW },
     batch: { schedule: e.BATCH_SCHEDULE, failpoint: e.BATCH_FAILPOINT || undefined },
     archive: {

@@ -33,6 +33,7 @@ export const Errors = {
   NOT_FOUND: define('PLAYCOUNT_NOT_FOUND', '%s not found: %s', 404, false),
   BAD_REQUEST: define('PLAYCOUNT_BAD_REQUEST', 'Bad request: %s', 400, false),
   UNAUTHORIZED: define('PLAYCOUNT_UNAUTHORIZED', 'Missing or wrong bearer token', 401, false),
+  METHOD_NOT_ALLOWED: define('PLAYCOUNT_METHOD_NOT_ALLOWED', 'Method %s not allowed on %s; allowed: %s', 405, false),
   BATCH_LOCKED: define('PLAYCOUNT_BATCH_LOCKED', 'Another batch run holds the lock: %s', 409, true),
   SQL_FORBIDDEN: define('PLAYCOUNT_SQL_FORBIDDEN', 'Query refused: %s', 400, false),
   SQL_INVALID: define('PLAYCOUNT_SQL_INVALID', 'Query failed: %s', 400, false),

@@ -1,10 +1,11 @@
 /**
  * The one HTTP application builder: every role's routes (collector, speed internal routes, report API, dashboard)
  * are plugins registered here by the process wiring, so they share the OpenAPI document, /metrics, /healthz,
- * /readyz, CORS and one error format `{ error: code, message }`. The app is returned unstarted: tests call
+ * /readyz, CORS, the bearer tokens (shared/http-auth.ts) and one error format `{ error: code, message }`. The app is
+ * returned unstarted: tests call
  * `inject()`, the process calls `listen()`.
  */
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest, type FastifySchema } from 'fastify'
 import cors from '@fastify/cors'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
@@ -12,6 +13,7 @@ import { Histogram, type Registry } from 'prom-client'
 import type { Config } from './config.ts'
 import { Errors, isPlaycountError, type PlaycountError } from './errors.ts'
 import { EventSchema } from './event.ts'
+import { accessOf, markRoutes, requireTokens, tokenFor } from './http-auth.ts'
 import type { Logger } from './logger.ts'
 
 export interface Readiness { ready: boolean; details: Record<string, unknown> }
@@ -40,38 +42,90 @@ export async function buildHttpApp(config: Readonly<Config>, deps: HttpAppDeps):
     // Nor a child logger per request (pino's child() was a visible part of a report request's CPU): req.log is
     // the app's logger, and the error handler names the request id itself.
     childLoggerFactory: (logger) => logger,
-    ajv: { customOptions: { allErrors: false } },
+    // An unknown parameter is refused (400 naming it), not silently dropped: the document says what a route takes.
+    ajv: { customOptions: { allErrors: false, removeAdditional: false } },
+    // Well above any path parameter's maxLength (an id: 64), so the schema, not the router, refuses a long id, with
+    // a 400 naming it; past this limit frameworkErrors still answers a 400 in the one format.
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors,
   })
   app.addSchema(EventSchema)
   app.addSchema(ErrorBodySchema)
+  const anyToken = tokenFor(config, 'api') !== undefined || tokenFor(config, 'internal') !== undefined
   await app.register(swagger, {
     openapi: {
       info: { title: 'playcount', version: '0.1.0', description: 'Listening analytics: report API, ingest and speed-layer routes.' },
-      components: config.http.apiToken ? { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } } : {},
+      components: anyToken ? { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } } : {},
     },
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    transform: ({ schema, url, route }) => ({ url, schema: tokenFor(config, accessOf(route.config)) === undefined ? schema : secured(schema) }),
   })
-  await app.register(swaggerUi, { routePrefix: '/docs' })
+  // The document holds no data, and Swagger UI must load before its Authorize button can take the token.
+  await app.register(async (docs) => {
+    markRoutes(docs, 'public')
+    await docs.register(swaggerUi, { routePrefix: '/docs' })
+  })
   if (config.http.corsOrigin) {
     const origins = config.http.corsOrigin.split(',').map((o) => o.trim())
     await app.register(cors, { origin: origins.length === 1 && origins[0] === '*' ? true : origins, methods: ['GET', 'POST'] })
   }
+  // On the root, after CORS (so a 401 still carries its headers): every route of every plugin passes the check.
+  requireTokens(app, config)
   observeRequests(app, deps.registry)
   app.setErrorHandler(errorHandler)
+  methodNotAllowed(app)
   app.setNotFoundHandler((req, reply) => {
     reply.code(404).send({ error: 'PLAYCOUNT_NOT_FOUND', message: `Route not found: ${req.method} ${req.url.split('?')[0] ?? ''}` })
   })
 
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }))
-  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
+  app.get('/healthz', { schema: { hide: true }, config: { access: 'public' } }, async () => ({ ok: true }))
+  app.get('/readyz', { schema: { hide: true }, config: { access: 'public' } }, async (_req, reply) => {
     const r = deps.readiness()
     return reply.code(r.ready ? 200 : 503).send(r)
   })
-  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+  // Operators' view (rates, lag, partitions): the internal token, which Prometheus sends as `authorization`.
+  app.get('/metrics', { schema: { hide: true }, config: { access: 'internal' } }, async (_req, reply) => {
     return reply.type(deps.registry.contentType).send(await deps.registry.metrics())
   })
   for (const plugin of deps.plugins) await app.register(plugin)
   return app
+}
+
+const MAX_PARAM_LENGTH = 1024
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
+
+/**
+ * 405 with `Allow` when the path exists for other methods (RFC 9110 15.5.6), else on to the 404 handler. An
+ * onRequest hook, after the token check, so that it answers before a body is parsed (a QUERY or PUT without a
+ * content type would otherwise be a 400). OPTIONS does not count: CORS answers it on every path.
+ */
+function methodNotAllowed(app: FastifyInstance): void {
+  app.addHook('onRequest', (req, reply, done) => {
+    if (!req.is404) return done()
+    const path = req.url.split('?')[0] ?? ''
+    const allowed = METHODS.filter((method) => method !== req.method && app.findRoute({ method, url: path }) !== null)
+    if (allowed.length === 0) return done()
+    reply.header('allow', allowed.join(', '))
+    done(new Errors.METHOD_NOT_ALLOWED(req.method, path, allowed.join(', ')))
+  })
+}
+
+/** Errors the router raises before any route: in the one error format, as a 400 naming what is wrong. */
+function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  const message = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? `a path parameter is over ${MAX_PARAM_LENGTH} characters (URL-encoded)`
+    : err.code === 'FST_ERR_BAD_URL' ? 'the path is not valid percent-encoded UTF-8' : err.message
+  const e = new Errors.BAD_REQUEST(message)
+  reply.code(e.statusCode).send({ error: e.code, message: e.message } satisfies ErrorBody)
+}
+
+/** A route that requires a token, in the OpenAPI document: the bearer scheme and its 401. */
+function secured(schema: FastifySchema | undefined): FastifySchema {
+  const response = (schema?.response ?? {}) as Record<string, unknown>
+  return {
+    ...schema,
+    security: [{ bearer: [] }],
+    response: { ...response, 401: response[401] ?? { description: 'missing or wrong bearer token', $ref: 'ErrorBody#' } },
+  } as FastifySchema
 }
 
 function observeRequests(app: FastifyInstance, registry: Registry): void {
@@ -117,6 +171,7 @@ export function describeValidation(err: FastifyError): string {
   if (issue.keyword === 'enum' && Array.isArray(issue.params.allowedValues)) {
     return `${param} (${where}) must be one of ${issue.params.allowedValues.join(', ')}`
   }
+  if (issue.keyword === 'format' && issue.params.format === 'date') return `${param} (${where}) must be a calendar date YYYY-MM-DD`
   if (issue.keyword === 'additionalProperties') return `${String(issue.params.additionalProperty)} (${where}) is not a known parameter`
   return `${param} (${where}) ${issue.message ?? 'is invalid'}`
 }

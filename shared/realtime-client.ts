@@ -2,6 +2,7 @@
  * The realtime view of one speed instance over HTTP (SPEED_ROUTES), for a serving layer that fans out to several.
  * Plain node:http with a keep-alive agent (measurably cheaper per call than fetch here). Every call has a deadline; a refused connection, a timeout, a non-2xx status or a malformed body is a
  * PLAYCOUNT_SPEED_NOT_READY error, so the caller reports the instance as missing instead of undercounting.
+ * With a token (INTERNAL_TOKEN, else API_TOKEN: shared/http-auth.ts) every call carries it as a bearer token.
  */
 import http from 'node:http'
 import https from 'node:https'
@@ -37,7 +38,7 @@ export class RemoteRealtimeView implements RealtimeView {
   private readonly options: http.RequestOptions
   private readonly prefix: string
 
-  constructor(url: string, private readonly timeoutMs: number) {
+  constructor(url: string, private readonly timeoutMs: number, token?: string) {
     this.base = url.replace(/\/+$/, '')
     this.name = this.base
     const u = URL.canParse(this.base) ? new URL(this.base) : undefined
@@ -46,7 +47,8 @@ export class RemoteRealtimeView implements RealtimeView {
     this.agent = new this.client.Agent({ keepAlive: true, maxSockets: 128 })
     this.options = {
       protocol: u.protocol, hostname: u.hostname.replace(/^\[|\]$/g, ''), port: u.port || undefined, agent: this.agent,
-      headers: { accept: 'application/json' }, ...(u.username ? { auth: `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}` } : {}),
+      headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      ...(u.username ? { auth: `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}` } : {}),
     }
     this.prefix = u.pathname.replace(/\/+$/, '')
   }

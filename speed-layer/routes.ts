@@ -1,6 +1,7 @@
 /** The internal HTTP routes (SPEED_ROUTES) through which a serving layer elsewhere fans out to this instance. */
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsync } from 'fastify'
+import { markRoutes } from '../shared/http-auth.ts'
 import { SPEED_ROUTES, TRENDING_WINDOWS, type RealtimeView, type TrendingQuery } from '../shared/realtime.ts'
 import { dailyAnswerToWire, dailyQueryFromWire, type WireDailyQuery } from '../shared/realtime-wire.ts'
 
@@ -21,6 +22,7 @@ const TrendingQuerySchema = Type.Object({
 
 export function speedRoutes(view: RealtimeView): FastifyPluginAsync {
   return async (app) => {
+    markRoutes(app, 'internal')
     app.get(SPEED_ROUTES.daily, { schema: { querystring: DailyQuery, hide: true } }, async (req) => dailyAnswerToWire(await view.daily(dailyQueryFromWire(req.query as WireDailyQuery))))
     app.get(SPEED_ROUTES.trending, { schema: { querystring: TrendingQuerySchema, hide: true } }, async (req) => view.trending(req.query as TrendingQuery))
     app.get(SPEED_ROUTES.status, { schema: { hide: true } }, async () => view.status())

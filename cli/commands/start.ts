@@ -18,7 +18,9 @@ Each role as its own process (same KAFKA_BROKERS, KAFKA_TOPIC and LAKE_URI for a
   PORT=8084 playcount start batch-scheduler
   PORT=8085 playcount start ingest
   PORT=8080 SPEED_URLS=http://127.0.0.1:8081,http://127.0.0.1:8082 playcount start serve
-The serving layer sums the speed instances' answers and says complete:false when one is down or not ready.`
+The serving layer sums the speed instances' answers and says complete:false when one is down or not ready.
+With API_TOKEN (and INTERNAL_TOKEN for /internal/speed/* and /metrics) set alike on every process, the
+serving layer sends the internal token to the speed instances.`
 
 export function registerStart(program: Command): void {
   program.command('start').argument('[roles]', `comma-separated roles: ${ROLES.join(',')}`)

@@ -21,7 +21,12 @@ export const postEventsSchema = {
     '(application/x-ndjson). Valid events are acknowledged by Kafka before the 202; invalid ones are listed with index, ' +
     `field and rule, among them an event nested deeper than ${MAX_DEPTH} levels or holding a ${RESERVED_KEYS.join(' or ')} key.`,
   tags: ['ingest'],
-  body: { oneOf: [{ $ref: 'ListenEvent#' }, { type: 'array', maxItems: MAX_ITEMS, items: { $ref: 'ListenEvent#' } }] },
+  body: {
+    content: {
+      'application/json': { schema: { oneOf: [{ $ref: 'ListenEvent#' }, { type: 'array', maxItems: MAX_ITEMS, items: { $ref: 'ListenEvent#' } }] } },
+      'application/x-ndjson': { schema: { type: 'string', description: `one event (JSON) per line, at most ${MAX_ITEMS} lines` } },
+    },
+  },
   response: {
     202: {
       description: 'the valid events are in Kafka',

@@ -1,6 +1,7 @@
 /** GET /v1/songs/:id/daily and /v1/artists/:id/daily: batch + realtime per day, as JSON or CSV. */
 import type { FastifyInstance } from 'fastify'
 import type { Static } from '@sinclair/typebox'
+import { create as contentDisposition } from 'content-disposition'
 import { formatDay, resolveRange } from '../../shared/day.ts'
 import { Errors } from '../../shared/errors.ts'
 import type { EntityKind } from '../../shared/realtime.ts'
@@ -37,9 +38,10 @@ export function dailyRoutes(app: FastifyInstance, ctx: ServingContext): void {
         const q = await prepare(ctx, kind, req.params.id, from, to)
         if (format !== 'csv' && parts !== true) return reply.type(JSON_TYPE).send(dailyJson(q.snapshot, q, q.merge))
         const report = toReport(q, format !== 'csv' && parts === true)
-        if (format !== 'csv') return report
+        if (format !== 'csv') return reply.type(JSON_TYPE).send(report)
         return reply.type('text/csv; charset=utf-8')
-          .header('content-disposition', `inline; filename="${kind}-${report.id}-${report.from}-${report.to}.csv"`)
+          // RFC 6266: an id may hold a quote, a newline or characters outside Latin-1, which a quoted filename cannot.
+          .header('content-disposition', contentDisposition(`${kind}-${report.id}-${report.from}-${report.to}.csv`, { type: 'inline' }))
           .header('x-playcount-complete', String(report.complete))
           .header('x-playcount-watermark', String(report.watermark))
           .send(dailyCsv(report.days))

@@ -16,6 +16,10 @@ import { EventsRealtimeView, type ArrivedEvent } from './support/events-realtime
 import { startSpeedServer } from './support/speed-server.ts'
 import Fastify from 'fastify'
 import { speedRoutes } from '../../speed-layer/routes.ts'
+import { buildHttpApp } from '../../shared/http-app.ts'
+import { tokenFor } from '../../shared/http-auth.ts'
+import { createLogger } from '../../shared/logger.ts'
+import { createRegistry } from '../../shared/telemetry.ts'
 
 const DAY = '2026-03-15'
 const NOW = Date.parse(`${DAY}T12:00:00Z`)
@@ -89,6 +93,31 @@ describe('realtime fan-out over HTTP', () => {
     expect(r.days[0]).toMatchObject({ plays: 5, listeners: 4 })
     expect((await view.trending({ kind: 'song', window: '1h', limit: 5 })).items).toEqual([{ id: 's0-0', plays: 5 }])
     expect((await view.status()).instance).toBe('real-routes')
+  })
+
+  it('sends INTERNAL_TOKEN to a speed instance that requires it; without it the instance is reported missing', async () => {
+    const env = { KAFKA_PARTITIONS: '4', API_TOKEN: 'api-secret', INTERNAL_TOKEN: 'int-secret' }
+    // The speed instance's app as the process builds it: the shared app with the speed routes, tokens enforced.
+    const speedApp = await buildHttpApp(testConfig(env), {
+      log: createLogger({ level: 'silent' }), registry: createRegistry(), readiness: () => ({ ready: true, details: {} }),
+      plugins: [speedRoutes(instance(catalog, 'secured', [0, 1, 2, 3]))],
+    })
+    const url = await speedApp.listen({ host: '127.0.0.1', port: 0 })
+    onTestFinished(() => speedApp.close())
+    const config = testConfig(env)
+    const withToken = new RemoteRealtimeView(url, 1000, tokenFor(config, 'internal'))
+    const without = new RemoteRealtimeView(url, 1000)
+    const withApiToken = new RemoteRealtimeView(url, 1000, 'api-secret')
+    onTestFinished(() => { for (const v of [withToken, without, withApiToken]) v.close() })
+    expect((await withToken.status()).instance).toBe('secured')
+    await expect(without.status()).rejects.toThrow(/answered HTTP 401: Missing or wrong bearer token/)
+    await expect(withApiToken.status()).rejects.toThrow(/answered HTTP 401/)
+
+    for (const [views, complete] of [[[withToken], true], [[without], false]] as const) {
+      const { app } = await startTestServing(config, { catalog, realtime: [...views], now: () => NOW })
+      const res = await app.inject({ url: `/v1/songs/s0-0/daily?from=${DAY}&to=${DAY}`, headers: { authorization: 'Bearer api-secret' } })
+      expect(res.json<DailyReport>()).toMatchObject({ complete, days: [{ plays: complete ? 5 : 0 }] })
+    }
   })
 
   it('is complete:false when an instance is down (closed port)', async () => {

@@ -128,4 +128,36 @@ describe('report routes', () => {
     expect(doc.paths['/v1/songs/{id}/daily'].get.description).toContain('listenersExact false')
     expect((await app.inject({ url: '/docs' })).statusCode).toBeLessThan(400)
   })
+
+  it('documents CSV beside JSON, and parameters with a default as optional', async () => {
+    const { app } = await setup()
+    const doc = (await app.inject({ url: '/docs/json' })).json()
+    const daily = doc.paths['/v1/songs/{id}/daily'].get
+    expect(Object.keys(daily.responses['200'].content)).toEqual(['application/json', 'text/csv'])
+    const required = (op: { parameters: Array<{ name: string; required?: boolean }> }) => op.parameters.filter((p) => p.required).map((p) => p.name)
+    expect(required(daily)).toEqual(['id'])
+    expect(required(doc.paths['/v1/trending'].get)).toEqual([])
+    expect(required(doc.paths['/v1/search'].get)).toEqual(['q'])
+  })
+
+  it('refuses an unknown parameter and a too long id with a 400 naming them, in the one error format', async () => {
+    const { app } = await setup()
+    expect((await app.inject({ url: '/v1/search?q=nova&bogus=1' })).json())
+      .toEqual({ error: 'PLAYCOUNT_BAD_REQUEST', message: 'Bad request: bogus (querystring) is not a known parameter' })
+    const long = await app.inject({ url: `/v1/songs/${'x'.repeat(65)}/daily` })
+    expect(long.statusCode).toBe(400)
+    expect(long.json().message).toMatch(/^Bad request: id \(params\) must NOT have more than 64 characters/)
+    // Past the router's limit: still a 400 in the one format, not Fastify's raw 414.
+    const huge = await app.inject({ url: `/v1/songs/${'x'.repeat(1100)}/daily` })
+    expect(huge.statusCode).toBe(400)
+    expect(huge.json()).toEqual({ error: 'PLAYCOUNT_BAD_REQUEST', message: 'Bad request: a path parameter is over 1024 characters (URL-encoded)' })
+  })
+
+  it('answers 405 with Allow for a method a report route does not take, before reading a body', async () => {
+    const { app } = await setup()
+    const res = await app.inject({ method: 'PUT', url: '/v1/status', payload: 'x', headers: { 'content-type': 'application/octet-stream' } })
+    expect(res.statusCode).toBe(405)
+    expect(res.headers.allow).toBe('GET, HEAD')
+    expect(res.json()).toMatchObject({ error: 'PLAYCOUNT_METHOD_NOT_ALLOWED' })
+  })
 })

@@ -3,13 +3,40 @@
 'use strict'
 
 const state = { selected: null, eps: { t: [], v: [] }, plotPlays: null, plotListeners: null, plotEps: null }
-const token = new URLSearchParams(window.location.search).get('token') || window.localStorage.getItem('playcount.token')
-if (token) window.localStorage.setItem('playcount.token', token)
+// With API_TOKEN set the API wants a bearer token: asked once on a 401 (or given as ?token=), kept in localStorage.
+const TOKEN_KEY = 'playcount.token'
+const fromUrl = new URL(window.location.href)
+if (fromUrl.searchParams.has('token')) {
+  window.localStorage.setItem(TOKEN_KEY, fromUrl.searchParams.get('token'))
+  // Not left in the address bar, history or a Referer.
+  fromUrl.searchParams.delete('token')
+  window.history.replaceState(null, '', fromUrl)
+}
+let asking = null
+let declined = false
 
 async function api(path) {
-  const res = await fetch(path, { headers: token ? { authorization: `Bearer ${token}` } : {} })
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`)
-  return res.json()
+  for (;;) {
+    const token = window.localStorage.getItem(TOKEN_KEY)
+    const res = await fetch(path, { headers: token ? { authorization: `Bearer ${token}` } : {} })
+    if (res.status === 401 && (await askToken(token))) continue
+    if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`)
+    return res.json()
+  }
+}
+
+/** One prompt for all the calls that got a 401 with the same token; false once the user cancels (until a reload). */
+async function askToken(rejected) {
+  if (window.localStorage.getItem(TOKEN_KEY) !== rejected) return true
+  if (declined) return false
+  asking ??= Promise.resolve().then(() => {
+    const given = window.prompt(rejected ? 'The API token was refused. API token:' : 'This playcount API needs a token (API_TOKEN):')
+    if (given) window.localStorage.setItem(TOKEN_KEY, given.trim())
+    else declined = true
+    asking = null
+    return Boolean(given)
+  })
+  return asking
 }
 
 const $ = (id) => document.getElementById(id)

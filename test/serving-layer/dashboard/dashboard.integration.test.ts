@@ -12,6 +12,7 @@ import { buildPipeline } from '../../../cli/pipeline.ts'
 import { DAY_MS, dayOf } from '../../../shared/layout.ts'
 import { createLogger } from '../../../shared/logger.ts'
 import { cleanupTopics, eventually, testConfig } from '../../helpers.ts'
+import { writeDefaultCatalog } from '../support/catalog.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
 const ARTIFACTS = path.join('test-results', 'dashboard')
@@ -65,5 +66,34 @@ describe('the dashboard', () => {
     fs.mkdirSync(ARTIFACTS, { recursive: true })
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard.png'), fullPage: true })
     expect(consoleErrors).toEqual([])
+  })
+
+  it('with API_TOKEN set, asks for the token once on the first 401, keeps it, and then shows the data', async () => {
+    const token = 'dash-secret'
+    const config = testConfig({ PORT: '0', KAFKA_PARTITIONS: '1', API_TOKEN: token })
+    cleanupTopics(config)
+    await writeDefaultCatalog(config)
+    const pipeline = await buildPipeline(config, ['serve'], createLogger({ level: 'silent' }))
+    const base = await pipeline.start()
+    onTestFinished(() => pipeline.stop())
+    const artist = [...pipeline.catalog.artists.values()][0]!
+
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu'] })
+    onTestFinished(() => browser.close())
+    const page = await browser.newPage()
+    const pageErrors: string[] = []
+    page.on('pageerror', (e) => pageErrors.push(e.message))
+    const prompts: string[] = []
+    page.on('dialog', (d) => { prompts.push(d.message()); void d.accept(token) })
+
+    await page.goto(`${base}/`)
+    // The live panel's first calls (status, then trending) get 401: one prompt, then they are answered.
+    await expect.poll(() => page.locator('#status').innerText(), { timeout: 15_000 }).toContain('watermark')
+    expect(prompts).toEqual(['This playcount API needs a token (API_TOKEN):'])
+    expect(await page.evaluate(() => window.localStorage.getItem('playcount.token'))).toBe(token)
+    await page.fill('#q', artist.name)
+    await expect.poll(() => page.locator(`#results li[data-id="${artist.artistId}"]`).count()).toBe(1)
+    expect(prompts).toHaveLength(1)
+    expect(pageErrors).toEqual([])
   })
 })
