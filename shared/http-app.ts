@@ -59,7 +59,7 @@ export async function buildHttpApp(config: Readonly<Config>, deps: HttpAppDeps):
   observeRequests(app, deps.registry)
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler((req, reply) => {
-    reply.code(404).send({ error: 'PLAYCOUNT_NOT_FOUND', message: `Route not found: ${req.method} ${req.url.split('?')[0] ?? ''}` })
+    reply.code(404).send({ error: Errors.NOT_FOUND.code, message: `Route not found: ${req.method} ${req.url.split('?')[0] ?? ''}` })
   })
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }))
