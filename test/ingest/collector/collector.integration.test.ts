@@ -206,6 +206,8 @@ describe('the HTTP collector', () => {
       const res = await app.inject({ method: 'POST', url: '/v1/events', payload })
       expect(res.statusCode).toBe(503)
       expect(res.json()).toMatchObject({ error: 'PLAYCOUNT_KAFKA_UNAVAILABLE' })
+      // Said once: the deadline's own error is passed on, not wrapped in a second one.
+      expect((res.json() as { message: string }).message.match(/Kafka cannot take the events/g)).toHaveLength(1)
       expect(Date.now() - t1).toBeLessThan(3000)
     }
     // Validation does not need Kafka: an all-invalid request is still a 400.
