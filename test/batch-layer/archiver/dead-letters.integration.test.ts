@@ -188,7 +188,7 @@ describe('dead letters', () => {
     await createRefusingDlq(config)
     const h0 = hourStart(Date.now()) - 2 * HOUR_MS
     await produce(config, [{ partition: 1, at: h0, value: event('unknown', h0, { songId: 'nope', pad: 'y'.repeat(2000) }) }])
-    const pipeline = await buildPipeline(config, ['archiver', 'serve'], createLogger({ level: 'silent' }))
+    const pipeline = await buildPipeline(config, ['archiver', 'serve'], createLogger({ level: 'silent' }), { createDefaultCatalog: true })
     onTestFinished(() => pipeline.stop())
     await pipeline.start()
     const status = await eventually(async () => {
