@@ -50,7 +50,7 @@ Refuses a KAFKA_BROKERS other than the local broker. For production, use playcou
     .action(async (opts: { listeners: string; rate: string }) => {
       const config = loadConfig()
       requireLocalKafka(config)
-      const log = createLogger({ level: config.logLevel, name: 'playcount', pretty: process.stderr.isTTY })
+      const log = createLogger({ level: config.logLevel, name: 'playcount', format: config.logFormat })
       const reports = (await servicesUp(config)).services
       const started: ServiceName[] = reports.filter((r) => r.state === 'started').map((r) => r.name)
       for (const r of reports) console.log(`${r.name}: ${r.state} at ${r.address} (log ${r.logFile})`)

@@ -40,7 +40,7 @@ export function registerGenerate(program: Command): void {
     .option('--no-progress', 'no progress bar')
     .action(async (flags: GenerateFlags) => {
       const config = loadConfig()
-      const log = createLogger({ level: config.logLevel, name: 'generate' })
+      const log = createLogger({ level: config.logLevel, name: 'generate', format: config.logFormat })
       const sinks = [flags.out !== undefined, flags.kafka === true, flags.http !== undefined].filter(Boolean).length
       if (sinks > 1) throw new Errors.BAD_REQUEST('choose one of --out, --kafka, --http')
       const now = Date.now()
