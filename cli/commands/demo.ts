@@ -25,7 +25,7 @@ function requireLocalKafka(config: Readonly<Config>): void {
 
 function startSimulator(url: string, listeners: string, rate: string): ChildProcess {
   return spawn(process.execPath, [bin, 'generate', '--listeners', listeners, '--rate', rate,
-    '--speed', 'realtime', '--start', 'now', '--duration', '3650d', '--seed', String(Date.now()),
+    '--speed', 'realtime', '--start', 'now', '--duration', 'forever', '--seed', String(Date.now()),
     '--http', `${url}/v1/events`, '--no-progress'],
   { stdio: ['ignore', 'ignore', 'inherit'] })
 }
