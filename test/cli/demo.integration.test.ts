@@ -90,7 +90,8 @@ describe('playcount demo', () => {
     }
     demo.child.kill('SIGINT')
     expect(await demo.exit()).toBe(0)
-    console.log(`demo --history 2: ready in ${(readyMs / 1000).toFixed(1)} s`)
+    // Two days are ~14,000 events: well under a minute to a ready dashboard, even on a loaded machine.
+    expect(readyMs).toBeLessThan(60_000)
   }, 180_000)
 
   it('refuses a Kafka cluster other than the local one, before touching anything', async () => {
