@@ -84,7 +84,8 @@ Refuses a KAFKA_BROKERS other than the local broker. For production, use playcou
       const log = createLogger({ level: config.logLevel, name: 'playcount', format: config.logFormat })
       const reports = (await servicesUp(config)).services
       const started: ServiceName[] = reports.filter((r) => r.state === 'started').map((r) => r.name)
-      for (const r of reports) console.log(`${r.name}: ${r.state} at ${r.address} (log ${r.logFile})`)
+      // An external service's log is not ours to point at.
+      for (const r of reports) console.log(`${r.name}: ${r.state} at ${r.address}${r.state === 'external' ? '' : ` (log ${r.logFile})`}`)
 
       if (historyDays > 0) await history(config, log, historyDays)
 
