@@ -85,7 +85,9 @@ async function simulateInto(config: Readonly<Config>, deps: HistoryDeps, window:
   const kafka = createKafka(config, deps.log, 'history')
   const admin = kafka.admin()
   await admin.connect()
-  const producer = kafka.producer({ idempotent: false, maxInFlightRequests: 3, createPartitioner: Partitioners.DefaultPartitioner })
+  // One send at a time: concurrent sends can be appended out of order, and the timestamps are arrivals, which the
+  // archiver expects to move forward within a partition (a send retried alone may duplicate, never reorder).
+  const producer = kafka.producer({ idempotent: false, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner })
   try {
     await removeLeftover(admin, config)
     await createTopicsAndWait(admin, [{
@@ -95,9 +97,9 @@ async function simulateInto(config: Readonly<Config>, deps: HistoryDeps, window:
       configEntries: [{ name: 'message.timestamp.type', value: 'CreateTime' }, { name: 'retention.ms', value: '-1' }],
     }])
     await producer.connect()
-    const pipeline = new Pipeline<Message>(2000, async (messages) => {
+    const pipeline = new Pipeline<Message>(5000, async (messages) => {
       await producer.send({ topic: config.kafka.topic, acks: -1, messages })
-    }, 3)
+    }, 1)
     let events = 0
     for (const out of simulate({ catalog: deps.catalog, listeners: HISTORY_LISTENERS, start: window.start, durationMs: window.end - window.start, seed: HISTORY_SEED })) {
       if (out.at >= window.end) continue

@@ -18,7 +18,7 @@ export function createLogger(opts: { level: string; name?: string; format?: LogF
   if (prettyLogs(opts.format ?? 'json', process.stderr.isTTY === true)) {
     return pino({
       ...base,
-      transport: { target: 'pino-pretty', options: { colorize: true, destination: 2, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss' } },
+      transport: { target: 'pino-pretty', options: { colorize: true, destination: 2, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss', singleLine: true } },
     })
   }
   return pino(base, pino.destination(2))

@@ -10,6 +10,7 @@ import { s3Answers } from '../../services/minio.ts'
 import { hasCatalog, loadCatalog } from '../../shared/catalog-store.ts'
 import { createKafka } from '../../shared/kafka.ts'
 import { openLake } from '../../shared/lake.ts'
+import { parseEventsFileKey } from '../../shared/layout.ts'
 import { cleanupTopics, eventually, testConfig } from '../helpers.ts'
 import { childEnv, childPids, CliProcess, isAlive } from './cli-process.ts'
 import { topicSize } from '../ingest/kafka-read.ts'
@@ -80,6 +81,12 @@ describe('playcount demo', () => {
     expect(yesterday).toMatchObject({ source: 'batch' })
     expect(yesterday!.plays).toBeGreaterThan(0)
     for (const d of daily.days.filter((x) => x.date < today)) expect(d.source).toBe('batch')
+    // The history arrived in order: one file per past arrival hour, every one before W.
+    const lake2 = openLake(config)
+    const hours = (await lake2.list('events/').finally(() => lake2.close())).map((k) => parseEventsFileKey(k)?.arrivalHourMs)
+    expect(hours.length).toBeGreaterThan(24)
+    for (const h of hours) expect(h).toBeLessThan(w)
+    expect(new Set(hours).size).toBe(hours.length)
     // The backfill topic is gone: only the live topic feeds the speed layer.
     const admin = createKafka(config).admin()
     await admin.connect()
