@@ -15,6 +15,8 @@
  *  2. simulate DAYS of listening before W into the backfill topic;
  *  3. drain the backfill topic into the lake (files in the past arrival hours, all before W);
  *  4. run the batch: W stays the live topic's, every history file is below it, every history day is recomputed.
+ * When step 1 finds events on the live topic (the lake was deleted, Kafka's data was not), they are the history:
+ * they are archived and computed, and nothing is simulated (their files would share hours and partition numbers).
  * The speed layer then counts live arrivals from W on, and no event is in both parts or in neither.
  */
 import { Partitioners, type Admin, type Message } from 'kafkajs'
@@ -143,19 +145,27 @@ async function deleteBackfill(config: Readonly<Config>, log: Logger): Promise<vo
 export async function layDownHistory(config: Readonly<Config>, deps: HistoryDeps, days: number): Promise<HistoryResult> {
   const backfill = backfillConfig(config)
   const live = await runStep({ title: 'watermark of the live topic', total: 1, unit: 'drain',
-    summary: (w: number) => `W = ${new Date(w).toISOString().slice(0, 16).replace('T', ' ')} UTC` },
+    summary: (r: { w: number; rows: number }) => `W = ${new Date(r.w).toISOString().slice(0, 16).replace('T', ' ')} UTC` +
+      (r.rows > 0 ? `, ${r.rows.toLocaleString('en-US')} events already on the topic archived` : '') },
   async (update) => {
-    await drain(config, deps, update)
-    return readArchiveWatermark(config, deps.lake)
+    const { rows } = await drain(config, deps, update)
+    return { w: await readArchiveWatermark(config, deps.lake), rows }
   })
-  const window = { start: live - days * DAY_MS, end: live }
-  const events = await runStep({ title: `simulating ${days} days`, total: days * 24, unit: 'hours',
-    summary: (n: number) => `${n.toLocaleString('en-US')} events from ${HISTORY_LISTENERS} listeners into ${backfill.kafka.topic}` },
-  (update) => simulateInto(backfill, deps, window, update))
-  await runStep({ title: 'archiving to the lake', total: events, unit: 'events',
-    summary: (s: DrainSummary) => `${s.rows.toLocaleString('en-US')} events in ${s.files} hourly files` },
-  (update) => drain(backfill, deps, update))
-  await deleteBackfill(backfill, deps.log)
+  let events = 0
+  if (live.rows > 0) {
+    // The topic's own past would share arrival hours (and partition numbers) with the backfill's files: the lake
+    // holds real history already, so none is simulated.
+    console.log('  history not simulated: the topic already holds events, archived above')
+  } else {
+    const window = { start: live.w - days * DAY_MS, end: live.w }
+    events = await runStep({ title: `simulating ${days} days`, total: days * 24, unit: 'hours',
+      summary: (n: number) => `${n.toLocaleString('en-US')} events from ${HISTORY_LISTENERS} listeners into ${backfill.kafka.topic}` },
+    (update) => simulateInto(backfill, deps, window, update))
+    await runStep({ title: 'archiving to the lake', total: events, unit: 'events',
+      summary: (s: DrainSummary) => `${s.rows.toLocaleString('en-US')} events in ${s.files} hourly files` },
+    (update) => drain(backfill, deps, update))
+    await deleteBackfill(backfill, deps.log)
+  }
   const run = await runStep({ title: 'batch run', total: BATCH_STAGES.length, unit: 'stages',
     summary: (r: RunSummary) => `${r.daysRecomputed.length} days recomputed from ${r.rowsRead.toLocaleString('en-US')} events, ` +
       `W = ${new Date(r.watermarkAfter).toISOString().slice(0, 16).replace('T', ' ')} UTC` },
@@ -163,5 +173,5 @@ export async function layDownHistory(config: Readonly<Config>, deps: HistoryDeps
     trigger: 'cli', waitForLockMs: 60_000,
     onProgress: (p) => update(BATCH_STAGES.indexOf(p.stage) + 1, p.done === undefined ? p.stage : `${p.stage} ${p.done}/${p.total ?? '?'}`),
   }))
-  return { events, watermark: live, run }
+  return { events, watermark: live.w, run }
 }

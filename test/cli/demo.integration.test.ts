@@ -101,6 +101,15 @@ describe('playcount demo', () => {
     expect(readyMs).toBeLessThan(60_000)
   }, 180_000)
 
+  it('refuses a --history that is not a whole number of days, before touching anything', async () => {
+    const config = testConfig()
+    const demo = new CliProcess(['demo', '--history', '2.5'], childEnv(config, servicePorts()))
+    expect(await demo.exit()).toBe(1)
+    expect(demo.stderr).toContain('PLAYCOUNT_BAD_REQUEST')
+    expect(demo.stderr).toContain('--history must be a whole number of days from 0 to 366, got 2.5')
+    expect(demo.stdout).toBe('')
+  })
+
   it('refuses a Kafka cluster other than the local one, before touching anything', async () => {
     const config = testConfig()
     const demo = new CliProcess(['demo'], childEnv(config, { ...servicePorts(), KAFKA_BROKERS: 'kafka.example.com:9092' }))
