@@ -49,7 +49,7 @@ async function history(config: Readonly<Config>, log: Logger, days: number): Pro
   try {
     const catalog = await ensureCatalog(config, lake, log)
     if (await lakeHasHistory(lake)) {
-      console.log(`history: the lake ${config.lakeUri} already has an archive and batch views; kept (delete ${config.home} to start over)`)
+      console.log(`history: the lake ${config.lakeUri} already has an archive; kept (delete ${config.home} to start over)`)
       return
     }
     const t0 = Date.now()
@@ -87,19 +87,24 @@ Refuses a KAFKA_BROKERS other than the local broker. For production, use playcou
       // An external service's log is not ours to point at.
       for (const r of reports) console.log(`${r.name}: ${r.state} at ${r.address}${r.state === 'external' ? '' : ` (log ${r.logFile})`}`)
 
+      // Ctrl-C at any point stops what has been started so far, in order: simulator, roles, our services. A history
+      // cut short leaves a partial archive, which the next start keeps (README: delete data/ to start over).
+      const running: { now?: { pipeline: Awaited<ReturnType<typeof buildPipeline>>; simulator: ChildProcess } } = {}
+      stopOnSignal(async () => {
+        if (running.now) {
+          await stopChild(running.now.simulator)
+          await running.now.pipeline.stop()
+        }
+        if (started.length > 0) await servicesDown(config, started)
+      })
+
       if (historyDays > 0) await history(config, log, historyDays)
 
       const pipeline = await buildPipeline(config, ROLES, log, { createDefaultCatalog: true })
       const url = (await pipeline.start()).replace('[::1]', '127.0.0.1')
-      const simulator = startSimulator(url, opts.listeners, opts.rate)
+      running.now = { pipeline, simulator: startSimulator(url, opts.listeners, opts.rate) }
       console.log(`roles: ${ROLES.join(', ')} on topic ${config.kafka.topic}, lake ${config.lakeUri}`)
       console.log(`simulator: ${opts.listeners} listeners at about ${opts.rate} events/s into ${url}/v1/events`)
       console.log(`dashboard: ${url}/   API docs: ${url}/docs   (Ctrl-C stops)`)
-
-      stopOnSignal(async () => {
-        await stopChild(simulator)
-        await pipeline.stop()
-        if (started.length > 0) await servicesDown(config, started)
-      })
     })
 }

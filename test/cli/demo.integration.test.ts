@@ -12,7 +12,7 @@ import { createKafka } from '../../shared/kafka.ts'
 import { openLake } from '../../shared/lake.ts'
 import { parseEventsFileKey } from '../../shared/layout.ts'
 import { cleanupTopics, eventually, testConfig } from '../helpers.ts'
-import { childEnv, childPids, CliProcess, isAlive } from './cli-process.ts'
+import { childEnv, childPids, CliProcess, commandLine, isAlive } from './cli-process.ts'
 import { topicSize } from '../ingest/kafka-read.ts'
 
 /** The demo checks for services on KAFKA_PORT and MINIO_PORT: those of the test services. */
@@ -31,7 +31,8 @@ describe('playcount demo', () => {
     expect(demo.stdout).toMatch(/^minio: external /m)
     expect(demo.stdout).toMatch(/^simulator: 2000 listeners/m)
     expect(demo.stdout).not.toMatch(/^history:/m)
-    const simulators = childPids(demo.child.pid ?? -1)
+    // The simulator is the one `playcount generate` child (tsx may also run its esbuild service when it compiles a file).
+    const simulators = childPids(demo.child.pid ?? -1).filter((pid) => commandLine(pid).includes(' generate '))
     expect(simulators).toHaveLength(1)
 
     await eventually(async () => ((await topicSize(config)) > 0 ? true : undefined), 60_000, 'simulated events in the topic')
