@@ -71,8 +71,11 @@ export function registerDemo(program: Command): void {
     .option('--history <days>', 'days of simulated history archived and computed by the batch first (0: none)', '30')
     .addHelpText('after', `
 Starts Kafka and MinIO on 127.0.0.1 unless they already answer (and on Ctrl-C stops only the ones it started),
-writes the small default catalog to the lake when it has none, runs every role in one process
-(${ROLES.join(', ')}) and feeds the collector with simulated listeners.
+writes the small default catalog to the lake when it has none, and on an empty lake lays down --history days of
+simulated listening, archived into their past arrival hours and computed by a batch run, so the dashboard opens on
+batch numbers with today's realtime part on top (README: "The demo's history"). Then it runs every role in one
+process (${ROLES.join(', ')}) and feeds the collector with simulated listeners.
+Local state lives under ./data (PLAYCOUNT_HOME); delete it, with the services stopped, to start over.
 Refuses a KAFKA_BROKERS other than the local broker. For production, use playcount start.`)
     .action(async (opts: { listeners: string; rate: string; history: string }) => {
       const config = loadConfig()
