@@ -47,6 +47,7 @@ export const Errors = {
   SQL_TOO_MANY_ROWS: define('PLAYCOUNT_SQL_TOO_MANY_ROWS', 'Query stopped: %s', 413, false),
   SPEED_NOT_READY: define('PLAYCOUNT_SPEED_NOT_READY', 'Realtime view cannot serve: %s', 503, true),
   CATALOG_MISSING: define('PLAYCOUNT_CATALOG_MISSING', 'No catalog in the lake at %s: create one with `playcount catalog generate --artists A --songs S --seed N` (same LAKE_URI), or write catalog/artists.parquet and catalog/songs.parquet there', 500, false),
+  LISTENERS_INVALID: define('PLAYCOUNT_LISTENERS_INVALID', 'Listener profiles refused: %s', 400, false),
   DLQ_REFUSED: define('PLAYCOUNT_DLQ_REFUSED', 'The dead-letter topic refused letters: %s', 500, false),
   DRAIN_INCOMPLETE: define('PLAYCOUNT_DRAIN_INCOMPLETE', 'archive --drain did not finish: %s', 503, true),
   INTERNAL: define('PLAYCOUNT_INTERNAL', 'Internal error: %s', 500, false),
