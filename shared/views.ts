@@ -18,7 +18,8 @@ export async function readViewsManifest(lake: Lake): Promise<ViewsManifest | und
 }
 
 /** The views a batch run writes (batch-layer/nightly/views-sql.ts defines their columns). */
-export const BATCH_VIEW_NAMES = ['song_daily', 'artist_daily', 'artist_country_daily', 'song_device_daily', 'top_songs_daily'] as const
+export const BATCH_VIEW_NAMES = ['song_daily', 'artist_daily', 'artist_country_daily', 'song_device_daily', 'top_songs_daily',
+  'song_breakdown_daily', 'artist_breakdown_daily'] as const
 export type BatchViewName = (typeof BATCH_VIEW_NAMES)[number]
 
 const DAY_FILE = /\/day=(\d{4}-\d{2}-\d{2})\.parquet$/

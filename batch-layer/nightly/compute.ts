@@ -14,9 +14,9 @@ import type { DuckDBConnection } from '@duckdb/node-api'
 import { fileList, quoteLiteral } from '../../shared/duckdb.ts'
 import { dayStartMs, requireDay } from '../../shared/day.ts'
 import { BATCH_VIEW_NAMES } from '../../shared/views.ts'
-import { EVENT_DAY_SQL, groupedAggregateSql, viewDaySql } from './views-sql.ts'
+import { EVENT_DAY_SQL, breakdownAggregateSql, groupedAggregateSql, viewDaySql, withProfilesSql } from './views-sql.ts'
 
-const COLUMNS = 'song_id, artist_id, user_id, type, ms_played, device, country'
+const COLUMNS = 'ts, song_id, artist_id, user_id, type, ms_played, device, country'
 const ARTIST_SET = 0b1011
 
 export interface ComputeResult {
@@ -44,6 +44,8 @@ async function scalar(conn: DuckDBConnection, sql: string): Promise<number> {
 
 export async function computeViews(conn: DuckDBConnection, opts: {
   locations: readonly string[]; days: readonly string[]; outDir: string
+  /** The listener profiles' location (catalog/listeners.parquet), if the lake has them. */
+  listeners?: string
   onWrite?: (done: number, total: number) => void
 }): Promise<ComputeResult> {
   const files: Record<string, Record<string, string>> = {}
@@ -61,6 +63,8 @@ export async function computeViews(conn: DuckDBConnection, opts: {
       QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY arrived_at, kafka_partition, kafka_offset) = 1
   )`
   await conn.run(`CREATE OR REPLACE TEMP TABLE batch_agg AS ${groupedAggregateSql(deduped)}`)
+  const listeners = opts.listeners === undefined ? undefined : `read_parquet(${quoteLiteral(opts.listeners)})`
+  await conn.run(`CREATE OR REPLACE TEMP TABLE batch_agg_dims AS ${breakdownAggregateSql(withProfilesSql(deduped, listeners))}`)
   const counted = await scalar(conn, `SELECT coalesce(sum(events), 0) FROM batch_agg WHERE g = ${ARTIST_SET}`)
   const duplicatesDropped = await scalar(conn, `SELECT count(*) - count(DISTINCT event_id) FROM batch_dups`)
 
@@ -79,6 +83,6 @@ export async function computeViews(conn: DuckDBConnection, opts: {
       opts.onWrite?.(++done, total)
     }
   }
-  for (const t of ['batch_agg', 'batch_dups', 'batch_dup_hashes']) await conn.run(`DROP TABLE IF EXISTS ${t}`)
+  for (const t of ['batch_agg', 'batch_agg_dims', 'batch_dups', 'batch_dup_hashes']) await conn.run(`DROP TABLE IF EXISTS ${t}`)
   return { rowsRead: counted + duplicatesDropped, duplicatesDropped, files }
 }

@@ -9,6 +9,7 @@ import fsp from 'node:fs/promises'
 import path from 'node:path'
 import type { Config } from '../../shared/config.ts'
 import { openDuck, type DuckSession } from '../../shared/duckdb.ts'
+import { CATALOG_LISTENERS_KEY } from '../../shared/layout.ts'
 import { computeViews } from './compute.ts'
 import { removeUnreferencedViewFiles } from './gc.ts'
 import { newRunId, writeRunHistory } from './history.ts'
@@ -92,6 +93,7 @@ export async function runBatch(config: Readonly<Config>, deps: BatchDeps, opts: 
     tmpDir = await fsp.mkdtemp(path.join(await ensureDir(path.join(config.home, 'tmp')), `batch-${runId}-`))
     const result = await computeViews(duck.conn, {
       locations: toRead.map((k) => lake.location(k)), days, outDir: tmpDir,
+      ...((await lake.exists(CATALOG_LISTENERS_KEY)) ? { listeners: lake.location(CATALOG_LISTENERS_KEY) } : {}),
       onWrite: (done, total) => opts.onProgress?.({ stage: 'aggregate', message: 'writing view files', done, total }),
     })
     summary.rowsRead = result.rowsRead

@@ -7,6 +7,7 @@
  * even if the catalog ever moved a song between artists.
  */
 import { quoteLiteral } from '../../shared/duckdb.ts'
+import { DIMENSIONS, dimensionSql } from '../../shared/dimensions.ts'
 import { METRICS, metricsSelectList } from '../../shared/metrics.ts'
 
 /** The day of an event, from its event time in UTC, whatever the session's time zone. */
@@ -29,9 +30,16 @@ const GROUPED = {
 
 export const TOP_SONGS_LIMIT = 100
 
+/** The breakdown views: per (day, song|artist, dimension, value), one row per dimension value seen (shared/dimensions.ts). */
+const BREAKDOWN = {
+  song_breakdown_daily: { kind: 'song', columns: [['day', 'DATE'], ['song_id', 'VARCHAR'], ['artist_id', 'VARCHAR'], ['dimension', 'VARCHAR'], ['value', 'VARCHAR']], orderBy: 'song_id, dimension, value' },
+  artist_breakdown_daily: { kind: 'artist', columns: [['day', 'DATE'], ['artist_id', 'VARCHAR'], ['dimension', 'VARCHAR'], ['value', 'VARCHAR']], orderBy: 'artist_id, dimension, value' },
+} as const
+
 export const VIEW_SPECS: readonly ViewSpec[] = [
   ...Object.entries(GROUPED).map(([name, v]) => ({ name, columns: v.columns, orderBy: v.orderBy })),
   { name: 'top_songs_daily', columns: [['day', 'DATE'], ['rank', 'INTEGER'], ['song_id', 'VARCHAR'], ['artist_id', 'VARCHAR']], orderBy: 'rank' },
+  ...Object.entries(BREAKDOWN).map(([name, v]) => ({ name, columns: v.columns, orderBy: v.orderBy })),
 ]
 
 type GroupedView = keyof typeof GROUPED
@@ -58,9 +66,59 @@ GROUP BY GROUPING SETS ((day, song_id), (day, artist_id), (day, artist_id, count
 
 const metricColumns = METRICS.map((m) => m.column).join(', ')
 
-/** The rows of one view for one day, from the aggregate table (`agg`) or, for top songs, by ranking song_daily. */
-export function viewDaySql(view: string, aggTable: string, day: string): string {
+/**
+ * The listener profile columns the dimensions read, as `dimensionSql` names them: joined to the deduplicated events
+ * by user_id (a listener without a profile gets NULLs, so its profile dimensions are `unknown`).
+ */
+export function withProfilesSql(source: string, listeners: string | undefined): string {
+  if (listeners === undefined) {
+    return `(SELECT s.*, CAST(NULL AS VARCHAR) AS l_country, CAST(NULL AS INTEGER) AS l_birth_year, CAST(NULL AS VARCHAR) AS l_gender,
+      CAST(NULL AS VARCHAR) AS l_tier FROM ${source} s)`
+  }
+  return `(SELECT s.*, l.country AS l_country, l.birth_year AS l_birth_year, l.gender AS l_gender, l.tier AS l_tier
+    FROM ${source} s LEFT JOIN ${listeners} l ON l.user_id = s.user_id)`
+}
+
+const DIM_COLS = DIMENSIONS.map((_, i) => `d${i}`)
+const N_DIMS = DIMENSIONS.length
+
+/** GROUPING(song_id, artist_id, d0..dn) of the set (day, song_id|artist_id, d_i): a bit is 1 when rolled up. */
+function breakdownGroupingId(kind: 'song' | 'artist', i: number): number {
+  const dims = ((1 << N_DIMS) - 1) & ~(1 << (N_DIMS - 1 - i))
+  return (kind === 'song' ? 1 << N_DIMS : 1 << (N_DIMS + 1)) | dims
+}
+
+/**
+ * The breakdown aggregation, one scan: `source` holds deduplicated events with `day`, `ts` and the profile columns
+ * (`withProfilesSql`). Each dimension's value comes from `dimensionSql`, the one definition; one grouping set per
+ * (kind, dimension). Produces `g`, the keys, `song_artist_id`, `value` and every metric column.
+ */
+export function breakdownAggregateSql(source: string): string {
+  const dims = DIMENSIONS.map((d, i) => `${dimensionSql(d)} AS d${i}`).join(', ')
+  const sets = (['song_id', 'artist_id'] as const).flatMap((k) => DIM_COLS.map((c) => `(day, ${k}, ${c})`))
+  return `SELECT GROUPING(song_id, artist_id, ${DIM_COLS.join(', ')}) AS g, day, song_id, artist_id,
+  max(artist_id) AS song_artist_id, coalesce(${DIM_COLS.join(', ')}) AS value,
+  ${metricsSelectList()}
+FROM (SELECT *, ${dims} FROM ${source})
+GROUP BY GROUPING SETS (${sets.join(', ')})`
+}
+
+function breakdownDaySql(view: keyof typeof BREAKDOWN, dimsTable: string, d: string): string {
+  const spec = BREAKDOWN[view]
+  const ids = DIMENSIONS.map((_, i) => breakdownGroupingId(spec.kind, i))
+  const dimension = `CASE g ${DIMENSIONS.map((dim, i) => `WHEN ${ids[i]!} THEN '${dim.name}'`).join(' ')} END`
+  const keys = spec.kind === 'song' ? 'day, song_id, song_artist_id AS artist_id' : 'day, artist_id'
+  return `SELECT ${keys}, ${dimension} AS dimension, value, ${metricColumns} FROM ${dimsTable}
+    WHERE g IN (${ids.join(', ')}) AND day = ${d} ORDER BY ${spec.orderBy}`
+}
+
+/**
+ * The rows of one view for one day, from the aggregate table (`agg`), for top songs by ranking song_daily, for the
+ * breakdowns from the breakdown aggregate table (`dimsTable`).
+ */
+export function viewDaySql(view: string, aggTable: string, day: string, dimsTable = `${aggTable}_dims`): string {
   const d = `DATE ${quoteLiteral(day)}`
+  if (view in BREAKDOWN) return breakdownDaySql(view as keyof typeof BREAKDOWN, dimsTable, d)
   if (view === 'top_songs_daily') {
     return `SELECT day, CAST(row_number() OVER (ORDER BY plays DESC, listeners DESC, song_id) AS INTEGER) AS rank,
       song_id, song_artist_id AS artist_id, ${metricColumns}
