@@ -14,6 +14,7 @@ import vm from 'node:vm'
 import { Consumer as PlatformaticConsumer } from '@platformatic/kafka'
 import { Registry } from 'prom-client'
 import { Catalog, type Artist, type Song } from '../shared/catalog/catalog.ts'
+import { generateListeners } from '../shared/catalog/listeners.ts'
 import type { Config } from '../shared/config.ts'
 import { createKafka, prepareTopics } from '../shared/kafka.ts'
 import { openLake } from '../shared/lake.ts'
@@ -31,20 +32,26 @@ const SONGS = 50_000
 const ARTISTS = 5_000
 const TYPES = ['play', 'play', 'play', 'complete', 'skip', 'like', 'pause'] as const
 
+const USERS = 200_000
+/** Profiles for the bench's listeners `user-0` .. `user-199999` (shared/catalog/listeners.ts). */
+const PROFILES = generateListeners({ listeners: USERS, seed: 7 }).map((p, i) => ({ ...p, userId: `user-${i}` }))
+const DEVICE_MIX = ['mobile', 'mobile', 'mobile', 'desktop', 'web', 'tv', 'speaker'] as const
+const COUNTRY_MIX = ['DE', 'US', 'BR', 'GB', 'FR', 'SE', 'JP', 'MX', 'IN', 'KR', 'ES'] as const
+
 function benchCatalog(): Catalog {
   const artists: Artist[] = Array.from({ length: ARTISTS }, (_, i) => ({ artistId: `ar${i}`, name: `A${i}`, genre: 'pop', country: 'US' }))
   const songs: Song[] = Array.from({ length: SONGS }, (_, i) => ({
     songId: `so${i}`, artistId: `ar${i % ARTISTS}`, title: `S${i}`, genre: 'pop', durationMs: 200_000, popularityRank: i,
   }))
-  return new Catalog(artists, songs)
+  return new Catalog(artists, songs, PROFILES)
 }
 
 function eventText(i: number, ts: number, userId: string, song: number, type: string, msPlayed: number): string {
-  return `{"eventId":"${i.toString(16).padStart(8, '0')}-5bd2-4e1a-9f3c-${(i * 7919).toString(16).padStart(12, '0')}","ts":${ts},"userId":"${userId}","songId":"so${song}","type":"${type}","msPlayed":${msPlayed},"device":"mobile","country":"DE"}`
+  return `{"eventId":"${i.toString(16).padStart(8, '0')}-5bd2-4e1a-9f3c-${(i * 7919).toString(16).padStart(12, '0')}","ts":${ts},"userId":"${userId}","songId":"so${song}","type":"${type}","msPlayed":${msPlayed},"device":"${DEVICE_MIX[i % 7]!}"${i % 5 === 0 ? '' : `,"country":"${COUNTRY_MIX[i % 11]!}"`}}`
 }
 
 /** Where the time of one event goes without Kafka: the consuming thread's copy into a batch, then the engine's work. */
-function cpuPerEvent(): { encodeUs: number; engineUs: number } {
+function cpuPerEvent(breakdowns: boolean): { encodeUs: number; engineUs: number } {
   const n = 300_000
   const now = Date.now()
   const catalog = benchCatalog()
@@ -56,7 +63,8 @@ function cpuPerEvent(): { encodeUs: number; engineUs: number } {
   let t = performance.now()
   for (let i = 0; i < n; i += 2000) batches.push(encodeBatch(0, messages.slice(i, i + 2000), 0)!.batch)
   const encodeUs = ((performance.now() - t) * 1000) / n
-  const engine = new SpeedEngine({ songs: [...catalog.songs.values()].map((x) => [x.songId, x.artistId] as const), dedupWindow: 500_000, bucketMs: 3_600_000 })
+  const engine = new SpeedEngine({ songs: [...catalog.songs.values()].map((x) => [x.songId, x.artistId] as const), dedupWindow: 500_000,
+    bucketMs: 3_600_000, profiles: catalog.listeners, breakdowns })
   engine.assign(0, 0)
   t = performance.now()
   let counted = 0
@@ -153,9 +161,9 @@ async function bareConsumerPlatformatic(config: Readonly<Config>): Promise<{ per
 }
 
 /** (b) One speed layer from offset 0 to the end: consume-and-count throughput, and the rebuild time. */
-async function speedLayer(config: Readonly<Config>): Promise<{ perSecond: number; seconds: number; rebuildSeconds: number }> {
+async function speedLayer(config: Readonly<Config>, breakdowns: boolean): Promise<{ perSecond: number; seconds: number; rebuildSeconds: number }> {
   const speed = buildSpeedLayer(config, { catalog: benchCatalog(), lake: openLake(config), log: createLogger({ level: 'warn' }), registry: new Registry() },
-    { manifestPollMs: 1000 })
+    { manifestPollMs: 1000, breakdowns, instance: `bench-${breakdowns ? 'on' : 'off'}` })
   const t0 = Date.now()
   await speed.start()
   let first = 0
@@ -181,16 +189,18 @@ function heapAfterGc(gc: () => void): number {
 }
 
 /** Bytes per (day, song) key: one engine partition filled with a million distinct keys, each from one play. */
-function memoryPerKey(gc: () => void): { perKey: number; perDedupId: number } {
+function memoryPerKey(gc: () => void, breakdowns: boolean): { perKey: number; perDedupId: number } {
   const songs = 100_000
   const keys = 1_000_000
   const songIds = Array.from({ length: songs }, (_, i) => `so${i}`)
-  const engine = new SpeedEngine({ songs: songIds.map((id, i) => [id, `ar${i % 500}`] as const), dedupWindow: 1000, bucketMs: 3_600_000 })
+  const engine = new SpeedEngine({ songs: songIds.map((id, i) => [id, `ar${i % 500}`] as const), dedupWindow: 1000, bucketMs: 3_600_000,
+    profiles: PROFILES, breakdowns })
   engine.assign(0, 0)
   const now = Date.now()
   const before = heapAfterGc(gc)
   for (let i = 0; i < keys; i++) {
-    const e = { eventId: `e${i}`, ts: (i % 10) * DAY_MS + 20_000 * DAY_MS, userId: `user-${i % 5000}`, songId: songIds[Math.floor(i / 10)]!, type: 'play' as const, msPlayed: 1000 }
+    const e = { eventId: `e${i}`, ts: (i % 10) * DAY_MS + 20_000 * DAY_MS + (i % 24) * 3_600_000, userId: `user-${i % 5000}`,
+      songId: songIds[Math.floor(i / 10)]!, type: 'play' as const, msPlayed: 1000, device: DEVICE_MIX[i % 7]!, country: COUNTRY_MIX[i % 11]! }
     engine.applyEvent(0, e, now, now)
   }
   const filled = heapAfterGc(gc)
@@ -222,27 +232,35 @@ export default async function run(ctx: BenchContext): Promise<BenchRow[]> {
     ctx.log(`bare kafkajs consumer: ${Math.round(bare.perSecond).toLocaleString('en-US')} events/s (${bare.seconds.toFixed(1)} s)`)
     const platformatic = await bareConsumerPlatformatic(config)
     ctx.log(`bare @platformatic/kafka consumer: ${Math.round(platformatic.perSecond).toLocaleString('en-US')} events/s (${platformatic.seconds.toFixed(1)} s)`)
-    const speed = await speedLayer(config)
-    ctx.log(`speed layer: ${Math.round(speed.perSecond).toLocaleString('en-US')} events/s (${speed.seconds.toFixed(1)} s), rebuild incl. group join ${speed.rebuildSeconds.toFixed(1)} s`)
+    const speed = await speedLayer(config, true)
+    ctx.log(`speed layer, breakdowns on: ${Math.round(speed.perSecond).toLocaleString('en-US')} events/s (${speed.seconds.toFixed(1)} s), rebuild incl. group join ${speed.rebuildSeconds.toFixed(1)} s`)
+    const speedOff = await speedLayer({ ...config, kafka: { ...config.kafka, groupPrefix: `${config.kafka.groupPrefix}-off` } }, false)
+    ctx.log(`speed layer, breakdowns off: ${Math.round(speedOff.perSecond).toLocaleString('en-US')} events/s (${speedOff.seconds.toFixed(1)} s)`)
     v8.setFlagsFromString('--expose-gc')
     const gc = vm.runInNewContext('gc') as () => void
-    const mem = memoryPerKey(gc)
-    const cpu = cpuPerEvent()
-    ctx.log(`without Kafka: batch copy ${cpu.encodeUs.toFixed(2)} µs/event (consuming thread), engine ${cpu.engineUs.toFixed(2)} µs/event (engine thread)`)
+    const mem = memoryPerKey(gc, true)
+    const memOff = memoryPerKey(gc, false)
+    const cpu = cpuPerEvent(true)
+    const cpuOff = cpuPerEvent(false)
+    ctx.log(`without Kafka: batch copy ${cpu.encodeUs.toFixed(2)} µs/event (consuming thread), engine ${cpu.engineUs.toFixed(2)} µs/event with breakdowns, ${cpuOff.engineUs.toFixed(2)} without`)
     const ratio = speed.perSecond / bare.perSecond
+    const cpuRatio = cpu.engineUs / cpuOff.engineUs
     // Measured when the preload is 10M (the default); extrapolated from the rate on a smaller preload.
     const measured10M = N === 10_000_000
     const rebuild10M = measured10M ? speed.rebuildSeconds : (10_000_000 / speed.perSecond) + (speed.rebuildSeconds - speed.seconds)
     return [
       { bench: 'speed', measure: 'bare kafkajs consumer (read only)', value: bare.perSecond, unit: 'events/s' },
       { bench: 'speed', measure: 'bare @platformatic/kafka 1.35 consumer (read only)', value: platformatic.perSecond, unit: 'events/s', baseline: bare.perSecond, ratio: platformatic.perSecond / bare.perSecond },
-      { bench: 'speed', measure: 'speed layer consume-and-count', value: speed.perSecond, unit: 'events/s', baseline: bare.perSecond, ratio, target: '>= 150k/s and >= 0.8 of bare', met: speed.perSecond >= 150_000 && ratio >= 0.8 },
-      { bench: 'speed', measure: `rebuild of 10M events, start to every partition ready (${measured10M ? 'measured' : `extrapolated from ${N.toLocaleString('en-US')}`})`, value: rebuild10M, unit: 's', target: '<= 60 s', met: rebuild10M <= 60 },
-      { bench: 'speed', measure: 'memory per (day, song) key (heap + typed arrays; with its artist cell share and a listener)', value: mem.perKey, unit: 'bytes' },
-      { bench: 'speed', measure: 'memory per million (day, song) keys', value: (mem.perKey * 1e6) / 2 ** 20, unit: 'MiB' },
+      { bench: 'speed', measure: 'speed layer consume-and-count, breakdowns on', value: speed.perSecond, unit: 'events/s', baseline: bare.perSecond, ratio, target: '>= 150k/s and >= 0.8 of bare', met: speed.perSecond >= 150_000 && ratio >= 0.8 },
+      { bench: 'speed', measure: 'speed layer consume-and-count, breakdowns off', value: speedOff.perSecond, unit: 'events/s', baseline: bare.perSecond, ratio: speedOff.perSecond / bare.perSecond },
+      { bench: 'speed', measure: `rebuild of 10M events, breakdowns on, start to every partition ready (${measured10M ? 'measured' : `extrapolated from ${N.toLocaleString('en-US')}`})`, value: rebuild10M, unit: 's', target: '<= 60 s', met: rebuild10M <= 60 },
+      { bench: 'speed', measure: 'memory per (day, song) key with its 6 breakdown cells (heap + typed arrays; artist shares, a listener)', value: mem.perKey, unit: 'bytes' },
+      { bench: 'speed', measure: 'memory per million (day, song) keys, breakdowns on', value: (mem.perKey * 1e6) / 2 ** 20, unit: 'MiB' },
+      { bench: 'speed', measure: 'memory per million (day, song) keys, breakdowns off', value: (memOff.perKey * 1e6) / 2 ** 20, unit: 'MiB' },
       { bench: 'speed', measure: 'memory per remembered eventId (dedup)', value: mem.perDedupId, unit: 'bytes' },
       { bench: 'speed', measure: 'CPU per event without Kafka: copy into the engine batch (consuming thread)', value: cpu.encodeUs, unit: 'µs' },
-      { bench: 'speed', measure: 'CPU per event without Kafka: parse + validate + dedup + count + trending (engine thread)', value: cpu.engineUs, unit: 'µs' },
+      { bench: 'speed', measure: 'CPU per event without Kafka: engine thread, breakdowns off', value: cpuOff.engineUs, unit: 'µs' },
+      { bench: 'speed', measure: 'CPU per event without Kafka: engine thread, breakdowns on', value: cpu.engineUs, unit: 'µs', baseline: cpuOff.engineUs, ratio: cpuRatio, target: '<= 1.5x off', met: cpuRatio <= 1.5 },
     ]
   } finally {
     if (kept === undefined) await deleteTopics(config, ctx.log)

@@ -12,18 +12,27 @@ import v8 from 'node:v8'
 import { contractFields, parseEventBytes, scanAccepts, type EventIssue, type ListenEvent } from '../shared/event.ts'
 import { FIELD } from '../shared/event-scan.ts'
 import type { PackedBatch } from '../shared/kafka-batch.ts'
-import { dayOfMs } from '../shared/day.ts'
+import { DAY_MS, dayOfMs } from '../shared/day.ts'
+import { HOUR_MS } from '../shared/layout.ts'
 import type { MetricValues } from '../shared/metrics.ts'
 import type { EntityKind, TrendingItem, TrendingWindow } from '../shared/realtime.ts'
-import { DayAccumulator, TYPE_INDEX } from './counters.ts'
+import { DayAccumulator, TYPE_INDEX, TYPE_PLANS } from './counters.ts'
 import { Interner } from '../shared/interner.ts'
 import { PartitionCounts, type Outcome } from './partition-counts.ts'
+import type { ListenerProfile } from '../shared/catalog/listeners.ts'
+import { ProfileTable, SlotWriter, countryCode, deviceCode } from './breakdown.ts'
+import { packEventDims } from './event-log.ts'
+import { breakdownRows, type BreakdownRequest, type BreakdownRows } from './breakdown-query.ts'
 
 export interface EngineSetup {
   /** The catalog as (songId, artistId) pairs: only these songs are counted. */
   songs: ReadonlyArray<readonly [string, string]>
   dedupWindow: number
   bucketMs: number
+  /** Listener profiles, for the profile dimensions (shared/dimensions.ts); listeners without one are `unknown`. */
+  profiles?: readonly ListenerProfile[]
+  /** Count breakdown cells per (day, song|artist, dimension value); default true. */
+  breakdowns?: boolean
   /** Fault tests: the engine thread exits once it has taken this many messages (as a crash of the thread would). */
   exitAfterMessages?: number
 }
@@ -61,6 +70,8 @@ export interface TrendingRequest { partitions: number[]; kind: EntityKind; windo
 export interface EngineStats {
   songKeys: number
   artistKeys: number
+  /** Breakdown records held (one per counted event, with breakdowns on). */
+  breakdownRecords: number
   /** Distinct listener ids interned (compacted when buckets are dropped). */
   listenerIds: number
   /** The engine thread's JS heap and the typed arrays it holds (counters, dedup windows, interned ids). */
@@ -80,6 +91,9 @@ export class SpeedEngine {
   /** Artist id of each song id. */
   private readonly artistOf: Int32Array
   private readonly fields = contractFields()
+  private readonly profileIds: readonly string[]
+  private readonly slotWriter: SlotWriter
+  private readonly breakdowns: boolean
 
   constructor(private readonly setup: EngineSetup) {
     if (!Number.isSafeInteger(setup.dedupWindow) || setup.dedupWindow < 1) throw new RangeError(`dedupWindow must be a positive integer, got ${setup.dedupWindow}`)
@@ -89,6 +103,18 @@ export class SpeedEngine {
       const song = this.songs.internString(songId)
       this.artistOf[song] = this.artists.internString(artistId)
     }
+    const profiles = setup.profiles ?? []
+    this.profileIds = profiles.map((p) => p.userId)
+    this.seedUsers(this.users)
+    this.slotWriter = new SlotWriter(new ProfileTable(profiles))
+    this.breakdowns = setup.breakdowns !== false
+  }
+
+  /** Interns the profiles' userIds first, so a listener's interned id is its profile row (breakdown.ts). */
+  private seedUsers(users: Interner): void {
+    this.profileIds.forEach((id, row) => {
+      if (users.internString(id) !== row) throw new RangeError(`listener profile ${id} appears twice`)
+    })
   }
 
   /** Starts a partition afresh: counts arrivals from `heldFrom`, earlier ones only fill the dedup window. */
@@ -104,7 +130,7 @@ export class SpeedEngine {
     const pc = this.partition(b.partition)
     const { values, ends, arrivals, now } = b
     const valueStarts = b.starts
-    const { fields, songs, artistOf, users } = this
+    const { fields, songs, artistOf, users, breakdowns } = this
     const { starts, ends: fieldEnds, numbers } = fields
     const out: BatchOutcome = { counted: 0, duplicates: 0, heldOut: 0, rejected: [] }
     for (let k = 0; k < b.count; k++) {
@@ -115,9 +141,16 @@ export class SpeedEngine {
       if (scanAccepts(fields, values, start, end, arrival)) {
         const song = songs.find(values, starts[FIELD.songId]!, fieldEnds[FIELD.songId]!)
         if (song >= 0) {
-          const ms = (fields.seen & (1 << FIELD.msPlayed)) !== 0 ? numbers[FIELD.msPlayed]! : 0
-          outcome = pc.apply(values, starts[FIELD.eventId]!, fieldEnds[FIELD.eventId]!, arrival, dayOfMs(numbers[FIELD.ts]!),
-            song, artistOf[song]!, numbers[FIELD.type]!, ms, values, starts[FIELD.userId]!, fieldEnds[FIELD.userId]!, users, now)
+          const seen = fields.seen
+          const ms = (seen & (1 << FIELD.msPlayed)) !== 0 ? numbers[FIELD.msPlayed]! : 0
+          const type = numbers[FIELD.type]!
+          const ts = numbers[FIELD.ts]!
+          const day = dayOfMs(ts)
+          const user = breakdowns || TYPE_PLANS[type]!.anyDistinct ? users.intern(values, starts[FIELD.userId]!, fieldEnds[FIELD.userId]!) : -1
+          const dims = breakdowns ? packEventDims((seen & (1 << FIELD.country)) !== 0 ? numbers[FIELD.country]! : -1,
+            (seen & (1 << FIELD.device)) !== 0 ? numbers[FIELD.device]! : -1, Math.floor((ts - day * DAY_MS) / HOUR_MS)) : -1
+          outcome = pc.apply(values, starts[FIELD.eventId]!, fieldEnds[FIELD.eventId]!, arrival, day,
+            song, artistOf[song]!, type, ms, user, dims, now)
         }
       }
       if (outcome === undefined) {
@@ -154,10 +187,12 @@ export class SpeedEngine {
   private compactUsers(): void {
     let live = 0
     for (const pc of this.partitions.values()) live += pc.members
-    if (this.users.size <= 2 * live + COMPACT_SLACK) return
+    if (this.users.size <= this.profileIds.length + 2 * live + COMPACT_SLACK) return
     const old = this.users
     const fresh = new Interner(false)
+    this.seedUsers(fresh)
     const moved = new Int32Array(old.size).fill(-1)
+    for (let row = 0; row < this.profileIds.length; row++) moved[row] = row
     const newIdOf = (id: number): number => {
       const known = moved[id]!
       return known >= 0 ? known : (moved[id] = fresh.internFrom(old, id))
@@ -202,6 +237,13 @@ export class SpeedEngine {
     return [...byDay.keys()].sort((a, b) => a - b).map((day) => [day, byDay.get(day)!.values()])
   }
 
+  /** Per (day, value) of one dimension, the metrics of one song or artist (breakdown-query.ts). */
+  breakdown(q: BreakdownRequest): BreakdownRows {
+    const key = this.interner(q.kind).internString(q.id, false)
+    if (key < 0) return []
+    return breakdownRows(q, key, q.partitions.map((p) => this.partition(p)), this.slotWriter)
+  }
+
   trending(q: TrendingRequest): TrendingItem[] {
     const totals = new Map<number, number>()
     for (const p of q.partitions) this.partition(p).trending.sumInto(totals, q.kind, q.window, q.now)
@@ -214,21 +256,25 @@ export class SpeedEngine {
   stats(): EngineStats {
     let songKeys = 0
     let artistKeys = 0
+    let breakdownRecords = 0
     let tableBytes = this.songs.bytes + this.artists.bytes + this.users.bytes
     for (const pc of this.partitions.values()) {
       songKeys += pc.keys('song')
       artistKeys += pc.keys('artist')
+      breakdownRecords += pc.records
       tableBytes += pc.bytes
     }
-    return { songKeys, artistKeys, listenerIds: this.users.size, heapBytes: v8.getHeapStatistics().used_heap_size, tableBytes }
+    return { songKeys, artistKeys, breakdownRecords, listenerIds: this.users.size, heapBytes: v8.getHeapStatistics().used_heap_size, tableBytes }
   }
 
   private applyParsed(pc: PartitionCounts, e: ListenEvent, arrival: number, now: number): Outcome {
     const song = this.songs.internString(e.songId, false)
     const id = encoder.encode(e.eventId)
-    const user = encoder.encode(e.userId)
-    return pc.apply(id, 0, id.length, arrival, dayOfMs(e.ts), song, this.artistOf[song]!, TYPE_INDEX.get(e.type)!,
-      e.msPlayed ?? 0, user, 0, user.length, this.users, now)
+    const type = TYPE_INDEX.get(e.type)!
+    const day = dayOfMs(e.ts)
+    const user = this.breakdowns || TYPE_PLANS[type]!.anyDistinct ? this.users.internString(e.userId) : -1
+    const dims = this.breakdowns ? packEventDims(countryCode(e.country), deviceCode(e.device), Math.floor((e.ts - day * DAY_MS) / HOUR_MS)) : -1
+    return pc.apply(id, 0, id.length, arrival, day, song, this.artistOf[song]!, type, e.msPlayed ?? 0, user, dims, now)
   }
 
   private partition(p: number): PartitionCounts {

@@ -50,13 +50,15 @@ export function buildSpeedLayer(config: Readonly<Config>, deps: SpeedDeps, optio
     songs: [...deps.catalog.songs.values()].map((s) => [s.songId, s.artistId] as const),
     dedupWindow: config.speed.dedupWindow,
     bucketMs: opts.bucketMs,
+    profiles: deps.catalog.listeners,
+    breakdowns: opts.breakdowns,
   }
   const newEngine = (faults: Partial<EngineSetup> = {}): EngineClient =>
     opts.engine === 'worker' ? new WorkerEngine({ ...setup, ...faults }, () => void recover()) : new InlineEngine(setup)
   let engine = newEngine(opts.engineExitAfter === undefined ? {} : { exitAfterMessages: opts.engineExitAfter })
   let stopping = false
   let recovering = false
-  let stats: EngineStats = { songKeys: 0, artistKeys: 0, listenerIds: 0, heapBytes: 0, tableBytes: 0 }
+  let stats: EngineStats = { songKeys: 0, artistKeys: 0, breakdownRecords: 0, listenerIds: 0, heapBytes: 0, tableBytes: 0 }
   const telemetry = new SpeedTelemetry(deps.registry, { partitions: () => states.values(), eventsPerSecond: () => rate.value, engine: () => stats })
   const view = new LocalRealtimeView({
     instance: opts.instance,

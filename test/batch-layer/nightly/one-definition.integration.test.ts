@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest'
 import { runBatch } from '../../../batch-layer/nightly/run.ts'
 import { formatDay } from '../../../shared/day.ts'
+import { DIMENSION_NAMES } from '../../../shared/dimensions.ts'
 import { SpeedEngine } from '../../../speed-layer/engine.ts'
 import { openLake } from '../../../shared/lake.ts'
 import { DAY_MS, HOUR_MS } from '../../../shared/layout.ts'
@@ -37,18 +38,23 @@ function breakdownKeys(kind: 'song' | 'artist', rows: Map<string, MetricValues>)
 }
 const W = T0 + 4 * HOUR_MS
 
-function speedCounters(events: readonly ArchivedEvent[], partitions: number): Record<'song_daily' | 'artist_daily', Map<string, MetricValues>> {
+function speedCounters(events: readonly ArchivedEvent[], partitions: number): Record<'song_daily' | 'artist_daily', Map<string, MetricValues>> & { breakdowns: Record<string, MetricValues> } {
   const songs = new Map(events.map((e) => [e.songId, e.artistId] as const))
-  const engine = new SpeedEngine({ songs: [...songs], dedupWindow: 100_000, bucketMs: HOUR_MS })
+  const engine = new SpeedEngine({ songs: [...songs], dedupWindow: 100_000, bucketMs: HOUR_MS, profiles: PROFILES })
   const all = Array.from({ length: partitions }, (_, p) => p)
   for (const p of all) engine.assign(p, 0)
   for (const e of [...events].sort((a, b) => a.partition - b.partition || a.offset - b.offset)) engine.applyEvent(e.partition, e, e.arrivedAt, e.arrivedAt)
   const days = events.map((e) => Math.floor(e.ts / DAY_MS))
   const range = { partitions: all, watermark: 0, fromDay: Math.min(...days), toDay: Math.max(...days) }
-  const out = { song_daily: new Map<string, MetricValues>(), artist_daily: new Map<string, MetricValues>() }
+  const out = { song_daily: new Map<string, MetricValues>(), artist_daily: new Map<string, MetricValues>(), breakdowns: {} as Record<string, MetricValues> }
   for (const [view, kind, ids] of [['song_daily', 'song', songs.keys()], ['artist_daily', 'artist', new Set(songs.values())]] as const) {
     for (const id of ids) {
       for (const [day, values] of engine.daily({ ...range, kind, id })) out[view].set(`${formatDay(day)}|${id}`, values)
+      for (const dimension of DIMENSION_NAMES) {
+        for (const [day, value, values] of engine.breakdown({ ...range, kind, id, dimension })) {
+          out.breakdowns[`${kind}:${id}|${formatDay(day)}|${dimension}|${value}`] = values
+        }
+      }
     }
   }
   return out
@@ -83,6 +89,10 @@ describe('one metric definition', () => {
     }
     expect(Object.keys(truth).some((k) => k.endsWith('|tier|unknown')) && Object.keys(truth).some((k) => k.endsWith('|age|65+'))).toBe(true)
     expect(batchBreakdowns).toEqual(truth)
+    // An event that adds to no metric (a pause without msPlayed) leaves an all-zero row in SQL and no cell in the
+    // speed layer; a reader sees zeros either way.
+    const nonZero = Object.fromEntries(Object.entries(truth).filter(([, v]) => Object.values(v).some((x) => x !== 0)))
+    expect(speed.breakdowns).toEqual(nonZero)
     // Late events (up to 26 h) put part of the counts on the day before.
     expect(manifest.days).toEqual({ from: '2024-02-29', to: '2024-03-01' })
     lake.close()
