@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything the tests need beyond `npm install`, fetched once and cached (~/.cache/playcount, ~/.m2, Go's module
-# cache): Debian's Chromium for the dashboard test, Kafka's jars, a MinIO build and DuckDB's httpfs.
+# cache): Debian's Chromium for the dashboard test, Kafka's jars, a MinIO build, DuckDB's httpfs and a pinned pyspark
+# virtualenv for the Spark batch engine (~/.cache/playcount/pyspark-<version>; its install time is printed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
@@ -9,4 +10,4 @@ bash scripts/install-system-deps.sh
 t1=$(date +%s)
 node bin/playcount.js services provision
 t2=$(date +%s)
-echo "provisioning took $((t2 - t0)) s (system packages $((t1 - t0)) s, Kafka/MinIO/httpfs $((t2 - t1)) s)"
+echo "provisioning took $((t2 - t0)) s (system packages $((t1 - t0)) s, Kafka/MinIO/httpfs/pyspark $((t2 - t1)) s)"

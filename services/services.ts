@@ -2,6 +2,7 @@
 import path from 'node:path'
 import type { Config } from '../shared/config.ts'
 import { ensureHttpfs } from './httpfs.ts'
+import { ensurePyspark } from './spark.ts'
 import { KAFKA_MARKER, kafkaAnswers, startKafka, waitForKafka, ensureKafkaJars } from './kafka.ts'
 import { MINIO_MARKER, s3Answers, startMinio, waitForS3, ensureMinioBinary } from './minio.ts'
 import { isOurs, readPid, stopByPidFile } from './process.ts'
@@ -56,10 +57,13 @@ function specs(config: Readonly<Config>): Spec[] {
   ]
 }
 
-export interface ProvisionTimes { kafka: number; minio: number; httpfs: number }
+export interface ProvisionTimes { kafka: number; minio: number; httpfs: number; spark?: number }
 
-/** Fetches (or finds in the cache) everything the services need, timing each part. */
-export function provision(config: Readonly<Config>): ProvisionTimes {
+/**
+ * Fetches (or finds in the cache) everything the services need, timing each part; with `spark`, also the pinned
+ * pyspark the batch layer's Spark engine runs in local mode (the tests; `services up` does not need it).
+ */
+export function provision(config: Readonly<Config>, opts: { spark?: boolean } = {}): ProvisionTimes {
   const times: ProvisionTimes = { kafka: 0, minio: 0, httpfs: 0 }
   for (const spec of specs(config)) {
     const t0 = Date.now()
@@ -69,6 +73,11 @@ export function provision(config: Readonly<Config>): ProvisionTimes {
   const t0 = Date.now()
   ensureHttpfs(config.cacheDir)
   times.httpfs = (Date.now() - t0) / 1000
+  if (opts.spark === true) {
+    const t1 = Date.now()
+    ensurePyspark(config.cacheDir)
+    times.spark = (Date.now() - t1) / 1000
+  }
   return times
 }
 

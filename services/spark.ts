@@ -1,30 +1,14 @@
 /**
  * Apache Spark for the batch layer's Spark engine in local mode (tests, one machine): PyPI's pyspark wheel, pinned,
- * in a virtualenv of its own under the cache folder. The wheel bundles Spark's jars and its launchers
- * (`spark-sql`, `spark-submit`), so the installed JDK is all it needs. A cluster's own Spark is used instead by
- * setting SPARK_HOME (docs/SCALING.md).
+ * in a virtualenv of its own under the cache folder (shared/spark.ts says where). The wheel bundles Spark's jars
+ * and launchers (`spark-sql`, `spark-submit`), so the installed JDK is all it needs. A cluster's own Spark is used
+ * instead by setting SPARK_HOME (docs/SCALING.md).
  */
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { Errors } from '../shared/errors.ts'
-
-/** Spark 4.x runs on Java 17 and 21 (the JDK the services already use). */
-export const PYSPARK_VERSION = '4.3.0'
-
-export function pysparkVenv(cacheDir: string): string {
-  return path.join(cacheDir, `pyspark-${PYSPARK_VERSION}`)
-}
-
-/** The Spark home inside the venv: where bin/spark-sql and jars/ are. */
-export function pysparkSparkHome(cacheDir: string): string | undefined {
-  const lib = path.join(pysparkVenv(cacheDir), 'lib')
-  if (!fs.existsSync(lib)) return undefined
-  const py = fs.readdirSync(lib).find((d) => d.startsWith('python3'))
-  if (py === undefined) return undefined
-  const home = path.join(lib, py, 'site-packages', 'pyspark')
-  return fs.existsSync(path.join(home, 'bin', 'spark-sql')) ? home : undefined
-}
+import { PYSPARK_VERSION, pysparkSparkHome, pysparkVenv } from '../shared/spark.ts'
 
 /** Creates the venv and installs the pinned pyspark from PyPI; a no-op when it is there. Returns the Spark home. */
 export function ensurePyspark(cacheDir: string): string {
@@ -41,7 +25,7 @@ export function ensurePyspark(cacheDir: string): string {
     throw new Errors.SERVICE_FETCH_FAILED(`pyspark==${PYSPARK_VERSION} from PyPI`, String(err))
   }
   const home = pysparkSparkHome(cacheDir)
-  if (home === undefined) throw new Errors.SERVICE_FETCH_FAILED(`pyspark==${PYSPARK_VERSION}`, `bin/spark-sql missing in ${venv}`)
+  if (home === undefined) throw new Errors.SERVICE_FETCH_FAILED(`pyspark==${PYSPARK_VERSION}`, `bin/spark-submit missing in ${venv}`)
   fs.writeFileSync(done, new Date().toISOString())
   return home
 }

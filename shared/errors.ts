@@ -33,6 +33,7 @@ export const Errors = {
   BAD_REQUEST: define('PLAYCOUNT_BAD_REQUEST', 'Bad request: %s', 400, false),
   UNAUTHORIZED: define('PLAYCOUNT_UNAUTHORIZED', 'Missing or wrong bearer token', 401, false),
   BATCH_LOCKED: define('PLAYCOUNT_BATCH_LOCKED', 'Another batch run holds the lock: %s', 409, true),
+  BATCH_ENGINE_FAILED: define('PLAYCOUNT_BATCH_ENGINE_FAILED', 'The %s batch engine failed: %s (full log: %s)', 500, true),
   SQL_FORBIDDEN: define('PLAYCOUNT_SQL_FORBIDDEN', 'Query refused: %s', 400, false),
   SPEED_NOT_READY: define('PLAYCOUNT_SPEED_NOT_READY', 'Realtime view cannot serve: %s', 503, true),
   CATALOG_MISSING: define('PLAYCOUNT_CATALOG_MISSING', 'No catalog in the lake at %s: create one with `playcount catalog generate --artists A --songs S --seed N` (same LAKE_URI), or write catalog/artists.parquet and catalog/songs.parquet there', 500, false),
