@@ -19,6 +19,7 @@ export interface EngineRun {
   keys: readonly string[]
   days: readonly string[]
   outDir: string
+  remoteShardsMs?: number
   onProgress?: (p: BatchProgress) => void
 }
 

@@ -97,7 +97,8 @@ export async function runBatch(config: Readonly<Config>, deps: BatchDeps, opts: 
     await stage('aggregate', `recomputing ${days.length} days from ${toRead.length} files (${engine}${shards > 1 ? `, ${shards} shards` : ''})`)
     tmpDir = await fsp.mkdtemp(path.join(await ensureDir(path.join(config.home, 'tmp')), `batch-${runId}-`))
     const result = await computeWithEngine(config, lake, duck.conn, {
-      engine: summary.engine, shards: summary.shards, runId, keys: toRead, days, outDir: tmpDir, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      engine: summary.engine, shards: summary.shards, runId, keys: toRead, days, outDir: tmpDir,
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(opts.remoteShardsMs === undefined ? {} : { remoteShardsMs: opts.remoteShardsMs }),
     })
     summary.rowsRead = result.rowsRead
     summary.duplicatesDropped = result.duplicatesDropped

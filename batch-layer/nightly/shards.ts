@@ -15,6 +15,7 @@ import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import type { DuckDBConnection } from '@duckdb/node-api'
 import { lakeEnv, type Config } from '../../shared/config.ts'
@@ -63,8 +64,26 @@ export function checkShards(config: Readonly<Config>, shards: number): void {
   }
 }
 
-/** One shard's work, in whatever process runs it: aggregate its files, write the partial and its figures. */
+function errorKey(runId: string, k: number): string {
+  return `${runPrefix(runId)}shards/shard-${k}.error.json`
+}
+
+/**
+ * One shard's work, in whatever process (or machine) runs it: aggregate its files, write the partial, then its
+ * figures (their presence says the shard is done). A failure is written beside them, so a coordinator waiting for
+ * shards on other machines learns it.
+ */
 export async function runShard(config: Readonly<Config>, lake: Lake, runId: string, k: number, threads?: number): Promise<AggregateResult> {
+  try {
+    return await aggregateShard(config, lake, runId, k, threads)
+  } catch (err) {
+    await lake.putBytes(errorKey(runId, k), JSON.stringify({ error: (err as Error).message.split('\n')[0] }))
+      .catch(() => undefined) // the original error matters more than a failed report of it
+    throw err
+  }
+}
+
+async function aggregateShard(config: Readonly<Config>, lake: Lake, runId: string, k: number, threads?: number): Promise<AggregateResult> {
   const bytes = await lake.get(shardPlanKey(runId))
   if (bytes === undefined) throw new Errors.NOT_FOUND('shard plan', lake.location(shardPlanKey(runId)))
   const plan = JSON.parse(bytes.toString('utf8')) as ShardPlan
@@ -84,7 +103,6 @@ export async function runShard(config: Readonly<Config>, lake: Lake, runId: stri
       await fsp.rm(tmp, { recursive: true, force: true })
     }
   }
-  // Written last: its presence says the shard is done.
   await lake.putBytes(figuresKey(runId, k), JSON.stringify(figures))
   return figures
 }
@@ -127,8 +145,34 @@ async function mergeShards(conn: DuckDBConnection, lake: Lake, plan: ShardPlan):
   return { ...figures, merged: true }
 }
 
+/** Waits until every shard wrote its figures (shards run elsewhere); a shard's error document fails the run. */
+async function awaitShards(lake: Lake, plan: ShardPlan, timeoutMs: number, onDone: () => void): Promise<void> {
+  const pending = new Set(plan.files.map((_, k) => k))
+  const deadline = Date.now() + timeoutMs
+  while (pending.size > 0) {
+    for (const k of [...pending]) {
+      const failed = await lake.get(errorKey(plan.runId, k))
+      if (failed !== undefined) {
+        const { error } = JSON.parse(failed.toString('utf8')) as { error: string }
+        throw new Errors.BATCH_ENGINE_FAILED(`duckdb shard ${k}`, error, lake.location(errorKey(plan.runId, k)))
+      }
+      if (await lake.exists(figuresKey(plan.runId, k))) {
+        pending.delete(k)
+        onDone()
+      }
+    }
+    if (pending.size === 0) break
+    if (Date.now() > deadline) {
+      throw new Errors.BATCH_ENGINE_FAILED('duckdb', `shards ${[...pending].join(', ')} did not finish within ${timeoutMs} ms`, lake.location(shardPlanKey(plan.runId)))
+    }
+    await sleep(1000)
+  }
+}
+
 export async function computeSharded(config: Readonly<Config>, lake: Lake, conn: DuckDBConnection, opts: {
   runId: string; keys: readonly string[]; days: readonly string[]; shards: number; outDir: string
+  /** Started elsewhere (`playcount batch-shard`): wait this long for them instead of starting local processes. */
+  remoteShardsMs?: number
   onProgress?: (p: BatchProgress) => void
 }): Promise<ComputeResult> {
   checkShards(config, opts.shards)
@@ -139,11 +183,19 @@ export async function computeSharded(config: Readonly<Config>, lake: Lake, conn:
   // Local shards share this machine's cores.
   const threads = Math.max(1, Math.floor(os.availableParallelism() / opts.shards))
   let done = 0
-  opts.onProgress?.({ stage: 'aggregate', message: `running ${opts.shards} shard processes` })
-  await Promise.all(plan.files.map(async (_, k) => {
-    await spawnShard(config, opts.runId, k, threads)
-    opts.onProgress?.({ stage: 'aggregate', message: 'shards done', done: ++done, total: opts.shards })
-  }))
+  const onDone = (): void => opts.onProgress?.({ stage: 'aggregate', message: 'shards done', done: ++done, total: opts.shards })
+  if (opts.remoteShardsMs !== undefined) {
+    for (let k = 0; k < opts.shards; k++) {
+      opts.onProgress?.({ stage: 'aggregate', message: `waiting for: LAKE_URI=${lake.uri} playcount batch-shard --run ${opts.runId} --shard ${k}` })
+    }
+    await awaitShards(lake, plan, opts.remoteShardsMs, onDone)
+  } else {
+    opts.onProgress?.({ stage: 'aggregate', message: `running ${opts.shards} shard processes` })
+    await Promise.all(plan.files.map(async (_, k) => {
+      await spawnShard(config, opts.runId, k, threads)
+      onDone()
+    }))
+  }
   opts.onProgress?.({ stage: 'aggregate', message: 'merging the shards\' partial aggregates' })
   const { merged, ...figures } = await mergeShards(conn, lake, plan)
   if (!merged) return { ...figures, files: {} }

@@ -32,6 +32,8 @@ export interface BatchRunOptions {
   /** The engine computing the views (default BATCH_ENGINE) and, for DuckDB, its shard processes (default BATCH_SHARDS). */
   engine?: BatchEngine
   shards?: number
+  /** Shards are started elsewhere (`playcount batch-shard`, any machine with the lake): wait this long for them. */
+  remoteShardsMs?: number
   /** What started the run, for the history. */
   trigger?: 'cli' | 'schedule' | 'catch-up' | 'api'
 }

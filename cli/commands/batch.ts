@@ -10,7 +10,7 @@ import { openLake } from '../../shared/lake.ts'
 import { createLogger } from '../../shared/logger.ts'
 
 interface BatchCliOptions {
-  date?: string[]; from?: string; to?: string; history?: boolean; limit: string; wait?: boolean; engine?: string; shards?: string
+  date?: string[]; from?: string; to?: string; history?: boolean; limit: string; wait?: boolean; engine?: string; shards?: string; remoteShards?: string
 }
 
 function w(ms: number): string {
@@ -50,8 +50,8 @@ function progressPrinter(): (p: BatchProgress) => void {
   }
 }
 
-function engineOptions(opts: BatchCliOptions): Pick<BatchRunOptions, 'engine' | 'shards'> {
-  const out: Pick<BatchRunOptions, 'engine' | 'shards'> = {}
+function engineOptions(opts: BatchCliOptions): Pick<BatchRunOptions, 'engine' | 'shards' | 'remoteShardsMs'> {
+  const out: Pick<BatchRunOptions, 'engine' | 'shards' | 'remoteShardsMs'> = {}
   if (opts.engine !== undefined) {
     if (opts.engine !== 'duckdb' && opts.engine !== 'spark') throw new Errors.BAD_REQUEST(`--engine must be duckdb or spark, got ${JSON.stringify(opts.engine)}`)
     out.engine = opts.engine
@@ -61,6 +61,11 @@ function engineOptions(opts: BatchCliOptions): Pick<BatchRunOptions, 'engine' | 
     if (!Number.isInteger(n) || n < 1) throw new Errors.BAD_REQUEST(`--shards must be a positive integer, got ${JSON.stringify(opts.shards)}`)
     if (opts.engine === 'spark' && n > 1) throw new Errors.BAD_REQUEST('--shards splits the DuckDB engine; Spark splits its work itself')
     out.shards = n
+  }
+  if (opts.remoteShards !== undefined) {
+    const minutes = Number(opts.remoteShards)
+    if (!(minutes > 0)) throw new Errors.BAD_REQUEST(`--remote-shards must be a number of minutes > 0, got ${JSON.stringify(opts.remoteShards)}`)
+    out.remoteShardsMs = minutes * 60_000
   }
   return out
 }
@@ -91,6 +96,7 @@ export function registerBatch(program: Command): void {
     .option('--limit <n>', 'how many runs --history prints', '20')
     .option('--wait', 'wait for a run in progress to finish instead of exiting')
     .option('--engine <engine>', 'duckdb or spark (default BATCH_ENGINE)')
+    .option('--remote-shards <minutes>', 'with --shards: do not start the shards here; print their commands and wait this long for them to finish elsewhere')
     .option('--shards <n>', 'DuckDB engine: split the run into N shard processes by partition group (a divisor of KAFKA_PARTITIONS; default BATCH_SHARDS)')
     .action(async (opts: BatchCliOptions) => {
       const config = loadConfig()

@@ -6,6 +6,8 @@
 import { describe, expect, it } from 'vitest'
 import { readRunHistory } from '../../../batch-layer/nightly/history.ts'
 import { runBatch } from '../../../batch-layer/nightly/run.ts'
+import { runShard, shardPlanKey, type ShardPlan } from '../../../batch-layer/nightly/shards.ts'
+import type { BatchProgress } from '../../../batch-layer/nightly/types.ts'
 import { openLake } from '../../../shared/lake.ts'
 import { HOUR_MS } from '../../../shared/layout.ts'
 import { createLogger } from '../../../shared/logger.ts'
@@ -36,6 +38,40 @@ describe('the DuckDB engine in shards', () => {
     await runBatch(config, { lake, log }, { dates: [days[0]!] })
     expect(await lake.list(`views/runs/${two.runId}/shards/`)).toEqual([])
     expect((await readRunHistory(lake)).map((r) => r.shards)).toEqual([1, 2, 1])
+    lake.close()
+  })
+
+  it('waits for shards started elsewhere, and fails with the error a shard reported', async () => {
+    const config = testConfig({ KAFKA_PARTITIONS: '2' })
+    const lake = openLake(config)
+    await writeEngineLake(config, lake, 300)
+    const one = await runBatch(config, { lake, log })
+    const byOne = await dumpViews(config, lake, (await readViewsManifest(lake))!)
+    const days = { from: one.daysRecomputed[0]!, to: one.daysRecomputed[one.daysRecomputed.length - 1]! }
+
+    // "Another machine": whoever reads the printed command runs the shard with the same lake.
+    const started: Array<Promise<unknown>> = []
+    const elsewhere = (p: BatchProgress, sabotage?: number): void => {
+      const m = /batch-shard --run (\S+) --shard (\d+)$/.exec(p.message)
+      if (m === null) return
+      const k = Number(m[2])
+      const shard = async (): Promise<unknown> => {
+        if (k === sabotage) {
+          const plan = JSON.parse((await lake.get(shardPlanKey(m[1]!)))!.toString('utf8')) as ShardPlan
+          await lake.delete(plan.files[k]![0]!)
+        }
+        return runShard(config, lake, m[1]!, k, 1)
+      }
+      started.push(shard().catch((err: unknown) => err))
+    }
+    const two = await runBatch(config, { lake, log }, { ...days, shards: 2, remoteShardsMs: 60_000, onProgress: (p) => elsewhere(p) })
+    expect(two).toMatchObject({ status: 'ok', shards: 2, rowsRead: one.rowsRead })
+    expect((await dumpViews(config, lake, (await readViewsManifest(lake))!)).rows).toEqual(byOne.rows)
+
+    const failed = runBatch(config, { lake, log }, { ...days, shards: 2, remoteShardsMs: 60_000, onProgress: (p) => elsewhere(p, 1) })
+    await expect(failed).rejects.toMatchObject({ code: 'PLAYCOUNT_BATCH_ENGINE_FAILED', message: expect.stringMatching(/^The duckdb shard 1 batch engine failed: .*part-p1-/) })
+    await Promise.all(started)
+    expect((await readViewsManifest(lake))!.runId).toBe(two.runId)
     lake.close()
   })
 
