@@ -37,6 +37,7 @@ function printHistory(runs: RunSummary[]): void {
 /** Stage lines, and a count at most every 10% of a stage, on stderr so stdout stays the summary. */
 function progressPrinter(): (p: BatchProgress) => void {
   let lastTenth = -1
+  let lastCounted = ''
   return (p) => {
     if (p.done === undefined || p.total === undefined) {
       lastTenth = -1
@@ -44,8 +45,10 @@ function progressPrinter(): (p: BatchProgress) => void {
       return
     }
     const tenth = Math.floor((10 * p.done) / Math.max(1, p.total))
-    if (tenth === lastTenth) return
+    // A new counter (the next Spark stage, the next view) prints from its start.
+    if (tenth === lastTenth && p.message === lastCounted) return
     lastTenth = tenth
+    lastCounted = p.message
     process.stderr.write(`[${p.stage}]   ${p.message}: ${p.done}/${p.total}\n`)
   }
 }
