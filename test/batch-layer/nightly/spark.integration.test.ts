@@ -5,7 +5,11 @@
  * caller as one line with the log's path and publishes nothing. Each Spark run starts a JVM (~20 s here), so the
  * file runs two of them (about 1.5 min on the shared 2-core machine, most of it Spark's per-stage overhead).
  */
+import { execFile } from 'node:child_process'
 import fs from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
 import { readRunHistory } from '../../../batch-layer/nightly/history.ts'
 import { runBatch } from '../../../batch-layer/nightly/run.ts'
@@ -19,6 +23,7 @@ import { dumpViews, W, writeEngineLake } from './engine-equality.ts'
 import { groundTruth, readView } from './fixture.ts'
 
 const log = createLogger({ level: 'silent' })
+const bin = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/playcount.js')
 const env = { KAFKA_PARTITIONS: '3', BATCH_ENGINE: 'spark', SPARK_MASTER: 'local[2]' }
 
 describe('the Spark engine', () => {
@@ -60,13 +65,18 @@ describe('the Spark engine', () => {
     lake.close()
   })
 
-  it('reports a failed Spark job in one line with its log, and publishes nothing', async () => {
-    const config = testConfig({ ...env, SPARK_MASTER: 'nowhere://0' })
+  it('reports a failed Spark job to the person running it: the stage, one line, the log; publishes nothing', async () => {
+    const config = testConfig({ KAFKA_PARTITIONS: '3' })
     const lake = openLake(config)
     await writeEngineLake(config, lake, 100)
-    const err = await runBatch(config, { lake, log }).then(() => undefined, (e: unknown) => e as Error & { code: string })
-    expect(err?.code).toBe('PLAYCOUNT_BATCH_ENGINE_FAILED')
-    const m = /^The spark batch engine failed: (.+) \(full log: (.+)\)$/.exec(err!.message)
+    const env = { ...process.env, LAKE_URI: config.lakeUri, PLAYCOUNT_HOME: config.home, PLAYCOUNT_CACHE: config.cacheDir,
+      KAFKA_PARTITIONS: '3', KAFKA_TOPIC: config.kafka.topic, SPARK_MASTER: 'nowhere://0', LOG_LEVEL: 'warn' }
+    const run = await promisify(execFile)(process.execPath, [bin, 'batch', '--engine', 'spark'], { env })
+      .then(() => ({ code: 0, stderr: '' }), (e: { code: number; stderr: string }) => e)
+    expect(run.code).toBe(1)
+    expect(run.stderr).toMatch(/\[aggregate\] recomputing \d+ days from \d+ files \(spark\)\n\[aggregate\] spark-submit --master nowhere:\/\/0 \(log: /)
+    const line = run.stderr.split('\n').find((l) => l.startsWith('PLAYCOUNT_BATCH_ENGINE_FAILED: '))
+    const m = /^PLAYCOUNT_BATCH_ENGINE_FAILED: The spark batch engine failed: (.+) \(full log: (.+)\)$/.exec(line ?? '')
     expect(m?.[1]).toMatch(/SparkException: Master must either be yarn or start with spark, k8s, or local$/)
     expect(fs.readFileSync(m![2]!, 'utf8')).toContain('at org.apache.spark.deploy.SparkSubmit')
     expect(await readViewsManifest(lake)).toBeUndefined()
