@@ -119,7 +119,8 @@ export function plan(name: string, s: Scale): Plan {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+/** The plan as the Markdown table docs/SCALING.md quotes (a unit test keeps the two in step). */
+export function planTable(): string {
   const plans = Object.entries(SCALES).map(([n, s]) => plan(n, s))
   const row = (label: string, f: (p: Plan) => string | number): string => `| ${label} | ${plans.map((p) => String(f(p))).join(' | ')} |`
   const lines = [
@@ -130,5 +131,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     row('serving replicas', (p) => p.servingReplicas), row('batch engine', (p) => p.batchEngine),
     ...Object.keys(plans[0]!.limits).map((k) => row(k, (p) => p.limits[k]!)),
   ]
-  console.log(lines.join('\n'))
+  return lines.join('\n')
 }
+
+if (import.meta.url === `file://${process.argv[1]}`) console.log(planTable())
