@@ -24,6 +24,8 @@ import { groundTruth, readView } from './fixture.ts'
 
 const log = createLogger({ level: 'silent' })
 const bin = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/playcount.js')
+// One Spark run takes ~70 s on the shared 2-core machine, up to twice that when other jobs load it.
+const SPARK_RUN_TIMEOUT_MS = 300_000
 const env = { KAFKA_PARTITIONS: '3', BATCH_ENGINE: 'spark', SPARK_MASTER: 'local[2]' }
 
 describe('the Spark engine', () => {
@@ -63,7 +65,7 @@ describe('the Spark engine', () => {
     // Spark's staging folder went with the cleanup; only manifest-named files remain under views/runs/.
     expect((await lake.list(`views/runs/${spark.runId}/spark/`))).toEqual([])
     lake.close()
-  })
+  }, SPARK_RUN_TIMEOUT_MS)
 
   it('reports a failed Spark job to the person running it: the stage, one line, the log; publishes nothing', async () => {
     const config = testConfig({ KAFKA_PARTITIONS: '3' })
