@@ -87,33 +87,34 @@ export function dimensionValue(d: DimensionDef, e: ListenEvent, p: ListenerProfi
 
 // ---- SQL: the same values over the batch's deduplicated events joined with catalog/listeners ---------------------
 
-/**
- * SQL over a relation with the event columns (`ts`, `day`, `device`, `country`) and the profile's columns prefixed
- * `l_` (`l_country`, `l_birth_year`, `l_gender`, `l_tier`; NULL for a listener without a profile).
- */
-const EVENT_SQL: Record<EventSource, string> = {
-  country: 'country',
-  device: 'device',
-  hour: `lpad(CAST(hour(ts AT TIME ZONE 'UTC') AS VARCHAR), 2, '0')`,
+/** Where the SQL finds what the dimensions read; `profile` absent when the lake has no listener profiles. */
+export interface DimensionSqlColumns {
+  readonly country: string
+  readonly device: string
+  /** The UTC hour of the event time as two digits, in the engine's dialect. */
+  readonly utcHour: string
+  /** The event day (a DATE). */
+  readonly day: string
+  readonly profile?: { readonly country: string; readonly birthYear: string; readonly gender: string; readonly tier: string }
 }
 
-function ageSql(): string {
-  const age = '(year(day) - l_birth_year)'
-  return `CASE ${AGE_BANDS.map(([label, min, max]) => `WHEN ${age} BETWEEN ${min} AND ${max} THEN '${label}'`).join(' ')} END`
+function eventSql(src: EventSource, c: DimensionSqlColumns): string {
+  return src === 'country' ? c.country : src === 'device' ? c.device : c.utcHour
 }
 
-const PROFILE_SQL: Record<ProfileSource, () => string> = {
-  country: () => 'l_country',
-  age: ageSql,
-  gender: () => 'l_gender',
-  tier: () => 'l_tier',
+function profileSql(src: ProfileSource, p: NonNullable<DimensionSqlColumns['profile']>, c: DimensionSqlColumns): string {
+  if (src === 'age') {
+    const age = `(year(${c.day}) - ${p.birthYear})`
+    return `CASE ${AGE_BANDS.map(([label, min, max]) => `WHEN ${age} BETWEEN ${min} AND ${max} THEN '${label}'`).join(' ')} END`
+  }
+  return src === 'country' ? p.country : src === 'gender' ? p.gender : p.tier
 }
 
-/** The SQL expression of one dimension's value; never NULL. */
-export function dimensionSql(d: DimensionDef): string {
+/** The SQL expression of one dimension's value (the same rule as `dimensionValue`); never NULL. */
+export function dimensionSql(d: DimensionDef, c: DimensionSqlColumns): string {
   const parts: string[] = []
-  if (d.event !== undefined) parts.push(EVENT_SQL[d.event])
-  if (d.profile !== undefined) parts.push(PROFILE_SQL[d.profile]())
+  if (d.event !== undefined) parts.push(eventSql(d.event, c))
+  if (d.profile !== undefined && c.profile !== undefined) parts.push(profileSql(d.profile, c.profile, c))
   return `coalesce(${[...parts, `'${UNKNOWN}'`].join(', ')})`
 }
 
