@@ -35,6 +35,20 @@ export interface RealtimeDailyAnswer {
   days: ReadonlyMap<Day, MetricValues>
 }
 
+/** One song's or artist's metrics per (event day, value) of one dimension (shared/dimensions.ts). */
+export interface RealtimeBreakdownQuery extends RealtimeDailyQuery {
+  dimension: string
+}
+
+export interface RealtimeBreakdownAnswer {
+  ready: boolean
+  reason?: string
+  watermark: number
+  partitions: number[]
+  /** Only (day, value) pairs with realtime data, ordered by day. */
+  rows: ReadonlyArray<readonly [day: Day, value: string, values: MetricValues]>
+}
+
 export interface TrendingQuery { kind: EntityKind; window: TrendingWindow; limit: number }
 export interface TrendingItem { id: string; plays: number }
 export interface TrendingAnswer { ready: boolean; partitions: number[]; items: TrendingItem[] }
@@ -50,6 +64,11 @@ export interface SpeedStatus {
 
 export interface RealtimeView {
   daily(q: RealtimeDailyQuery): Promise<RealtimeDailyAnswer>
+  /**
+   * Breakdowns, counted by the same arrival buckets as `daily` (so the watermark merge is the same). Optional: a
+   * view without it (a remote speed instance, until SPEED_ROUTES carries breakdowns) makes a report incomplete.
+   */
+  breakdown?(q: RealtimeBreakdownQuery): Promise<RealtimeBreakdownAnswer>
   trending(q: TrendingQuery): Promise<TrendingAnswer>
   status(): Promise<SpeedStatus>
 }

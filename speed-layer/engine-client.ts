@@ -5,6 +5,7 @@
  */
 import { OrderedWorker } from '../shared/ts-worker.ts'
 import type { TrendingItem } from '../shared/realtime.ts'
+import type { BreakdownRequest, BreakdownRows } from './breakdown-query.ts'
 import {
   SpeedEngine, type BatchOutcome, type DailyRequest, type DailyRows, type EncodedBatch, type EngineSetup, type EngineStats, type TrendingRequest,
 } from './engine.ts'
@@ -17,6 +18,7 @@ export interface EngineClient {
   dropBefore(partition: number, t: number): Promise<number>
   prune(now: number): Promise<void>
   daily(q: DailyRequest): Promise<DailyRows>
+  breakdown(q: BreakdownRequest): Promise<BreakdownRows>
   trending(q: TrendingRequest): Promise<TrendingItem[]>
   stats(): Promise<EngineStats>
   close(): Promise<void>
@@ -51,6 +53,7 @@ export class InlineEngine implements EngineClient {
   dropBefore(partition: number, t: number): Promise<number> { return this.call('dropBefore', partition, t) }
   prune(now: number): Promise<void> { return this.call('prune', now) }
   daily(q: DailyRequest): Promise<DailyRows> { return this.call('daily', q) }
+  breakdown(q: BreakdownRequest): Promise<BreakdownRows> { return this.call('breakdown', q) }
   trending(q: TrendingRequest): Promise<TrendingItem[]> { return this.call('trending', q) }
   stats(): Promise<EngineStats> { return this.call('stats') }
   async close(): Promise<void> {}
@@ -76,6 +79,7 @@ export class WorkerEngine implements EngineClient {
   dropBefore(partition: number, t: number): Promise<number> { return this.call('dropBefore', [partition, t]) }
   prune(now: number): Promise<void> { return this.call('prune', [now]) }
   daily(q: DailyRequest): Promise<DailyRows> { return this.call('daily', [q]) }
+  breakdown(q: BreakdownRequest): Promise<BreakdownRows> { return this.call('breakdown', [q]) }
   trending(q: TrendingRequest): Promise<TrendingItem[]> { return this.call('trending', [q]) }
   stats(): Promise<EngineStats> { return this.call('stats', []) }
 
