@@ -6,7 +6,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { FormatRegistry } from '@sinclair/typebox'
 import { daysInMonth } from './day.ts'
-import { FIELD, eventBuilder, fieldScanner, type ScanSpec, type ScannedFields } from './event-scan.ts'
+import { FIELD, eventBuilder, fieldScanner, type ScanSpec, type ScannedFields } from './fast/event-scan.ts'
 
 export const EVENT_TYPES = ['play', 'complete', 'skip', 'like', 'dislike', 'pause'] as const
 export const DEVICES = ['mobile', 'desktop', 'web', 'tablet', 'tv', 'speaker', 'other'] as const

@@ -4,7 +4,7 @@
  * are skipped.
  */
 import type { KafkaMessage } from 'kafkajs'
-import { packBatch } from '../shared/kafka-batch.ts'
+import { packBatch } from '../shared/fast/batch-packing.ts'
 import type { EncodedBatch } from './engine.ts'
 
 export function encodeBatch(partition: number, messages: KafkaMessage[], from: number): { batch: EncodedBatch; next: number } | undefined {

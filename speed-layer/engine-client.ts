@@ -3,7 +3,7 @@
  * and counting run on two cores) or in-process (tests, tools). Calls are answered in the order they were made, so
  * a query made after a batch sees that batch counted.
  */
-import { OrderedWorker } from '../shared/ts-worker.ts'
+import { OrderedWorker } from '../shared/fast/ts-worker.ts'
 import type { TrendingItem } from '../shared/realtime.ts'
 import {
   SpeedEngine, type BatchOutcome, type DailyRequest, type DailyRows, type EncodedBatch, type EngineSetup, type EngineStats, type TrendingRequest,

@@ -1,6 +1,6 @@
 /** The engine thread: one SpeedEngine answering EngineClient calls in order (see engine-client.ts). */
 import { workerData } from 'node:worker_threads'
-import { answerInOrder } from '../shared/ts-worker.ts'
+import { answerInOrder } from '../shared/fast/ts-worker.ts'
 import { dispatch, type EngineCall } from './engine-client.ts'
 import { SpeedEngine, type EncodedBatch, type EngineSetup } from './engine.ts'
 

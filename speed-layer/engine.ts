@@ -10,13 +10,13 @@
  */
 import v8 from 'node:v8'
 import { contractFields, parseEventBytes, scanAccepts, type EventIssue, type ListenEvent } from '../shared/event.ts'
-import { FIELD } from '../shared/event-scan.ts'
-import type { PackedBatch } from '../shared/kafka-batch.ts'
+import { FIELD } from '../shared/fast/event-scan.ts'
+import type { PackedBatch } from '../shared/fast/batch-packing.ts'
 import { dayOfMs } from '../shared/day.ts'
 import type { MetricValues } from '../shared/metrics.ts'
 import type { EntityKind, TrendingItem, TrendingWindow } from '../shared/realtime.ts'
 import { DayAccumulator, TYPE_INDEX } from './counters.ts'
-import { Interner } from '../shared/interner.ts'
+import { Interner } from '../shared/fast/interner.ts'
 import { PartitionCounts, type Outcome } from './partition-counts.ts'
 
 export interface EngineSetup {

@@ -3,8 +3,8 @@
  * validating and encoding rows (this thread) use two cores. A batch is handed over as flat buffers, transferred,
  * not copied; answers come back in the order the batches were sent.
  */
-import type { PackedBatch } from '../../shared/kafka-batch.ts'
-import { OrderedWorker } from '../../shared/ts-worker.ts'
+import type { PackedBatch } from '../../shared/fast/batch-packing.ts'
+import { OrderedWorker } from '../../shared/fast/ts-worker.ts'
 import type { EncodedRows } from './row-encoder.ts'
 
 export interface EncoderSetup { songs: Array<[songId: string, artistId: string]> }

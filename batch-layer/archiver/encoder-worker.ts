@@ -1,7 +1,7 @@
 /** The encoder thread's entry: one RowEncoder answering batches in order (see encoder-thread.ts). */
 import { workerData } from 'node:worker_threads'
-import type { PackedBatch } from '../../shared/kafka-batch.ts'
-import { answerInOrder } from '../../shared/ts-worker.ts'
+import type { PackedBatch } from '../../shared/fast/batch-packing.ts'
+import { answerInOrder } from '../../shared/fast/ts-worker.ts'
 import type { EncoderSetup } from './encoder-thread.ts'
 import { RowEncoder, type EncodedRows } from './row-encoder.ts'
 

@@ -9,9 +9,9 @@
  * of takes shared/event.ts's `parseEventBytes`, which decides and names the issue of an invalid message.
  */
 import { DEVICES, EVENT_TYPES, contractFields, parseEventBytes, scanAccepts, type EventIssue, type ListenEvent } from '../../shared/event.ts'
-import { FIELD, type ScannedFields } from '../../shared/event-scan.ts'
-import { Interner } from '../../shared/interner.ts'
-import type { PackedBatch } from '../../shared/kafka-batch.ts'
+import { FIELD, type ScannedFields } from '../../shared/fast/event-scan.ts'
+import { Interner } from '../../shared/fast/interner.ts'
+import type { PackedBatch } from '../../shared/fast/batch-packing.ts'
 
 /** The CSV columns as DuckDB reads them; the times are epoch milliseconds here and TIMESTAMPTZ in Parquet. */
 export const ROW_COLUMNS: ReadonlyArray<readonly [string, string]> = [

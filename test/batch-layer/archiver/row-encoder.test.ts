@@ -8,7 +8,7 @@ import { RowFile } from '../../../batch-layer/archiver/row-file.ts'
 import { loadConfig } from '../../../shared/config.ts'
 import { openDuck, quoteLiteral } from '../../../shared/duckdb.ts'
 import { parseEventBytes } from '../../../shared/event.ts'
-import { packBatch, type PackedBatch } from '../../../shared/kafka-batch.ts'
+import { packBatch, type PackedBatch } from '../../../shared/fast/batch-packing.ts'
 
 const AT = Date.parse('2024-06-01T12:00:00Z')
 const encoder = new RowEncoder([['s1', 'a1'], ['s,2', 'a "2"']])

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { contractFields, parseEventBytes, scanAccepts } from '../../shared/event.ts'
+import { contractFields, parseEventBytes, scanAccepts } from '../../../shared/event.ts'
 
 // The byte scan (shared/event-scan.ts) is a fast path of parseEventBytes for Buffers; a string takes the full path
 // (JSON.parse + the compiled schema). Both must give the same answer for every input, valid or not.

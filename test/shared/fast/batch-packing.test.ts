@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { packBatch } from '../../shared/kafka-batch.ts'
+import { packBatch } from '../../../shared/fast/batch-packing.ts'
 
 const AT = Date.parse('2024-06-01T12:00:00Z')
 

@@ -9,7 +9,7 @@
  * incomplete but must never accept what the full path refuses; test/shared/event-scan.test.ts checks that both
  * paths agree on mutated inputs.
  */
-import type { Device, EventType, ListenEvent } from './event.ts'
+import type { Device, EventType, ListenEvent } from '../event.ts'
 
 export interface ScanSpec {
   types: readonly EventType[]

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { Dedup } from '../../speed-layer/dedup.ts'
+import { Dedup } from '../../../shared/fast/dedup-table.ts'
 
 describe('Dedup', () => {
   it('recognises a repeated id within the window and forgets the oldest beyond it', () => {
@@ -35,5 +35,5 @@ describe('Dedup', () => {
       }
       expect(d.size).toBe(seen.size)
     }
-  })
+  }, 60_000) // 240,000 checked steps: seconds on a loaded machine, beyond the default 5 s
 })
