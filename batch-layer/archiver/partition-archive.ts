@@ -25,7 +25,7 @@ export interface ArchiveBatch {
   lines: Buffer
   lineEnds: Int32Array
   /** The invalid messages: index in the batch, why, and the bytes (for the dead-letter topic). */
-  rejected: ReadonlyArray<{ index: number; issue: EventIssue; value: Uint8Array | null }>
+  rejections: ReadonlyArray<{ index: number; issue: EventIssue; value: Uint8Array | null }>
 }
 
 export type CloseReason = 'hour' | 'grace' | 'size' | 'drain'
@@ -113,7 +113,7 @@ export class PartitionArchive {
       if (this.open !== undefined && this.open.hour !== hour) await this.close('hour', hour)
       if (hour > this.through) this.through = hour
       if (start === end) {
-        const r = b.rejected[rejected++]!
+        const r = b.rejections[rejected++]!
         this.deps.deadLetter(this.partition, offset, r.value, r.issue)
       } else if (this.skip === undefined || this.skip.hour !== hour || offset > this.skip.through) {
         if (this.open === undefined) await this.openAt(hour, offset)
