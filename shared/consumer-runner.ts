@@ -12,6 +12,7 @@
 import type { Admin, Batch, Consumer, ConsumerConfig, Kafka } from 'kafkajs'
 import { Counter, Gauge, type Registry } from 'prom-client'
 import type { Logger } from './logger.ts'
+import { registered } from './telemetry.ts'
 
 /** This member's id and partitions of the topic from its last group join. */
 export interface Membership { memberId: string; partitions: Set<number> }
@@ -46,11 +47,13 @@ interface RunnerMetrics { messages: Counter<'role'>; inFlight: Gauge<'role'> }
 /** One set of metrics per registry, labelled by role: both roles may run in one process. */
 function runnerMetrics(registry: Registry): RunnerMetrics {
   const registers = [registry]
-  const messages = registry.getSingleMetric('playcount_consumer_messages_total') as Counter<'role'> | undefined
-  const inFlight = registry.getSingleMetric('playcount_consumer_batches_in_flight') as Gauge<'role'> | undefined
   return {
-    messages: messages ?? new Counter({ name: 'playcount_consumer_messages_total', help: 'messages read from Kafka and handed to the worker, by role', labelNames: ['role'], registers }),
-    inFlight: inFlight ?? new Gauge({ name: 'playcount_consumer_batches_in_flight', help: 'batches handed to the worker and not yet applied, by role', labelNames: ['role'], registers }),
+    messages: registered(registry, 'playcount_consumer_messages_total', () => new Counter({
+      name: 'playcount_consumer_messages_total', help: 'messages read from Kafka and handed to the worker, by role', labelNames: ['role'], registers,
+    })),
+    inFlight: registered(registry, 'playcount_consumer_batches_in_flight', () => new Gauge({
+      name: 'playcount_consumer_batches_in_flight', help: 'batches handed to the worker and not yet applied, by role', labelNames: ['role'], registers,
+    })),
   }
 }
 

@@ -44,7 +44,7 @@ describe('ParquetWriter', () => {
     } finally {
       duck.close()
     }
-  }, 60_000) // three DuckDB writes of 200k rows: near the default 5 s on a loaded machine
+  })
 
   it('reports an events file without rows as a lake error naming the file, not wrapped in a second one', async () => {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'parquet-writer-'))
