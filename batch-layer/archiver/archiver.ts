@@ -19,6 +19,7 @@
  * assignments, ticks and drain.
  */
 import { EventEmitter, once } from 'node:events'
+import fastq from 'fastq'
 import fs from 'node:fs'
 import path from 'node:path'
 import { AssignerProtocol, type Batch, type Producer } from 'kafkajs'
@@ -69,7 +70,8 @@ export class KafkaArchiver implements Archiver {
   private readonly abort = new AbortController()
   private readonly deadLetters: DeadLetters
   private readonly checkpoints: Checkpoints
-  private serialTail: Promise<unknown> = Promise.resolve()
+  /** Everything that touches partition state runs one at a time, in the order asked: batches, assignments, ticks. */
+  private readonly serialQueue = fastq.promise((fn: () => Promise<unknown>) => fn(), 1)
   private runner: ConsumerRunner<Handed> | undefined
   private encoder: EncoderThread | undefined
   private producer: Producer | undefined
@@ -227,11 +229,8 @@ export class KafkaArchiver implements Archiver {
     return { partitions, members }
   }
 
-  /** Everything that touches partition state runs one at a time: batches, assignments and ticks. */
   private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.serialTail.then(fn, fn)
-    this.serialTail = run.catch(() => undefined)
-    return run
+    return this.serialQueue.push(fn) as Promise<T>
   }
 
   private fail(err: unknown): void {

@@ -4,6 +4,7 @@
  * overlapping the next conversions. At most MAX_QUEUED_FILES wait, so disk holds at most that many closed CSVs beside
  * the open ones; a further close waits for room (backpressure on the partition state, hence on consumption).
  */
+import fastq from 'fastq'
 import type { ClosedFile } from './partition-archive.ts'
 import { CONVERSIONS } from './parquet-writer.ts'
 import type { FileSink } from './file-sink.ts'
@@ -22,9 +23,12 @@ export interface WriteQueueDeps {
   fail: (err: unknown) => void
 }
 
+interface PutJob { file: ClosedFile; converted: Promise<string>; durable: () => void }
+
 export class WriteQueue {
-  /** Puts, chained in the order queued; never rejects. */
-  private tail: Promise<void> = Promise.resolve()
+  /** Puts, one at a time in the order queued. */
+  private readonly puts = fastq.promise((job: PutJob) => this.put(job), 1)
+  /** Files queued and not yet in the lake (converting, waiting for their put, or being put). */
   private queued = 0
   /** Closes waiting for room, oldest first. */
   private readonly waitingForRoom: Array<() => void> = []
@@ -40,18 +44,19 @@ export class WriteQueue {
     // Conversions start at once (the writer runs CONVERSIONS of them at a time); puts go in the order closed.
     const converted = durably(`convert ${what}`, () => sink.convert(file))
     converted.catch(() => undefined)
-    this.tail = this.tail.then(async () => this.put(file, await converted, durable)).catch((err: unknown) => this.deps.fail(err)).finally(() => {
+    this.puts.push({ file, converted, durable }).catch((err: unknown) => this.deps.fail(err)).finally(() => {
       this.queued--
       this.waitingForRoom.shift()?.()
     })
   }
 
-  /** Resolves once every file queued so far is in the lake (or failed). */
+  /** Resolves once every file queued is in the lake (or failed). */
   idle(): Promise<void> {
-    return this.tail
+    return this.puts.drained()
   }
 
-  private async put(file: ClosedFile, parquet: string, durable: () => void): Promise<void> {
+  private async put({ file, converted, durable }: PutJob): Promise<void> {
+    const parquet = await converted
     if (this.deps.signal.aborted) return
     const { sink } = this.deps
     await this.deps.durably(`put events file p${file.partition} o${file.firstOffset}`, () => sink.put(file, parquet))
