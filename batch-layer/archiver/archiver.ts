@@ -53,6 +53,15 @@ const MAX_BATCHES_IN_FLIGHT = 4
 /** A drain that has not joined its group by then stops with PLAYCOUNT_DRAIN_INCOMPLETE instead of waiting on. */
 const DRAIN_JOIN_TIMEOUT_MS = 60_000
 
+/** The group session: a killed archiver keeps its partitions at most this long before the group hands them over. */
+const SESSION_TIMEOUT_MS = 10_000
+
+/**
+ * How long after its first join a drain waits for partitions that another member holds before naming them: a member
+ * killed without leaving the group (kill -9) holds them until its session expires, then a rebalance hands them over.
+ */
+const DRAIN_SETTLE_MS = SESSION_TIMEOUT_MS + 5_000
+
 
 /** The packed batch on its way to the encoder thread, and the log end its fetch saw. */
 interface Handed { buffers: KafkaBatchBuffers; logEnd: number }
@@ -81,6 +90,8 @@ export class KafkaArchiver implements Archiver {
   private ticker: NodeJS.Timeout | undefined
   private starting: Promise<void> | undefined
   private stopping: Promise<void> | undefined
+  /** When this member first joined its group. */
+  private firstJoinAt: number | undefined
   private failure: Error | undefined
   private readonly totals = { files: 0, rows: 0 }
 
@@ -131,9 +142,12 @@ export class KafkaArchiver implements Archiver {
       role: 'archiver', topic: this.topic, groupId: this.group, maxInFlight: MAX_BATCHES_IN_FLIGHT, log: this.log, registry: this.deps.registry,
       // A short session so a restarted archiver takes over quickly from a killed one; heartbeats keep flowing
       // while a file write waits for the lake (durably), so a slow lake does not cost the membership.
-      consumer: { sessionTimeout: 10_000, heartbeatInterval: 2_000, maxBytesPerPartition: 4 << 20 },
+      consumer: { sessionTimeout: SESSION_TIMEOUT_MS, heartbeatInterval: 2_000, maxBytesPerPartition: 4 << 20 },
     }, {
-      onJoin: (m) => { void this.serial(() => this.assign([...m.partitions])).catch((err: unknown) => this.fail(err)) },
+      onJoin: (m) => {
+        this.firstJoinAt ??= Date.now()
+        void this.serial(() => this.assign([...m.partitions])).catch((err: unknown) => this.fail(err))
+      },
       pack: (batch) => this.pack(batch),
       handOff: (h) => this.apply(h),
     })
@@ -188,7 +202,10 @@ export class KafkaArchiver implements Archiver {
     if (this.abort.signal.aborted) throw new Errors.DRAIN_INCOMPLETE('the archiver was stopped before the end of the log')
     const runner = this.runner!
     const ends = await logEnds(runner.admin, this.topic)
-    const reached = (): boolean => runner.membership !== undefined && [...runner.membership.partitions].every((p) => {
+    const all = [...ends.high.keys()]
+    const settled = (): boolean => runner.membership !== undefined &&
+      (all.every((p) => runner.membership!.partitions.has(p)) || Date.now() - (this.firstJoinAt ?? Date.now()) >= DRAIN_SETTLE_MS)
+    const reached = (): boolean => settled() && [...runner.membership!.partitions].every((p) => {
       const a = this.owned.get(p)
       return a !== undefined && a.position >= (ends.high.get(p) ?? 0)
     })
@@ -201,7 +218,7 @@ export class KafkaArchiver implements Archiver {
       await once(this.events, 'progress', { signal: AbortSignal.timeout(1000) }).catch(() => undefined)
     }
     if (this.failure) throw this.failure
-    const elsewhere = await this.heldElsewhere([...ends.high.keys()])
+    const elsewhere = await this.heldElsewhere(all)
     return this.serial(async () => {
       for (const a of this.owned.values()) await a.closeForDrain()
       await this.writes!.idle()
