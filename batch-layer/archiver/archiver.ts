@@ -35,7 +35,7 @@ import { Checkpoints } from './checkpoint.ts'
 import { DeadLetters } from './dead-letters.ts'
 import { EncoderThread } from './encoder-thread.ts'
 import { FileSink } from './file-sink.ts'
-import { committedOffsets, logEnds, resumeOffset } from './offsets.ts'
+import { committedOffsets, logBounds, resumeOffset } from './offsets.ts'
 import { ParquetWriter } from './parquet-writer.ts'
 import { PartitionArchive, type PartitionDeps } from './partition-archive.ts'
 import { loadProgress } from './progress.ts'
@@ -201,13 +201,13 @@ export class KafkaArchiver implements Archiver {
     await this.start()
     if (this.abort.signal.aborted) throw new Errors.DRAIN_INCOMPLETE('the archiver was stopped before the end of the log')
     const runner = this.runner!
-    const ends = await logEnds(runner.admin, this.topic)
-    const all = [...ends.high.keys()]
+    const ends = await logBounds(runner.admin, this.topic)
+    const all = [...ends.end.keys()]
     const settled = (): boolean => runner.membership !== undefined &&
       (all.every((p) => runner.membership!.partitions.has(p)) || Date.now() - (this.firstJoinAt ?? Date.now()) >= DRAIN_SETTLE_MS)
     const reached = (): boolean => settled() && [...runner.membership!.partitions].every((p) => {
       const a = this.owned.get(p)
-      return a !== undefined && a.position >= (ends.high.get(p) ?? 0)
+      return a !== undefined && a.position >= (ends.end.get(p) ?? 0)
     })
     while (!reached()) {
       if (this.failure) throw this.failure
@@ -278,10 +278,10 @@ export class KafkaArchiver implements Archiver {
     // A file of an earlier ownership still being written must land first: the new state looks for it in the lake.
     await this.writes!.idle()
     const { admin } = this.runner!
-    const [ends, committed] = await Promise.all([logEnds(admin, this.topic), committedOffsets(admin, this.group, this.topic)])
+    const [ends, committed] = await Promise.all([logBounds(admin, this.topic), committedOffsets(admin, this.group, this.topic)])
     for (const p of partitions) {
       const progress = await this.durably(`read archive progress p${p}`, () => loadProgress(this.deps.lake, this.topic, p))
-      const position = resumeOffset(committed.get(p), progress, ends.low.get(p) ?? 0)
+      const position = resumeOffset(committed.get(p), progress, ends.start.get(p) ?? 0)
       this.owned.set(p, new PartitionArchive(p, position, progress?.closedThrough ?? 0, this.partitionDeps()))
       this.checkpoints.restore(p, progress, committed.get(p))
     }
@@ -316,9 +316,9 @@ export class KafkaArchiver implements Archiver {
   /** Closes hours that can get no more messages, and checkpoints progress that changed (every partition gets one). */
   private async tick(force = false): Promise<void> {
     const now = Date.now()
-    const ends = await logEnds(this.runner!.admin, this.topic)
+    const ends = await logBounds(this.runner!.admin, this.topic)
     for (const a of this.owned.values()) {
-      const end = ends.high.get(a.partition) ?? 0
+      const end = ends.end.get(a.partition) ?? 0
       if (a.position >= end) await a.closeIdle(now, this.config.archive.graceMs)
       this.telemetry.lag.set({ partition: a.partition }, Math.max(0, end - a.nextOffset))
       if (force || this.checkpoints.changed(a)) await this.checkpoints.checkpoint(a)
