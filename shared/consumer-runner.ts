@@ -31,7 +31,7 @@ export interface RunnerHooks<T> {
 }
 
 export interface RunnerOptions {
-  /** `speed` or `archiver`: the label of the metrics and the client id suffix. */
+  /** `speed` or `archiver`: the label of the metrics and of the log lines. */
   role: string
   topic: string
   groupId: string
@@ -42,10 +42,10 @@ export interface RunnerOptions {
   registry: Registry
 }
 
-interface RunnerMetrics { messages: Counter<'role'>; inFlight: Gauge<'role'> }
+interface RunnerTelemetry { messages: Counter<'role'>; inFlight: Gauge<'role'> }
 
 /** One set of metrics per registry, labelled by role: both roles may run in one process. */
-function runnerMetrics(registry: Registry): RunnerMetrics {
+function runnerTelemetry(registry: Registry): RunnerTelemetry {
   const registers = [registry]
   return {
     messages: registered(registry, 'playcount_consumer_messages_total', () => new Counter({
@@ -64,13 +64,13 @@ export class ConsumerRunner<T> {
   messages = 0
   private membershipNow: Membership | undefined
   private readonly inFlight: Array<Promise<void>> = []
-  private readonly metrics: RunnerMetrics
+  private readonly telemetry: RunnerTelemetry
   private lastHeartbeat: (() => Promise<void>) | undefined
 
   constructor(kafka: Kafka, private readonly opts: RunnerOptions, private readonly hooks: RunnerHooks<T>) {
     this.admin = kafka.admin()
     this.consumer = kafka.consumer({ ...opts.consumer, groupId: opts.groupId })
-    this.metrics = runnerMetrics(opts.registry)
+    this.telemetry = runnerTelemetry(opts.registry)
   }
 
   /** This member's partitions from the last join (undefined before the first one). */
@@ -117,11 +117,11 @@ export class ConsumerRunner<T> {
     if (packed !== undefined) {
       const { role, log } = this.opts
       this.messages += batch.messages.length
-      this.metrics.messages.inc({ role }, batch.messages.length)
-      this.metrics.inFlight.inc({ role })
+      this.telemetry.messages.inc({ role }, batch.messages.length)
+      this.telemetry.inFlight.inc({ role })
       const applied = this.hooks.handOff(packed)
         .catch((err: unknown) => log.error({ err, role, partition: batch.partition }, 'a batch handed off failed'))
-        .finally(() => this.metrics.inFlight.dec({ role }))
+        .finally(() => this.telemetry.inFlight.dec({ role }))
       this.inFlight.push(applied)
     }
     while (this.inFlight.length >= this.opts.maxInFlight) await this.inFlight.shift()
