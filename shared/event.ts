@@ -133,7 +133,7 @@ export function parseEvent(value: unknown, opts: ParseOptions = {}): ParseResult
   return { ok: true, event }
 }
 
-// Must mirror EventSchema's rules; test/shared/event-scan.test.ts checks it against the full path.
+// Must mirror EventSchema's rules; test/shared/fast/event-scan.test.ts checks it against the full path.
 const SCAN_SPEC: ScanSpec = { types: EVENT_TYPES, devices: DEVICES, maxMsPlayed: MAX_MS_PLAYED, maxIdLength: 64 }
 const fastFields = fieldScanner(SCAN_SPEC)
 const eventOf = eventBuilder(SCAN_SPEC)
