@@ -22,10 +22,10 @@ export interface HabitModel {
 }
 
 export const HABIT_MODEL: Readonly<Record<Habit, HabitModel>> = {
-  casual: { share: 40, sessions: 0.4, skipBase: 0.3, night: false },
+  casual: { share: 40, sessions: 0.4, skipBase: 0.35, night: false },
   'heavy-night': { share: 20, sessions: 3, skipBase: 0.25, night: true },
   skipper: { share: 20, sessions: 1, skipBase: 0.85, night: false },
-  completionist: { share: 20, sessions: 1.5, skipBase: 0.03, night: false },
+  completionist: { share: 20, sessions: 1.5, skipBase: 0.02, night: false },
 }
 
 export const habitTable = new WeightedTable(HABITS, HABITS.map((h) => HABIT_MODEL[h].share))
