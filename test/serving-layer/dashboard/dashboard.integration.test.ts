@@ -62,6 +62,9 @@ describe('the dashboard', () => {
     await expect.poll(() => page.locator('#trending-5m li').count(), { timeout: 15_000 }).toBeGreaterThan(0)
     expect(await page.locator('#chart-listeners canvas').count()).toBe(1)
     expect(await page.locator('#chart-eps canvas').count()).toBe(1)
+    // The marketing panels: no signals or segments in this pipeline yet, so they say so.
+    await expect.poll(() => page.locator('#segments-asof').innerText()).toContain('no segments yet')
+    expect(await page.locator('#signals-empty').isVisible()).toBe(true)
 
     fs.mkdirSync(ARTIFACTS, { recursive: true })
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard.png'), fullPage: true })
