@@ -48,7 +48,7 @@ export const EnvSchema = Type.Object({
   ARCHIVE_MAX_ROWS_PER_FILE: Type.Integer({ minimum: 1000, default: 2_000_000 }),
   ARCHIVE_FAILPOINT: Type.Union(['', ...ARCHIVE_FAILPOINTS].map((l) => Type.Literal(l)), { default: '',
     description: 'fault injection: the archiver kills itself (SIGKILL) at this point of its first file write' }),
-  SIGNAL_RULES_FILE: Type.String({ default: '', description: 'a JSON file of interest rules; empty means the default repeat-play rule' }),
+  SIGNAL_RULES_FILE: Type.String({ default: '', description: 'a JSON or YAML file of interest rules; empty means the default repeat-play rule' }),
   SIGNAL_MAX_WINDOWS: Type.Integer({ minimum: 1000, default: 200_000, description: 'open (listener, key, window) entries per partition and rule' }),
   DEDUP_WINDOW: Type.Integer({ minimum: 1000, default: 500_000, description: 'eventIds remembered per partition' }),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),

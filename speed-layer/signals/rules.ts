@@ -1,12 +1,13 @@
 /**
  * Interest rules: "a listener who had `threshold` events of `type` on the same song (or artist) within one
- * event-time window of `window`" (docs/ARCHITECTURE.md#signals). They come from the JSON file named by
- * SIGNAL_RULES_FILE, checked once at start against one TypeBox schema; an error names the rule (index and name) and
+ * event-time window of `window`" (docs/ARCHITECTURE.md#signals). They come from the file named by SIGNAL_RULES_FILE
+ * (JSON, or YAML when it ends in .yaml or .yml), checked once at start against one TypeBox schema; an error names the rule (index and name) and
  * the field. Without a file the default is `repeat-play: play >= 3 within 30m per (listener, song)`.
  */
 import fs from 'node:fs'
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import YAML from 'yaml'
 import { EVENT_TYPES, type EventType } from '../../shared/event.ts'
 import { Errors } from '../../shared/errors.ts'
 
@@ -61,11 +62,12 @@ export function loadRules(file: string | undefined): readonly Rule[] {
   } catch (err) {
     throw new Errors.SIGNAL_RULES_INVALID(file, `cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
   }
+  const yaml = /\.ya?ml$/i.test(file)
   let doc: unknown
   try {
-    doc = JSON.parse(text)
+    doc = yaml ? YAML.parse(text) : JSON.parse(text)
   } catch (err) {
-    throw new Errors.SIGNAL_RULES_INVALID(file, `not JSON: ${(err as Error).message}`)
+    throw new Errors.SIGNAL_RULES_INVALID(file, `not ${yaml ? 'YAML' : 'JSON'}: ${(err as Error).message.split('\n')[0]}`)
   }
   return parseRules(doc, file)
 }

@@ -4,10 +4,10 @@ import path from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { DEFAULT_RULES, loadRules, parseRules } from '../../../speed-layer/signals/rules.ts'
 
-function file(text: string): string {
+function file(text: string, name = 'rules.json'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'playcount-rules-'))
   onTestFinished(() => fs.rmSync(dir, { recursive: true, force: true }))
-  const f = path.join(dir, 'rules.json')
+  const f = path.join(dir, name)
   fs.writeFileSync(f, text)
   return f
 }
@@ -51,6 +51,13 @@ describe('interest rules file', () => {
     expect(() => loadRules(file('{ rules: '))).toThrow(/not JSON/)
     expect(() => parseRules([], 'x.json')).toThrow(/expected \{ "rules": \[ \.\.\. \] \}/)
     expect(() => parseRules({ rules: [{ name: 'a', type: 'play', window: '30m' }] }, 'x.json')).toThrow(/rule 0 \(a\): field "threshold"/)
+  })
+
+  it('reads YAML when the file ends in .yaml, with the same checks', () => {
+    const yaml = 'rules:\n  - name: repeat-play\n    type: play\n    threshold: 3\n    window: 30m\n'
+    expect(loadRules(file(yaml, 'rules.yaml'))).toEqual(DEFAULT_RULES)
+    expect(() => loadRules(file(yaml.replace('threshold: 3', 'threshold: three'), 'rules.yml'))).toThrow(/rule 0 \(repeat-play\): field "threshold" must be an integer/)
+    expect(() => loadRules(file('rules: [', 'rules.yaml'))).toThrow(/not YAML/)
   })
 
   it('takes an empty list as signals off', () => {
