@@ -164,7 +164,8 @@ export class SpeedConsumer {
   private settle(st: PartitionState, o: BatchOutcome, next: number): Promise<void> | undefined {
     const { telemetry } = this.deps
     // Sent in batch order; the batch is settled once they are acknowledged (or kept to be tried again).
-    const sending = o.signals.length > 0 ? this.deps.signals?.send(o.signals) : undefined
+    const { signals } = this.deps
+    const sending = signals !== undefined && (o.signals.length > 0 || signals.pendingCount > 0) ? signals.send(o.signals) : undefined
     this.read += o.counted + o.duplicates + o.heldOut + o.rejected.length
     st.counted += o.counted
     st.duplicates += o.duplicates

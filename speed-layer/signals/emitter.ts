@@ -94,6 +94,11 @@ export class SignalEmitter {
     this.log.info({ partitions, since, ids: partitions.reduce((n, p) => n + (this.sent.get(p)?.size ?? 0), 0) }, 'signal ids read back')
   }
 
+  /** Signals whose send failed, waiting for the next call of `send`. */
+  get pendingCount(): number {
+    return this.pending.length
+  }
+
   /** Sends the signals not sent yet, in order; a failed send is kept and tried again with the next call. */
   send(signals: Signal[]): Promise<void> {
     this.chain = this.chain.then(() => this.flush(signals))
