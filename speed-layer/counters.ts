@@ -9,7 +9,7 @@
  */
 import { ADDITIVE_METRICS, METRICS, contribution, distinctValue, type MetricValues } from '../shared/metrics.ts'
 import { EVENT_TYPES, type EventType, type ListenEvent } from '../shared/event.ts'
-import { PairIndex, ensureFloat, ensureInt } from './pair-index.ts'
+import { PairIndex, ensureFloat, ensureInt } from '../shared/fast/pair-index.ts'
 
 export const DISTINCT_METRICS = METRICS.filter((m) => m.kind === 'distinct')
 const N_ADDITIVE = ADDITIVE_METRICS.length

@@ -4,21 +4,25 @@
  * their bytes over; tests and tools also run it in-process. Per assigned partition it holds the arrival buckets of
  * counters, the dedup window and the trending slots; songs, artists and listeners are interned once per engine.
  *
- * Hot path, per message: one scan of the JSON bytes (shared/event-scan.ts), the eventId and userId looked up as
- * bytes, the song found by its bytes in the catalog's index, integers added to typed arrays. Anything the fast scan
- * is not sure of takes shared/event.ts's full path, which also names the issue of an invalid message.
+ * Hot path, per message: the validation shared with the archiver (shared/fast/validate.ts: one scan of the JSON
+ * bytes, the song found by its bytes in the catalog's index), the eventId and userId looked up as bytes, integers
+ * added to typed arrays.
  */
 import v8 from 'node:v8'
-import { contractFields, parseEventBytes, scanAccepts, type EventIssue, type ListenEvent } from '../shared/event.ts'
-import { FIELD } from '../shared/event-scan.ts'
-import type { PackedBatch } from '../shared/kafka-batch.ts'
+import type { ListenEvent } from '../shared/event.ts'
+import { FIELD } from '../shared/fast/event-scan.ts'
+import type { KafkaBatchBuffers } from '../shared/fast/batch-packing.ts'
+import { MessageValidator, PARSED, SCANNED, type Rejection } from '../shared/fast/validate.ts'
 import { DAY_MS, dayOfMs } from '../shared/day.ts'
 import { HOUR_MS } from '../shared/layout.ts'
 import type { MetricValues } from '../shared/metrics.ts'
 import type { EntityKind, TrendingItem, TrendingWindow } from '../shared/realtime.ts'
 import { DayAccumulator, TYPE_INDEX, TYPE_PLANS } from './counters.ts'
-import { Interner } from '../shared/interner.ts'
+import { Interner } from '../shared/fast/interner.ts'
 import { PartitionCounts, type Outcome } from './partition-counts.ts'
+import type { Signal } from '../shared/signals.ts'
+import { SignalDetector, type DetectorStats } from './signals/detector.ts'
+import type { Rule } from './signals/rules.ts'
 import type { ListenerProfile } from '../shared/catalog/listeners.ts'
 import { ProfileTable, SlotWriter, countryCode, deviceCode } from './breakdown.ts'
 import { packEventDims } from './event-log.ts'
@@ -29,28 +33,32 @@ export interface EngineSetup {
   songs: ReadonlyArray<readonly [string, string]>
   dedupWindow: number
   bucketMs: number
+  /** Interest rules (speed-layer/signals/); none means no detection at all. */
+  rules?: readonly Rule[]
+  /** Open windows per partition and rule, at most (SIGNAL_MAX_WINDOWS). */
+  signalCap?: number
   /** Listener profiles, for the profile dimensions (shared/dimensions.ts); listeners without one are `unknown`. */
   profiles?: readonly ListenerProfile[]
-  /** Count breakdown cells per (day, song|artist, dimension value); default true. */
+  /** Keep breakdown records (speed-layer/README.md, "Breakdown records"); default true. */
   breakdowns?: boolean
   /** Fault tests: the engine thread exits once it has taken this many messages (as a crash of the thread would). */
   exitAfterMessages?: number
 }
 
-/** One Kafka batch of one partition as bytes (shared/kafka-batch.ts), and the wall clock that bounds trending. */
-export interface EncodedBatch extends PackedBatch {
+/** One Kafka batch of one partition as bytes (shared/fast/batch-packing.ts), and the wall clock that bounds trending. */
+export interface EngineBatch extends KafkaBatchBuffers {
   now: number
 }
-
-/** An invalid message: only counted by the speed layer (the archiver owns the DLQ), so its bytes stay behind. */
-export interface RejectedOut { offset: number; issue: EventIssue }
 
 export interface BatchOutcome {
   counted: number
   duplicates: number
   /** Valid, not a duplicate, but not counted: arrived before the held range, or adds to no metric. */
   heldOut: number
-  rejected: RejectedOut[]
+  /** Invalid messages: only counted by the speed layer (the archiver owns the DLQ), so their bytes stay behind. */
+  rejections: Rejection[]
+  /** Interest rules this batch brought to their threshold, in offset order. */
+  signals: Signal[]
 }
 
 export interface DailyRequest {
@@ -77,6 +85,7 @@ export interface EngineStats {
   /** The engine thread's JS heap and the typed arrays it holds (counters, dedup windows, interned ids). */
   heapBytes: number
   tableBytes: number
+  signals: DetectorStats
 }
 
 const encoder = new TextEncoder()
@@ -85,12 +94,13 @@ const COMPACT_SLACK = 100_000
 
 export class SpeedEngine {
   private readonly partitions = new Map<number, PartitionCounts>()
+  private readonly detectors = new Map<number, SignalDetector>()
   private readonly songs = new Interner(true)
   private readonly artists = new Interner(true)
   private users = new Interner(false)
   /** Artist id of each song id. */
   private readonly artistOf: Int32Array
-  private readonly fields = contractFields()
+  private readonly validator = new MessageValidator(this.songs)
   private readonly profileIds: readonly string[]
   private readonly slotWriter: SlotWriter
   private readonly breakdowns: boolean
@@ -120,56 +130,75 @@ export class SpeedEngine {
   /** Starts a partition afresh: counts arrivals from `heldFrom`, earlier ones only fill the dedup window. */
   assign(partition: number, heldFrom: number): void {
     this.partitions.set(partition, new PartitionCounts(heldFrom, this.setup.dedupWindow, this.setup.bucketMs))
+    const rules = this.setup.rules ?? []
+    if (rules.length > 0) {
+      const names = { song: (id: number) => this.songs.stringOf(id), artist: (id: number) => this.artists.stringOf(id) }
+      this.detectors.set(partition, new SignalDetector(rules, partition, this.setup.signalCap ?? 200_000, names))
+    }
   }
 
   revoke(partition: number): void {
     this.partitions.delete(partition)
+    this.detectors.delete(partition)
   }
 
-  ingest(b: EncodedBatch): BatchOutcome {
+  ingest(b: EngineBatch): BatchOutcome {
     const pc = this.partition(b.partition)
-    const { values, ends, arrivals, now } = b
+    const { values, ends, arrivals, offsets, now } = b
     const valueStarts = b.starts
-    const { fields, songs, artistOf, users, breakdowns } = this
-    const { starts, ends: fieldEnds, numbers } = fields
-    const out: BatchOutcome = { counted: 0, duplicates: 0, heldOut: 0, rejected: [] }
+    const { validator, artistOf, users, breakdowns } = this
+    const { starts, ends: fieldEnds, numbers } = validator.fields
+    const out: BatchOutcome = { counted: 0, duplicates: 0, heldOut: 0, rejections: [], signals: [] }
+    // The hook of the interest rules: after dedup, on every first-seen event (held out or not: a rebuild's warm-up
+    // refills the windows). Listener ids are ASCII by the contract, so latin1 reads them without a decoder.
+    const detector = this.detectors.get(b.partition)
+    const text = detector === undefined ? undefined : Buffer.from(values.buffer, values.byteOffset, values.byteLength)
     for (let k = 0; k < b.count; k++) {
-      const start = valueStarts[k]!
-      const end = ends[k]!
       const arrival = arrivals[k]!
-      let outcome: Outcome | undefined
-      if (scanAccepts(fields, values, start, end, arrival)) {
-        const song = songs.find(values, starts[FIELD.songId]!, fieldEnds[FIELD.songId]!)
-        if (song >= 0) {
-          const seen = fields.seen
-          const ms = (seen & (1 << FIELD.msPlayed)) !== 0 ? numbers[FIELD.msPlayed]! : 0
-          const type = numbers[FIELD.type]!
-          const ts = numbers[FIELD.ts]!
-          const day = dayOfMs(ts)
-          const user = breakdowns || TYPE_PLANS[type]!.anyDistinct ? users.intern(values, starts[FIELD.userId]!, fieldEnds[FIELD.userId]!) : -1
-          const dims = breakdowns ? packEventDims((seen & (1 << FIELD.country)) !== 0 ? numbers[FIELD.country]! : -1,
-            (seen & (1 << FIELD.device)) !== 0 ? numbers[FIELD.device]! : -1, Math.floor((ts - day * DAY_MS) / HOUR_MS)) : -1
-          outcome = pc.apply(values, starts[FIELD.eventId]!, fieldEnds[FIELD.eventId]!, arrival, day,
-            song, artistOf[song]!, type, ms, user, dims, now)
+      const verdict = validator.check(values, valueStarts[k]!, ends[k]!, arrival)
+      let outcome: Outcome
+      if (verdict === SCANNED) {
+        const song = validator.song
+        const seen = validator.fields.seen
+        const ms = (seen & (1 << FIELD.msPlayed)) !== 0 ? numbers[FIELD.msPlayed]! : 0
+        const type = numbers[FIELD.type]!
+        const ts = numbers[FIELD.ts]!
+        const day = dayOfMs(ts)
+        const user = breakdowns || TYPE_PLANS[type]!.anyDistinct ? users.intern(values, starts[FIELD.userId]!, fieldEnds[FIELD.userId]!) : -1
+        const dims = breakdowns ? packEventDims((seen & (1 << FIELD.country)) !== 0 ? numbers[FIELD.country]! : -1,
+          (seen & (1 << FIELD.device)) !== 0 ? numbers[FIELD.device]! : -1, Math.floor((ts - day * DAY_MS) / HOUR_MS)) : -1
+        outcome = pc.apply(values, starts[FIELD.eventId]!, fieldEnds[FIELD.eventId]!, arrival, day,
+          song, artistOf[song]!, type, ms, user, dims, now)
+        if (detector !== undefined && outcome !== 'duplicate' && detector.wants(numbers[FIELD.type]!)) {
+          const listener = text!.toString('latin1', starts[FIELD.userId]!, fieldEnds[FIELD.userId]!)
+          detector.observe(offsets[k]!, numbers[FIELD.ts]!, numbers[FIELD.type]!, listener, song, artistOf[song]!, out.signals)
         }
-      }
-      if (outcome === undefined) {
-        const bytes = Buffer.from(values.buffer, values.byteOffset + start, end - start)
-        const r = parseEventBytes(bytes, { songExists: (id) => songs.internString(id, false) >= 0, now: arrival })
-        if (r.ok) outcome = this.applyParsed(pc, r.event, arrival, now)
-        else out.rejected.push({ offset: b.offsets[k]!, issue: r.issue })
+      } else if (verdict === PARSED) {
+        outcome = this.applyParsed(pc, validator.event!, validator.song, arrival, now)
+        if (detector !== undefined && outcome !== 'duplicate') this.observeParsed(detector, offsets[k]!, validator.event!, out.signals)
+      } else {
+        out.rejections.push({ index: k, offset: offsets[k]!, issue: validator.issue! })
+        continue
       }
       if (outcome === 'counted') out.counted++
       else if (outcome === 'duplicate') out.duplicates++
-      else if (outcome === 'held_out') out.heldOut++
+      else out.heldOut++
     }
     return out
   }
 
-  /** Counts one decoded event (tests and tools); the song must be in the catalog. */
-  applyEvent(partition: number, e: ListenEvent, arrival: number, now: number): Outcome {
+  /** Counts one decoded event (tests and tools); the song must be in the catalog. Signals it fires go to `signals`. */
+  applyEvent(partition: number, e: ListenEvent, arrival: number, now: number, offset = 0, signals: Signal[] = []): Outcome {
     if (this.songs.internString(e.songId, false) < 0) throw new RangeError(`song ${e.songId} is not in the engine's catalog`)
-    return this.applyParsed(this.partition(partition), e, arrival, now)
+    const outcome = this.applyParsed(this.partition(partition), e, this.songs.internString(e.songId, false), arrival, now)
+    const detector = this.detectors.get(partition)
+    if (detector !== undefined && outcome !== 'duplicate') this.observeParsed(detector, offset, e, signals)
+    return outcome
+  }
+
+  private observeParsed(detector: SignalDetector, offset: number, e: ListenEvent, out: Signal[]): void {
+    const song = this.songs.internString(e.songId, false)
+    detector.observe(offset, e.ts, TYPE_INDEX.get(e.type)!, e.userId, song, this.artistOf[song]!, out)
   }
 
   /** Forgets a partition's arrivals before `t` (whole buckets); the number of buckets dropped. */
@@ -203,6 +232,7 @@ export class SpeedEngine {
 
   prune(now: number): void {
     for (const pc of this.partitions.values()) pc.trending.prune(now)
+    for (const d of this.detectors.values()) d.prune()
   }
 
   daily(q: DailyRequest): DailyRows {
@@ -264,11 +294,17 @@ export class SpeedEngine {
       breakdownRecords += pc.records
       tableBytes += pc.bytes
     }
-    return { songKeys, artistKeys, breakdownRecords, listenerIds: this.users.size, heapBytes: v8.getHeapStatistics().used_heap_size, tableBytes }
+    const signals: DetectorStats = { windows: 0, tooLate: 0, evicted: 0 }
+    for (const d of this.detectors.values()) {
+      const s = d.stats()
+      signals.windows += s.windows
+      signals.tooLate += s.tooLate
+      signals.evicted += s.evicted
+    }
+    return { songKeys, artistKeys, breakdownRecords, listenerIds: this.users.size, heapBytes: v8.getHeapStatistics().used_heap_size, tableBytes, signals }
   }
 
-  private applyParsed(pc: PartitionCounts, e: ListenEvent, arrival: number, now: number): Outcome {
-    const song = this.songs.internString(e.songId, false)
+  private applyParsed(pc: PartitionCounts, e: ListenEvent, song: number, arrival: number, now: number): Outcome {
     const id = encoder.encode(e.eventId)
     const type = TYPE_INDEX.get(e.type)!
     const day = dayOfMs(e.ts)

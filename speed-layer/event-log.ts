@@ -6,7 +6,7 @@
  * dimension's value from the one definition (breakdown.ts), the profile ones by the interned listener index.
  * Memory: 21 bytes per counted event held (README.md, "Breakdown records").
  */
-import { ensureInt } from './pair-index.ts'
+import { ensureInt } from '../shared/fast/pair-index.ts'
 
 const NO_COUNTRY = 676
 const NO_DEVICE = 7

@@ -4,7 +4,7 @@
  */
 import type { EntityKind } from '../shared/realtime.ts'
 import { KindCounters, TYPE_PLANS, additiveIndex, contributes } from './counters.ts'
-import { Dedup } from './dedup.ts'
+import { Dedup } from '../shared/fast/dedup-table.ts'
 import { EventLog } from './event-log.ts'
 import { Trending } from './trending.ts'
 

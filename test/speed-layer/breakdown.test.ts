@@ -3,7 +3,7 @@ import type { ListenerProfile } from '../../shared/catalog/listeners.ts'
 import { dayOfMs } from '../../shared/day.ts'
 import { encodeEvent, type ListenEvent } from '../../shared/event.ts'
 import { HOUR_MS } from '../../shared/layout.ts'
-import { encodeBatch } from '../../speed-layer/batch-encoding.ts'
+import { packBatchFrom } from '../../shared/fast/batch-packing.ts'
 import { SpeedEngine } from '../../speed-layer/engine.ts'
 
 const T = Date.parse('2026-03-10T00:00:00Z')
@@ -31,7 +31,7 @@ describe('speed-layer breakdowns', () => {
     bytes.assign(0, 0)
     decoded.assign(0, 0)
     const msgs = events.map((e, k) => ({ offset: String(k), timestamp: String(T + 24 * HOUR_MS), value: Buffer.from(encodeEvent(e)), key: null, attributes: 0, headers: {} }))
-    expect(bytes.ingest({ ...encodeBatch(0, msgs, 0)!.batch, now: T }).counted).toBe(5)
+    expect(bytes.ingest({ ...packBatchFrom(0, msgs, 0)!.buffers, now: T }).counted).toBe(5)
     for (const e of events) decoded.applyEvent(0, e, T + 24 * HOUR_MS, T)
     const values = (rows: ReturnType<SpeedEngine['breakdown']>) => Object.fromEntries(rows.map(([, v, m]) => [v, [m.plays, m.skips, m.listeners]]))
     for (const engine of [bytes, decoded]) {
