@@ -192,3 +192,30 @@ export const breakdownSchema = (kind: 'song' | 'artist') => ({
     ...errors,
   },
 })
+
+export const ChartQuery = Query({
+  date: Type.Optional(dateParam('the day of the chart; default today (UTC), live')),
+  kind: Type.Optional(StringEnum(['song', 'artist'], { default: 'song' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+})
+
+export const chartSchema = {
+  summary: 'The top songs or artists of a day, with their rank the day before',
+  description: 'Ranked by plays (then listeners, then id) of the day, each merged batch + realtime by the watermark rule as ' +
+    'on the daily route; today\'s chart is live. previousRank is the rank the day before (null when not ranked then), ' +
+    'change = previousRank - rank (positive: moved up).',
+  tags: ['report'],
+  querystring: ChartQuery,
+  response: {
+    200: Type.Object({
+      date: Type.String(), kind: StringEnum(['song', 'artist']), watermark: Type.Number(), complete: Complete, missing: Missing,
+      entries: Type.Array(Type.Object({
+        rank: Type.Integer(), id: Type.String(), name: Type.String(), artistId: Type.Optional(Type.String()),
+        ...Metrics,
+        listenersExact: Type.Boolean(), source: StringEnum(['batch', 'realtime', 'batch+realtime']),
+        previousRank: Type.Union([Type.Integer(), Type.Null()]), change: Type.Union([Type.Integer(), Type.Null()]),
+      })),
+    }),
+    ...errors,
+  },
+}

@@ -49,6 +49,17 @@ export interface RealtimeBreakdownAnswer {
   rows: ReadonlyArray<readonly [day: Day, value: string, values: MetricValues]>
 }
 
+/** Every song's or artist's metrics of one event day (the daily charts), arrivals at or after the watermark. */
+export interface RealtimeDayQuery { kind: EntityKind; day: Day; watermark: number }
+export interface RealtimeDayAnswer {
+  ready: boolean
+  reason?: string
+  watermark: number
+  partitions: number[]
+  /** Only ids with realtime data that day. */
+  rows: ReadonlyArray<readonly [id: string, values: MetricValues]>
+}
+
 export interface TrendingQuery { kind: EntityKind; window: TrendingWindow; limit: number }
 export interface TrendingItem { id: string; plays: number }
 export interface TrendingAnswer { ready: boolean; partitions: number[]; items: TrendingItem[] }
@@ -69,6 +80,8 @@ export interface RealtimeView {
    * view without it (a remote speed instance, until SPEED_ROUTES carries breakdowns) makes a report incomplete.
    */
   breakdown?(q: RealtimeBreakdownQuery): Promise<RealtimeBreakdownAnswer>
+  /** For the daily charts; optional like `breakdown`. */
+  dayAll?(q: RealtimeDayQuery): Promise<RealtimeDayAnswer>
   trending(q: TrendingQuery): Promise<TrendingAnswer>
   status(): Promise<SpeedStatus>
 }

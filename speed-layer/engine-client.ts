@@ -7,7 +7,7 @@ import { OrderedWorker } from '../shared/fast/ts-worker.ts'
 import type { TrendingItem } from '../shared/realtime.ts'
 import type { BreakdownRequest, BreakdownRows } from './breakdown-query.ts'
 import {
-  SpeedEngine, type BatchOutcome, type DailyRequest, type DailyRows, type EngineBatch, type EngineSetup, type EngineStats, type TrendingRequest,
+  SpeedEngine, type BatchOutcome, type DailyRequest, type DailyRows, type DayAllRequest, type DayAllRows, type EngineBatch, type EngineSetup, type EngineStats, type TrendingRequest,
 } from './engine.ts'
 
 export interface EngineClient {
@@ -19,6 +19,7 @@ export interface EngineClient {
   prune(now: number): Promise<void>
   daily(q: DailyRequest): Promise<DailyRows>
   breakdown(q: BreakdownRequest): Promise<BreakdownRows>
+  dayAll(q: DayAllRequest): Promise<DayAllRows>
   trending(q: TrendingRequest): Promise<TrendingItem[]>
   stats(): Promise<EngineStats>
   close(): Promise<void>
@@ -54,6 +55,7 @@ export class InlineEngine implements EngineClient {
   prune(now: number): Promise<void> { return this.call('prune', now) }
   daily(q: DailyRequest): Promise<DailyRows> { return this.call('daily', q) }
   breakdown(q: BreakdownRequest): Promise<BreakdownRows> { return this.call('breakdown', q) }
+  dayAll(q: DayAllRequest): Promise<DayAllRows> { return this.call('dayAll', q) }
   trending(q: TrendingRequest): Promise<TrendingItem[]> { return this.call('trending', q) }
   stats(): Promise<EngineStats> { return this.call('stats') }
   async close(): Promise<void> {}
@@ -80,6 +82,7 @@ export class WorkerEngine implements EngineClient {
   prune(now: number): Promise<void> { return this.call('prune', [now]) }
   daily(q: DailyRequest): Promise<DailyRows> { return this.call('daily', [q]) }
   breakdown(q: BreakdownRequest): Promise<BreakdownRows> { return this.call('breakdown', [q]) }
+  dayAll(q: DayAllRequest): Promise<DayAllRows> { return this.call('dayAll', [q]) }
   trending(q: TrendingRequest): Promise<TrendingItem[]> { return this.call('trending', [q]) }
   stats(): Promise<EngineStats> { return this.call('stats', []) }
 

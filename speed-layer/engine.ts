@@ -71,6 +71,9 @@ export interface DailyRequest {
   toDay: number
 }
 
+export interface DayAllRequest { partitions: number[]; watermark: number; kind: EntityKind; day: number }
+export type DayAllRows = Array<[id: string, values: MetricValues]>
+
 export type DailyRows = Array<[day: number, values: MetricValues]>
 
 export interface TrendingRequest { partitions: number[]; kind: EntityKind; window: TrendingWindow; now: number; limit: number }
@@ -233,6 +236,26 @@ export class SpeedEngine {
   prune(now: number): void {
     for (const pc of this.partitions.values()) pc.trending.prune(now)
     for (const d of this.detectors.values()) d.prune()
+  }
+
+  /** Every song's (or artist's) metrics of one event day, arrivals at or after the watermark (the daily charts). */
+  dayAll(q: DayAllRequest): DayAllRows {
+    const byKey = new Map<number, DayAccumulator>()
+    for (const p of q.partitions) {
+      for (const bucket of this.partition(p).bucketsFrom(q.watermark)) {
+        const counters = bucket[q.kind]
+        for (let row = 0; row < counters.size; row++) {
+          if (counters.dayOf(row) !== q.day) continue
+          const key = counters.cells.keyB[row]!
+          let acc = byKey.get(key)
+          if (acc === undefined) byKey.set(key, (acc = new DayAccumulator()))
+          acc.addRow(counters, row)
+        }
+      }
+      for (const acc of byKey.values()) acc.endPartition()
+    }
+    const names = this.interner(q.kind)
+    return [...byKey].map(([key, acc]) => [names.stringOf(key), acc.values()])
   }
 
   daily(q: DailyRequest): DailyRows {

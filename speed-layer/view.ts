@@ -5,7 +5,7 @@
 import { Errors } from '../shared/errors.ts'
 import { dimensionByName } from '../shared/dimensions.ts'
 import type {
-  RealtimeBreakdownAnswer, RealtimeBreakdownQuery, RealtimeDailyAnswer, RealtimeDailyQuery, RealtimeView, SpeedStatus, TrendingAnswer, TrendingItem, TrendingQuery,
+  RealtimeBreakdownAnswer, RealtimeBreakdownQuery, RealtimeDailyAnswer, RealtimeDayAnswer, RealtimeDayQuery, RealtimeDailyQuery, RealtimeView, SpeedStatus, TrendingAnswer, TrendingItem, TrendingQuery,
 } from '../shared/realtime.ts'
 import type { DailyRows } from './engine.ts'
 import type { EngineClient } from './engine-client.ts'
@@ -68,6 +68,21 @@ export class LocalRealtimeView implements RealtimeView {
       return { ready: false, reason: engineGone(err), watermark: q.watermark, partitions: [], rows: [] }
     }
     const answer: RealtimeBreakdownAnswer = { ready: reasons.length === 0, watermark: q.watermark, partitions: covered.map((s) => s.partition), rows }
+    if (reasons.length > 0) answer.reason = reasons.join('; ')
+    return answer
+  }
+
+  async dayAll(q: RealtimeDayQuery): Promise<RealtimeDayAnswer> {
+    const { reasons, covered } = this.coverage({ kind: q.kind, id: '', from: q.day, to: q.day, watermark: q.watermark })
+    let rows: RealtimeDayAnswer['rows'] = []
+    try {
+      if (covered.length > 0) {
+        rows = await this.src.engine().dayAll({ partitions: covered.map((st) => st.partition), watermark: q.watermark, kind: q.kind, day: q.day })
+      }
+    } catch (err) {
+      return { ready: false, reason: engineGone(err), watermark: q.watermark, partitions: [], rows: [] }
+    }
+    const answer: RealtimeDayAnswer = { ready: reasons.length === 0, watermark: q.watermark, partitions: covered.map((s) => s.partition), rows }
     if (reasons.length > 0) answer.reason = reasons.join('; ')
     return answer
   }

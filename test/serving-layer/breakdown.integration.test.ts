@@ -16,7 +16,8 @@ import type { BreakdownReport } from '../../serving-layer/routes/breakdown.ts'
 import { eventually, testConfig } from '../helpers.ts'
 import { writeArchive, writeProgress, type ArchivedEvent } from '../batch-layer/nightly/fixture.ts'
 import { ARTISTS, PROFILES, SONGS, catalog, makeEvents, setupTopic, speed } from '../speed-layer/fixtures.ts'
-import { breakdownOracle, type DayValues } from '../support/oracle.ts'
+import { breakdownOracle, oracle, type DayValues } from '../support/oracle.ts'
+import type { Chart } from '../../serving-layer/routes/charts.ts'
 import { startTestServing } from './support/app.ts'
 
 const ENTITIES = [...SONGS.slice(0, 4).map((s) => ['song', s.songId] as const), ...ARTISTS.map((a) => ['artist', a.artistId] as const)]
@@ -39,8 +40,8 @@ function archived(events: ListenEvent[], arrivedAt: number, firstOffset: number)
   return events.map((e, i) => ({ ...e, artistId: catalog.artistOf(e.songId)!, partition: 0, offset: firstOffset + i, arrivedAt }))
 }
 
-describe('breakdown route (real broker, speed layer and batch)', () => {
-  it('equals the oracle before a batch, after a batch, and after late events are restated', async () => {
+describe('breakdown and chart routes (real broker, speed layer and batch)', () => {
+  it('breakdowns and charts equal the oracle before a batch, after a batch, and after late events are restated', async () => {
     const config = testConfig({ KAFKA_PARTITIONS: '2' })
     const lake = openLake(config)
     onTestFinished(() => lake.close())
@@ -83,12 +84,38 @@ describe('breakdown route (real broker, speed layer and batch)', () => {
       }
     }
 
+    /** The charts of today and yesterday against the oracle's ranking (plays, listeners, id); ranks exact when listeners are. */
+    const checkCharts = async (events: ListenEvent[], exact: boolean): Promise<void> => {
+      const truth = oracle(events, catalog)
+      const rank = (kind: string, date: string): Array<[string, DayValues]> => [...truth]
+        .filter(([k]) => k.startsWith(`${kind}:`)).map(([k, days]): [string, DayValues | undefined] => [k.slice(kind.length + 1), days.get(date)])
+        .filter((r): r is [string, DayValues] => r[1] !== undefined && Object.values(r[1]).some((x) => x !== 0))
+        .sort(([a, x], [b, y]) => y.plays - x.plays || y.listeners - x.listeners || (a < b ? -1 : 1))
+      for (const kind of ['song', 'artist']) {
+        for (const day of [dayOfMs(now), dayOfMs(now) - 1]) {
+          const res = await app.inject({ url: `/v1/charts/daily?date=${formatDay(day)}&kind=${kind}&limit=200` })
+          expect(res.statusCode, res.body).toBe(200)
+          const chart = res.json<Chart>()
+          expect(chart.complete).toBe(true)
+          const want = rank(kind, formatDay(day))
+          const before = rank(kind, formatDay(day - 1)).map(([id]) => id)
+          if (exact) {
+            expect(chart.entries.map((e) => [e.rank, e.id, e.plays, e.listeners])).toEqual(want.map(([id, v], i) => [i + 1, id, v.plays, v.listeners]))
+            expect(chart.entries.map((e) => e.previousRank)).toEqual(want.map(([id]) => (before.includes(id) ? before.indexOf(id) + 1 : null)))
+          } else {
+            expect(chart.entries.map((e) => [e.id, e.plays]).sort()).toEqual(want.map(([id, v]) => [id, v.plays]).sort())
+          }
+        }
+      }
+    }
+
     // Before a batch: everything is realtime.
     await eventually(async () => ((await ask('artist', 'a0', 'tier')).complete ? true : undefined), 30_000, 'the speed layer to be ready')
     await eventually(async () => ((await ask('artist', 'a0', 'tier')).values.reduce((n, v) => n + v.plays, 0) ===
       [...expected(b.events)].filter(([k]) => k.startsWith('artist:a0|tier|')).reduce((n, [, v]) => n + v.plays, 0) ? true : undefined),
     30_000, 'every event counted')
     await check(expected(b.events), 'realtime', false)
+    await checkCharts(b.events, true)
 
     // After a batch of A (W): batch + realtime, merged by W.
     await writeArchive(config, lake, archived(a, W - 30 * 60_000, 0))
@@ -97,6 +124,7 @@ describe('breakdown route (real broker, speed layer and batch)', () => {
     expect(await serving.refresh()).toBe(true)
     await eventually(async () => ((await ask('song', 's0', 'country')).complete ? true : undefined), 30_000, 'the speed layer to hold W')
     await check(expected([...a, ...b.events]), undefined, false)
+    await checkCharts([...a, ...b.events], false)
 
     // B archived too (late events among them, 3-6 days old) and W moved past it: all batch, restated exactly.
     await writeArchive(config, lake, archived(b.events, W + 60_000, 10_000))
@@ -104,6 +132,7 @@ describe('breakdown route (real broker, speed layer and batch)', () => {
     await runBatch(config, { lake, log: createLogger({ level: 'silent' }) })
     expect(await serving.refresh()).toBe(true)
     await check(expected([...a, ...b.events]), 'batch', true)
+    await checkCharts([...a, ...b.events], true)
     expect(b.events.some((e) => dayOfMs(e.ts) <= dayOfMs(now) - 3)).toBe(true)
   })
 
@@ -118,6 +147,9 @@ describe('breakdown route (real broker, speed layer and batch)', () => {
     const csv = await app.inject({ url: '/v1/songs/s0/breakdown?by=hour&format=csv' })
     expect(csv.statusCode).toBe(200)
     expect(csv.body.split('\n')[0]).toBe('value,plays,completes,skips,likes,dislikes,msPlayed,listeners,listenersExact,source')
+    expect((await app.inject({ url: '/v1/charts/daily?date=2024-02-30' })).json<{ message: string }>().message).toMatch(/date/)
+    expect((await app.inject({ url: '/v1/charts/daily?kind=album' })).statusCode).toBe(400)
+    expect((await app.inject({ url: '/v1/charts/daily?limit=0' })).statusCode).toBe(400)
     expect(csv.headers['x-playcount-complete']).toBe('false') // no speed instance covers the partition
   })
 })
