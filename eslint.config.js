@@ -1,6 +1,25 @@
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
+const LAYERS = ['ingest', 'speed-layer', 'batch-layer', 'serving-layer']
+/** Folders that may import any other; neither a layer nor shared/ imports them. */
+const OUTER = ['cli', 'tools', 'services']
+
+function layerImports() {
+  return [...LAYERS, 'shared'].map((folder) => {
+    const others = [...LAYERS, ...OUTER].filter((f) => f !== folder)
+    const rule = folder === 'shared' ? 'shared/ imports nothing outside shared/' : `${folder}/ imports only itself and shared/`
+    return {
+      files: [`${folder}/**/*.ts`],
+      rules: {
+        'no-restricted-imports': ['error', {
+          patterns: [{ regex: `^(\\.\\./)+(${others.join('|')})/`, message: rule }],
+        }],
+      },
+    }
+  })
+}
+
 export default tseslint.config(
   { ignores: ['node_modules/**', '.playcount/**', 'bench/results/**', 'test-results/**'] },
   js.configs.recommended,
@@ -20,6 +39,8 @@ export default tseslint.config(
       'no-implied-eval': 'error',
     },
   },
+  // Layers import shared/, never each other (docs/ARCHITECTURE.md#layers-and-where-they-live).
+  ...layerImports(),
   {
     // The CLI, benches and scripts talk to a person on a terminal; everything else logs through pino.
     files: ['cli/**', 'bench/**', 'scripts/**', 'bin/**', 'services/**'],

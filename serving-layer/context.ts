@@ -1,5 +1,5 @@
 /** What the report routes read: the catalog, the current batch snapshot and the realtime views. */
-import type { Catalog } from '../shared/catalog.ts'
+import type { Catalog } from '../shared/catalog/catalog.ts'
 import type { Config } from '../shared/config.ts'
 import type { DeadLetterStatus } from '../shared/dlq.ts'
 import type { BatchViews } from './batch/batch-views.ts'

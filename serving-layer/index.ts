@@ -5,7 +5,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify'
 import type { Registry } from 'prom-client'
-import type { Catalog } from '../shared/catalog.ts'
+import type { Catalog } from '../shared/catalog/catalog.ts'
 import type { Config } from '../shared/config.ts'
 import type { Readiness } from '../shared/http-app.ts'
 import type { Lake } from '../shared/lake.ts'

@@ -11,11 +11,16 @@ export interface PlaycountError extends Error {
   readonly retryable: boolean
 }
 
-type ErrorClass = new (...args: Array<string | number | { cause: unknown }>) => PlaycountError
+interface ErrorClass {
+  new (...args: Array<string | number | { cause: unknown }>): PlaycountError
+  /** The stable code, e.g. `Errors.BATCH_LOCKED.code === 'PLAYCOUNT_BATCH_LOCKED'`. */
+  readonly code: string
+}
 
 function define(code: string, message: string, statusCode: number, retryable: boolean): ErrorClass {
   const Base = createError(code, message, statusCode)
   return class extends Base {
+    static readonly code = code
     readonly retryable = retryable
   } as unknown as ErrorClass
 }
@@ -52,9 +57,14 @@ export const Errors = {
 
 export type ErrorName = keyof typeof Errors
 
-export function isPlaycountError(err: unknown): err is PlaycountError {
+/**
+ * Whether `err` is one of the registry's errors; with `name`, whether it is that one (`isPlaycountError(err,
+ * 'LAKE_IO')`). It compares codes, the registry's stable contract (docs/ERRORS.md), not classes.
+ */
+export function isPlaycountError(err: unknown, name?: ErrorName): err is PlaycountError {
   const code: unknown = err instanceof Error ? (err as { code?: unknown }).code : undefined
-  return typeof code === 'string' && code.startsWith('PLAYCOUNT_')
+  if (typeof code !== 'string') return false
+  return name === undefined ? code.startsWith('PLAYCOUNT_') : code === Errors[name].code
 }
 
 /** Programmer errors are never worth a retry; operational ones are unless the registry says otherwise. */

@@ -85,7 +85,7 @@ export async function buildHttpApp(config: Readonly<Config>, deps: HttpAppDeps):
   app.setErrorHandler(errorHandler)
   methodNotAllowed(app)
   app.setNotFoundHandler((req, reply) => {
-    reply.code(404).send({ error: 'PLAYCOUNT_NOT_FOUND', message: `Route not found: ${req.method} ${req.url.split('?')[0] ?? ''}` })
+    reply.code(404).send({ error: Errors.NOT_FOUND.code, message: `Route not found: ${req.method} ${req.url.split('?')[0] ?? ''}` })
   })
 
   app.get('/healthz', { schema: { hide: true }, config: { access: 'public' } }, async () => ({ ok: true }))

@@ -8,7 +8,7 @@
 import type { Config } from '../../shared/config.ts'
 import type { DuckDBConnection } from '@duckdb/node-api'
 import { openDuck, quoteLiteral, type DuckSession } from '../../shared/duckdb.ts'
-import { Errors } from '../../shared/errors.ts'
+import { Errors, isPlaycountError } from '../../shared/errors.ts'
 import { ROW_COLUMNS } from './row-encoder.ts'
 
 /**
@@ -88,7 +88,7 @@ export class ParquetWriter {
       if (value === null || value === undefined) throw new Errors.LAKE_IO(`${location} holds no rows`)
       return Number(value)
     } catch (err) {
-      if ((err as { code?: string }).code === 'PLAYCOUNT_LAKE_IO') throw err
+      if (isPlaycountError(err, 'LAKE_IO')) throw err
       throw new Errors.LAKE_IO(`reading ${location}: ${(err as Error).message}`, { cause: err })
     }
   }

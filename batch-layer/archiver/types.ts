@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client'
-import type { Catalog } from '../../shared/catalog.ts'
+import type { Catalog } from '../../shared/catalog/catalog.ts'
 import type { DeadLetterStatus } from '../../shared/dlq.ts'
 import type { Lake } from '../../shared/lake.ts'
 import type { Logger } from '../../shared/logger.ts'

@@ -53,7 +53,7 @@ export function buildBatchScheduler(config: Readonly<Config>, deps: BatchSchedul
       duration.set(summary.durationMs / 1000)
       return summary
     } catch (err) {
-      const locked = isPlaycountError(err) && err.code === 'PLAYCOUNT_BATCH_LOCKED'
+      const locked = isPlaycountError(err, 'BATCH_LOCKED')
       runs.inc({ trigger, status: locked ? 'locked' : 'failed' })
       if (locked) log.info({ err: err.message }, 'batch run skipped: another run holds the lock')
       else log.error({ err }, 'batch run failed; the next scheduled run retries')

@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { buildArchiver } from '../../batch-layer/archiver/index.ts'
-import { loadCatalog } from '../../shared/catalog-store.ts'
+import { loadCatalog } from '../../shared/catalog/store.ts'
 import { loadConfig } from '../../shared/config.ts'
 import { openLake } from '../../shared/lake.ts'
 import { createLogger } from '../../shared/logger.ts'

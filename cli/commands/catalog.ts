@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
-import { generateCatalog, writeCatalog } from '../../ingest/catalog/generate.ts'
-import { ensureCatalog } from '../../ingest/catalog/default.ts'
+import { generateCatalog, writeCatalog } from '../../shared/catalog/generate.ts'
+import { ensureCatalog } from '../../shared/catalog/default.ts'
 import { loadConfig } from '../../shared/config.ts'
 import { openLake } from '../../shared/lake.ts'
 import { createLogger } from '../../shared/logger.ts'

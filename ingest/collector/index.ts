@@ -6,14 +6,14 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { Partitioners, type Producer } from 'kafkajs'
 import { Counter, type Registry } from 'prom-client'
-import type { Catalog } from '../../shared/catalog.ts'
+import type { Catalog } from '../../shared/catalog/catalog.ts'
 import type { Config } from '../../shared/config.ts'
-import { Errors } from '../../shared/errors.ts'
+import { Errors, isPlaycountError } from '../../shared/errors.ts'
 import { encodeEvent, EventSchema, type ListenEvent } from '../../shared/event.ts'
 import { createKafka, prepareTopics } from '../../shared/kafka.ts'
 import type { Logger } from '../../shared/logger.ts'
 import { jsonItems, MAX_BODY_BYTES, ndjsonItems, tooLarge, validateItems, type BodyItem } from './body.ts'
-import { partitionerFor } from '../partitioner.ts'
+import { partitionerFor } from '../../shared/partitioner.ts'
 import { ProduceQueue } from './produce-queue.ts'
 import { postEventsSchema } from './schemas.ts'
 
@@ -92,7 +92,7 @@ export function buildCollector(config: Readonly<Config>, deps: CollectorDeps): C
     try {
       return await Promise.race([p, deadline])
     } catch (err) {
-      if ((err as { code?: string }).code === 'PLAYCOUNT_KAFKA_UNAVAILABLE') throw err
+      if (isPlaycountError(err, 'KAFKA_UNAVAILABLE')) throw err
       throw new Errors.KAFKA_UNAVAILABLE(`${what}: ${(err as Error).message}`, { cause: err })
     } finally {
       clearTimeout(timer)
@@ -148,7 +148,7 @@ export function buildCollector(config: Readonly<Config>, deps: CollectorDeps): C
       if (valid.length === 0) {
         const first = refused[0]!
         return reply.code(400).send({
-          error: 'PLAYCOUNT_EVENT_INVALID', accepted: 0, rejected: refused,
+          error: Errors.EVENT_INVALID.code, accepted: 0, rejected: refused,
           message: `every event was refused; first: index ${first.index} ${first.field} ${first.rule}`,
         })
       }

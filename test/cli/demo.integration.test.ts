@@ -7,11 +7,11 @@ import { inject } from 'vitest'
 import { describe, expect, it } from 'vitest'
 import { kafkaAnswers } from '../../services/kafka.ts'
 import { s3Answers } from '../../services/minio.ts'
-import { hasCatalog } from '../../shared/catalog-store.ts'
+import { hasCatalog } from '../../shared/catalog/store.ts'
 import { openLake } from '../../shared/lake.ts'
 import { cleanupTopics, eventually, testConfig } from '../helpers.ts'
 import { childEnv, childPids, CliProcess, isAlive } from './cli-process.ts'
-import { topicSize } from '../ingest/kafka-read.ts'
+import { topicSize } from '../support/kafka-read.ts'
 
 /** The demo checks for services on KAFKA_PORT and MINIO_PORT: those of the test services. */
 function servicePorts(): Record<string, string> {

@@ -4,12 +4,12 @@
  * without a catalog is an error that says how to create one, not a default catalog made up on the spot.
  */
 import { describe, expect, it } from 'vitest'
-import { generateCatalog, writeCatalog } from '../../ingest/catalog/generate.ts'
-import { hasCatalog } from '../../shared/catalog-store.ts'
+import { generateCatalog, writeCatalog } from '../../shared/catalog/generate.ts'
+import { hasCatalog } from '../../shared/catalog/store.ts'
 import { openLake } from '../../shared/lake.ts'
 import { cleanupTopics, eventually, testConfig } from '../helpers.ts'
 import { childEnv, childPids, CliProcess } from './cli-process.ts'
-import { topicSize } from '../ingest/kafka-read.ts'
+import { topicSize } from '../support/kafka-read.ts'
 
 describe('playcount start', () => {
   it('refuses a lake without a catalog, naming how to create one, and writes none', async () => {

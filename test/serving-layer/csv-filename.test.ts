@@ -4,7 +4,7 @@
  */
 import { parse } from 'content-disposition'
 import { describe, expect, it } from 'vitest'
-import { Catalog } from '../../shared/catalog.ts'
+import { Catalog } from '../../shared/catalog/catalog.ts'
 import { testConfig } from '../helpers.ts'
 import { startTestServing } from './support/app.ts'
 import { EventsRealtimeView } from './support/events-realtime-view.ts'

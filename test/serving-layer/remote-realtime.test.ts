@@ -5,7 +5,7 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import type { Catalog } from '../../shared/catalog.ts'
+import type { Catalog } from '../../shared/catalog/catalog.ts'
 import { RemoteRealtimeView } from '../../shared/realtime-client.ts'
 import type { RealtimeView } from '../../shared/realtime.ts'
 import type { DailyReport } from '../../serving-layer/routes/daily.ts'

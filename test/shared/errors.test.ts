@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { Errors, isRetryable } from '../../shared/errors.ts'
+import { Errors, isPlaycountError, isRetryable } from '../../shared/errors.ts'
 
 describe('the error registry', () => {
   const doc = fs.readFileSync(new URL('../../docs/ERRORS.md', import.meta.url), 'utf8')
@@ -20,6 +20,24 @@ describe('the error registry', () => {
     expect(err.message).toBe('Lake read or write failed: put s3://b/k')
     expect(err.cause).toBe(cause)
     expect(err).toBeInstanceOf(Error)
+  })
+
+  it('exposes each code on its class, the same string its errors carry', () => {
+    for (const E of Object.values(Errors)) expect(E.code).toBe(new E('x', 'y').code)
+    // The code string is the public contract (docs/ERRORS.md, HTTP answers): spelled out here on purpose.
+    expect(Errors.BATCH_LOCKED.code).toBe('PLAYCOUNT_BATCH_LOCKED')
+  })
+
+  it('tells one registry error from another by its code', () => {
+    const locked = new Errors.BATCH_LOCKED('run-1')
+    expect(isPlaycountError(locked)).toBe(true)
+    expect(isPlaycountError(locked, 'BATCH_LOCKED')).toBe(true)
+    expect(isPlaycountError(locked, 'LAKE_IO')).toBe(false)
+    // An error that kept the code but not the class (a copy, another module instance) is still that error.
+    expect(isPlaycountError(Object.assign(new Error('copy'), { code: 'PLAYCOUNT_LAKE_IO' }), 'LAKE_IO')).toBe(true)
+    expect(isPlaycountError(Object.assign(new Error('fs'), { code: 'ENOENT' }))).toBe(false)
+    expect(isPlaycountError(Object.assign(new Error('fs'), { code: 'ENOENT' }), 'LAKE_IO')).toBe(false)
+    expect(isPlaycountError(undefined, 'LAKE_IO')).toBe(false)
   })
 
   it('never retries programmer errors', () => {

@@ -4,7 +4,7 @@
  */
 import { isDeepStrictEqual } from 'node:util'
 import { Registry } from 'prom-client'
-import { Catalog, type Artist, type Song } from '../../shared/catalog.ts'
+import { Catalog, type Artist, type Song } from '../../shared/catalog/catalog.ts'
 import { formatDay, parseDay } from '../../shared/day.ts'
 import type { Config } from '../../shared/config.ts'
 import { encodeEvent, type EventType, type ListenEvent } from '../../shared/event.ts'

@@ -2,7 +2,7 @@
  * The ground truth, written from the words of docs/ARCHITECTURE.md#days-and-metrics and independent of
  * shared/metrics.ts: per (kind, id, day) the counts of each event type, msPlayed summed, distinct listeners with a play. Duplicate eventIds count once.
  */
-import type { Catalog } from '../../shared/catalog.ts'
+import type { Catalog } from '../../shared/catalog/catalog.ts'
 import type { ListenEvent } from '../../shared/event.ts'
 import { dayOf } from '../../shared/layout.ts'
 

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it, onTestFinished } from 'vitest'
 import { buildPipeline } from '../../../cli/pipeline.ts'
 import { CompressionTypes, type IHeaders } from 'kafkajs'
 import { buildArchiver, type Archiver } from '../../../batch-layer/archiver/index.ts'
-import type { Catalog } from '../../../shared/catalog.ts'
+import type { Catalog } from '../../../shared/catalog/catalog.ts'
 import { loadConfig, type Config } from '../../../shared/config.ts'
 import { DLQ_KEPT_BYTES } from '../../../shared/dlq.ts'
 import { createKafka, createTopicsAndWait } from '../../../shared/kafka.ts'
@@ -188,7 +188,7 @@ describe('dead letters', () => {
     await createRefusingDlq(config)
     const h0 = hourStart(Date.now()) - 2 * HOUR_MS
     await produce(config, [{ partition: 1, at: h0, value: event('unknown', h0, { songId: 'nope', pad: 'y'.repeat(2000) }) }])
-    const pipeline = await buildPipeline(config, ['archiver', 'serve'], createLogger({ level: 'silent' }))
+    const pipeline = await buildPipeline(config, ['archiver', 'serve'], createLogger({ level: 'silent' }), { createDefaultCatalog: true })
     onTestFinished(() => pipeline.stop())
     await pipeline.start()
     const status = await eventually(async () => {

@@ -45,4 +45,22 @@ describe('ParquetWriter', () => {
       duck.close()
     }
   })
+
+  it('reports an events file without rows as a lake error naming the file, not wrapped in a second one', async () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'parquet-writer-'))
+    onTestFinished(() => fs.rmSync(home, { recursive: true, force: true }))
+    const config = loadConfig({ ...process.env, PLAYCOUNT_HOME: home, LAKE_URI: path.join(home, 'lake') })
+    const empty = path.join(home, 'empty.parquet')
+    const duck = await openDuck(config)
+    try {
+      await duck.conn.run(`COPY (SELECT 1::BIGINT AS kafka_offset WHERE false) TO ${quoteLiteral(empty)} (FORMAT parquet)`)
+    } finally {
+      duck.close()
+    }
+    const writer = await ParquetWriter.create(config)
+    onTestFinished(() => writer.close())
+    await expect(writer.lastOffset(empty)).rejects.toMatchObject({
+      code: 'PLAYCOUNT_LAKE_IO', message: `Lake read or write failed: ${empty} holds no rows`,
+    })
+  })
 })

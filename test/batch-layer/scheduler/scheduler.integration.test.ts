@@ -1,6 +1,7 @@
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { buildBatchScheduler } from '../../../batch-layer/scheduler/index.ts'
 import { readRunHistory } from '../../../batch-layer/nightly/history.ts'
+import { acquireBatchLock } from '../../../batch-layer/nightly/lock.ts'
 import { runBatch } from '../../../batch-layer/nightly/run.ts'
 import { openLake } from '../../../shared/lake.ts'
 import { createLogger } from '../../../shared/logger.ts'
@@ -37,6 +38,21 @@ describe('buildBatchScheduler', () => {
     await scheduler.start()
     await scheduler.idle()
     expect((await readRunHistory(lake)).length).toBe(1)
+  })
+
+  it('skips a run while another holds the batch lock, counting it as locked, not failed', async () => {
+    const config = testConfig({ BATCH_SCHEDULE: '30 0 * * *' })
+    const lake = openLake(config)
+    const registry = createRegistry()
+    const lock = await acquireBatchLock(config, 'another-run')
+    onTestFinished(() => lock.release())
+    const scheduler = buildBatchScheduler(config, { lake, log, registry })
+    onTestFinished(() => scheduler.stop())
+    expect(await scheduler.runNow('schedule')).toBeUndefined()
+    const runs = await registry.getSingleMetricAsString('playcount_batch_runs_total')
+    expect(runs).toContain('trigger="schedule",status="locked"} 1')
+    expect(runs).not.toContain('status="failed"')
+    expect(await readRunHistory(lake)).toEqual([])
   })
 
   it('runs on its cron schedule and stops', async () => {

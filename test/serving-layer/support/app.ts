@@ -1,7 +1,7 @@
 /** Builds the serve role inside the shared HTTP app, the way the process wiring does, and closes it after the test. */
 import type { FastifyInstance } from 'fastify'
 import { onTestFinished } from 'vitest'
-import type { Catalog } from '../../../shared/catalog.ts'
+import type { Catalog } from '../../../shared/catalog/catalog.ts'
 import type { Config } from '../../../shared/config.ts'
 import { buildHttpApp } from '../../../shared/http-app.ts'
 import { openLake, type Lake } from '../../../shared/lake.ts'

@@ -5,7 +5,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import type { Catalog } from '../../../shared/catalog.ts'
+import type { Catalog } from '../../../shared/catalog/catalog.ts'
 import type { Config } from '../../../shared/config.ts'
 import { openDuck, quoteLiteral } from '../../../shared/duckdb.ts'
 import type { Lake } from '../../../shared/lake.ts'

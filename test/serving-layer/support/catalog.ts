@@ -1,6 +1,6 @@
 /** Writes the small default catalog into a test's lake, as `playcount demo` does, before a pipeline loads it. */
 import type { Config } from '../../../shared/config.ts'
-import { ensureCatalog } from '../../../ingest/catalog/default.ts'
+import { ensureCatalog } from '../../../shared/catalog/default.ts'
 import { openLake } from '../../../shared/lake.ts'
 import { createLogger } from '../../../shared/logger.ts'
 

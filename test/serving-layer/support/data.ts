@@ -1,5 +1,5 @@
 /** A small catalog and seeded random listening events for the serving-layer tests and bench. */
-import { Catalog, type Artist, type Song } from '../../../shared/catalog.ts'
+import { Catalog, type Artist, type Song } from '../../../shared/catalog/catalog.ts'
 import { EVENT_TYPES, type ListenEvent } from '../../../shared/event.ts'
 import { rng } from '../../support/random.ts'
 import type { ArrivedEvent } from './events-realtime-view.ts'

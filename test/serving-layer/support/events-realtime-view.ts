@@ -3,7 +3,7 @@
  * (with their arrival time and partition), with the shared metric definitions, honouring the watermark contract
  * (only arrivals >= W; not ready for a W older than the buckets it kept). The real speed layer plugs in instead.
  */
-import type { Catalog } from '../../../shared/catalog.ts'
+import type { Catalog } from '../../../shared/catalog/catalog.ts'
 import { parseDay, type Day } from '../../../shared/day.ts'
 import type { ListenEvent } from '../../../shared/event.ts'
 import { dayOf, hourStart } from '../../../shared/layout.ts'

@@ -1,6 +1,6 @@
 /**
- * A tiny seeded PRNG (sfc32) and the draws the catalog and the simulator need. Math.random is never used in
- * ingest/: the same seed must give byte-identical output on every machine.
+ * A tiny seeded PRNG (sfc32) and the draws the catalog and the simulator need. Neither uses Math.random: the same
+ * seed must give byte-identical output on every machine.
  */
 export interface Random {
   /** Uniform in [0, 1). */

@@ -4,7 +4,7 @@
  */
 import type { ListenEvent, RejectReason } from '../../shared/event.ts'
 import { HOUR_MS } from '../../shared/layout.ts'
-import type { Random } from '../random.ts'
+import type { Random } from '../../shared/random.ts'
 
 export type MalformedKind = 'bad_json' | 'missing_field' | 'unknown_song' | 'future_ts'
 export const MALFORMED_KINDS: readonly MalformedKind[] = ['bad_json', 'missing_field', 'unknown_song', 'future_ts']

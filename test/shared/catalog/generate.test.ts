@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { generateCatalog } from '../../../ingest/catalog/generate.ts'
+import { generateCatalog } from '../../../shared/catalog/generate.ts'
 
 describe('generateCatalog', () => {
   const spec = { artists: 300, songs: 3000, seed: 7 }

@@ -7,12 +7,12 @@
  */
 import { execFileSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
-import { partitionerFor } from '../../ingest/partitioner.ts'
+import { partitionerFor } from '../../shared/partitioner.ts'
 import type { Config } from '../../shared/config.ts'
 import { encodeEvent, type ListenEvent } from '../../shared/event.ts'
 import { eventually, testConfig } from '../helpers.ts'
 import { groundTruth, realtimeAll, settle, setupTopic, SONGS, speed, truthRecord } from '../speed-layer/fixtures.ts'
-import { readTopic } from './kafka-read.ts'
+import { readTopic } from '../support/kafka-read.ts'
 
 const PARTITIONS = 6
 
@@ -23,7 +23,7 @@ function listens(n: number): ListenEvent[] {
   }))
 }
 
-/** Sends the events the way the collector does: kafkajs, key userId, partition from ingest/partitioner.ts. */
+/** Sends the events the way the collector does: kafkajs, key userId, partition from shared/partitioner.ts. */
 async function produceAsCollector(config: Readonly<Config>, events: ListenEvent[]): Promise<void> {
   const { producer } = await setupTopic(config)
   const partitionOf = partitionerFor(PARTITIONS)

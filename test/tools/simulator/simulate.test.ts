@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { generateCatalog } from '../../../ingest/catalog/generate.ts'
-import { simulate, type SimOptions, type SimOutput } from '../../../ingest/simulator/simulate.ts'
-import { Catalog } from '../../../shared/catalog.ts'
+import { generateCatalog } from '../../../shared/catalog/generate.ts'
+import { simulate, type SimOptions, type SimOutput } from '../../../tools/simulator/simulate.ts'
+import { Catalog } from '../../../shared/catalog/catalog.ts'
 import { parseEventBytes } from '../../../shared/event.ts'
 import { DAY_MS, HOUR_MS } from '../../../shared/layout.ts'
 

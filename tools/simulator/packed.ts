@@ -5,7 +5,7 @@
  * When the sink names a partition count, the worker also computes each line's partition, so kafkajs's partitioner
  * (murmur2 in JS) does not run on the thread that encodes the produce requests.
  */
-import { partitionerFor } from '../partitioner.ts'
+import { partitionerFor } from '../../shared/partitioner.ts'
 
 export interface PackedBatch {
   count: number

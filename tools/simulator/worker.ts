@@ -3,7 +3,7 @@
  * than cloned. At most `maxAhead` batches wait unconsumed; then the worker blocks.
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import { Catalog, type Artist, type Song } from '../../shared/catalog.ts'
+import { Catalog, type Artist, type Song } from '../../shared/catalog/catalog.ts'
 import { Packer, type PackedMessage } from './packed.ts'
 import { simulate, type SimOptions } from './simulate.ts'
 import { SimSummary } from './summary.ts'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseDuration, parseFraction, parseStart } from '../../../ingest/simulator/options.ts'
+import { parseDuration, parseFraction, parseStart } from '../../../tools/simulator/options.ts'
 
 describe('simulator options', () => {
   it.each([['90s', 90_000], ['2h', 7_200_000], ['3d', 259_200_000], ['1h30m', 5_400_000], ['500ms', 500], ['45', 45_000], ['1w', 604_800_000]])(

@@ -3,11 +3,11 @@
  * lookup every layer uses.
  */
 import { Catalog, type Artist, type Song } from './catalog.ts'
-import type { Config } from './config.ts'
-import { openDuck, quoteLiteral } from './duckdb.ts'
-import { Errors } from './errors.ts'
-import type { Lake } from './lake.ts'
-import { CATALOG_ARTISTS_KEY, CATALOG_SONGS_KEY } from './layout.ts'
+import type { Config } from '../config.ts'
+import { openDuck, quoteLiteral } from '../duckdb.ts'
+import { Errors } from '../errors.ts'
+import type { Lake } from '../lake.ts'
+import { CATALOG_ARTISTS_KEY, CATALOG_SONGS_KEY } from '../layout.ts'
 
 export async function hasCatalog(lake: Lake): Promise<boolean> {
   const [a, s] = await Promise.all([lake.exists(CATALOG_ARTISTS_KEY), lake.exists(CATALOG_SONGS_KEY)])

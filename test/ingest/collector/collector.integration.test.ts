@@ -1,14 +1,14 @@
 import type { FastifyInstance } from 'fastify'
 import { Registry } from 'prom-client'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { buildCollector } from '../../ingest/collector/index.ts'
-import { Catalog } from '../../shared/catalog.ts'
-import type { Config } from '../../shared/config.ts'
-import { encodeEvent, MAX_EVENT_BYTES } from '../../shared/event.ts'
-import { buildHttpApp } from '../../shared/http-app.ts'
-import { createLogger } from '../../shared/logger.ts'
-import { cleanupTopics, testConfig } from '../helpers.ts'
-import { readTopic, topicSize } from './kafka-read.ts'
+import { buildCollector } from '../../../ingest/collector/index.ts'
+import { Catalog } from '../../../shared/catalog/catalog.ts'
+import type { Config } from '../../../shared/config.ts'
+import { encodeEvent, MAX_EVENT_BYTES } from '../../../shared/event.ts'
+import { buildHttpApp } from '../../../shared/http-app.ts'
+import { createLogger } from '../../../shared/logger.ts'
+import { cleanupTopics, testConfig } from '../../helpers.ts'
+import { readTopic, topicSize } from '../../support/kafka-read.ts'
 
 const catalog = new Catalog(
   [{ artistId: 'ar-1', name: 'Nina Vale', genre: 'pop', country: 'GB' }],
@@ -206,6 +206,8 @@ describe('the HTTP collector', () => {
       const res = await app.inject({ method: 'POST', url: '/v1/events', payload })
       expect(res.statusCode).toBe(503)
       expect(res.json()).toMatchObject({ error: 'PLAYCOUNT_KAFKA_UNAVAILABLE' })
+      // Said once: the deadline's own error is passed on, not wrapped in a second one.
+      expect((res.json() as { message: string }).message.match(/Kafka cannot take the events/g)).toHaveLength(1)
       expect(Date.now() - t1).toBeLessThan(3000)
     }
     // Validation does not need Kafka: an all-invalid request is still a 400.

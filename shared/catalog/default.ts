@@ -1,9 +1,9 @@
 /** The small catalog created on first start, so a new user needs no setup step. */
-import type { Catalog } from '../../shared/catalog.ts'
-import { hasCatalog, loadCatalog } from '../../shared/catalog-store.ts'
-import type { Config } from '../../shared/config.ts'
-import type { Lake } from '../../shared/lake.ts'
-import type { Logger } from '../../shared/logger.ts'
+import type { Catalog } from './catalog.ts'
+import { hasCatalog, loadCatalog } from './store.ts'
+import type { Config } from '../config.ts'
+import type { Lake } from '../lake.ts'
+import type { Logger } from '../logger.ts'
 import { generateCatalog, writeCatalog, type CatalogSpec } from './generate.ts'
 
 export const DEFAULT_CATALOG: Readonly<CatalogSpec> = Object.freeze({ artists: 200, songs: 2000, seed: 42 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { Pipeline } from '../../../ingest/simulator/pipeline.ts'
+import { Pipeline } from '../../../tools/simulator/pipeline.ts'
 
 function deferred(): { promise: Promise<void>; resolve: () => void; reject: (err: Error) => void } {
   let resolve!: () => void

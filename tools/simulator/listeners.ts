@@ -2,10 +2,10 @@
  * Who listens, and when: listener profiles (country, device, activity, taste) and the daily rhythm of sessions in
  * the listener's local time. The constants are the simulator's model; the tests assert the mix they produce.
  */
-import type { Catalog, Song } from '../../shared/catalog.ts'
+import type { Catalog, Song } from '../../shared/catalog/catalog.ts'
 import type { Device } from '../../shared/event.ts'
 import { DAY_MS, HOUR_MS } from '../../shared/layout.ts'
-import { WeightedTable, zipfWeights, type Random } from '../random.ts'
+import { WeightedTable, zipfWeights, type Random } from '../../shared/random.ts'
 
 /** Relative session starts per local hour: a night trough, a commute peak, an evening high. */
 export const HOURLY_RHYTHM = [0.5, 0.3, 0.2, 0.15, 0.15, 0.3, 0.8, 1.4, 1.6, 1.2, 1.0, 1.1, 1.4, 1.3, 1.1, 1.1, 1.3, 1.6, 1.8, 1.9, 1.8, 1.5, 1.1, 0.8] as const

@@ -5,9 +5,9 @@
  * late, a duplicate or malformed, so tests can compute the ground truth from the same stream.
  * Same options (seed, start, ...) give the same outputs, byte for byte.
  */
-import type { Catalog, Song } from '../../shared/catalog.ts'
+import type { Catalog, Song } from '../../shared/catalog/catalog.ts'
 import type { Device, ListenEvent, RejectReason } from '../../shared/event.ts'
-import { createRandom, subSeed, type Random } from '../random.ts'
+import { createRandom, subSeed, type Random } from '../../shared/random.ts'
 import { lateness, malformedLine, retryDelay } from './faults.ts'
 import { TimeHeap } from './heap.ts'
 import {
