@@ -111,6 +111,8 @@ export async function buildPipeline(config: Readonly<Config>, roles: readonly Ro
   return {
     app, lake, catalog, registry,
     async start() {
+      // Keys written since the build count from the first request; a failed read keeps the ones loaded at build.
+      await keys.load().catch((err: unknown) => log.warn({ err }, 'reloading the API keys failed; keeping the ones loaded at build'))
       keys.start()
       for (const { name, role } of startables) {
         log.info({ role: name }, 'starting')
