@@ -21,7 +21,7 @@ function layerImports() {
 }
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.playcount/**', 'bench/results/**', 'test-results/**'] },
+  { ignores: ['node_modules/**', 'data/**', 'bench/results/**', 'test-results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -5,7 +5,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1'
 
 const env = { KAFKAJS_NO_PARTITIONER_WARNING: '1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', TZ: 'UTC', LOG_LEVEL: 'silent' }
-const exclude = ['node_modules/**', '.playcount/**']
+const exclude = ['node_modules/**', 'data/**']
 
 export default defineConfig({
   test: {

@@ -3,10 +3,10 @@
  * the same DuckDB version (DuckDB cannot download extensions here). The wheel is a zip; the signed extension
  * inside it loads with a plain LOAD.
  */
-import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { Errors } from '../shared/errors.ts'
+import { runTool, type ProvisionReporter } from './tool.ts'
 
 /** Must equal the DuckDB version of the pinned @duckdb/node-api (1.5.5-r.5 → 1.5.5). */
 export const DUCKDB_VERSION = '1.5.5'
@@ -15,20 +15,23 @@ export function httpfsPath(cacheDir: string): string {
   return path.join(cacheDir, `httpfs-${DUCKDB_VERSION}`, 'duckdb_extension_httpfs', 'extensions', `v${DUCKDB_VERSION}`, 'httpfs.duckdb_extension')
 }
 
-export function ensureHttpfs(cacheDir: string): string {
+/** Fetches the extension from PyPI into the cache, once; a no-op when it is there. */
+export async function ensureHttpfs(cacheDir: string, reporter: ProvisionReporter): Promise<string> {
   const target = httpfsPath(cacheDir)
   if (fs.existsSync(target)) return target
   const wheels = path.join(cacheDir, 'pip')
   const dest = path.join(cacheDir, `httpfs-${DUCKDB_VERSION}`)
-  try {
-    execFileSync('python3', ['-m', 'pip', 'download', '--quiet', '--no-deps', '--only-binary=:all:', '-d', wheels,
-      `duckdb-extension-httpfs==${DUCKDB_VERSION}`], { stdio: 'inherit' })
-    const wheel = fs.readdirSync(wheels).find((f) => f.startsWith(`duckdb_extension_httpfs-${DUCKDB_VERSION}-`) && f.endsWith('.whl'))
-    if (wheel === undefined) throw new Error('wheel not found after pip download')
-    execFileSync('python3', ['-m', 'zipfile', '-e', path.join(wheels, wheel), dest], { stdio: 'inherit' })
-  } catch (err) {
-    throw new Errors.SERVICE_FETCH_FAILED(`duckdb-extension-httpfs==${DUCKDB_VERSION} from PyPI`, String(err))
+  const step = {
+    what: `DuckDB httpfs ${DUCKDB_VERSION}`, doing: `fetching DuckDB's httpfs extension ${DUCKDB_VERSION} from PyPI once with pip (a few seconds)`,
+    cachedIn: dest, logFile: path.join(cacheDir, 'logs', 'httpfs-fetch.log'),
+    hint: 'the extension comes from PyPI\'s duckdb-extension-httpfs wheel: install python3 with pip and let pip reach pypi.org',
   }
-  if (!fs.existsSync(target)) throw new Errors.SERVICE_FETCH_FAILED('httpfs', `${target} missing in the wheel`)
+  // The wheel is a zip; python3 unpacks the one pip fetched (its platform tag is pip's choice).
+  const unpack = 'import glob, sys, zipfile; zipfile.ZipFile(sorted(glob.glob(sys.argv[1]))[-1]).extractall(sys.argv[2])'
+  await runTool(step, [
+    { cmd: 'python3', args: ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '-d', wheels, `duckdb-extension-httpfs==${DUCKDB_VERSION}`] },
+    { cmd: 'python3', args: ['-c', unpack, path.join(wheels, `duckdb_extension_httpfs-${DUCKDB_VERSION}-*.whl`), dest] },
+  ], reporter)
+  if (!fs.existsSync(target)) throw new Errors.SERVICE_FETCH_FAILED(step.what, `${target} missing in the wheel`)
   return target
 }

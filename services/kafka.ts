@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { Kafka, logLevel } from 'kafkajs'
 import { Errors } from '../shared/errors.ts'
 import { startDetached, waitFor, tailFile, type Spawned } from './process.ts'
+import { runTool, type ProvisionReporter } from './tool.ts'
 
 export const KAFKA_VERSION = '3.9.1'
 const POM = path.join(path.dirname(fileURLToPath(import.meta.url)), 'kafka', 'pom.xml')
@@ -18,18 +19,22 @@ export const KAFKA_MARKER = 'kafka.Kafka'
 export interface KafkaServiceOptions { cacheDir: string; dir: string; port: number; controllerPort: number }
 
 /** Copies the broker's jars from Maven Central into the cache; a no-op when they are there. Returns the folder. */
-export function ensureKafkaJars(cacheDir: string): string {
-  const libs = path.join(cacheDir, `kafka-${KAFKA_VERSION}`, 'libs')
+export async function ensureKafkaJars(cacheDir: string, reporter: ProvisionReporter): Promise<string> {
+  const libs = kafkaLibs(cacheDir)
   const done = path.join(libs, '.complete')
   if (fs.existsSync(done)) return libs
-  try {
-    execFileSync('mvn', ['-q', '-B', '-f', POM, 'dependency:copy-dependencies', '-DincludeScope=runtime',
-      `-Dkafka.version=${KAFKA_VERSION}`, `-DoutputDirectory=${libs}`], { stdio: 'inherit' })
-  } catch (err) {
-    throw new Errors.SERVICE_FETCH_FAILED(`Kafka ${KAFKA_VERSION} jars from Maven Central`, String(err))
-  }
+  await runTool({
+    what: `Kafka ${KAFKA_VERSION}`, doing: `fetching Kafka ${KAFKA_VERSION}'s jars from Maven Central once with mvn (about 1 min)`, cachedIn: libs,
+    logFile: path.join(cacheDir, 'logs', 'kafka-fetch.log'),
+    hint: 'Kafka runs from its Maven Central jars: install a JDK 17 or newer and Maven (mvn), and let Maven reach repo.maven.apache.org',
+  }, [{ cmd: 'mvn', args: ['-B', '-f', POM, 'dependency:copy-dependencies', '-DincludeScope=runtime', `-Dkafka.version=${KAFKA_VERSION}`, `-DoutputDirectory=${libs}`] }],
+  reporter)
   fs.writeFileSync(done, new Date().toISOString())
   return libs
+}
+
+export function kafkaLibs(cacheDir: string): string {
+  return path.join(cacheDir, `kafka-${KAFKA_VERSION}`, 'libs')
 }
 
 function writeConfig(o: KafkaServiceOptions): string {
@@ -58,7 +63,8 @@ function writeConfig(o: KafkaServiceOptions): string {
 }
 
 export function startKafka(o: KafkaServiceOptions): Spawned {
-  const libs = ensureKafkaJars(o.cacheDir)
+  const libs = kafkaLibs(o.cacheDir)
+  if (!fs.existsSync(path.join(libs, '.complete'))) throw new Errors.SERVICE_START_FAILED('kafka', `${libs} is not complete: run playcount services provision`)
   const conf = writeConfig(o)
   const cp = `${libs}/*`
   const log4j = `-Dlog4j.configuration=file:${path.join(o.dir, 'log4j.properties')}`

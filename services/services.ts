@@ -5,6 +5,7 @@ import { ensureHttpfs } from './httpfs.ts'
 import { KAFKA_MARKER, kafkaAnswers, startKafka, waitForKafka, ensureKafkaJars } from './kafka.ts'
 import { MINIO_MARKER, s3Answers, startMinio, waitForS3, ensureMinioBinary } from './minio.ts'
 import { isOurs, readPid, stopByPidFile } from './process.ts'
+import { terminalReporter, type ProvisionReporter } from './tool.ts'
 
 export type ServiceName = 'kafka' | 'minio'
 
@@ -25,7 +26,7 @@ interface Spec {
   logFile: string
   marker: string
   answers: () => Promise<boolean>
-  fetch: () => void
+  fetch: (reporter: ProvisionReporter) => Promise<unknown>
   start: () => { pid: number }
   waitReady: () => Promise<void>
 }
@@ -41,7 +42,7 @@ function specs(config: Readonly<Config>): Spec[] {
       name: 'kafka', address: brokers[0] ?? '', dir: kafkaDir, marker: KAFKA_MARKER,
       pidFile: path.join(kafkaDir, 'kafka.pid'), logFile: path.join(kafkaDir, 'kafka.log'),
       answers: () => kafkaAnswers(brokers),
-      fetch: () => ensureKafkaJars(config.cacheDir),
+      fetch: (reporter) => ensureKafkaJars(config.cacheDir, reporter),
       start: () => startKafka({ cacheDir: config.cacheDir, dir: kafkaDir, port: s.kafkaPort, controllerPort: s.kafkaControllerPort }),
       waitReady: () => waitForKafka(brokers, path.join(kafkaDir, 'kafka.log')),
     },
@@ -49,7 +50,7 @@ function specs(config: Readonly<Config>): Spec[] {
       name: 'minio', address: endpoint, dir: minioDir, marker: MINIO_MARKER,
       pidFile: path.join(minioDir, 'minio.pid'), logFile: path.join(minioDir, 'minio.log'),
       answers: () => s3Answers(endpoint),
-      fetch: () => ensureMinioBinary(config.cacheDir),
+      fetch: (reporter) => ensureMinioBinary(config.cacheDir, reporter),
       start: () => startMinio({ cacheDir: config.cacheDir, dir: minioDir, port: s.minioPort, consolePort: s.minioConsolePort }),
       waitReady: () => waitForS3(endpoint, path.join(minioDir, 'minio.log')),
     },
@@ -58,16 +59,19 @@ function specs(config: Readonly<Config>): Spec[] {
 
 export interface ProvisionTimes { kafka: number; minio: number; httpfs: number }
 
-/** Fetches (or finds in the cache) everything the services need, timing each part. */
-export function provision(config: Readonly<Config>): ProvisionTimes {
+/**
+ * Fetches (or finds in the cache) everything the services need, timing each part. What is fetched or built says so
+ * through `reporter` (one line each, the tool's output in a log file under the cache); what is cached is silent.
+ */
+export async function provision(config: Readonly<Config>, reporter: ProvisionReporter = terminalReporter()): Promise<ProvisionTimes> {
   const times: ProvisionTimes = { kafka: 0, minio: 0, httpfs: 0 }
   for (const spec of specs(config)) {
     const t0 = Date.now()
-    spec.fetch()
+    await spec.fetch(reporter)
     times[spec.name] = (Date.now() - t0) / 1000
   }
   const t0 = Date.now()
-  ensureHttpfs(config.cacheDir)
+  await ensureHttpfs(config.cacheDir, reporter)
   times.httpfs = (Date.now() - t0) / 1000
   return times
 }
@@ -75,8 +79,8 @@ export function provision(config: Readonly<Config>): ProvisionTimes {
 export interface UpResult { provisioned: ProvisionTimes; services: ServiceReport[] }
 
 /** Provisions, then starts what is not running; idempotent. Waits until each service really answers. */
-export async function servicesUp(config: Readonly<Config>): Promise<UpResult> {
-  const provisioned = provision(config)
+export async function servicesUp(config: Readonly<Config>, reporter?: ProvisionReporter): Promise<UpResult> {
+  const provisioned = await provision(config, reporter)
   const all = specs(config)
   const reports = all.map((spec) => {
     const pid = readPid(spec.pidFile)

@@ -12,6 +12,10 @@ import { Errors } from './errors.ts'
 export const ARCHIVE_FAILPOINTS = ['before-write', 'mid-upload', 'after-upload', 'after-progress'] as const
 export type ArchiveFailpoint = (typeof ARCHIVE_FAILPOINTS)[number]
 
+/** How logs are written: `auto` is pino-pretty on a terminal and JSON lines otherwise. */
+export const LOG_FORMATS = ['auto', 'pretty', 'json'] as const
+export type LogFormat = (typeof LOG_FORMATS)[number]
+
 const HostPort = '^[A-Za-z0-9.\\-]+:[0-9]{1,5}$'
 const Port = (def: number) => Type.Integer({ minimum: 1, maximum: 65535, default: def })
 
@@ -22,7 +26,7 @@ export const EnvSchema = Type.Object({
   KAFKA_PARTITIONS: Type.Integer({ minimum: 1, maximum: 1000, default: 6 }),
   KAFKA_CLIENT_ID: Type.String({ minLength: 1, default: 'playcount' }),
   KAFKA_GROUP_PREFIX: Type.String({ pattern: '^[A-Za-z0-9._-]+$', default: 'playcount' }),
-  LAKE_URI: Type.String({ minLength: 1, default: '.playcount/lake' }),
+  LAKE_URI: Type.String({ minLength: 1, default: 'data/lake' }),
   S3_ENDPOINT: Type.String({ pattern: '^$|^https?://', default: '' }),
   S3_REGION: Type.String({ minLength: 1, default: 'us-east-1' }),
   S3_ACCESS_KEY_ID: Type.String({ default: 'minioadmin' }),
@@ -46,7 +50,9 @@ export const EnvSchema = Type.Object({
     description: 'fault injection: the archiver kills itself (SIGKILL) at this point of its first file write' }),
   DEDUP_WINDOW: Type.Integer({ minimum: 1000, default: 500_000, description: 'eventIds remembered per partition' }),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
-  PLAYCOUNT_HOME: Type.String({ minLength: 1, default: '.playcount' }),
+  LOG_FORMAT: Type.Union(LOG_FORMATS.map((l) => Type.Literal(l)), { default: 'auto',
+    description: 'auto is readable lines on a terminal and JSON otherwise' }),
+  PLAYCOUNT_HOME: Type.String({ minLength: 1, default: 'data', description: 'local state: the embedded lake and the local services\' data' }),
   PLAYCOUNT_CACHE: Type.String({ minLength: 1, default: path.join(os.homedir(), '.cache', 'playcount') }),
   DUCKDB_HTTPFS_PATH: Type.String({ default: '' }),
   DUCKDB_MEMORY_LIMIT: Type.String({ pattern: '^$|^[0-9]+(\\.[0-9]+)?\\s*[KMGT]i?B$', default: '' }),
@@ -70,6 +76,7 @@ export interface Config {
   archive: { graceMs: number; maxRowsPerFile: number; failpoint: ArchiveFailpoint | undefined }
   duckdb: { httpfsPath: string | undefined; memoryLimit: string | undefined }
   logLevel: string
+  logFormat: LogFormat
   home: string
   cacheDir: string
   services: { dir: string; kafkaPort: number; kafkaControllerPort: number; minioPort: number; minioConsolePort: number }
@@ -128,6 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     },
     duckdb: { httpfsPath: e.DUCKDB_HTTPFS_PATH || undefined, memoryLimit: e.DUCKDB_MEMORY_LIMIT || undefined },
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT as LogFormat,
     home,
     cacheDir: path.resolve(e.PLAYCOUNT_CACHE),
     services: {

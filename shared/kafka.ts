@@ -1,5 +1,5 @@
 /** Kafka clients and topics, configured once from Config. */
-import { Kafka, logLevel, type Admin, type ITopicConfig } from 'kafkajs'
+import { Kafka, logLevel, type Admin, type ITopicConfig, type LogEntry } from 'kafkajs'
 import type { Config } from './config.ts'
 import { Errors } from './errors.ts'
 import type { Logger } from './logger.ts'
@@ -13,15 +13,41 @@ export function createKafka(config: Readonly<Config>, log?: Logger, clientSuffix
     requestTimeout: 30_000,
     retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 },
     logLevel: logLevel.WARN,
-    logCreator: () => ({ namespace, level, log: entry }) => {
+    logCreator: () => (entry) => {
       if (!log) return
-      const { message, ...rest } = entry
-      const fields = { namespace, ...rest }
-      if (level === logLevel.ERROR) log.error(fields, message)
-      else if (level === logLevel.WARN) log.warn(fields, message)
-      else log.debug(fields, message)
+      const { message, ...rest } = entry.log
+      log[kafkaLogLevel(entry)]({ namespace: entry.namespace, ...rest }, message)
     },
   })
+}
+
+/**
+ * Errors kafkajs logs while it retries by itself, which a fresh or restarting broker answers for a few seconds:
+ * the group coordinator is still starting or loading its offsets, a coordinator moved, a new topic's partitions
+ * have no leader yet. kafkajs retries them; if the retries run out, the operation fails and that is reported.
+ */
+const RETRIED_BY_KAFKAJS = new Set([
+  'The group coordinator is not available',
+  "The coordinator is loading and hence can't process requests for this group",
+  'This is not the correct coordinator for this group',
+  'There is no leader for this topic-partition as we are in the middle of a leadership election',
+])
+
+/**
+ * kafkajs warns this whenever an idempotent producer has bounded retries. playcount bounds them on purpose: a send
+ * that fails after them is answered 503 by the collector or retried by the archiver, with the same eventId, and a
+ * duplicate eventId counts once (docs/ARCHITECTURE.md). Nothing for a reader of the log to do.
+ */
+const BOUNDED_IDEMPOTENT_RETRIES = 'Limiting retries for the idempotent producer may invalidate EoS guarantees'
+
+/** The pino level of a kafkajs log entry: its own, except for the normal retries above, which are debug. */
+export function kafkaLogLevel(entry: Pick<LogEntry, 'namespace' | 'level' | 'log'>): 'error' | 'warn' | 'debug' {
+  const { message, error } = entry.log as { message: string; error?: unknown }
+  if (typeof error === 'string' && RETRIED_BY_KAFKAJS.has(error)) return 'debug'
+  if (RETRIED_BY_KAFKAJS.has(message) || message === BOUNDED_IDEMPOTENT_RETRIES) return 'debug'
+  if (entry.level === logLevel.ERROR) return 'error'
+  if (entry.level === logLevel.WARN) return 'warn'
+  return 'debug'
 }
 
 const SEVEN_DAYS_MS = String(7 * 24 * 3600 * 1000)

@@ -11,7 +11,7 @@ export function registerArchive(program: Command): void {
     .option('--drain', 'archive everything up to the current end of the log, open hours included, and exit')
     .action(async (opts: { drain?: boolean }) => {
       const config = loadConfig()
-      const log = createLogger({ level: config.logLevel, name: 'archiver', pretty: process.stderr.isTTY })
+      const log = createLogger({ level: config.logLevel, name: 'archiver', format: config.logFormat })
       const lake = openLake(config, log)
       const catalog = await loadCatalog(config, lake)
       const archiver = buildArchiver(config, { catalog, lake, log, registry: createRegistry() })

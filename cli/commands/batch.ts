@@ -61,7 +61,7 @@ export function registerBatch(program: Command): void {
           return
         }
         // Stage lines replace the info logs a person would otherwise read twice.
-        const log = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, name: 'batch' })
+        const log = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, name: 'batch', format: config.logFormat })
         const summary = await runBatch(config, { lake, log }, {
           trigger: 'cli', onProgress: progressPrinter(),
           ...(opts.date ? { dates: opts.date } : {}), ...(opts.from ? { from: opts.from } : {}), ...(opts.to ? { to: opts.to } : {}),

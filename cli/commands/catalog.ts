@@ -39,7 +39,7 @@ export function registerCatalog(program: Command): void {
       const config = loadConfig()
       const lake = openLake(config)
       try {
-        const cat = await ensureCatalog(config, lake, createLogger({ level: config.logLevel, name: 'catalog' }))
+        const cat = await ensureCatalog(config, lake, createLogger({ level: config.logLevel, name: 'catalog', format: config.logFormat }))
         const hits = cat.search(q, o.limit)
         for (const h of hits) {
           const extra = h.kind === 'song' ? `  by ${h.artistName ?? ''} (#${cat.songs.get(h.id)?.popularityRank ?? '?'})` : ''

@@ -3,6 +3,7 @@ import { SingleBar, Presets } from 'cli-progress'
 import { ensureCatalog } from '../../shared/catalog/default.ts'
 import { parseDuration, parseFraction, parseStart } from '../../tools/simulator/options.ts'
 import { runSimulation, type Speed } from '../../tools/simulator/run.ts'
+import { describeRun } from '../../tools/simulator/summary.ts'
 import { fileSink, httpSink, kafkaSink, type Sink } from '../../tools/simulator/sinks.ts'
 import { loadConfig } from '../../shared/config.ts'
 import { Errors } from '../../shared/errors.ts'
@@ -25,7 +26,7 @@ function count(name: string, text: string): number {
 export function registerGenerate(program: Command): void {
   program.command('generate').description('simulate listeners and send their events to Kafka (default), a file or the HTTP collector')
     .option('--listeners <n>', 'number of listeners', '1000')
-    .option('--duration <d>', 'event-time span, e.g. 90s, 2h, 3d (default 1h, or the --days-back span)')
+    .option('--duration <d>', 'event-time span, e.g. 90s, 2h, 3d, or forever (until stopped; default 1h, or the --days-back span)')
     .option('--start <iso|now>', 'event time of the start (default now)')
     .option('--days-back <d>', 'start this many days ago (e.g. 7); the span then runs up to now unless --duration says otherwise')
     .option('--speed <realtime|max>', 'realtime paces at wall-clock speed; max emits history at once (default: realtime from now, max for the past)')
@@ -40,7 +41,7 @@ export function registerGenerate(program: Command): void {
     .option('--no-progress', 'no progress bar')
     .action(async (flags: GenerateFlags) => {
       const config = loadConfig()
-      const log = createLogger({ level: config.logLevel, name: 'generate' })
+      const log = createLogger({ level: config.logLevel, name: 'generate', format: config.logFormat })
       const sinks = [flags.out !== undefined, flags.kafka === true, flags.http !== undefined].filter(Boolean).length
       if (sinks > 1) throw new Errors.BAD_REQUEST('choose one of --out, --kafka, --http')
       const now = Date.now()
@@ -48,7 +49,9 @@ export function registerGenerate(program: Command): void {
       if (daysBack !== undefined && !(daysBack > 0)) throw new Errors.BAD_REQUEST(`--days-back must be a positive number, got ${flags.daysBack}`)
       if (daysBack !== undefined && flags.start !== undefined) throw new Errors.BAD_REQUEST('use --start or --days-back, not both')
       const start = daysBack !== undefined ? now - Math.round(daysBack * DAY_MS) : parseStart(flags.start ?? 'now', now)
-      const durationMs = flags.duration !== undefined ? parseDuration(flags.duration) : daysBack !== undefined ? now - start : 3_600_000
+      // `forever` runs until Ctrl-C (the demo's audience); ten years of event time is as good as forever.
+      const untilStopped = flags.duration === 'forever'
+      const durationMs = untilStopped ? 3650 * DAY_MS : flags.duration !== undefined ? parseDuration(flags.duration) : daysBack !== undefined ? now - start : 3_600_000
       const speed = (flags.speed ?? (start >= now - 60_000 ? 'realtime' : 'max')) as Speed
       if (speed !== 'realtime' && speed !== 'max') throw new Errors.BAD_REQUEST(`--speed must be realtime or max, got ${flags.speed}`)
       const rate = flags.rate === undefined ? undefined : Number(flags.rate)
@@ -69,8 +72,7 @@ export function registerGenerate(program: Command): void {
         duplicates: parseFraction('duplicates', flags.duplicates), late: parseFraction('late', flags.late),
         malformed: parseFraction('malformed', flags.malformed),
       }
-      console.error(`simulating ${sim.listeners} listeners from ${new Date(start).toISOString()} for ${durationMs / 1000} s of event time, ` +
-        `speed ${speed}${rate ? `, at most ${rate}/s` : ''}, into ${sink.name}`)
+      console.error(describeRun({ listeners: sim.listeners, start, durationMs: untilStopped ? 'until stopped' : durationMs, speed, rate, into: sink.name }))
       const bar = flags.progress && process.stderr.isTTY && flags.out !== '-'
         ? new SingleBar({ format: ' {bar} {percentage}% of event time | {lines} lines | {rate}/s | {eta_formatted}', stream: process.stderr }, Presets.shades_classic)
         : undefined

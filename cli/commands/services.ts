@@ -18,7 +18,7 @@ function printProvisioned(t: ProvisionTimes): void {
 export function registerServices(program: Command): void {
   const services = program.command('services').description('run Kafka (KRaft) and MinIO on 127.0.0.1 without Docker')
   services.command('provision').description('fetch Kafka\'s jars, build MinIO and fetch DuckDB\'s httpfs (cached), start nothing')
-    .action(() => printProvisioned(provision(loadConfig())))
+    .action(async () => printProvisioned(await provision(loadConfig())))
   services.command('up').description('fetch (once, cached) and start the services; waits until they answer')
     .action(async () => {
       const { provisioned, services } = await servicesUp(loadConfig())

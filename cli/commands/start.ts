@@ -29,7 +29,7 @@ export function registerStart(program: Command): void {
     .action(async (rolesArg: string | undefined) => {
       const config = loadConfig()
       const roles = parseRoles(rolesArg)
-      const log = createLogger({ level: config.logLevel, name: 'playcount', pretty: process.stderr.isTTY })
+      const log = createLogger({ level: config.logLevel, name: 'playcount', format: config.logFormat })
       const pipeline = await buildPipeline(config, roles, log)
       const url = (await pipeline.start()).replace('[::1]', '127.0.0.1')
       // Says what runs and against what, so an operator (and the tests) can see that nothing else was started.

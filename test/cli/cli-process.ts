@@ -75,6 +75,15 @@ export function childPids(pid: number): number[] {
   return out
 }
 
+/** A process's command line, arguments separated by spaces ('' once it has ended). */
+export function commandLine(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ')
+  } catch {
+    return '' // the process ended while we looked
+  }
+}
+
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)

@@ -1,3 +1,4 @@
+import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../shared/config.ts'
@@ -10,9 +11,19 @@ describe('loadConfig', () => {
     expect(c.kafka.dlqTopic).toBe('listen-events.dlq')
     expect(c.kafka.partitions).toBe(6)
     expect(c.http.port).toBe(8080)
-    expect(c.lakeUri).toBe(path.resolve('.playcount/lake'))
+    expect(c.logFormat).toBe('auto')
     expect(c.s3.endpoint).toBeUndefined()
     expect(c.batch.schedule).toBe('30 0 * * *')
+  })
+
+  it('keeps local state under the top-level data/ folder: the lake in data/lake, the services in data/services', () => {
+    const c = loadConfig({})
+    expect(c.home).toBe(path.resolve('data'))
+    expect(c.lakeUri).toBe(path.resolve('data/lake'))
+    expect(c.services.dir).toBe(path.resolve('data/services'))
+    expect(c.cacheDir).toBe(path.join(os.homedir(), '.cache', 'playcount'))
+    const moved = loadConfig({ PLAYCOUNT_HOME: '/tmp/elsewhere' })
+    expect(moved.services.dir).toBe('/tmp/elsewhere/services')
   })
 
   it('converts numbers and lists and derives the DLQ and the S3 endpoint', () => {
@@ -39,6 +50,7 @@ describe('loadConfig', () => {
     ['KAFKA_PARTITIONS', '0', /KAFKA_PARTITIONS="0" must be an integer, >= 1/],
     ['LOG_LEVEL', 'loud', /LOG_LEVEL="loud" must be one of fatal, error, warn, info, debug, trace, silent/],
     ['S3_ENDPOINT', 'minio:9000', /S3_ENDPOINT="minio:9000" must be matching/],
+    ['LOG_FORMAT', 'xml', /LOG_FORMAT="xml" must be .*one of auto, pretty, json/],
     ['BATCH_SCHEDULE', 'nightly', /BATCH_SCHEDULE="nightly" must be a cron expression/],
   ])('refuses %s=%s naming the variable and the rule', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(message)

@@ -2,6 +2,29 @@
 import type { RejectReason } from '../../shared/event.ts'
 import type { SimOutput } from './simulate.ts'
 
+const SPAN_UNITS: ReadonlyArray<[string, number]> = [['day', 86_400_000], ['hour', 3_600_000], ['minute', 60_000], ['second', 1000]]
+
+/** An event-time span for a sentence: "30 days", "1 day 6 hours", "90 minutes" (two largest units, whole). */
+export function formatSpan(ms: number): string {
+  const parts: string[] = []
+  let rest = Math.round(ms / 1000) * 1000
+  for (const [unit, size] of SPAN_UNITS) {
+    const n = Math.floor(rest / size)
+    rest -= n * size
+    if (n > 0 && parts.length < 2) parts.push(`${n} ${unit}${n === 1 ? '' : 's'}`)
+    else if (parts.length > 0) break
+  }
+  return parts.length > 0 ? parts.join(' ') : `${ms} ms`
+}
+
+/** The line a run starts with, e.g. "simulating 8000 listeners from 2026-11-30 17:00 UTC until stopped, ...". */
+export function describeRun(o: { listeners: number; start: number; durationMs: number | 'until stopped'; speed: string; rate?: number | undefined; into: string }): string {
+  const from = new Date(o.start).toISOString().slice(0, 16).replace('T', ' ')
+  const span = o.durationMs === 'until stopped' ? 'until stopped' : `for ${formatSpan(o.durationMs)} of event time`
+  const pace = o.speed === 'realtime' ? 'at wall-clock pace' : 'as fast as the sink takes them'
+  return `simulating ${o.listeners} listeners from ${from} UTC ${span}, ${pace}${o.rate ? ` (at most ${o.rate} events/s)` : ''}, into ${o.into}`
+}
+
 export class SimSummary {
   emitted = 0
   bytes = 0
