@@ -22,16 +22,12 @@ describe('API keys over time', () => {
     const config = await testS3Config({ PORT: '0', KAFKA_PARTITIONS: '1', KEYS_RELOAD_MS: String(RELOAD_MS), AUTH_FAILURES_MAX: '1000' })
     cleanupTopics(config)
     await writeDefaultCatalog(config)
-    const keys = await addKeys(config, [
-      { name: 'screen', role: 'reader', artists: [], allArtists: true },
-      { name: 'short', role: 'reader', artists: [], allArtists: true, expiresAt: new Date(Date.now() + 3000) },
-    ])
+    const keys = await addKeys(config, [{ name: 'screen', role: 'reader', artists: [], allArtists: true }])
     const pipeline = await buildPipeline(config, ['serve'], createLogger({ level: 'silent' }))
     onTestFinished(() => pipeline.stop())
     const url = await pipeline.start()
     const status = async (key: string) => (await call(`${url}/v1/search?q=a`, key)).status
     expect(await status(keys.screen)).toBe(200)
-    expect(await status(keys.short)).toBe(200)
 
     const lake = openLake(config)
     onTestFinished(() => lake.close())
@@ -40,13 +36,17 @@ describe('API keys over time', () => {
     await updateKeys(store, (list) => list.map((k) => (k.id === id ? { ...k, revokedAt: new Date().toISOString() } : k)))
     const revokedAt = Date.now()
     await eventually(async () => ((await status(keys.screen)) === 401 ? true : undefined), 10_000, 'the revoked key refused')
-    // One reload interval, plus the S3 read and the request: well under four intervals.
-    expect(Date.now() - revokedAt).toBeLessThan(4 * RELOAD_MS + 1000)
+    // One reload interval, plus the S3 read and the request; slack for a loaded test machine.
+    expect(Date.now() - revokedAt).toBeLessThan(4 * RELOAD_MS + 2000)
 
     const added = await addKeys(config, [{ name: 'late', role: 'reader', artists: [], allArtists: true }])
     await eventually(async () => ((await status(added.late)) === 200 ? true : undefined), 10_000, 'the new key accepted')
 
-    await eventually(async () => ((await status(keys.short)) === 401 ? true : undefined), 10_000, 'the expired key refused')
+    const expiresAt = Date.now() + 4000
+    const short = await addKeys(config, [{ name: 'short', role: 'reader', artists: [], allArtists: true, expiresAt: new Date(expiresAt) }])
+    await eventually(async () => ((await status(short.short)) === 200 ? true : undefined), 3000, 'the short-lived key accepted')
+    await eventually(async () => ((await status(short.short)) === 401 ? true : undefined), 10_000, 'the expired key refused')
+    expect(Date.now()).toBeGreaterThanOrEqual(expiresAt)
   })
 
   it('brute force from one address ends in 429, /metrics counts denials per key, and no log line holds a secret', { timeout: 60_000 }, async () => {
