@@ -97,10 +97,11 @@ function refusal(p: Principal, access: Access, scope: Scope | undefined, interna
   // INTERNAL_TOKEN opens the internal routes only; with it set, those routes take nothing else.
   if (access === 'internal') return p === INTERNAL_TOKEN ? undefined : internalTokenSet ? UNKNOWN : p.role === 'admin' ? undefined : 'read operator routes'
   if (p === INTERNAL_TOKEN) return UNKNOWN
+  // An unknown path is the 404 handler's to answer, to any valid key.
+  if (is404) return undefined
   if (access === 'ingest') return p.role === 'reader' ? 'post events (a reader key)' : undefined
   if (p.role === 'ingest') return 'read reports (an ingest key only posts events)'
-  // An unknown path is the 404 handler's to answer, to any valid key.
-  if (scope === undefined && p.role !== 'admin' && !is404) return 'use this admin-only route'
+  if (scope === undefined && p.role !== 'admin') return 'use this admin-only route'
   return undefined
 }
 
