@@ -40,7 +40,7 @@ export const EnvSchema = Type.Object({
   CORS_ORIGIN: Type.String({ default: '' }),
   KEYS_FILE: Type.String({ default: '', description: 'the API keys document; empty means keys/keys.json in the lake' }),
   KEYS_RELOAD_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 5000 }),
-  AUTH_FAILURES_MAX: Type.Integer({ minimum: 1, default: 20, description: 'failed key attempts per client address and window before 429' }),
+  AUTH_FAILURES_MAX: Type.Integer({ minimum: 1, default: 20, description: 'wrong keys per client address and window before 429' }),
   AUTH_FAILURES_WINDOW_MS: Type.Integer({ minimum: 1000, default: 60_000 }),
   BATCH_SCHEDULE: Type.String({ pattern: '^\\S+( \\S+){4,5}$', default: '30 0 * * *', description: 'a cron expression' }),
   BATCH_FAILPOINT: Type.String({ pattern: '^$|^[a-z-]+$', default: '', description: 'a batch stage where a run stops and waits to be killed (fault tests)' }),

@@ -134,12 +134,13 @@ export function requireKeys(app: FastifyInstance, config: Readonly<Config>, ring
     const p = given === undefined ? undefined : resolve(given)
     const why = p === undefined ? UNKNOWN : refusal(p, access, req.routeOptions.config.scope, internal !== undefined, req.is404)
     req.keyName = why === UNKNOWN ? (given === undefined ? 'none' : 'invalid') : p!.name
-    // Peek first: an address over the limit is refused whether or not its key is right; only failures count.
+    // Peek first: an address over the limit is refused whether or not its key is right; only wrong keys count.
     limit(req, { increment: false }).then(async (status) => {
       if (!status.isAllowed && status.isExceeded) return rateLimited(reply, status.ttlInSeconds)
       if (why === UNKNOWN) {
-        const after = await limit(req)
-        if (!after.isAllowed && after.isExceeded) return rateLimited(reply, after.ttlInSeconds)
+        // Only a presented key is a guess; a request without one (a page's first call) costs the address nothing.
+        const after = given === undefined ? undefined : await limit(req)
+        if (after !== undefined && !after.isAllowed && after.isExceeded) return rateLimited(reply, after.ttlInSeconds)
         // RFC 6750 section 3: a request without credentials gets the bare challenge, a wrong key error="invalid_token".
         reply.header('www-authenticate', given === undefined ? 'Bearer realm="playcount"' : 'Bearer realm="playcount", error="invalid_token"')
         return new Errors.UNAUTHORIZED()

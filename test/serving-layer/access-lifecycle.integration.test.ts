@@ -78,6 +78,8 @@ describe('API keys over time', () => {
     const guesses = [...Array(6)].map((_, i) => (i % 2 === 0
       ? `pc_${appId}_${crypto.randomBytes(32).toString('base64url')}` // a known id, a guessed secret
       : `pc_${crypto.randomBytes(6).toString('hex')}_${crypto.randomBytes(32).toString('base64url')}`))
+    // Requests without a key are no guesses: past the limit in number, they do not count towards it.
+    for (let i = 0; i < 8; i++) expect((await call(`${url}/v1/status`, undefined)).status).toBe(401)
     for (const guess of guesses.slice(0, 5)) expect((await call(`${url}/v1/status`, guess)).status).toBe(401)
     const limited = await call(`${url}/v1/status`, guesses[5])
     expect(limited.status).toBe(429)
@@ -88,6 +90,7 @@ describe('API keys over time', () => {
     expect((await elsewhere('/v1/status', API)).statusCode).toBe(200)
 
     expect(await denied('invalid')).toBe(invalidBefore + 6)
+    expect(await denied('none')).toBe(8)
     expect(await denied('API_TOKEN')).toBe(1)
     expect(await denied('label-a')).toBe(1)
 
