@@ -2,6 +2,7 @@
 import path from 'node:path'
 import type { Config } from '../shared/config.ts'
 import { ensureHttpfs } from './httpfs.ts'
+import { ensurePyspark } from './spark.ts'
 import { KAFKA_MARKER, kafkaAnswers, startKafka, waitForKafka, ensureKafkaJars } from './kafka.ts'
 import { MINIO_MARKER, s3Answers, startMinio, waitForS3, ensureMinioBinary } from './minio.ts'
 import { isOurs, readPid, stopByPidFile } from './process.ts'
@@ -57,13 +58,15 @@ function specs(config: Readonly<Config>): Spec[] {
   ]
 }
 
-export interface ProvisionTimes { kafka: number; minio: number; httpfs: number }
+export interface ProvisionTimes { kafka: number; minio: number; httpfs: number; spark?: number }
 
 /**
  * Fetches (or finds in the cache) everything the services need, timing each part. What is fetched or built says so
  * through `reporter` (one line each, the tool's output in a log file under the cache); what is cached is silent.
+ * With `spark`, also the pinned pyspark the batch layer's Spark engine runs in local mode (the tests; `services up`
+ * does not need it).
  */
-export async function provision(config: Readonly<Config>, reporter: ProvisionReporter = terminalReporter()): Promise<ProvisionTimes> {
+export async function provision(config: Readonly<Config>, reporter: ProvisionReporter = terminalReporter(), opts: { spark?: boolean } = {}): Promise<ProvisionTimes> {
   const times: ProvisionTimes = { kafka: 0, minio: 0, httpfs: 0 }
   for (const spec of specs(config)) {
     const t0 = Date.now()
@@ -73,6 +76,11 @@ export async function provision(config: Readonly<Config>, reporter: ProvisionRep
   const t0 = Date.now()
   await ensureHttpfs(config.cacheDir, reporter)
   times.httpfs = (Date.now() - t0) / 1000
+  if (opts.spark === true) {
+    const t1 = Date.now()
+    await ensurePyspark(config.cacheDir, reporter)
+    times.spark = (Date.now() - t1) / 1000
+  }
   return times
 }
 

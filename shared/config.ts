@@ -44,6 +44,10 @@ export const EnvSchema = Type.Object({
   AUTH_FAILURES_WINDOW_MS: Type.Integer({ minimum: 1000, default: 60_000 }),
   BATCH_SCHEDULE: Type.String({ pattern: '^\\S+( \\S+){4,5}$', default: '30 0 * * *', description: 'a cron expression' }),
   BATCH_FAILPOINT: Type.String({ pattern: '^$|^[a-z-]+$', default: '', description: 'a batch stage where a run stops and waits to be killed (fault tests)' }),
+  BATCH_ENGINE: Type.Union([Type.Literal('duckdb'), Type.Literal('spark')], { default: 'duckdb' }),
+  BATCH_SHARDS: Type.Integer({ minimum: 1, maximum: 256, default: 1, description: 'DuckDB shard processes per run (a divisor of KAFKA_PARTITIONS)' }),
+  SPARK_MASTER: Type.String({ minLength: 1, default: 'local[*]', description: 'a Spark master URL' }),
+  SPARK_HOME: Type.String({ default: '', description: 'a Spark install; empty: the pyspark virtualenv in PLAYCOUNT_CACHE' }),
   ARCHIVE_GRACE_MS: Type.Integer({ minimum: 0, default: 300_000 }),
   ARCHIVE_MAX_ROWS_PER_FILE: Type.Integer({ minimum: 1000, default: 2_000_000 }),
   ARCHIVE_FAILPOINT: Type.Union(['', ...ARCHIVE_FAILPOINTS].map((l) => Type.Literal(l)), { default: '',
@@ -65,6 +69,9 @@ export const EnvSchema = Type.Object({
 
 export type Env = Static<typeof EnvSchema>
 
+/** The batch views' engines (batch-layer/nightly/engines.ts). */
+export type BatchEngine = 'duckdb' | 'spark'
+
 export interface Config {
   kafka: { brokers: string[]; topic: string; dlqTopic: string; partitions: number; clientId: string; groupPrefix: string }
   lakeUri: string
@@ -72,7 +79,8 @@ export interface Config {
   http: { host: string; port: number; apiToken: string | undefined; internalToken: string | undefined; corsOrigin: string | undefined }
   access: { keysFile: string | undefined; reloadMs: number; failuresMax: number; failuresWindowMs: number }
   speed: { urls: string[]; timeoutMs: number; dedupWindow: number }
-  batch: { schedule: string; failpoint: string | undefined }
+  batch: { schedule: string; failpoint: string | undefined; engine: BatchEngine; shards: number }
+  spark: { master: string; home: string | undefined }
   archive: { graceMs: number; maxRowsPerFile: number; failpoint: ArchiveFailpoint | undefined }
   duckdb: { httpfsPath: string | undefined; memoryLimit: string | undefined }
   logLevel: string
@@ -128,7 +136,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       failuresMax: e.AUTH_FAILURES_MAX, failuresWindowMs: e.AUTH_FAILURES_WINDOW_MS,
     },
     speed: { urls: e.SPEED_URLS ? e.SPEED_URLS.split(',') : [], timeoutMs: e.SPEED_TIMEOUT_MS, dedupWindow: e.DEDUP_WINDOW },
-    batch: { schedule: e.BATCH_SCHEDULE, failpoint: e.BATCH_FAILPOINT || undefined },
+    batch: { schedule: e.BATCH_SCHEDULE, failpoint: e.BATCH_FAILPOINT || undefined, engine: e.BATCH_ENGINE, shards: e.BATCH_SHARDS },
+    spark: { master: e.SPARK_MASTER, home: e.SPARK_HOME ? path.resolve(e.SPARK_HOME) : undefined },
     archive: {
       graceMs: e.ARCHIVE_GRACE_MS, maxRowsPerFile: e.ARCHIVE_MAX_ROWS_PER_FILE,
       failpoint: (e.ARCHIVE_FAILPOINT || undefined) as ArchiveFailpoint | undefined,
@@ -144,6 +153,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       minioPort: e.MINIO_PORT, minioConsolePort: e.MINIO_CONSOLE_PORT,
     },
   })
+}
+
+/**
+ * The environment that gives a child process (a batch shard) the same lake, caches and engine settings as this
+ * config; the rest of the parent's environment is passed as it is.
+ */
+export function lakeEnv(config: Readonly<Config>): Record<string, string> {
+  const env: Record<string, string> = {
+    LAKE_URI: config.lakeUri, S3_REGION: config.s3.region, S3_ACCESS_KEY_ID: config.s3.accessKeyId,
+    S3_SECRET_ACCESS_KEY: config.s3.secretAccessKey, PLAYCOUNT_HOME: config.home, PLAYCOUNT_CACHE: config.cacheDir,
+    KAFKA_TOPIC: config.kafka.topic, KAFKA_PARTITIONS: String(config.kafka.partitions), LOG_LEVEL: config.logLevel,
+  }
+  if (config.s3.endpoint !== undefined) env.S3_ENDPOINT = config.s3.endpoint
+  if (config.duckdb.httpfsPath !== undefined) env.DUCKDB_HTTPFS_PATH = config.duckdb.httpfsPath
+  if (config.duckdb.memoryLimit !== undefined) env.DUCKDB_MEMORY_LIMIT = config.duckdb.memoryLimit
+  return env
 }
 
 function deepFreeze<T>(obj: T): Readonly<T> {

@@ -43,6 +43,7 @@ export const Errors = {
   KEYS_INVALID: define('PLAYCOUNT_KEYS_INVALID', 'The keys document %s is not valid: %s', 500, false),
   METHOD_NOT_ALLOWED: define('PLAYCOUNT_METHOD_NOT_ALLOWED', 'Method %s not allowed on %s; allowed: %s', 405, false),
   BATCH_LOCKED: define('PLAYCOUNT_BATCH_LOCKED', 'Another batch run holds the lock: %s', 409, true),
+  BATCH_ENGINE_FAILED: define('PLAYCOUNT_BATCH_ENGINE_FAILED', 'The %s batch engine failed: %s (full log: %s)', 500, true),
   SQL_FORBIDDEN: define('PLAYCOUNT_SQL_FORBIDDEN', 'Query refused: %s', 400, false),
   SQL_INVALID: define('PLAYCOUNT_SQL_INVALID', 'Query failed: %s', 400, false),
   SQL_TIMEOUT: define('PLAYCOUNT_SQL_TIMEOUT', 'Query stopped: %s', 408, false),

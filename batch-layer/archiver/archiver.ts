@@ -55,6 +55,15 @@ const MAX_BATCHES_IN_FLIGHT = 4
 /** A drain that has not joined its group by then stops with PLAYCOUNT_DRAIN_INCOMPLETE instead of waiting on. */
 const DRAIN_JOIN_TIMEOUT_MS = 60_000
 
+/** The group session: a killed archiver keeps its partitions at most this long before the group hands them over. */
+const SESSION_TIMEOUT_MS = 10_000
+
+/**
+ * How long after its first join a drain waits for partitions that another member holds before naming them: a member
+ * killed without leaving the group (kill -9) holds them until its session expires, then a rebalance hands them over.
+ */
+const DRAIN_SETTLE_MS = SESSION_TIMEOUT_MS + 5_000
+
 
 interface Owned { archive: PartitionArchive; published?: { nextOffset: number; closedThrough: number }; committed?: number }
 
@@ -85,6 +94,8 @@ export class KafkaArchiver implements Archiver {
   private stopping: Promise<void> | undefined
   /** This member's id and partitions from the last group join (undefined before the first one). */
   private membership: { memberId: string; partitions: Set<number> } | undefined
+  /** When this member first joined its group. */
+  private firstJoinAt: number | undefined
   private failure: Error | undefined
   private readonly totals = { files: 0, rows: 0 }
 
@@ -120,11 +131,12 @@ export class KafkaArchiver implements Archiver {
     this.sink = new FileSink(this.config, this.deps.lake, this.writer, this.tmpDir, this.log, this.metrics)
     // A short session so a restarted archiver takes over quickly from a killed one; heartbeats keep flowing
     // while a file write waits for the lake (keepAlive), so a slow lake does not cost the membership.
-    const consumer = kafka.consumer({ groupId: this.group, sessionTimeout: 10_000, heartbeatInterval: 2_000, maxBytesPerPartition: 4 << 20 })
+    const consumer = kafka.consumer({ groupId: this.group, sessionTimeout: SESSION_TIMEOUT_MS, heartbeatInterval: 2_000, maxBytesPerPartition: 4 << 20 })
     this.consumer = consumer
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       const mine = payload.memberAssignment[this.topic] ?? []
       this.membership = { memberId: payload.memberId, partitions: new Set(mine) }
+      this.firstJoinAt ??= Date.now()
       void this.serial(() => this.assign(mine)).catch((err: unknown) => this.fail(err))
     })
     await consumer.connect()
@@ -175,7 +187,10 @@ export class KafkaArchiver implements Archiver {
     await this.start()
     if (this.abort.signal.aborted) throw new Errors.DRAIN_INCOMPLETE('the archiver was stopped before the end of the log')
     const ends = await logEnds(this.admin!, this.topic)
-    const reached = (): boolean => this.membership !== undefined && [...this.membership.partitions].every((p) => {
+    const all = [...ends.high.keys()]
+    const settled = (): boolean => this.membership !== undefined &&
+      (all.every((p) => this.membership!.partitions.has(p)) || Date.now() - (this.firstJoinAt ?? Date.now()) >= DRAIN_SETTLE_MS)
+    const reached = (): boolean => settled() && [...this.membership!.partitions].every((p) => {
       const o = this.owned.get(p)
       return o !== undefined && o.archive.position >= (ends.high.get(p) ?? 0)
     })
@@ -188,7 +203,7 @@ export class KafkaArchiver implements Archiver {
       await once(this.events, 'progress', { signal: AbortSignal.timeout(1000) }).catch(() => undefined)
     }
     if (this.failure) throw this.failure
-    const elsewhere = await this.heldElsewhere([...ends.high.keys()])
+    const elsewhere = await this.heldElsewhere(all)
     return this.serial(async () => {
       for (const o of this.owned.values()) await o.archive.closeForDrain()
       await this.writeTail

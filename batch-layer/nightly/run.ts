@@ -9,12 +9,13 @@ import fsp from 'node:fs/promises'
 import path from 'node:path'
 import type { Config } from '../../shared/config.ts'
 import { openDuck, type DuckSession } from '../../shared/duckdb.ts'
-import { computeViews } from './compute.ts'
+import { computeWithEngine } from './engines.ts'
 import { removeUnreferencedViewFiles } from './gc.ts'
 import { newRunId, writeRunHistory } from './history.ts'
 import { acquireBatchLock } from './lock.ts'
 import { nextManifest, readManifest, viewFileKey, writeManifest } from './manifest.ts'
 import { inspectFileDays, listArchivedBefore, readArchiveWatermark, readFileIndex, requestedDays, writeFileIndex } from './plan.ts'
+import { checkShards } from './shards.ts'
 import type { BatchDeps, BatchProgress, BatchRunOptions, BatchStage, RunSummary } from './types.ts'
 
 export type { BatchDeps, BatchProgress, BatchRunOptions, RunSummary } from './types.ts'
@@ -35,10 +36,14 @@ export async function runBatch(config: Readonly<Config>, deps: BatchDeps, opts: 
   const runId = newRunId(startedAt, crypto.randomBytes(3).toString('hex'))
   const log = deps.log.child({ runId })
   const asked = requestedDays(opts)
+  const engine = opts.engine ?? config.batch.engine
+  const shards = engine === 'duckdb' ? opts.shards ?? config.batch.shards : 1
+  checkShards(config, shards)
   const lock = await acquireBatchLock(config, runId, opts.waitForLockMs ?? 0)
   const summary: RunSummary = {
     runId, status: 'ok', trigger: opts.trigger ?? 'api', startedAt: startedAt.toISOString(), endedAt: '', durationMs: 0,
     watermarkBefore: 0, watermarkAfter: 0, daysRecomputed: [], filesRead: 0, rowsRead: 0, duplicatesDropped: 0, filesWritten: 0,
+    engine, shards,
   }
   const stage = async (s: BatchStage, message: string, counts: Pick<BatchProgress, 'done' | 'total'> = {}): Promise<void> => {
     opts.onProgress?.({ stage: s, message, ...counts })
@@ -88,11 +93,11 @@ export async function runBatch(config: Readonly<Config>, deps: BatchDeps, opts: 
     summary.daysRecomputed = days
     summary.filesRead = toRead.length
 
-    await stage('aggregate', `recomputing ${days.length} days from ${toRead.length} files`)
+    await stage('aggregate', `recomputing ${days.length} days from ${toRead.length} files (${engine}${shards > 1 ? `, ${shards} shards` : ''})`)
     tmpDir = await fsp.mkdtemp(path.join(await ensureDir(path.join(config.home, 'tmp')), `batch-${runId}-`))
-    const result = await computeViews(duck.conn, {
-      locations: toRead.map((k) => lake.location(k)), days, outDir: tmpDir,
-      onWrite: (done, total) => opts.onProgress?.({ stage: 'aggregate', message: 'writing view files', done, total }),
+    const result = await computeWithEngine(config, lake, duck.conn, {
+      engine: summary.engine, shards: summary.shards, runId, keys: toRead, days, outDir: tmpDir,
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(opts.remoteShardsMs === undefined ? {} : { remoteShardsMs: opts.remoteShardsMs }),
     })
     summary.rowsRead = result.rowsRead
     summary.duplicatesDropped = result.duplicatesDropped

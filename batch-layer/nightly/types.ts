@@ -1,4 +1,5 @@
 /** The nightly batch job's public types: what a run is asked, what it reports while it works, what it returns. */
+import type { BatchEngine } from '../../shared/config.ts'
 import type { Lake } from '../../shared/lake.ts'
 import type { Logger } from '../../shared/logger.ts'
 
@@ -28,6 +29,11 @@ export interface BatchRunOptions {
   onProgress?: (p: BatchProgress) => void
   /** When another run holds the lock: wait up to this long for it (default: fail at once with BATCH_LOCKED). */
   waitForLockMs?: number
+  /** The engine computing the views (default BATCH_ENGINE) and, for DuckDB, its shard processes (default BATCH_SHARDS). */
+  engine?: BatchEngine
+  shards?: number
+  /** Shards are started elsewhere (`playcount batch-shard`, any machine with the lake): wait this long for them. */
+  remoteShardsMs?: number
   /** What started the run, for the history. */
   trigger?: 'cli' | 'schedule' | 'catch-up' | 'api'
 }
@@ -54,5 +60,8 @@ export interface RunSummary {
   duplicatesDropped: number
   /** View files written by this run (the others are reused from the previous manifest). */
   filesWritten: number
+  /** The engine that computed the views, and the DuckDB shard processes (1: unsplit). */
+  engine: BatchEngine
+  shards: number
   error?: string
 }

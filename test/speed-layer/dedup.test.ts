@@ -16,7 +16,7 @@ describe('Dedup', () => {
     expect(d.size).toBe(3)
   })
 
-  it('agrees with a Set and a queue over a long random stream (eviction, wrap-around, ring and table growth)', () => {
+  it('agrees with a Set and a queue over a long random stream (eviction, wrap-around, ring and table growth)', { timeout: 60_000 }, () => {
     for (const capacity of [5, 700, 1500, 10_000]) {
       const d = new Dedup(capacity)
       const seen = new Set<string>()

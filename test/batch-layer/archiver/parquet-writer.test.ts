@@ -15,7 +15,7 @@ function sha256(file: string): string {
 }
 
 describe('ParquetWriter', () => {
-  it('keeps the rows in the order of the CSV (kafka_offset) without a sort, and the same rows give the same bytes', async () => {
+  it('keeps the rows in the order of the CSV (kafka_offset) without a sort, and the same rows give the same bytes', { timeout: 60_000 }, async () => {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'parquet-writer-'))
     onTestFinished(() => fs.rmSync(home, { recursive: true, force: true }))
     const config = loadConfig({ ...process.env, PLAYCOUNT_HOME: home, LAKE_URI: path.join(home, 'lake') })

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { nextManifest, viewFileKey } from '../../../batch-layer/nightly/manifest.ts'
 import { requestedDays } from '../../../batch-layer/nightly/plan.ts'
-import { groupedAggregateSql, viewDaySql } from '../../../batch-layer/nightly/views-sql.ts'
+import { groupedAggregateSql, viewSql } from '../../../batch-layer/nightly/views-sql.ts'
 import { METRICS, metricSql } from '../../../shared/metrics.ts'
 import { BATCH_VIEW_NAMES, viewFileDay, viewFiles } from '../../../shared/views.ts'
 
@@ -34,6 +34,6 @@ describe('the views manifest', () => {
   it('generates every metric column from the shared definition', () => {
     const sql = groupedAggregateSql('src')
     for (const m of METRICS) expect(sql).toContain(`CAST(${metricSql(m)} AS BIGINT) AS ${m.column}`)
-    for (const v of BATCH_VIEW_NAMES) expect(viewDaySql(v, 'agg', '2024-03-01')).toContain(METRICS.map((m) => m.column).join(', '))
+    for (const v of BATCH_VIEW_NAMES) expect(viewSql(v, 'agg', '2024-03-01')).toContain(METRICS.map((m) => m.column).join(', '))
   })
 })
