@@ -114,6 +114,10 @@ export async function buildPipeline(config: Readonly<Config>, roles: readonly Ro
       // Keys written since the build count from the first request; a failed read keeps the ones loaded at build.
       await keys.load().catch((err: unknown) => log.warn({ err }, 'reloading the API keys failed; keeping the ones loaded at build'))
       keys.start()
+      if (keys.enabled && config.speed.urls.length > 0 && tokenFor(config, 'internal') === undefined) {
+        // API keys are for people; the fan-out has no key of its own to send, and the speed processes want one.
+        log.warn('API keys exist but neither INTERNAL_TOKEN nor API_TOKEN is set: the fan-out to SPEED_URLS sends no credential and will be refused')
+      }
       for (const { name, role } of startables) {
         log.info({ role: name }, 'starting')
         await role.start()
