@@ -85,6 +85,12 @@ describe('API keys scoped to artists', () => {
       expect((await call(url + p, keys.ops)).status, p).toBe(200)
       expect((await call(url + p, API)).status, p).toBe(200)
     }
+    // Signals, segments and listeners name listeners and every artist's plays: admin keys only.
+    for (const p of ['/v1/signals', '/v1/segments', '/v1/listeners/u1']) {
+      expect((await call(url + p, keys['label-a'])).status, p).toBe(403)
+      expect((await call(url + p, keys.screen)).status, p).toBe(403)
+      expect([200, 404], p).toContain((await call(url + p, keys.ops)).status)
+    }
     expect(await (await call(`${url}/v1/me`, keys['label-a'])).json()).toEqual({
       name: 'label-a', role: 'reader', label: 'Label A', allArtists: false, artists: [mine!.artistId],
     })

@@ -211,5 +211,7 @@ $('q').addEventListener('input', onSearchInput)
 $('search-form').addEventListener('submit', (e) => { e.preventDefault(); runSearch().catch(showError) })
 $('from').addEventListener('change', () => loadReport().catch(showError))
 $('to').addEventListener('change', () => loadReport().catch(showError))
-loadMe().then(() => refreshLive()).catch(showError)
+// signals.js waits for it too: its panels are about every artist's listeners, for admin keys only.
+const meReady = loadMe()
+meReady.then(() => refreshLive()).catch(showError)
 setInterval(() => refreshLive().catch(showError), 3000)
