@@ -127,6 +127,8 @@ describe('the dashboard', () => {
     await page.goto(`${base}/?token=${encodeURIComponent(label)}`)
     await expect.poll(() => page.locator('#key').innerText(), { timeout: 15_000 }).toBe('key label (reader, Label A; 1 artist)')
     expect(await page.locator('#live-figures').isHidden()).toBe(true)
+    expect(await page.locator('.signals-panel').isHidden()).toBe(true)
+    expect(await page.locator('.segments-panel').isHidden()).toBe(true)
     await page.fill('#q', mine!.name)
     await expect.poll(() => page.locator(`#results li[data-id="${mine!.artistId}"]`).count()).toBe(1)
     await page.fill('#q', other!.name)
