@@ -19,6 +19,11 @@ import { dailyRoutes } from './routes/daily.ts'
 import { searchRoutes } from './routes/search.ts'
 import { statusRoutes } from './routes/status.ts'
 import { trendingRoutes } from './routes/trending.ts'
+import { signalsRoutes } from './routes/signals.ts'
+import { SignalReader } from './signals/signal-reader.ts'
+import { SignalStore } from './signals/signal-store.ts'
+import { ListenerSegments } from './segments/listener-segments.ts'
+import { listenerRoutes } from './routes/listeners.ts'
 
 export interface ServingDeps {
   catalog: Catalog
@@ -44,7 +49,11 @@ export interface Serving {
 
 export function buildServing(config: Readonly<Config>, deps: ServingDeps): Serving {
   const batch = new BatchViews(config, deps.lake, deps.log, deps.registry, { pollMs: deps.pollMs ?? 5000 })
+  const store = new SignalStore()
+  const segments = new ListenerSegments(config, deps.lake, deps.log, deps.pollMs ?? 5000)
+  const reader = new SignalReader(config, store, deps.log, Math.ceil(store.capacity / config.kafka.partitions))
   const ctx: ServingContext = { config, catalog: deps.catalog, batch, realtime: nameViews(deps.realtime), now: deps.now ?? Date.now,
+    signals: { store, live: () => reader.live }, segments,
     ...(deps.deadLetters === undefined ? {} : { deadLetters: deps.deadLetters }) }
 
   const routes: FastifyPluginAsync = async (app) => {
@@ -52,6 +61,8 @@ export function buildServing(config: Readonly<Config>, deps: ServingDeps): Servi
     searchRoutes(app, ctx)
     trendingRoutes(app, ctx)
     statusRoutes(app, ctx)
+    signalsRoutes(app, ctx)
+    listenerRoutes(app, ctx)
   }
 
   return {
@@ -61,9 +72,15 @@ export function buildServing(config: Readonly<Config>, deps: ServingDeps): Servi
       // A lake that cannot be read yet is not fatal: readiness stays false and the poll keeps trying.
       await batch.refresh().catch(() => undefined)
       batch.start()
+      await segments.refresh().catch((err: unknown) => deps.log.warn({ err }, 'listener segments not loaded yet'))
+      segments.start()
+      // Signals are a side list: a broker that cannot be read yet leaves it empty (live: false), never the reports down.
+      reader.start().catch((err: unknown) => deps.log.warn({ err }, 'the signals reader did not start; GET /v1/signals answers live: false'))
     },
     async stop() {
       batch.stop()
+      segments.stop()
+      await reader.stop()
     },
     readiness: () => ({
       ready: batch.loaded,

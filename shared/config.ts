@@ -48,6 +48,8 @@ export const EnvSchema = Type.Object({
   ARCHIVE_MAX_ROWS_PER_FILE: Type.Integer({ minimum: 1000, default: 2_000_000 }),
   ARCHIVE_FAILPOINT: Type.Union(['', ...ARCHIVE_FAILPOINTS].map((l) => Type.Literal(l)), { default: '',
     description: 'fault injection: the archiver kills itself (SIGKILL) at this point of its first file write' }),
+  SIGNAL_RULES_FILE: Type.String({ default: '', description: 'a JSON or YAML file of interest rules; empty means the default repeat-play rule' }),
+  SIGNAL_MAX_WINDOWS: Type.Integer({ minimum: 1000, default: 200_000, description: 'open (listener, key, window) entries per partition and rule' }),
   DEDUP_WINDOW: Type.Integer({ minimum: 1000, default: 500_000, description: 'eventIds remembered per partition' }),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
   LOG_FORMAT: Type.Union(LOG_FORMATS.map((l) => Type.Literal(l)), { default: 'auto',
@@ -69,11 +71,12 @@ export type Env = Static<typeof EnvSchema>
 export type BatchEngine = 'duckdb' | 'spark'
 
 export interface Config {
-  kafka: { brokers: string[]; topic: string; dlqTopic: string; partitions: number; clientId: string; groupPrefix: string }
+  kafka: { brokers: string[]; topic: string; dlqTopic: string; signalsTopic: string; partitions: number; clientId: string; groupPrefix: string }
   lakeUri: string
   s3: { endpoint: string | undefined; region: string; accessKeyId: string; secretAccessKey: string }
   http: { host: string; port: number; apiToken: string | undefined; internalToken: string | undefined; corsOrigin: string | undefined }
   speed: { urls: string[]; timeoutMs: number; dedupWindow: number }
+  signals: { rulesFile: string | undefined; maxWindows: number }
   batch: { schedule: string; failpoint: string | undefined; engine: BatchEngine; shards: number }
   spark: { master: string; home: string | undefined }
   archive: { graceMs: number; maxRowsPerFile: number; failpoint: ArchiveFailpoint | undefined }
@@ -116,7 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   const isS3 = e.LAKE_URI.startsWith('s3://')
   return deepFreeze({
     kafka: {
-      brokers: e.KAFKA_BROKERS.split(','), topic: e.KAFKA_TOPIC, dlqTopic: `${e.KAFKA_TOPIC}.dlq`,
+      brokers: e.KAFKA_BROKERS.split(','), topic: e.KAFKA_TOPIC, dlqTopic: `${e.KAFKA_TOPIC}.dlq`, signalsTopic: `${e.KAFKA_TOPIC}.signals`,
       partitions: e.KAFKA_PARTITIONS, clientId: e.KAFKA_CLIENT_ID, groupPrefix: e.KAFKA_GROUP_PREFIX,
     },
     lakeUri: isS3 ? e.LAKE_URI.replace(/\/+$/, '') : path.resolve(e.LAKE_URI),
@@ -127,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     http: { host: e.HOST, port: e.PORT, apiToken: e.API_TOKEN || undefined, internalToken: e.INTERNAL_TOKEN || undefined,
       corsOrigin: e.CORS_ORIGIN || undefined },
     speed: { urls: e.SPEED_URLS ? e.SPEED_URLS.split(',') : [], timeoutMs: e.SPEED_TIMEOUT_MS, dedupWindow: e.DEDUP_WINDOW },
+    signals: { rulesFile: e.SIGNAL_RULES_FILE ? path.resolve(e.SIGNAL_RULES_FILE) : undefined, maxWindows: e.SIGNAL_MAX_WINDOWS },
     batch: { schedule: e.BATCH_SCHEDULE, failpoint: e.BATCH_FAILPOINT || undefined, engine: e.BATCH_ENGINE, shards: e.BATCH_SHARDS },
     spark: { master: e.SPARK_MASTER, home: e.SPARK_HOME ? path.resolve(e.SPARK_HOME) : undefined },
     archive: {

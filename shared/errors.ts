@@ -27,6 +27,7 @@ function define(code: string, message: string, statusCode: number, retryable: bo
 
 export const Errors = {
   CONFIG_INVALID: define('PLAYCOUNT_CONFIG_INVALID', 'Invalid configuration: %s', 500, false),
+  SIGNAL_RULES_INVALID: define('PLAYCOUNT_SIGNAL_RULES_INVALID', 'Invalid interest rules in %s: %s', 500, false),
   EVENT_INVALID: define('PLAYCOUNT_EVENT_INVALID', 'Invalid event: %s', 400, false),
   PAYLOAD_TOO_LARGE: define('PLAYCOUNT_PAYLOAD_TOO_LARGE', 'Payload too large: %s', 413, false),
   UNSUPPORTED_MEDIA_TYPE: define('PLAYCOUNT_UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type: %s', 415, false),

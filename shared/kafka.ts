@@ -52,7 +52,7 @@ export function kafkaLogLevel(entry: Pick<LogEntry, 'namespace' | 'level' | 'log
 
 const SEVEN_DAYS_MS = String(7 * 24 * 3600 * 1000)
 
-/** The topic and its DLQ, created when absent: LogAppendTime (arrival time), retention of at least 7 days. */
+/** The topic, its DLQ and its signals topic, created when absent: LogAppendTime (arrival time), retention of at least 7 days. */
 export function topicSpecs(config: Readonly<Config>): ITopicConfig[] {
   const configEntries = [
     { name: 'message.timestamp.type', value: 'LogAppendTime' },
@@ -61,6 +61,8 @@ export function topicSpecs(config: Readonly<Config>): ITopicConfig[] {
   return [
     { topic: config.kafka.topic, numPartitions: config.kafka.partitions, replicationFactor: 1, configEntries },
     { topic: config.kafka.dlqTopic, numPartitions: 1, replicationFactor: 1, configEntries },
+    // As many partitions as the events: the speed layer writes a partition's signals to the same-numbered one.
+    { topic: config.kafka.signalsTopic, numPartitions: config.kafka.partitions, replicationFactor: 1, configEntries },
   ]
 }
 

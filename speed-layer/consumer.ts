@@ -19,6 +19,7 @@ import type { ResolvedSpeedOptions } from './options.ts'
 import { PartitionState } from './partition-state.ts'
 import type { SpeedTelemetry } from './telemetry.ts'
 import type { WatermarkTracker } from './watermark.ts'
+import type { SignalEmitter } from './signals/emitter.ts'
 
 export interface SpeedConsumerDeps {
   engine: EngineClient
@@ -27,6 +28,8 @@ export interface SpeedConsumerDeps {
   telemetry: SpeedTelemetry
   states: Map<number, PartitionState>
   opts: ResolvedSpeedOptions
+  /** Sends the interest-rule signals the engine detects (absent: no rules). */
+  signals?: SignalEmitter
 }
 
 /** Batches handed to the engine and not yet counted, at most (each is one fetch of one partition, up to 4 MB). */
@@ -98,6 +101,7 @@ export class SpeedConsumer {
     for (const p of [...this.deps.states.keys()]) {
       if (!assigned.includes(p)) {
         this.deps.states.delete(p)
+        this.deps.signals?.forget(p)
         this.deps.engine.revoke(p).catch((err: unknown) => this.deps.log.error({ err, partition: p }, 'the speed engine could not drop a revoked partition'))
         this.deps.log.info({ partition: p }, 'partition revoked: its state is dropped')
       }
@@ -117,6 +121,9 @@ export class SpeedConsumer {
     const starts = gained.length === 0 ? [] : readFrom === 0
       ? ends.map((o) => ({ partition: o.partition, offset: o.low }))
       : await withRetry(() => this.admin.fetchTopicOffsetsByTimestamp(this.topic, readFrom), { what, log })
+    if (gen !== this.generation) return
+    // Before any batch is replayed: the ids already sent for these partitions, so a re-detected crossing is not resent.
+    await this.deps.signals?.prepare(gained, readFrom)
     if (gen !== this.generation) return
     for (const p of gained) {
       const end = Number(ends.find((o) => o.partition === p)?.high ?? 0)
@@ -154,8 +161,11 @@ export class SpeedConsumer {
     while (this.inFlight.length > 0) await this.inFlight.shift()
   }
 
-  private settle(st: PartitionState, o: BatchOutcome, next: number): void {
+  private settle(st: PartitionState, o: BatchOutcome, next: number): Promise<void> | undefined {
     const { telemetry } = this.deps
+    // Sent in batch order; the batch is settled once they are acknowledged (or kept to be tried again).
+    const { signals } = this.deps
+    const sending = signals !== undefined && (o.signals.length > 0 || signals.pendingCount > 0) ? signals.send(o.signals) : undefined
     this.read += o.counted + o.duplicates + o.heldOut + o.rejected.length
     st.counted += o.counted
     st.duplicates += o.duplicates
@@ -165,9 +175,11 @@ export class SpeedConsumer {
     telemetry.events.inc({ outcome: 'counted' }, o.counted)
     telemetry.events.inc({ outcome: 'duplicate' }, o.duplicates)
     telemetry.events.inc({ outcome: 'held_out' }, o.heldOut)
-    if (o.rejected.length === 0) return
-    telemetry.events.inc({ outcome: 'rejected' }, o.rejected.length)
-    for (const l of o.rejected) telemetry.rejected.inc({ reason: l.issue.reason })
+    if (o.rejected.length > 0) {
+      telemetry.events.inc({ outcome: 'rejected' }, o.rejected.length)
+      for (const l of o.rejected) telemetry.rejected.inc({ reason: l.issue.reason })
+    }
+    return sending
   }
 
   /** The engine thread is gone: its counts are lost, so the partitions rebuild from the log once a new engine runs. */

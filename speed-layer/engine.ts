@@ -18,12 +18,19 @@ import type { EntityKind, TrendingItem, TrendingWindow } from '../shared/realtim
 import { DayAccumulator, TYPE_INDEX, type KindCounters } from './counters.ts'
 import { Interner } from '../shared/interner.ts'
 import { PartitionCounts, type Outcome } from './partition-counts.ts'
+import type { Signal } from '../shared/signals.ts'
+import { SignalDetector, type DetectorStats } from './signals/detector.ts'
+import type { Rule } from './signals/rules.ts'
 
 export interface EngineSetup {
   /** The catalog as (songId, artistId) pairs: only these songs are counted. */
   songs: ReadonlyArray<readonly [string, string]>
   dedupWindow: number
   bucketMs: number
+  /** Interest rules (speed-layer/signals/); none means no detection at all. */
+  rules?: readonly Rule[]
+  /** Open windows per partition and rule, at most (SIGNAL_MAX_WINDOWS). */
+  signalCap?: number
   /** Fault tests: the engine thread exits once it has taken this many messages (as a crash of the thread would). */
   exitAfterMessages?: number
 }
@@ -42,6 +49,8 @@ export interface BatchOutcome {
   /** Valid, not a duplicate, but not counted: arrived before the held range, or adds to no metric. */
   heldOut: number
   rejected: RejectedOut[]
+  /** Interest rules this batch brought to their threshold, in offset order. */
+  signals: Signal[]
 }
 
 export interface DailyRequest {
@@ -66,6 +75,7 @@ export interface EngineStats {
   /** The engine thread's JS heap and the typed arrays it holds (counters, dedup windows, interned ids). */
   heapBytes: number
   tableBytes: number
+  signals: DetectorStats
 }
 
 const encoder = new TextEncoder()
@@ -74,6 +84,7 @@ const COMPACT_SLACK = 100_000
 
 export class SpeedEngine {
   private readonly partitions = new Map<number, PartitionCounts>()
+  private readonly detectors = new Map<number, SignalDetector>()
   private readonly songs = new Interner(true)
   private readonly artists = new Interner(true)
   private users = new Interner(false)
@@ -94,10 +105,16 @@ export class SpeedEngine {
   /** Starts a partition afresh: counts arrivals from `heldFrom`, earlier ones only fill the dedup window. */
   assign(partition: number, heldFrom: number): void {
     this.partitions.set(partition, new PartitionCounts(heldFrom, this.setup.dedupWindow, this.setup.bucketMs))
+    const rules = this.setup.rules ?? []
+    if (rules.length > 0) {
+      const names = { song: (id: number) => this.songs.stringOf(id), artist: (id: number) => this.artists.stringOf(id) }
+      this.detectors.set(partition, new SignalDetector(rules, partition, this.setup.signalCap ?? 200_000, names))
+    }
   }
 
   revoke(partition: number): void {
     this.partitions.delete(partition)
+    this.detectors.delete(partition)
   }
 
   ingest(b: EncodedBatch): BatchOutcome {
@@ -106,7 +123,11 @@ export class SpeedEngine {
     const valueStarts = b.starts
     const { fields, songs, artistOf, users } = this
     const { starts, ends: fieldEnds, numbers } = fields
-    const out: BatchOutcome = { counted: 0, duplicates: 0, heldOut: 0, rejected: [] }
+    const out: BatchOutcome = { counted: 0, duplicates: 0, heldOut: 0, rejected: [], signals: [] }
+    // The hook of the interest rules: after dedup, on every first-seen event (held out or not: a rebuild's warm-up
+    // refills the windows). Listener ids are ASCII by the contract, so latin1 reads them without a decoder.
+    const detector = this.detectors.get(b.partition)
+    const text = detector === undefined ? undefined : Buffer.from(values.buffer, values.byteOffset, values.byteLength)
     for (let k = 0; k < b.count; k++) {
       const start = valueStarts[k]!
       const end = ends[k]!
@@ -118,12 +139,19 @@ export class SpeedEngine {
           const ms = (fields.seen & (1 << FIELD.msPlayed)) !== 0 ? numbers[FIELD.msPlayed]! : 0
           outcome = pc.apply(values, starts[FIELD.eventId]!, fieldEnds[FIELD.eventId]!, arrival, dayOfMs(numbers[FIELD.ts]!),
             song, artistOf[song]!, numbers[FIELD.type]!, ms, values, starts[FIELD.userId]!, fieldEnds[FIELD.userId]!, users, now)
+          if (detector !== undefined && outcome !== 'duplicate' && detector.wants(numbers[FIELD.type]!)) {
+            const listener = text!.toString('latin1', starts[FIELD.userId]!, fieldEnds[FIELD.userId]!)
+            detector.observe(b.offsets[k]!, numbers[FIELD.ts]!, numbers[FIELD.type]!, listener, song, artistOf[song]!, out.signals)
+          }
         }
       }
       if (outcome === undefined) {
         const bytes = Buffer.from(values.buffer, values.byteOffset + start, end - start)
         const r = parseEventBytes(bytes, { songExists: (id) => songs.internString(id, false) >= 0, now: arrival })
-        if (r.ok) outcome = this.applyParsed(pc, r.event, arrival, now)
+        if (r.ok) {
+          outcome = this.applyParsed(pc, r.event, arrival, now)
+          if (detector !== undefined && outcome !== 'duplicate') this.observeParsed(detector, b.offsets[k]!, r.event, out.signals)
+        }
         else out.rejected.push({ offset: b.offsets[k]!, issue: r.issue })
       }
       if (outcome === 'counted') out.counted++
@@ -133,10 +161,18 @@ export class SpeedEngine {
     return out
   }
 
-  /** Counts one decoded event (tests and tools); the song must be in the catalog. */
-  applyEvent(partition: number, e: ListenEvent, arrival: number, now: number): Outcome {
+  /** Counts one decoded event (tests and tools); the song must be in the catalog. Signals it fires go to `signals`. */
+  applyEvent(partition: number, e: ListenEvent, arrival: number, now: number, offset = 0, signals: Signal[] = []): Outcome {
     if (this.songs.internString(e.songId, false) < 0) throw new RangeError(`song ${e.songId} is not in the engine's catalog`)
-    return this.applyParsed(this.partition(partition), e, arrival, now)
+    const outcome = this.applyParsed(this.partition(partition), e, arrival, now)
+    const detector = this.detectors.get(partition)
+    if (detector !== undefined && outcome !== 'duplicate') this.observeParsed(detector, offset, e, signals)
+    return outcome
+  }
+
+  private observeParsed(detector: SignalDetector, offset: number, e: ListenEvent, out: Signal[]): void {
+    const song = this.songs.internString(e.songId, false)
+    detector.observe(offset, e.ts, TYPE_INDEX.get(e.type)!, e.userId, song, this.artistOf[song]!, out)
   }
 
   /** Forgets a partition's arrivals before `t` (whole buckets); the number of buckets dropped. */
@@ -168,6 +204,7 @@ export class SpeedEngine {
 
   prune(now: number): void {
     for (const pc of this.partitions.values()) pc.trending.prune(now)
+    for (const d of this.detectors.values()) d.prune()
   }
 
   daily(q: DailyRequest): DailyRows {
@@ -214,7 +251,14 @@ export class SpeedEngine {
       artistKeys += pc.keys('artist')
       tableBytes += pc.bytes
     }
-    return { songKeys, artistKeys, listenerIds: this.users.size, heapBytes: v8.getHeapStatistics().used_heap_size, tableBytes }
+    const signals: DetectorStats = { windows: 0, tooLate: 0, evicted: 0 }
+    for (const d of this.detectors.values()) {
+      const s = d.stats()
+      signals.windows += s.windows
+      signals.tooLate += s.tooLate
+      signals.evicted += s.evicted
+    }
+    return { songKeys, artistKeys, listenerIds: this.users.size, heapBytes: v8.getHeapStatistics().used_heap_size, tableBytes, signals }
   }
 
   private applyParsed(pc: PartitionCounts, e: ListenEvent, arrival: number, now: number): Outcome {

@@ -17,6 +17,9 @@ import type { EngineSetup, EngineStats } from './engine.ts'
 import { resolveOptions, type SpeedOptions } from './options.ts'
 import type { PartitionState } from './partition-state.ts'
 import { speedRoutes } from './routes.ts'
+import { SignalEmitter } from './signals/emitter.ts'
+import { loadRules, rulesWarmupMs } from './signals/rules.ts'
+import { createKafka } from '../shared/kafka.ts'
 import { SpeedTelemetry } from './telemetry.ts'
 import { LocalRealtimeView } from './view.ts'
 import { WatermarkTracker } from './watermark.ts'
@@ -40,7 +43,11 @@ export interface SpeedLayer {
 }
 
 export function buildSpeedLayer(config: Readonly<Config>, deps: SpeedDeps, options: SpeedOptions = {}): SpeedLayer {
-  const opts = resolveOptions(options)
+  // Checked before anything starts: a bad rules file stops the role with the rule and the field named.
+  const rules = loadRules(config.signals.rulesFile)
+  const resolved = resolveOptions(options)
+  // A rebuild reads far enough before the held range to refill every open window of the rules (README#signals).
+  const opts = { ...resolved, dedupWarmupMs: Math.max(resolved.dedupWarmupMs, rulesWarmupMs(rules)) }
   const log = deps.log
   const states = new Map<number, PartitionState>()
   const tracker = new WatermarkTracker(deps.lake, opts.dropGraceMs, log)
@@ -50,13 +57,15 @@ export function buildSpeedLayer(config: Readonly<Config>, deps: SpeedDeps, optio
     songs: [...deps.catalog.songs.values()].map((s) => [s.songId, s.artistId] as const),
     dedupWindow: config.speed.dedupWindow,
     bucketMs: opts.bucketMs,
+    rules,
+    signalCap: config.signals.maxWindows,
   }
   const newEngine = (faults: Partial<EngineSetup> = {}): EngineClient =>
     opts.engine === 'worker' ? new WorkerEngine({ ...setup, ...faults }, () => void recover()) : new InlineEngine(setup)
   let engine = newEngine(opts.engineExitAfter === undefined ? {} : { exitAfterMessages: opts.engineExitAfter })
   let stopping = false
   let recovering = false
-  let stats: EngineStats = { songKeys: 0, artistKeys: 0, listenerIds: 0, heapBytes: 0, tableBytes: 0 }
+  let stats: EngineStats = { songKeys: 0, artistKeys: 0, listenerIds: 0, heapBytes: 0, tableBytes: 0, signals: { windows: 0, tooLate: 0, evicted: 0 } }
   const telemetry = new SpeedTelemetry(deps.registry, { partitions: () => states.values(), eventsPerSecond: () => rate.value, engine: () => stats })
   const view = new LocalRealtimeView({
     instance: opts.instance,
@@ -68,6 +77,8 @@ export function buildSpeedLayer(config: Readonly<Config>, deps: SpeedDeps, optio
     bucketMs: opts.bucketMs,
   })
   const timers: NodeJS.Timeout[] = []
+  const emitter = rules.length === 0 ? undefined
+    : new SignalEmitter(config, createKafka(config, log, 'speed-signals'), log, deps.registry, rulesWarmupMs(rules))
 
   const sampleRate = (): void => {
     const now = Date.now()
@@ -106,7 +117,7 @@ export function buildSpeedLayer(config: Readonly<Config>, deps: SpeedDeps, optio
   }
 
   const startConsumer = async (): Promise<void> => {
-    consumer = new SpeedConsumer(config, { engine, log, tracker, telemetry, states, opts })
+    consumer = new SpeedConsumer(config, { engine, log, tracker, telemetry, states, opts, signals: emitter })
     await consumer.start()
   }
 
@@ -137,6 +148,7 @@ export function buildSpeedLayer(config: Readonly<Config>, deps: SpeedDeps, optio
     async start() {
       // The first seek needs the watermark, so the manifest is read before joining the group.
       await tracker.poll()
+      await emitter?.start()
       await startConsumer()
       timers.push(setInterval(sampleRate, 1000).unref())
       timers.push(setInterval(() => void maintain(), opts.manifestPollMs).unref())
@@ -148,6 +160,7 @@ export function buildSpeedLayer(config: Readonly<Config>, deps: SpeedDeps, optio
       await consumer?.stop()
       await consumer?.settled()
       states.clear()
+      await emitter?.stop()
       await engine.close()
     },
   }

@@ -62,7 +62,7 @@ export function cleanupTopics(config: Readonly<Config>): void {
     const admin = createKafka(config).admin()
     await admin.connect()
     const existing = new Set(await admin.listTopics())
-    const topics = [config.kafka.topic, config.kafka.dlqTopic].filter((t) => existing.has(t))
+    const topics = [config.kafka.topic, config.kafka.dlqTopic, config.kafka.signalsTopic].filter((t) => existing.has(t))
     if (topics.length > 0) await admin.deleteTopics({ topics })
     await admin.disconnect()
   })

@@ -10,6 +10,10 @@ import path from 'node:path'
 import type { Config } from '../../shared/config.ts'
 import { openDuck, type DuckSession } from '../../shared/duckdb.ts'
 import { computeWithEngine } from './engines.ts'
+import { computeSegments } from '../segments/segments.ts'
+import type { DuckDBConnection } from '@duckdb/node-api'
+import type { Lake } from '../../shared/lake.ts'
+import { dayOf } from '../../shared/layout.ts'
 import { removeUnreferencedViewFiles } from './gc.ts'
 import { newRunId, writeRunHistory } from './history.ts'
 import { acquireBatchLock } from './lock.ts'
@@ -121,6 +125,7 @@ export async function runBatch(config: Readonly<Config>, deps: BatchDeps, opts: 
 
     await stage('cleanup', 'removing view files no manifest names')
     await removeUnreferencedViewFiles(lake, [manifest, prev], log)
+    if (opts.segments !== false && watermark > 0) await runSegments(duck.conn, lake, dayOf(watermark - 1), tmpDir, log)
     return await finish(summary, deps, log)
   } catch (err) {
     summary.status = 'failed'
@@ -131,6 +136,19 @@ export async function runBatch(config: Readonly<Config>, deps: BatchDeps, opts: 
     duck?.close()
     if (tmpDir !== undefined) await fsp.rm(tmpDir, { recursive: true, force: true })
     await lock.release()
+  }
+}
+
+/**
+ * The listener segments of the last complete day (batch-layer/segments/), after the views: a failure is logged and
+ * leaves the previous segments in place, never the run's views unpublished.
+ */
+async function runSegments(conn: DuckDBConnection, lake: Lake, asOf: string, tmpDir: string, log: BatchDeps['log']): Promise<void> {
+  try {
+    const run = await computeSegments(conn, lake, { asOf, tmpDir })
+    if (run !== undefined) log.info({ asOf, listeners: run.listeners, segments: run.segments.map((s) => `${s.name}: ${s.size}`) }, 'listener segments written')
+  } catch (err) {
+    log.error({ err, asOf }, 'listener segments failed; the previous ones stay')
   }
 }
 

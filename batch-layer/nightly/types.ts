@@ -34,6 +34,8 @@ export interface BatchRunOptions {
   shards?: number
   /** Shards are started elsewhere (`playcount batch-shard`, any machine with the lake): wait this long for them. */
   remoteShardsMs?: number
+  /** Compute the listener segments of the last complete day after the views (default true). */
+  segments?: boolean
   /** What started the run, for the history. */
   trigger?: 'cli' | 'schedule' | 'catch-up' | 'api'
 }

@@ -15,6 +15,7 @@ import { Errors } from '../../shared/errors.ts'
 import { isPlainKey, type Lake } from '../../shared/lake.ts'
 import { CATALOG_ARTISTS_KEY, CATALOG_SONGS_KEY, parseEventsFileKey } from '../../shared/layout.ts'
 import { readViewsManifest } from '../../shared/views.ts'
+import { EMPTY_SEGMENTS_SQL, readLatestSegments } from '../../shared/segments.ts'
 import { VIEW_SPECS, emptyViewSql } from '../nightly/views-sql.ts'
 import { prepareReadOnly } from './guard.ts'
 import { SQL_LIMITS, sqlError, type SqlLimits } from './limits.ts'
@@ -63,7 +64,9 @@ async function createViews(conn: DuckDBConnection, lake: Lake): Promise<{ views:
   for (const [name, key] of [['songs', CATALOG_SONGS_KEY], ['artists', CATALOG_ARTISTS_KEY]] as const) {
     await define(name, (await lake.exists(key)) ? [key] : [], EMPTY[name]!)
   }
-  return { views: ['events', ...VIEW_SPECS.map((s) => s.name), 'songs', 'artists'], keys }
+  const segments = await readLatestSegments(lake)
+  await define('listener_segments', segments === undefined ? [] : [segments.file], EMPTY_SEGMENTS_SQL)
+  return { views: ['events', ...VIEW_SPECS.map((s) => s.name), 'songs', 'artists', 'listener_segments'], keys }
 }
 
 /**

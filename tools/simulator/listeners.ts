@@ -6,11 +6,13 @@ import type { Catalog, Song } from '../../shared/catalog/catalog.ts'
 import type { Device } from '../../shared/event.ts'
 import { DAY_MS, HOUR_MS } from '../../shared/layout.ts'
 import { WeightedTable, zipfWeights, type Random } from '../../shared/random.ts'
+import { HABIT_MODEL, NIGHT_RHYTHM, type Habit } from './habits.ts'
 
 /** Relative session starts per local hour: a night trough, a commute peak, an evening high. */
 export const HOURLY_RHYTHM = [0.5, 0.3, 0.2, 0.15, 0.15, 0.3, 0.8, 1.4, 1.6, 1.2, 1.0, 1.1, 1.4, 1.3, 1.1, 1.1, 1.3, 1.6, 1.8, 1.9, 1.8, 1.5, 1.1, 0.8] as const
 const RHYTHM_MAX = Math.max(...HOURLY_RHYTHM)
 const RHYTHM_MEAN = HOURLY_RHYTHM.reduce((a, b) => a + b, 0) / 24
+const NIGHT_MEAN = NIGHT_RHYTHM.reduce((a, b) => a + b, 0) / 24
 
 /** Country, share of listeners, UTC offset in hours (one zone per country is enough for a rhythm). */
 const COUNTRIES: ReadonlyArray<readonly [string, number, number]> = [
@@ -43,6 +45,8 @@ export interface Listener {
   readonly favoriteList: readonly Song[]
   /** Some app versions send ts as ISO-8601 text, the rest as epoch ms: both are the contract. */
   readonly isoTs: boolean
+  /** How this listener listens (habits.ts); the segment tests check the nightly segments find it. */
+  readonly habit: Habit
 }
 
 /** Popularity-weighted song tables: one over the whole catalog and one per genre. */
@@ -73,35 +77,38 @@ function pad(i: number, width: number): string {
   return String(i).padStart(width, '0')
 }
 
-export function createListener(index: number, total: number, rng: Random, chooser: SongChooser): Listener {
+export function createListener(index: number, total: number, rng: Random, chooser: SongChooser, habit: Habit = 'casual'): Listener {
   const [country, , offsetH] = countryTable.draw(rng)
   const first = chooser.genres.draw(rng)
   const genres = rng.chance(0.5) ? [first] : [...new Set([first, chooser.genres.draw(rng)])]
   const favoriteList: Song[] = []
   for (let i = 0; i < FAVORITES; i++) favoriteList.push(chooser.byGenre.get(rng.pick(genres))!.draw(rng))
+  const model = HABIT_MODEL[habit]
   return {
     index,
     userId: `user-${pad(index + 1, Math.max(6, String(total).length))}`,
     country,
     utcOffsetMs: offsetH * HOUR_MS,
     device: deviceTable.draw(rng),
-    sessionsPerDay: MEAN_SESSIONS_PER_DAY * Math.exp(0.7 * rng.normal() - 0.245),
-    skipBase: Math.min(0.6, Math.max(0.1, 0.3 + 0.08 * rng.normal())),
+    sessionsPerDay: model.sessions * MEAN_SESSIONS_PER_DAY * Math.exp(0.7 * rng.normal() - 0.245),
+    skipBase: Math.min(0.95, Math.max(0.02, model.skipBase + 0.08 * rng.normal() * Math.min(1, model.skipBase * 3))),
     genres,
     favorites: new Set(favoriteList.map((s) => s.songId)),
     favoriteList,
     isoTs: rng.chance(0.1),
+    habit,
   }
 }
 
 export function rhythmAt(l: Listener, t: number): number {
   const localHour = Math.floor((((t + l.utcOffsetMs) % DAY_MS) + DAY_MS) % DAY_MS / HOUR_MS)
-  return HOURLY_RHYTHM[localHour]!
+  return (HABIT_MODEL[l.habit].night ? NIGHT_RHYTHM : HOURLY_RHYTHM)[localHour]!
 }
 
 /** The next session start after t: a Poisson process thinned by the local hour's rhythm. */
 export function nextSessionStart(l: Listener, t: number, rng: Random): number {
-  const meanGapAtPeak = DAY_MS / l.sessionsPerDay * (RHYTHM_MEAN / RHYTHM_MAX)
+  // Thinned by the listener's own rhythm (both peak at 1.9), so sessionsPerDay holds for night listeners too.
+  const meanGapAtPeak = DAY_MS / l.sessionsPerDay * ((HABIT_MODEL[l.habit].night ? NIGHT_MEAN : RHYTHM_MEAN) / RHYTHM_MAX)
   let candidate = t
   for (let i = 0; i < 10_000; i++) {
     candidate += rng.exp(meanGapAtPeak)

@@ -9,6 +9,7 @@ import type { Catalog, Song } from '../../shared/catalog/catalog.ts'
 import type { Device, ListenEvent, RejectReason } from '../../shared/event.ts'
 import { createRandom, subSeed, type Random } from '../../shared/random.ts'
 import { lateness, malformedLine, retryDelay } from './faults.ts'
+import { habitFor } from './habits.ts'
 import { TimeHeap } from './heap.ts'
 import {
   activeAtStart, chooseSong, createListener, deviceTable, MEAN_SONGS_PER_SESSION, nextSessionStart, SongChooser, type Listener,
@@ -99,7 +100,7 @@ export function* simulate(opts: SimOptions): Generator<SimOutput, void, undefine
   const { duplicates = 0, late = 0, malformed = 0 } = opts
 
   for (let i = 0; i < opts.listeners; i++) {
-    const l = createListener(i, opts.listeners, rng, chooser)
+    const l = createListener(i, opts.listeners, rng, chooser, habitFor(opts.seed, i))
     const s: State = { l, device: l.device, songsLeft: 0, pending: [], next: 0, nextSongAt: 0 }
     const first = activeAtStart(l, opts.start, rng) ? opts.start + rng.int(180_000) : nextSessionStart(l, opts.start, rng)
     heap.push(first, s)

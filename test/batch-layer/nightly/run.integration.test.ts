@@ -3,6 +3,7 @@ import { createLogger } from '../../../shared/logger.ts'
 import { openLake } from '../../../shared/lake.ts'
 import { HOUR_MS } from '../../../shared/layout.ts'
 import { readViewsManifest, viewFiles } from '../../../shared/views.ts'
+import { readLatestSegments } from '../../../shared/segments.ts'
 import { runBatch } from '../../../batch-layer/nightly/run.ts'
 import { readRunHistory } from '../../../batch-layer/nightly/history.ts'
 import { testConfig, testS3Config } from '../../helpers.ts'
@@ -45,6 +46,8 @@ describe('runBatch', () => {
     expect(run1.duplicatesDropped).toBe(dupsEarly.length)
     expect(run1.rowsRead).toBe(first.length + dupsEarly.length)
     await expectViewsEqualTruth(config, lake, [...first, ...dupsEarly], W1)
+    // After the views, the listener segments of the last complete day before W (docs/ARCHITECTURE.md#segments).
+    expect((await readLatestSegments(lake))?.asOf).toBe('2024-03-01')
 
     // Next hours: new events, some of them hours late (event day 2024-03-01), and the late retries.
     const second = makeEvents({ n: 300, seed: 11, arrivalFrom: W1, arrivalSpanMs: 2 * HOUR_MS, lateMs: 3 * HOUR_MS, partitions: 2, firstOffset: 1000 })

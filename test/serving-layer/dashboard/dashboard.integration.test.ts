@@ -33,7 +33,13 @@ describe('the dashboard', () => {
       eventId: `dash-${i}`, ts: now - (i % 7) * DAY_MS - 60_000, userId: `u${i % 9}`,
       songId: songs[i % songs.length]!.songId, type: i % 5 === 4 ? 'skip' : 'play', msPlayed: 30_000, device: 'web', country: 'DE',
     }))
-    const res = await fetch(`${base}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(events) })
+    // A fan plays another artist's song three times within one 30-minute window: one repeat-play signal (the default rule).
+    const window = 30 * 60_000
+    let windowStart = now - (now % window)
+    if (now - windowStart < 60_000) windowStart -= window
+    const fanSong = [...pipeline.catalog.songs.values()].find((x) => x.artistId !== artist.artistId)!
+    const fan = [0, 1, 2].map((k) => ({ eventId: `dash-fan-${k}`, ts: windowStart + k * 1000, userId: 'fan', songId: fanSong.songId, type: 'play' }))
+    const res = await fetch(`${base}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([...events, ...fan]) })
     expect(res.status).toBe(202)
     await eventually(async () => {
       const r = (await (await fetch(`${base}/v1/artists/${artist.artistId}/daily?from=${dayOf(now - 6 * DAY_MS)}&to=${dayOf(now)}`)).json()) as { totals: { plays: number } }
@@ -62,6 +68,10 @@ describe('the dashboard', () => {
     await expect.poll(() => page.locator('#trending-5m li').count(), { timeout: 15_000 }).toBeGreaterThan(0)
     expect(await page.locator('#chart-listeners canvas').count()).toBe(1)
     expect(await page.locator('#chart-eps canvas').count()).toBe(1)
+    // The marketing panels: the fan's signal with the song's title; no segments before a nightly run.
+    await expect.poll(() => page.locator('#signals-latest li').first().innerText(), { timeout: 15_000 }).toContain(`fan: ${fanSong.title}`)
+    expect(await page.locator('#signals-empty').isVisible()).toBe(false)
+    await expect.poll(() => page.locator('#segments-asof').innerText()).toContain('no segments yet')
 
     fs.mkdirSync(ARTIFACTS, { recursive: true })
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard.png'), fullPage: true })

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { generateCatalog } from '../../../shared/catalog/generate.ts'
 import { simulate, type SimOptions, type SimOutput } from '../../../tools/simulator/simulate.ts'
+import { habitFor } from '../../../tools/simulator/habits.ts'
 import { Catalog } from '../../../shared/catalog/catalog.ts'
 import { parseEventBytes } from '../../../shared/event.ts'
 import { DAY_MS, HOUR_MS } from '../../../shared/layout.ts'
@@ -8,7 +9,10 @@ import { DAY_MS, HOUR_MS } from '../../../shared/layout.ts'
 const g = generateCatalog({ artists: 200, songs: 2000, seed: 42 })
 const catalog = new Catalog(g.artists, g.songs)
 const START = Date.parse('2024-06-01T00:00:00Z')
-const base: SimOptions = { catalog, listeners: 600, start: START, durationMs: DAY_MS, seed: 11 }
+const SEED = 11
+const base: SimOptions = { catalog, listeners: 600, start: START, durationMs: DAY_MS, seed: SEED }
+/** userId `user-000042` is listener index 41. */
+const listenerIndex = (userId: string): number => Number(userId.slice('user-'.length)) - 1
 const run = (o: Partial<SimOptions> = {}): SimOutput[] => [...simulate({ ...base, ...o })]
 const text = (outs: SimOutput[]): string => outs.map((o) => o.line).join('\n')
 
@@ -83,11 +87,30 @@ describe('the simulator', () => {
   })
 
   it('follows a daily rhythm: evenings busier than nights in the listener\'s time zone', () => {
-    const us = plays.filter((o) => o.event!.country === 'US')
+    // Day listeners' rhythm; the heavy night listeners have their own (habits.ts).
+    const us = plays.filter((o) => o.event!.country === 'US' && habitFor(SEED, listenerIndex(o.key)) !== 'heavy-night')
     const localHour = (t: number): number => new Date(t - 5 * HOUR_MS).getUTCHours()
     const evening = us.filter((o) => [18, 19, 20].includes(localHour(o.event!.ts))).length
     const night = us.filter((o) => [2, 3, 4].includes(localHour(o.event!.ts))).length
     expect(evening).toBeGreaterThan(3 * night)
+  })
+
+  it('gives each listener a habit (seeded, its own stream) that shows in its events', () => {
+    const byHabit = new Map<string, { plays: number; skips: number }>()
+    for (const o of day) {
+      const h = habitFor(SEED, listenerIndex(o.key))
+      const acc = byHabit.get(h) ?? { plays: 0, skips: 0 }
+      byHabit.set(h, acc)
+      if (o.event?.type === 'play') acc.plays++
+      if (o.event?.type === 'skip') acc.skips++
+    }
+    const skipRate = (h: string): number => byHabit.get(h)!.skips / byHabit.get(h)!.plays
+    const ofHabit = (h: string): number => Array.from({ length: base.listeners }, (_, i) => habitFor(SEED, i)).filter((x) => x === h).length
+    const playsPerListener = (h: string): number => byHabit.get(h)!.plays / ofHabit(h)
+    expect(skipRate('skipper')).toBeGreaterThan(2 * skipRate('casual'))
+    expect(skipRate('completionist')).toBeLessThan(0.5 * skipRate('casual'))
+    expect(playsPerListener('heavy-night')).toBeGreaterThan(3 * playsPerListener('casual'))
+    expect(habitFor(SEED, 7)).toBe(habitFor(SEED, 7))
   })
 
   it('injects faults at the asked fractions without shifting the listeners\' stream', () => {

@@ -1,0 +1,81 @@
+/**
+ * Reads `<topic>.signals` into a SignalStore: on start, the last `perPartition` signals of each partition, then
+ * everything new. It has a consumer group of its own per process (every serving replica holds the same signals),
+ * commits nothing, and deletes its group when it stops.
+ */
+import crypto from 'node:crypto'
+import type { Admin, Consumer } from 'kafkajs'
+import type { Config } from '../../shared/config.ts'
+import { createKafka, groupId } from '../../shared/kafka.ts'
+import type { Logger } from '../../shared/logger.ts'
+import { withRetry } from '../../shared/retry.ts'
+import { SignalSchema, type Signal } from '../../shared/signals.ts'
+import { Value } from '@sinclair/typebox/value'
+import type { SignalStore } from './signal-store.ts'
+
+export class SignalReader {
+  private readonly consumer: Consumer
+  private readonly admin: Admin
+  private readonly topic: string
+  private readonly group: string
+  private starting: Promise<void> | undefined
+  /** Joined and sought: the store holds the tail of the topic and follows it. */
+  live = false
+  invalid = 0
+
+  constructor(config: Readonly<Config>, private readonly store: SignalStore, private readonly log: Logger, private readonly perPartition: number) {
+    const kafka = createKafka(config, log, 'signals-reader')
+    this.topic = config.kafka.signalsTopic
+    this.group = `${groupId(config, 'signals-reader')}.${crypto.randomBytes(6).toString('hex')}`
+    this.consumer = kafka.consumer({ groupId: this.group, maxWaitTimeInMs: 500 })
+    this.admin = kafka.admin()
+  }
+
+  /** Starts reading; `stop` waits for a start in progress, so a quick stop leaves no connection behind. */
+  start(): Promise<void> {
+    this.starting = this.begin()
+    return this.starting
+  }
+
+  private async begin(): Promise<void> {
+    await this.admin.connect()
+    // The process wiring creates the topic with the others; a serving layer without one has no signals to show.
+    if (!(await this.admin.listTopics()).includes(this.topic)) {
+      this.log.info({ topic: this.topic }, 'no signals topic: GET /v1/signals stays empty')
+      return
+    }
+    await this.consumer.connect()
+    const ends = await withRetry(() => this.admin.fetchTopicOffsets(this.topic), { what: `offsets of ${this.topic}`, log: this.log })
+    await this.consumer.subscribe({ topic: this.topic, fromBeginning: true })
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+      for (const o of ends) {
+        const from = Math.max(Number(o.low), Number(o.high) - this.perPartition)
+        this.consumer.seek({ topic: this.topic, partition: o.partition, offset: String(from) })
+      }
+      this.live = true
+    })
+    await this.consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ message }) => {
+        if (message.value === null) return
+        let s: unknown
+        try {
+          s = JSON.parse(message.value.toString('utf8'))
+        } catch {
+          s = undefined
+        }
+        if (Value.Check(SignalSchema, s)) this.store.add(s as Signal)
+        else this.invalid++
+      },
+    })
+  }
+
+  async stop(): Promise<void> {
+    if (this.starting === undefined) return
+    await this.starting.catch(() => undefined)
+    this.live = false
+    await this.consumer.disconnect()
+    await this.admin.deleteGroups([this.group]).catch((err: unknown) => this.log.debug({ err, group: this.group }, 'could not delete the signals reader group'))
+    await this.admin.disconnect()
+  }
+}
