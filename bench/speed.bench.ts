@@ -23,9 +23,9 @@ import { createKafka, prepareTopics } from '../shared/kafka.ts'
 import { openLake } from '../shared/lake.ts'
 import { DAY_MS } from '../shared/layout.ts'
 import { createLogger } from '../shared/logger.ts'
-import { encodeBatch } from '../speed-layer/batch-encoding.ts'
-import { Dedup } from '../speed-layer/dedup.ts'
-import { SpeedEngine, type EncodedBatch } from '../speed-layer/engine.ts'
+import { packBatchFrom } from '../shared/fast/batch-packing.ts'
+import { Dedup } from '../shared/fast/dedup-table.ts'
+import { SpeedEngine, type EngineBatch } from '../speed-layer/engine.ts'
 import { buildSpeedLayer } from '../speed-layer/index.ts'
 import { DEFAULT_RULES, type Rule } from '../speed-layer/signals/rules.ts'
 import type { BenchContext, BenchRow } from './types.ts'
@@ -62,9 +62,9 @@ function cpuPerEvent(rules: readonly Rule[] = [], recent = false): { encodeUs: n
     offset: String(i), timestamp: String(now), key: null, attributes: 0, headers: {},
     value: Buffer.from(eventText(i, tsOf(i), `user-${(i * 31) % 200_000}`, (i * 13) % 2000, TYPES[i % TYPES.length]!, i % 240_000)),
   }))
-  const batches: EncodedBatch[] = []
+  const batches: EngineBatch[] = []
   let t = performance.now()
-  for (let i = 0; i < n; i += 2000) batches.push(encodeBatch(0, messages.slice(i, i + 2000), 0)!.batch)
+  for (let i = 0; i < n; i += 2000) batches.push({ ...packBatchFrom(0, messages.slice(i, i + 2000), 0)!.buffers, now: Date.now() })
   const encodeUs = ((performance.now() - t) * 1000) / n
   const engine = new SpeedEngine({ songs: [...catalog.songs.values()].map((x) => [x.songId, x.artistId] as const), dedupWindow: 500_000, bucketMs: 3_600_000, rules })
   engine.assign(0, 0)

@@ -6,7 +6,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { FormatRegistry } from '@sinclair/typebox'
 import { daysInMonth } from './day.ts'
-import { FIELD, eventBuilder, fieldScanner, type ScanSpec, type ScannedFields } from './event-scan.ts'
+import { FIELD, eventBuilder, fieldScanner, type ScanSpec, type ScannedFields } from './fast/event-scan.ts'
 
 export const EVENT_TYPES = ['play', 'complete', 'skip', 'like', 'dislike', 'pause'] as const
 export const DEVICES = ['mobile', 'desktop', 'web', 'tablet', 'tv', 'speaker', 'other'] as const
@@ -133,7 +133,7 @@ export function parseEvent(value: unknown, opts: ParseOptions = {}): ParseResult
   return { ok: true, event }
 }
 
-// Must mirror EventSchema's rules; test/shared/event-scan.test.ts checks it against the full path.
+// Must mirror EventSchema's rules; test/shared/fast/event-scan.test.ts checks it against the full path.
 const SCAN_SPEC: ScanSpec = { types: EVENT_TYPES, devices: DEVICES, maxMsPlayed: MAX_MS_PLAYED, maxIdLength: 64 }
 const fastFields = fieldScanner(SCAN_SPEC)
 const eventOf = eventBuilder(SCAN_SPEC)

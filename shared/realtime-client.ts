@@ -1,11 +1,11 @@
 /**
  * The realtime view of one speed instance over HTTP (SPEED_ROUTES), for a serving layer that fans out to several.
- * Plain node:http with a keep-alive agent (measurably cheaper per call than fetch here). Every call has a deadline; a refused connection, a timeout, a non-2xx status or a malformed body is a
+ * undici's Pool (what Node's own fetch runs on) keeps the connections alive; its request API costs less per call
+ * than fetch's WHATWG objects. Every call has a deadline; a refused connection, a timeout, a non-2xx status or a malformed body is a
  * PLAYCOUNT_SPEED_NOT_READY error, so the caller reports the instance as missing instead of undercounting.
  * With a token (INTERNAL_TOKEN, else API_TOKEN: shared/http-auth.ts) every call carries it as a bearer token.
  */
-import http from 'node:http'
-import https from 'node:https'
+import { Pool, errors as undiciErrors } from 'undici'
 import { Type, type TSchema } from '@sinclair/typebox'
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
 import { formatDay } from './day.ts'
@@ -32,10 +32,8 @@ const Status = TypeCompiler.Compile(Type.Object({
 export class RemoteRealtimeView implements RealtimeView {
   readonly name: string
   private readonly base: string
-  private readonly client: typeof http | typeof https
-  private readonly agent: http.Agent
-  /** Everything of a request but its path, parsed once: a URL parsed per call was a visible part of a fan-out. */
-  private readonly options: http.RequestOptions
+  private readonly pool: Pool
+  private readonly headers: Record<string, string>
   private readonly prefix: string
 
   constructor(url: string, private readonly timeoutMs: number, token?: string) {
@@ -43,13 +41,10 @@ export class RemoteRealtimeView implements RealtimeView {
     this.name = this.base
     const u = URL.canParse(this.base) ? new URL(this.base) : undefined
     if (!u) throw new Errors.CONFIG_INVALID(`SPEED_URLS: ${JSON.stringify(url)} is not a URL`)
-    this.client = u.protocol === 'https:' ? https : http
-    this.agent = new this.client.Agent({ keepAlive: true, maxSockets: 128 })
-    this.options = {
-      protocol: u.protocol, hostname: u.hostname.replace(/^\[|\]$/g, ''), port: u.port || undefined, agent: this.agent,
-      headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      ...(u.username ? { auth: `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}` } : {}),
-    }
+    this.pool = new Pool(u.origin, { connections: 128 })
+    const auth = token ? `Bearer ${token}`
+      : u.username ? `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}` : undefined
+    this.headers = { accept: 'application/json', ...(auth === undefined ? {} : { authorization: auth }) }
     this.prefix = u.pathname.replace(/\/+$/, '')
   }
 
@@ -74,7 +69,7 @@ export class RemoteRealtimeView implements RealtimeView {
 
   /** Frees the kept-alive connections. */
   close(): void {
-    this.agent.destroy()
+    void this.pool.destroy().catch(() => undefined)
   }
 
   private async get<T extends TSchema>(pathAndQuery: string, check: TypeCheck<T>): Promise<T['static']> {
@@ -103,26 +98,19 @@ export class RemoteRealtimeView implements RealtimeView {
     return body
   }
 
-  /** One GET with a deadline for the whole exchange, on a kept-alive connection. */
-  private request(pathAndQuery: string): Promise<{ status: number; body: string }> {
-    return new Promise((resolve, reject) => {
-      // A plain timer: AbortSignal.timeout per call cost more CPU than the call itself under load.
-      const timer = setTimeout(() => req.destroy(new TimeoutError(`timed out after ${this.timeoutMs} ms`)), this.timeoutMs)
-      const fail = (err: Error): void => {
-        clearTimeout(timer)
-        reject(err)
-      }
-      const req = this.client.get({ ...this.options, path: `${this.prefix}${pathAndQuery}` }, (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('end', () => {
-          clearTimeout(timer)
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') })
-        })
-        res.on('error', fail)
+  /** One GET on a kept-alive connection: the answer's headers and its body each within the deadline. */
+  private async request(pathAndQuery: string): Promise<{ status: number; body: string }> {
+    try {
+      const res = await this.pool.request({
+        method: 'GET', path: `${this.prefix}${pathAndQuery}`, headers: this.headers, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs,
       })
-      req.on('error', fail)
-    })
+      return { status: res.statusCode, body: await res.body.text() }
+    } catch (err) {
+      if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError) {
+        throw new TimeoutError(`timed out after ${this.timeoutMs} ms`, { cause: err })
+      }
+      throw err
+    }
   }
 }
 

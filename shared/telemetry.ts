@@ -6,3 +6,11 @@ export function createRegistry(): Registry {
   collectDefaultMetrics({ register: registry })
   return registry
 }
+
+/**
+ * The metric `name` of the registry, made by `make` the first time: roles that run side by side in one process
+ * share it (a second registration of a name throws).
+ */
+export function registered<T>(registry: Registry, name: string, make: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? make()
+}

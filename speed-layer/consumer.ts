@@ -3,18 +3,21 @@
  * committed offsets: on every assignment each gained partition is paused, sought to the first offset at the
  * oldest watermark it must hold (minus the dedup warm-up), replayed, and reported not ready until the engine has
  * counted up to the log end seen at assignment. Kept partitions continue where they were; revoked ones are dropped
- * whole. This thread only decodes batches and hands their bytes to the engine (engine.ts), a few batches ahead.
+ * whole. This thread only decodes batches and hands their bytes to the engine (engine.ts), a few batches ahead
+ * (shared/consumer-runner.ts, shared with the archiver).
  * Invalid messages are only counted here (playcount_speed_rejected_total): the archiver owns the DLQ and writes
  * one letter per bad message (shared/dlq.ts).
  */
-import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs'
+import type { Batch } from 'kafkajs'
+import type { Registry } from 'prom-client'
 import type { Config } from '../shared/config.ts'
+import { ConsumerRunner } from '../shared/consumer-runner.ts'
+import { packBatchFrom } from '../shared/fast/batch-packing.ts'
 import { createKafka, groupId } from '../shared/kafka.ts'
 import type { Logger } from '../shared/logger.ts'
 import { withRetry } from '../shared/retry.ts'
 import type { EngineClient } from './engine-client.ts'
-import { encodeBatch } from './batch-encoding.ts'
-import type { BatchOutcome } from './engine.ts'
+import type { BatchOutcome, EngineBatch } from './engine.ts'
 import type { ResolvedSpeedOptions } from './options.ts'
 import { PartitionState } from './partition-state.ts'
 import type { SpeedTelemetry } from './telemetry.ts'
@@ -24,6 +27,7 @@ import type { SignalEmitter } from './signals/emitter.ts'
 export interface SpeedConsumerDeps {
   engine: EngineClient
   log: Logger
+  registry: Registry
   tracker: WatermarkTracker
   telemetry: SpeedTelemetry
   states: Map<number, PartitionState>
@@ -32,26 +36,32 @@ export interface SpeedConsumerDeps {
   signals?: SignalEmitter
 }
 
-/** Batches handed to the engine and not yet counted, at most (each is one fetch of one partition, up to 4 MB). */
+/** Batches handed to the engine and not yet counted, at most (each is one fetch of one partition, up to 4 MiB). */
 const MAX_IN_FLIGHT = 4
+
+/** A batch on its way to the engine, and the partition state it advances once counted. */
+interface Handed { st: PartitionState; batch: EngineBatch; read: number; next: number }
 
 export class SpeedConsumer {
   /** Messages read (valid or not), for the events/s gauge. */
   read = 0
-  private readonly kafka: Kafka
-  private readonly admin: Admin
-  private readonly consumer: Consumer
+  private readonly runner: ConsumerRunner<Handed>
   private readonly topic: string
   private generation = 0
   private joined = false
-  private inFlight: Array<Promise<void>> = []
 
   constructor(config: Readonly<Config>, private readonly deps: SpeedConsumerDeps) {
-    this.kafka = createKafka(config, deps.log, 'speed')
     this.topic = config.kafka.topic
-    this.admin = this.kafka.admin()
-    // A short fetch wait keeps stop() and rebalances quick; with data waiting a fetch returns at once anyway.
-    this.consumer = this.kafka.consumer({ groupId: groupId(config, 'speed'), maxWaitTimeInMs: 500, maxBytes: 16 * 1024 * 1024, maxBytesPerPartition: 4 * 1024 * 1024 })
+    this.runner = new ConsumerRunner(createKafka(config, deps.log, 'speed'), {
+      role: 'speed', topic: this.topic, groupId: groupId(config, 'speed'), maxInFlight: MAX_IN_FLIGHT, log: deps.log, registry: deps.registry,
+      // A short fetch wait keeps stop() and rebalances quick; with data waiting a fetch returns at once anyway.
+      consumer: { maxWaitTimeInMs: 500, maxBytes: 16 * 1024 * 1024, maxBytesPerPartition: 4 * 1024 * 1024 },
+    }, {
+      onJoin: (m) => this.onJoin([...m.partitions]),
+      onRebalancing: () => { this.joined = false },
+      pack: (batch, isStale) => this.pack(batch, isStale),
+      handOff: (h) => this.deps.engine.ingest(h.batch).then((o) => this.settle(h.st, o, h.next), (err: unknown) => this.engineFailed(err, h.st, h.read)),
+    })
   }
 
   /** Joined the group and every assigned partition is sought (not necessarily caught up). */
@@ -59,36 +69,22 @@ export class SpeedConsumer {
     return this.joined
   }
 
-  async start(): Promise<void> {
-    await this.admin.connect()
-    await this.consumer.connect()
-    await this.consumer.subscribe({ topic: this.topic, fromBeginning: true })
-    const { REBALANCING, GROUP_JOIN, CRASH } = this.consumer.events
-    this.consumer.on(REBALANCING, () => {
-      this.joined = false
-    })
-    this.consumer.on(GROUP_JOIN, (e) => this.onJoin(e.payload.memberAssignment[this.topic] ?? []))
-    this.consumer.on(CRASH, (e) => this.deps.log.error({ err: e.payload.error, restart: e.payload.restart }, 'speed consumer crashed'))
-    await this.consumer.run({
-      autoCommit: false,
-      partitionsConsumedConcurrently: 1,
-      eachBatch: (p) => this.eachBatch(p),
-    })
+  start(): Promise<void> {
+    return this.runner.start()
   }
 
   async stop(): Promise<void> {
     this.generation++
     this.joined = false
-    await this.consumer.disconnect()
-    await this.admin.disconnect()
+    await this.runner.stop()
   }
 
   /** Refreshes each partition's log end (for the lag) between batches; an idle partition gets no batches. */
   async refreshEnds(): Promise<void> {
-    const offsets = await this.admin.fetchTopicOffsets(this.topic)
+    const offsets = await this.runner.admin.fetchTopicOffsets(this.topic)
     for (const o of offsets) {
       const st = this.deps.states.get(o.partition)
-      if (st) st.highWatermark = Math.max(st.highWatermark, Number(o.high))
+      if (st) st.logEnd = Math.max(st.logEnd, Number(o.high))
     }
   }
 
@@ -97,7 +93,7 @@ export class SpeedConsumer {
   private onJoin(assigned: number[]): void {
     const gen = ++this.generation
     this.joined = false
-    if (assigned.length > 0) this.consumer.pause([{ topic: this.topic, partitions: assigned }])
+    if (assigned.length > 0) this.runner.consumer.pause([{ topic: this.topic, partitions: assigned }])
     for (const p of [...this.deps.states.keys()]) {
       if (!assigned.includes(p)) {
         this.deps.states.delete(p)
@@ -117,10 +113,11 @@ export class SpeedConsumer {
     const heldFrom = tracker.holdFrom()
     const readFrom = heldFrom === 0 ? 0 : Math.max(0, heldFrom - opts.dedupWarmupMs)
     const what = `offsets of ${this.topic}`
-    const ends = await withRetry(() => this.admin.fetchTopicOffsets(this.topic), { what, log })
+    const { admin, consumer } = this.runner
+    const ends = await withRetry(() => admin.fetchTopicOffsets(this.topic), { what, log })
     const starts = gained.length === 0 ? [] : readFrom === 0
       ? ends.map((o) => ({ partition: o.partition, offset: o.low }))
-      : await withRetry(() => this.admin.fetchTopicOffsetsByTimestamp(this.topic, readFrom), { what, log })
+      : await withRetry(() => admin.fetchTopicOffsetsByTimestamp(this.topic, readFrom), { what, log })
     if (gen !== this.generation) return
     // Before any batch is replayed: the ids already sent for these partitions, so a re-detected crossing is not resent.
     await this.deps.signals?.prepare(gained, readFrom)
@@ -135,30 +132,26 @@ export class SpeedConsumer {
       log.info({ partition: p, heldFrom, readFrom, startOffset: start, endOffset: end }, 'partition assigned: rebuilding from the log')
       if (st.ready) this.observeReady(st)
     }
-    for (const p of assigned) this.consumer.seek({ topic: this.topic, partition: p, offset: String(states.get(p)!.readOffset) })
-    if (assigned.length > 0) this.consumer.resume([{ topic: this.topic, partitions: assigned }])
+    for (const p of assigned) consumer.seek({ topic: this.topic, partition: p, offset: String(states.get(p)!.readOffset) })
+    if (assigned.length > 0) consumer.resume([{ topic: this.topic, partitions: assigned }])
     this.joined = true
   }
 
-  private async eachBatch({ batch, heartbeat, isStale }: EachBatchPayload): Promise<void> {
+  /** The batch's messages not yet read, packed for the engine; the partition's read offset moves past them. */
+  private pack(batch: Batch, isStale: () => boolean): Handed | undefined {
     const st = this.deps.states.get(batch.partition)
-    if (st === undefined || !this.joined || isStale()) return
-    const encoded = encodeBatch(batch.partition, batch.messages, st.readOffset)
-    if (encoded !== undefined) {
-      const read = st.readOffset
-      st.readOffset = encoded.next
-      const outcome = this.deps.engine.ingest(encoded.batch)
-      this.inFlight.push(outcome.then((o) => this.settle(st, o, encoded.next), (err: unknown) => this.engineFailed(err, st, read)))
-      st.highWatermark = Math.max(st.highWatermark, Number(batch.highWatermark))
-    }
-    // The engine counts on its own thread while this one decodes the next batches; a few batches ahead at most.
-    while (this.inFlight.length > MAX_IN_FLIGHT) await this.inFlight.shift()
-    await heartbeat()
+    if (st === undefined || !this.joined || isStale()) return undefined
+    st.logEnd = Math.max(st.logEnd, Number(batch.highWatermark))
+    const packed = packBatchFrom(batch.partition, batch.messages, st.readOffset)
+    if (packed === undefined) return undefined
+    const read = st.readOffset
+    st.readOffset = packed.next
+    return { st, batch: { ...packed.buffers, now: Date.now() }, read, next: packed.next }
   }
 
   /** Waits until every batch handed to the engine is counted (a rebalance, a stop). */
-  async settled(): Promise<void> {
-    while (this.inFlight.length > 0) await this.inFlight.shift()
+  settled(): Promise<void> {
+    return this.runner.settled()
   }
 
   private settle(st: PartitionState, o: BatchOutcome, next: number): Promise<void> | undefined {
@@ -166,7 +159,7 @@ export class SpeedConsumer {
     // Sent in batch order; the batch is settled once they are acknowledged (or kept to be tried again).
     const { signals } = this.deps
     const sending = signals !== undefined && (o.signals.length > 0 || signals.pendingCount > 0) ? signals.send(o.signals) : undefined
-    this.read += o.counted + o.duplicates + o.heldOut + o.rejected.length
+    this.read += o.counted + o.duplicates + o.heldOut + o.rejections.length
     st.counted += o.counted
     st.duplicates += o.duplicates
     const wasReady = st.ready
@@ -175,9 +168,9 @@ export class SpeedConsumer {
     telemetry.events.inc({ outcome: 'counted' }, o.counted)
     telemetry.events.inc({ outcome: 'duplicate' }, o.duplicates)
     telemetry.events.inc({ outcome: 'held_out' }, o.heldOut)
-    if (o.rejected.length > 0) {
-      telemetry.events.inc({ outcome: 'rejected' }, o.rejected.length)
-      for (const l of o.rejected) telemetry.rejected.inc({ reason: l.issue.reason })
+    if (o.rejections.length > 0) {
+      telemetry.events.inc({ outcome: 'rejected' }, o.rejections.length)
+      for (const r of o.rejections) telemetry.rejected.inc({ reason: r.issue.reason })
     }
     return sending
   }

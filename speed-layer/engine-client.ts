@@ -3,17 +3,17 @@
  * and counting run on two cores) or in-process (tests, tools). Calls are answered in the order they were made, so
  * a query made after a batch sees that batch counted.
  */
-import { OrderedWorker } from '../shared/ts-worker.ts'
+import { OrderedWorker } from '../shared/fast/ts-worker.ts'
 import type { TrendingItem } from '../shared/realtime.ts'
 import {
-  SpeedEngine, type BatchOutcome, type DailyRequest, type DailyRows, type EncodedBatch, type EngineSetup, type EngineStats, type TrendingRequest,
+  SpeedEngine, type BatchOutcome, type DailyRequest, type DailyRows, type EngineBatch, type EngineSetup, type EngineStats, type TrendingRequest,
 } from './engine.ts'
 
 export interface EngineClient {
   assign(partition: number, heldFrom: number): Promise<void>
   revoke(partition: number): Promise<void>
   /** Hands the batch over (its buffers are transferred to the engine thread, not copied). */
-  ingest(batch: EncodedBatch): Promise<BatchOutcome>
+  ingest(batch: EngineBatch): Promise<BatchOutcome>
   dropBefore(partition: number, t: number): Promise<number>
   prune(now: number): Promise<void>
   daily(q: DailyRequest): Promise<DailyRows>
@@ -47,7 +47,7 @@ export class InlineEngine implements EngineClient {
 
   assign(partition: number, heldFrom: number): Promise<void> { return this.call('assign', partition, heldFrom) }
   revoke(partition: number): Promise<void> { return this.call('revoke', partition) }
-  ingest(batch: EncodedBatch): Promise<BatchOutcome> { return this.call('ingest', batch) }
+  ingest(batch: EngineBatch): Promise<BatchOutcome> { return this.call('ingest', batch) }
   dropBefore(partition: number, t: number): Promise<number> { return this.call('dropBefore', partition, t) }
   prune(now: number): Promise<void> { return this.call('prune', now) }
   daily(q: DailyRequest): Promise<DailyRows> { return this.call('daily', q) }
@@ -70,7 +70,7 @@ export class WorkerEngine implements EngineClient {
 
   assign(partition: number, heldFrom: number): Promise<void> { return this.call('assign', [partition, heldFrom]) }
   revoke(partition: number): Promise<void> { return this.call('revoke', [partition]) }
-  ingest(batch: EncodedBatch): Promise<BatchOutcome> {
+  ingest(batch: EngineBatch): Promise<BatchOutcome> {
     return this.call('ingest', [batch], [batch.values.buffer as ArrayBuffer, batch.starts.buffer as ArrayBuffer, batch.ends.buffer as ArrayBuffer, batch.offsets.buffer as ArrayBuffer, batch.arrivals.buffer as ArrayBuffer])
   }
   dropBefore(partition: number, t: number): Promise<number> { return this.call('dropBefore', [partition, t]) }

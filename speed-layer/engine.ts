@@ -4,19 +4,20 @@
  * their bytes over; tests and tools also run it in-process. Per assigned partition it holds the arrival buckets of
  * counters, the dedup window and the trending slots; songs, artists and listeners are interned once per engine.
  *
- * Hot path, per message: one scan of the JSON bytes (shared/event-scan.ts), the eventId and userId looked up as
- * bytes, the song found by its bytes in the catalog's index, integers added to typed arrays. Anything the fast scan
- * is not sure of takes shared/event.ts's full path, which also names the issue of an invalid message.
+ * Hot path, per message: the validation shared with the archiver (shared/fast/validate.ts: one scan of the JSON
+ * bytes, the song found by its bytes in the catalog's index), the eventId and userId looked up as bytes, integers
+ * added to typed arrays.
  */
 import v8 from 'node:v8'
-import { contractFields, parseEventBytes, scanAccepts, type EventIssue, type ListenEvent } from '../shared/event.ts'
-import { FIELD } from '../shared/event-scan.ts'
-import type { PackedBatch } from '../shared/kafka-batch.ts'
+import type { ListenEvent } from '../shared/event.ts'
+import { FIELD } from '../shared/fast/event-scan.ts'
+import type { KafkaBatchBuffers } from '../shared/fast/batch-packing.ts'
+import { MessageValidator, PARSED, SCANNED, type Rejection } from '../shared/fast/validate.ts'
 import { dayOfMs } from '../shared/day.ts'
 import type { MetricValues } from '../shared/metrics.ts'
 import type { EntityKind, TrendingItem, TrendingWindow } from '../shared/realtime.ts'
-import { DayAccumulator, TYPE_INDEX } from './counters.ts'
-import { Interner } from '../shared/interner.ts'
+import { DayAccumulator, TYPE_INDEX, type KindCounters } from './counters.ts'
+import { Interner } from '../shared/fast/interner.ts'
 import { PartitionCounts, type Outcome } from './partition-counts.ts'
 import type { Signal } from '../shared/signals.ts'
 import { SignalDetector, type DetectorStats } from './signals/detector.ts'
@@ -35,20 +36,18 @@ export interface EngineSetup {
   exitAfterMessages?: number
 }
 
-/** One Kafka batch of one partition as bytes (shared/kafka-batch.ts), and the wall clock that bounds trending. */
-export interface EncodedBatch extends PackedBatch {
+/** One Kafka batch of one partition as bytes (shared/fast/batch-packing.ts), and the wall clock that bounds trending. */
+export interface EngineBatch extends KafkaBatchBuffers {
   now: number
 }
-
-/** An invalid message: only counted by the speed layer (the archiver owns the DLQ), so its bytes stay behind. */
-export interface RejectedOut { offset: number; issue: EventIssue }
 
 export interface BatchOutcome {
   counted: number
   duplicates: number
   /** Valid, not a duplicate, but not counted: arrived before the held range, or adds to no metric. */
   heldOut: number
-  rejected: RejectedOut[]
+  /** Invalid messages: only counted by the speed layer (the archiver owns the DLQ), so their bytes stay behind. */
+  rejections: Rejection[]
   /** Interest rules this batch brought to their threshold, in offset order. */
   signals: Signal[]
 }
@@ -90,7 +89,7 @@ export class SpeedEngine {
   private users = new Interner(false)
   /** Artist id of each song id. */
   private readonly artistOf: Int32Array
-  private readonly fields = contractFields()
+  private readonly validator = new MessageValidator(this.songs)
 
   constructor(private readonly setup: EngineSetup) {
     if (!Number.isSafeInteger(setup.dedupWindow) || setup.dedupWindow < 1) throw new RangeError(`dedupWindow must be a positive integer, got ${setup.dedupWindow}`)
@@ -117,46 +116,40 @@ export class SpeedEngine {
     this.detectors.delete(partition)
   }
 
-  ingest(b: EncodedBatch): BatchOutcome {
+  ingest(b: EngineBatch): BatchOutcome {
     const pc = this.partition(b.partition)
-    const { values, ends, arrivals, now } = b
+    const { values, ends, arrivals, offsets, now } = b
     const valueStarts = b.starts
-    const { fields, songs, artistOf, users } = this
-    const { starts, ends: fieldEnds, numbers } = fields
-    const out: BatchOutcome = { counted: 0, duplicates: 0, heldOut: 0, rejected: [], signals: [] }
+    const { validator, artistOf, users } = this
+    const { starts, ends: fieldEnds, numbers } = validator.fields
+    const out: BatchOutcome = { counted: 0, duplicates: 0, heldOut: 0, rejections: [], signals: [] }
     // The hook of the interest rules: after dedup, on every first-seen event (held out or not: a rebuild's warm-up
     // refills the windows). Listener ids are ASCII by the contract, so latin1 reads them without a decoder.
     const detector = this.detectors.get(b.partition)
     const text = detector === undefined ? undefined : Buffer.from(values.buffer, values.byteOffset, values.byteLength)
     for (let k = 0; k < b.count; k++) {
-      const start = valueStarts[k]!
-      const end = ends[k]!
       const arrival = arrivals[k]!
-      let outcome: Outcome | undefined
-      if (scanAccepts(fields, values, start, end, arrival)) {
-        const song = songs.find(values, starts[FIELD.songId]!, fieldEnds[FIELD.songId]!)
-        if (song >= 0) {
-          const ms = (fields.seen & (1 << FIELD.msPlayed)) !== 0 ? numbers[FIELD.msPlayed]! : 0
-          outcome = pc.apply(values, starts[FIELD.eventId]!, fieldEnds[FIELD.eventId]!, arrival, dayOfMs(numbers[FIELD.ts]!),
-            song, artistOf[song]!, numbers[FIELD.type]!, ms, values, starts[FIELD.userId]!, fieldEnds[FIELD.userId]!, users, now)
-          if (detector !== undefined && outcome !== 'duplicate' && detector.wants(numbers[FIELD.type]!)) {
-            const listener = text!.toString('latin1', starts[FIELD.userId]!, fieldEnds[FIELD.userId]!)
-            detector.observe(b.offsets[k]!, numbers[FIELD.ts]!, numbers[FIELD.type]!, listener, song, artistOf[song]!, out.signals)
-          }
+      const verdict = validator.check(values, valueStarts[k]!, ends[k]!, arrival)
+      let outcome: Outcome
+      if (verdict === SCANNED) {
+        const song = validator.song
+        const ms = (validator.fields.seen & (1 << FIELD.msPlayed)) !== 0 ? numbers[FIELD.msPlayed]! : 0
+        outcome = pc.apply(values, starts[FIELD.eventId]!, fieldEnds[FIELD.eventId]!, arrival, dayOfMs(numbers[FIELD.ts]!),
+          song, artistOf[song]!, numbers[FIELD.type]!, ms, values, starts[FIELD.userId]!, fieldEnds[FIELD.userId]!, users, now)
+        if (detector !== undefined && outcome !== 'duplicate' && detector.wants(numbers[FIELD.type]!)) {
+          const listener = text!.toString('latin1', starts[FIELD.userId]!, fieldEnds[FIELD.userId]!)
+          detector.observe(offsets[k]!, numbers[FIELD.ts]!, numbers[FIELD.type]!, listener, song, artistOf[song]!, out.signals)
         }
-      }
-      if (outcome === undefined) {
-        const bytes = Buffer.from(values.buffer, values.byteOffset + start, end - start)
-        const r = parseEventBytes(bytes, { songExists: (id) => songs.internString(id, false) >= 0, now: arrival })
-        if (r.ok) {
-          outcome = this.applyParsed(pc, r.event, arrival, now)
-          if (detector !== undefined && outcome !== 'duplicate') this.observeParsed(detector, b.offsets[k]!, r.event, out.signals)
-        }
-        else out.rejected.push({ offset: b.offsets[k]!, issue: r.issue })
+      } else if (verdict === PARSED) {
+        outcome = this.applyParsed(pc, validator.event!, validator.song, arrival, now)
+        if (detector !== undefined && outcome !== 'duplicate') this.observeParsed(detector, offsets[k]!, validator.event!, out.signals)
+      } else {
+        out.rejections.push({ index: k, offset: offsets[k]!, issue: validator.issue! })
+        continue
       }
       if (outcome === 'counted') out.counted++
       else if (outcome === 'duplicate') out.duplicates++
-      else if (outcome === 'held_out') out.heldOut++
+      else out.heldOut++
     }
     return out
   }
@@ -164,7 +157,7 @@ export class SpeedEngine {
   /** Counts one decoded event (tests and tools); the song must be in the catalog. Signals it fires go to `signals`. */
   applyEvent(partition: number, e: ListenEvent, arrival: number, now: number, offset = 0, signals: Signal[] = []): Outcome {
     if (this.songs.internString(e.songId, false) < 0) throw new RangeError(`song ${e.songId} is not in the engine's catalog`)
-    const outcome = this.applyParsed(this.partition(partition), e, arrival, now)
+    const outcome = this.applyParsed(this.partition(partition), e, this.songs.internString(e.songId, false), arrival, now)
     const detector = this.detectors.get(partition)
     if (detector !== undefined && outcome !== 'duplicate') this.observeParsed(detector, offset, e, signals)
     return outcome
@@ -214,23 +207,17 @@ export class SpeedEngine {
     for (const p of q.partitions) {
       for (const bucket of this.partition(p).bucketsFrom(q.watermark)) {
         const counters = bucket[q.kind]
-        const add = (day: number, row: number): void => {
-          let acc = byDay.get(day)
-          if (acc === undefined) {
-            acc = new DayAccumulator()
-            byDay.set(day, acc)
-          }
-          acc.addRow(counters, row)
-        }
-        if (q.toDay - q.fromDay < counters.size) {
-          for (let day = q.fromDay; day <= q.toDay; day++) {
+        const from = Math.max(q.fromDay, counters.minDay)
+        const to = Math.min(q.toDay, counters.maxDay)
+        if (to - from < counters.size) {
+          for (let day = from; day <= to; day++) {
             const row = counters.row(day, key)
-            if (row >= 0) add(day, row)
+            if (row >= 0) accumulate(byDay, day, counters, row)
           }
         } else {
           for (let row = 0; row < counters.size; row++) {
             const day = counters.dayOf(row)
-            if (counters.cells.keyB[row] === key && day >= q.fromDay && day <= q.toDay) add(day, row)
+            if (counters.cells.keyB[row] === key && day >= q.fromDay && day <= q.toDay) accumulate(byDay, day, counters, row)
           }
         }
       }
@@ -267,8 +254,7 @@ export class SpeedEngine {
     return { songKeys, artistKeys, listenerIds: this.users.size, heapBytes: v8.getHeapStatistics().used_heap_size, tableBytes, signals }
   }
 
-  private applyParsed(pc: PartitionCounts, e: ListenEvent, arrival: number, now: number): Outcome {
-    const song = this.songs.internString(e.songId, false)
+  private applyParsed(pc: PartitionCounts, e: ListenEvent, song: number, arrival: number, now: number): Outcome {
     const id = encoder.encode(e.eventId)
     const user = encoder.encode(e.userId)
     return pc.apply(id, 0, id.length, arrival, dayOfMs(e.ts), song, this.artistOf[song]!, TYPE_INDEX.get(e.type)!,
@@ -284,4 +270,14 @@ export class SpeedEngine {
   private interner(kind: EntityKind): Interner {
     return kind === 'song' ? this.songs : this.artists
   }
+}
+
+/** Adds a row to its day's accumulator (a function, not a closure per bucket: report queries run this per request). */
+function accumulate(byDay: Map<number, DayAccumulator>, day: number, counters: KindCounters, row: number): void {
+  let acc = byDay.get(day)
+  if (acc === undefined) {
+    acc = new DayAccumulator()
+    byDay.set(day, acc)
+  }
+  acc.addRow(counters, row)
 }

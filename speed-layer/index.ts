@@ -117,7 +117,7 @@ export function buildSpeedLayer(config: Readonly<Config>, deps: SpeedDeps, optio
   }
 
   const startConsumer = async (): Promise<void> => {
-    consumer = new SpeedConsumer(config, { engine, log, tracker, telemetry, states, opts, signals: emitter })
+    consumer = new SpeedConsumer(config, { engine, log, registry: deps.registry, tracker, telemetry, states, opts, signals: emitter })
     await consumer.start()
   }
 

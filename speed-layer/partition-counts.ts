@@ -4,8 +4,8 @@
  */
 import type { EntityKind } from '../shared/realtime.ts'
 import { KindCounters, TYPE_PLANS, additiveIndex, contributes } from './counters.ts'
-import { Dedup } from './dedup.ts'
-import type { Interner } from '../shared/interner.ts'
+import { Dedup } from '../shared/fast/dedup-table.ts'
+import type { Interner } from '../shared/fast/interner.ts'
 import { Trending } from './trending.ts'
 
 /** Trending ranks by this additive metric. */

@@ -21,7 +21,7 @@ export class PartitionState {
   /** Every offset below this one is read and handed to the engine (ahead of nextOffset by the batches in flight). */
   readOffset: number
   readonly endAtAssignment: number
-  highWatermark: number
+  logEnd: number
   ready: boolean
   readonly assignedAt = Date.now()
   rebuildMs: number | undefined
@@ -34,7 +34,7 @@ export class PartitionState {
     this.nextOffset = s.startOffset
     this.readOffset = s.startOffset
     this.endAtAssignment = s.endOffset
-    this.highWatermark = s.endOffset
+    this.logEnd = s.endOffset
     this.ready = false
     this.progress(s.startOffset)
   }
@@ -43,7 +43,7 @@ export class PartitionState {
   progress(nextOffset: number): void {
     if (nextOffset > this.nextOffset) this.nextOffset = nextOffset
     if (this.nextOffset > this.readOffset) this.readOffset = this.nextOffset
-    if (this.nextOffset > this.highWatermark) this.highWatermark = this.nextOffset
+    if (this.nextOffset > this.logEnd) this.logEnd = this.nextOffset
     if (!this.ready && this.nextOffset >= this.endAtAssignment) {
       this.ready = true
       this.rebuildMs = Date.now() - this.assignedAt
@@ -51,6 +51,6 @@ export class PartitionState {
   }
 
   get lag(): number {
-    return Math.max(0, this.highWatermark - this.nextOffset)
+    return Math.max(0, this.logEnd - this.nextOffset)
   }
 }

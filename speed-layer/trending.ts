@@ -5,7 +5,7 @@
  */
 import type { EntityKind, TrendingWindow } from '../shared/realtime.ts'
 import { HOUR_MS } from '../shared/layout.ts'
-import { PairIndex, ensureFloat } from './pair-index.ts'
+import { PairIndex, ensureFloat } from '../shared/fast/pair-index.ts'
 
 const MINUTE_MS = 60_000
 const WINDOW_MS: Record<TrendingWindow, number> = { '5m': 5 * MINUTE_MS, '1h': HOUR_MS, '24h': 24 * HOUR_MS }

@@ -9,7 +9,7 @@ import { isRefusal, sendDeadLetters, toLakeLetter, type DeadLetter, type DeadLet
 import type { Lake } from '../../shared/lake.ts'
 import { deadLetterKey } from '../../shared/layout.ts'
 import type { Logger } from '../../shared/logger.ts'
-import type { ArchiverMetrics } from './telemetry.ts'
+import type { ArchiverTelemetry } from './telemetry.ts'
 
 /**
  * DLQ sends: a few retries (about 10 s at most), then the letters go to the lake. After a send that failed for a
@@ -36,7 +36,7 @@ export class DeadLetters {
   private pausedUntil = 0
   private readonly status: DeadLetterStatus = { pending: 0, delivered: 0, inLake: 0, sendFailures: 0, lastError: null }
 
-  constructor(private readonly deps: DeadLetterDeps, private readonly metrics: ArchiverMetrics) {}
+  constructor(private readonly deps: DeadLetterDeps, private readonly telemetry: ArchiverTelemetry) {}
 
   get pendingCount(): number {
     return this.pending.length
@@ -61,7 +61,7 @@ export class DeadLetters {
     if (error !== undefined) {
       this.status.sendFailures++
       this.status.lastError = { message: error.message, at: new Date().toISOString() }
-      this.metrics.dlqSendFailures.inc({ refused: String(isRefusal(error)) })
+      this.telemetry.dlqSendFailures.inc({ refused: String(isRefusal(error)) })
       if (!isRefusal(error)) this.pausedUntil = Date.now() + DLQ_PAUSE_MS
       log.error({ err: error, letters: unsent.length, dlq: dlqTopic }, 'dead letters not acknowledged by the DLQ; keeping them in the lake')
     }
@@ -78,6 +78,6 @@ export class DeadLetters {
     this.kept += n
     if (destination === 'dlq') this.status.delivered += n
     else this.status.inLake += n
-    this.metrics.deadLetters.inc({ destination }, n)
+    this.telemetry.deadLetters.inc({ destination }, n)
   }
 }

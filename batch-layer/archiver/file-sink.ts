@@ -12,7 +12,7 @@ import type { Logger } from '../../shared/logger.ts'
 import { failpoint } from './failpoint.ts'
 import type { ParquetWriter } from './parquet-writer.ts'
 import type { ClosedFile } from './partition-archive.ts'
-import type { ArchiverMetrics } from './telemetry.ts'
+import type { ArchiverTelemetry } from './telemetry.ts'
 
 export class FileSink {
   constructor(
@@ -21,7 +21,7 @@ export class FileSink {
     private readonly writer: ParquetWriter,
     private readonly tmpDir: string,
     private readonly log: Logger,
-    private readonly metrics: ArchiverMetrics,
+    private readonly telemetry: ArchiverTelemetry,
   ) {}
 
   /** The file's Parquet in the temporary folder; idempotent: the same closed file always gives the same bytes. */
@@ -30,7 +30,7 @@ export class FileSink {
     const parquet = path.join(this.tmpDir, `p${file.partition}-o${file.firstOffset}.parquet`)
     const started = performance.now()
     await this.writer.write(file.csvPath, parquet)
-    this.metrics.convertSeconds.observe((performance.now() - started) / 1000)
+    this.telemetry.convertSeconds.observe((performance.now() - started) / 1000)
     return parquet
   }
 
@@ -44,7 +44,7 @@ export class FileSink {
     await put
     failpoint(this.config, 'after-upload', this.log)
     fs.rmSync(parquet, { force: true })
-    this.metrics.putSeconds.observe((performance.now() - started) / 1000)
+    this.telemetry.putSeconds.observe((performance.now() - started) / 1000)
     this.log.info({ key, rows: file.rows, lastOffset: file.lastOffset, reason: file.reason }, 'events file written')
     return key
   }

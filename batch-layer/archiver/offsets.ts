@@ -1,14 +1,15 @@
-/** Where each partition of the topic stands: its log end, and where this archiver's group resumes. */
+/** Where each partition of the topic stands: its log start and end, and where this archiver's group resumes. */
 import type { Admin } from 'kafkajs'
 import type { ArchiveProgress } from '../../shared/layout.ts'
 
-export interface LogEnds { low: Map<number, number>; high: Map<number, number> }
+/** Per partition, the first offset still in the log and the log end (the offset the next message gets). */
+export interface LogBounds { start: Map<number, number>; end: Map<number, number> }
 
-export async function logEnds(admin: Admin, topic: string): Promise<LogEnds> {
+export async function logBounds(admin: Admin, topic: string): Promise<LogBounds> {
   const rows = await admin.fetchTopicOffsets(topic)
   return {
-    low: new Map(rows.map((r) => [r.partition, Number(r.low)])),
-    high: new Map(rows.map((r) => [r.partition, Number(r.high)])),
+    start: new Map(rows.map((r) => [r.partition, Number(r.low)])),
+    end: new Map(rows.map((r) => [r.partition, Number(r.high)])),
   }
 }
 
@@ -24,6 +25,6 @@ export async function committedOffsets(admin: Admin, groupId: string, topic: str
  * Where reading resumes: the committed offset, or the progress document when it is ahead (a crash between
  * publishing the progress and committing), or the start of the log when neither exists.
  */
-export function resumeOffset(committed: number | undefined, progress: ArchiveProgress | undefined, low: number): number {
-  return Math.max(committed ?? low, progress === undefined ? 0 : Number(progress.nextOffset), low)
+export function resumeOffset(committed: number | undefined, progress: ArchiveProgress | undefined, logStart: number): number {
+  return Math.max(committed ?? logStart, progress === undefined ? 0 : Number(progress.nextOffset), logStart)
 }

@@ -19,6 +19,13 @@ export const ROW_GROUP_ROWS = 262_144
 
 const csvColumns = `{${ROW_COLUMNS.map(([name, type]) => `${quoteLiteral(name)}: ${quoteLiteral(type)}`).join(', ')}}`
 
+/**
+ * zstd level 1 rather than DuckDB's default 3: measured on 200k rows, 1.3 against 1.6 µs of CPU per row for the whole
+ * COPY, for a file 0.7% larger. The level is part of what makes the bytes (same rows, same level, same bytes); files
+ * written at another level stay as they are, since an existing file is never rewritten (partition-archive.ts).
+ */
+const ZSTD_LEVEL = 1
+
 function selectRows(csvPath: string): string {
   // make_timestamptz(microseconds) is the instant itself; `epoch_ms(ts) AT TIME ZONE 'UTC'` gives the same values
   // (and the same file) through a time zone conversion that cost a fifth of the whole COPY.
@@ -77,7 +84,7 @@ export class ParquetWriter {
   /** Writes the rows of `csvPath` to the local Parquet file `outPath`. */
   async write(csvPath: string, outPath: string): Promise<void> {
     await this.withConnection((conn) => conn.run(`COPY (${selectRows(csvPath)}) TO ${quoteLiteral(outPath)}
-      (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${ROW_GROUP_ROWS})`))
+      (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${ZSTD_LEVEL}, ROW_GROUP_SIZE ${ROW_GROUP_ROWS})`))
   }
 
   /** The last kafka_offset of an existing events file (a local path or an s3:// location). */

@@ -14,6 +14,7 @@
  */
 import type { EventIssue } from '../../shared/event.ts'
 import { HOUR_MS, hourStart } from '../../shared/layout.ts'
+import type { RejectionWithBytes } from './row-encoder.ts'
 import type { RowFile } from './row-file.ts'
 
 /** A Kafka batch of the partition with its rows encoded (row-encoder.ts): message k has offsets[k], arrivals[k]. */
@@ -24,8 +25,8 @@ export interface ArchiveBatch {
   /** Message k's CSV line is `lines[lineEnds[k-1], lineEnds[k])`; an empty line marks an invalid message. */
   lines: Buffer
   lineEnds: Int32Array
-  /** The invalid messages: index in the batch, why, and the bytes (for the dead-letter topic). */
-  rejected: ReadonlyArray<{ index: number; issue: EventIssue; value: Uint8Array | null }>
+  /** The invalid messages: index in the batch, why, and the bytes their dead letters carry. */
+  rejections: ReadonlyArray<RejectionWithBytes>
 }
 
 export type CloseReason = 'hour' | 'grace' | 'size' | 'drain'
@@ -97,7 +98,7 @@ export class PartitionArchive {
 
   async add(b: ArchiveBatch): Promise<void> {
     const { offsets, arrivals, lines, lineEnds } = b
-    let rejected = 0
+    let rejection = 0
     let lineStart = 0
     for (let k = 0; k < b.count; k++) {
       const offset = offsets[k]!
@@ -105,7 +106,7 @@ export class PartitionArchive {
       const end = lineEnds[k]!
       lineStart = end
       if (offset < this.position) {
-        if (start === end) rejected++
+        if (start === end) rejection++
         continue
       }
       const hour = hourStart(arrivals[k]!)
@@ -113,7 +114,7 @@ export class PartitionArchive {
       if (this.open !== undefined && this.open.hour !== hour) await this.close('hour', hour)
       if (hour > this.through) this.through = hour
       if (start === end) {
-        const r = b.rejected[rejected++]!
+        const r = b.rejections[rejection++]!
         this.deps.deadLetter(this.partition, offset, r.value, r.issue)
       } else if (this.skip === undefined || this.skip.hour !== hour || offset > this.skip.through) {
         if (this.open === undefined) await this.openAt(hour, offset)

@@ -1,17 +1,17 @@
 /**
  * Kafka messages to CSV rows of the events file, as bytes. This is the archiver's per-message work: validating and
  * writing the row. It runs on the encoder thread (encoder-thread.ts), so the consuming thread only decodes Kafka
- * batches; one batch travels as one `PackedBatch` of flat buffers (shared/kafka-batch.ts) and comes back as one
+ * batches; one batch travels as one `KafkaBatchBuffers` (shared/fast/batch-packing.ts) and comes back as one
  * `EncodedRows`.
  *
- * Validation is the event contract's, as in the speed layer: the common message takes shared/event-scan.ts's byte
- * scan and its row is copied from the message's bytes (no strings, no event object); anything the scan is not sure
- * of takes shared/event.ts's `parseEventBytes`, which decides and names the issue of an invalid message.
+ * Validation is the speed layer's, one function (shared/fast/validate.ts): a message the byte scan accepted has its
+ * row copied from its bytes (no strings, no event object); one the full parser accepted is written from its event.
  */
-import { DEVICES, EVENT_TYPES, contractFields, parseEventBytes, scanAccepts, type EventIssue, type ListenEvent } from '../../shared/event.ts'
-import { FIELD, type ScannedFields } from '../../shared/event-scan.ts'
-import { Interner } from '../../shared/interner.ts'
-import type { PackedBatch } from '../../shared/kafka-batch.ts'
+import { DEVICES, EVENT_TYPES, type ListenEvent } from '../../shared/event.ts'
+import { FIELD, type ScannedFields } from '../../shared/fast/event-scan.ts'
+import { Interner } from '../../shared/fast/interner.ts'
+import type { KafkaBatchBuffers } from '../../shared/fast/batch-packing.ts'
+import { MessageValidator, PARSED, SCANNED, type Rejection } from '../../shared/fast/validate.ts'
 
 /** The CSV columns as DuckDB reads them; the times are epoch milliseconds here and TIMESTAMPTZ in Parquet. */
 export const ROW_COLUMNS: ReadonlyArray<readonly [string, string]> = [
@@ -20,16 +20,17 @@ export const ROW_COLUMNS: ReadonlyArray<readonly [string, string]> = [
   ['kafka_partition', 'INTEGER'], ['kafka_offset', 'BIGINT'],
 ]
 
-export interface RejectedMessage { index: number; issue: EventIssue; value: Uint8Array | null }
+/** A rejection (shared/fast/validate.ts) with the message's bytes, which its dead letter carries (null: no value). */
+export interface RejectionWithBytes extends Rejection { value: Uint8Array | null }
 
 /**
  * The rows of a batch: message k's CSV line is `lines[lineEnds[k-1], lineEnds[k])` (from 0 for k = 0), empty when
- * the message is invalid; the invalid ones are in `rejected` with their bytes, for the dead-letter topic.
+ * the message is invalid; the invalid ones are in `rejections` with their bytes, for their dead letters.
  */
 export interface EncodedRows {
   lines: Uint8Array
   lineEnds: Int32Array
-  rejected: RejectedMessage[]
+  rejections: RejectionWithBytes[]
 }
 
 const QUOTE = 34
@@ -226,9 +227,7 @@ export class RowEncoder {
   /** Songs looked up by their bytes (no string per message), and each song's artist id as a ready CSV field. */
   private readonly songs = new Interner(false)
   private readonly artistFields: Buffer[] = []
-  private readonly fields = contractFields()
-  /** One options object for the full path: `now` is set to the message's arrival time. */
-  private readonly parseOptions = { now: 0, songExists: (songId: string): boolean => this.artistOf.has(songId) }
+  private readonly validator = new MessageValidator(this.songs)
   private readonly rows = new CsvRows(1 << 20)
 
   constructor(songs: Iterable<readonly [songId: string, artistId: string]>) {
@@ -236,38 +235,25 @@ export class RowEncoder {
     for (const [song, artist] of this.artistOf) this.artistFields[this.songs.internString(song)] = CsvRows.field(artist)
   }
 
-  encode(b: PackedBatch): EncodedRows {
-    const { starts, ends, offsets, arrivals, partition } = b
-    const { rows, fields, songs, artistFields } = this
-    const values = Buffer.from(b.values.buffer, b.values.byteOffset, b.values.length)
-    const { starts: fieldStarts, ends: fieldEnds } = fields
+  encode(b: KafkaBatchBuffers): EncodedRows {
+    const { starts, ends, offsets, arrivals, partition, values } = b
+    const { rows, validator, artistFields } = this
     const lineEnds = new Int32Array(b.count)
-    const rejected: RejectedMessage[] = []
+    const rejections: RejectionWithBytes[] = []
     let nulls = 0
     for (let k = 0; k < b.count; k++) {
-      const start = starts[k]!
-      const end = ends[k]!
-      // Validation is judged at the arrival time, not the wall clock, so a re-read gives the same verdict.
       const arrivedAt = arrivals[k]!
-      if (scanAccepts(fields, values, start, end, arrivedAt)) {
-        const song = songs.find(values, fieldStarts[FIELD.songId]!, fieldEnds[FIELD.songId]!)
-        if (song >= 0) {
-          rows.scanned(values, fields, artistFields[song]!, arrivedAt, partition, offsets[k]!)
-          lineEnds[k] = rows.length
-          continue
-        }
-      }
-      const bytes = values.subarray(start, end)
-      this.parseOptions.now = arrivedAt
-      const parsed = parseEventBytes(bytes, this.parseOptions)
-      if (parsed.ok) rows.row(parsed.event, this.artistOf.get(parsed.event.songId)!, arrivedAt, partition, offsets[k]!)
+      const verdict = validator.check(values, starts[k]!, ends[k]!, arrivedAt)
+      if (verdict === SCANNED) rows.scanned(values, validator.fields, artistFields[validator.song]!, arrivedAt, partition, offsets[k]!)
+      else if (verdict === PARSED) rows.row(validator.event!, this.artistOf.get(validator.event!.songId)!, arrivedAt, partition, offsets[k]!)
       else {
         const isNull = b.nulls[nulls] === k
         if (isNull) nulls++
-        rejected.push({ index: k, issue: parsed.issue, value: isNull ? null : Uint8Array.prototype.slice.call(bytes) })
+        const value = isNull ? null : Uint8Array.prototype.slice.call(values, starts[k]!, ends[k]!)
+        rejections.push({ index: k, offset: offsets[k]!, issue: validator.issue!, value })
       }
       lineEnds[k] = rows.length
     }
-    return { lines: rows.take(), lineEnds, rejected }
+    return { lines: rows.take(), lineEnds, rejections }
   }
 }

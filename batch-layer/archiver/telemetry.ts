@@ -1,7 +1,7 @@
-/** The archiver's Prometheus metrics. */
+/** The archiver's Prometheus metrics (its telemetry; shared/metrics.ts is the domain's metric definitions). */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 
-export interface ArchiverMetrics {
+export interface ArchiverTelemetry {
   rows: Counter
   files: Counter<'reason'>
   deadLetters: Counter<'destination'>
@@ -14,7 +14,7 @@ export interface ArchiverMetrics {
 }
 
 /** `pendingLetters` reads the dead letters found and not yet durable anywhere (a gauge, read at scrape time). */
-export function archiverMetrics(registry: Registry, pendingLetters: () => number): ArchiverMetrics {
+export function archiverTelemetry(registry: Registry, pendingLetters: () => number): ArchiverTelemetry {
   const registers = [registry]
   return {
     rows: new Counter({ name: 'playcount_archiver_rows_total', help: 'events written to the lake', registers }),

@@ -13,6 +13,7 @@ import { readRunHistory } from '../nightly/history.ts'
 import { runBatch } from '../nightly/run.ts'
 import type { RunSummary } from '../nightly/types.ts'
 import { missedRun } from './catch-up.ts'
+import { registered } from '../../shared/telemetry.ts'
 
 export interface BatchSchedulerDeps { lake: Lake; log: Logger; registry: Registry }
 
@@ -25,21 +26,18 @@ export interface BatchScheduler {
   idle(): Promise<void>
 }
 
-function metric<T>(registry: Registry, name: string, make: () => T): T {
-  return (registry.getSingleMetric(name) as T | undefined) ?? make()
-}
 
 export function buildBatchScheduler(config: Readonly<Config>, deps: BatchSchedulerDeps, opts: { now?: () => number } = {}): BatchScheduler {
   const { lake, log, registry } = deps
   const now = opts.now ?? Date.now
-  const runs = metric(registry, 'playcount_batch_runs_total', () => new Counter({
+  const runs = registered(registry, 'playcount_batch_runs_total', () => new Counter({
     name: 'playcount_batch_runs_total', help: 'batch runs by trigger and status (ok, noop, failed, locked)',
     labelNames: ['trigger', 'status'] as const, registers: [registry],
   }))
-  const watermark = metric(registry, 'playcount_batch_watermark_seconds', () => new Gauge({
+  const watermark = registered(registry, 'playcount_batch_watermark_seconds', () => new Gauge({
     name: 'playcount_batch_watermark_seconds', help: 'the watermark W after the last batch run (epoch seconds)', registers: [registry],
   }))
-  const duration = metric(registry, 'playcount_batch_last_duration_seconds', () => new Gauge({
+  const duration = registered(registry, 'playcount_batch_last_duration_seconds', () => new Gauge({
     name: 'playcount_batch_last_duration_seconds', help: 'how long the last batch run took', registers: [registry],
   }))
   let task: ScheduledTask | undefined

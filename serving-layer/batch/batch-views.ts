@@ -9,6 +9,7 @@ import type { Lake } from '../../shared/lake.ts'
 import type { Logger } from '../../shared/logger.ts'
 import { readViewsManifest } from '../../shared/views.ts'
 import { EMPTY_SNAPSHOT, loadBatchSnapshot, type BatchSnapshot } from './load-views.ts'
+import { registered } from '../../shared/telemetry.ts'
 
 export interface BatchViewsOptions { pollMs: number }
 
@@ -24,10 +25,10 @@ export class BatchViews {
 
   constructor(private readonly config: Readonly<Config>, private readonly lake: Lake, private readonly log: Logger,
     registry: Registry, private readonly opts: BatchViewsOptions) {
-    this.loads = metric(registry, 'playcount_serving_view_loads_total', () => new Counter({
+    this.loads = registered(registry, 'playcount_serving_view_loads_total', () => new Counter({
       name: 'playcount_serving_view_loads_total', help: 'batch view loads by outcome', labelNames: ['outcome'] as const, registers: [registry],
     }))
-    this.watermarkGauge = metric(registry, 'playcount_serving_watermark_seconds', () => new Gauge({
+    this.watermarkGauge = registered(registry, 'playcount_serving_watermark_seconds', () => new Gauge({
       name: 'playcount_serving_watermark_seconds', help: 'the watermark W of the batch views served (epoch seconds)', registers: [registry],
     }))
   }
@@ -82,6 +83,3 @@ export class BatchViews {
   }
 }
 
-function metric<T>(registry: Registry, name: string, create: () => T): T {
-  return (registry.getSingleMetric(name) as T | undefined) ?? create()
-}

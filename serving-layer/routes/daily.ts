@@ -80,7 +80,8 @@ async function prepare(ctx: ServingContext, kind: EntityKind, id: string, from?:
     ctx.config.kafka.partitions, watermark)
   const index = snapshot.indexes[kind]
   return {
-    kind, id, name: song ? song.title : artist!.name, artistId: song?.artistId, from: formatDay(range.first), to: formatDay(range.last),
+    // A date the request gave is already in its one written form (parseDay accepted it): no need to write it again.
+    kind, id, name: song ? song.title : artist!.name, artistId: song?.artistId, from: from ?? formatDay(range.first), to: to ?? formatDay(range.last),
     complete: rt.complete, missing: rt.missing, snapshot,
     merge: { first: range.first, last: range.last, watermark, batch: index.reader(id), realtime: rt.answers.map((a) => a.days) },
   }

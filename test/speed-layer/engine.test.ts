@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { encodeEvent, parseEventBytes, type ListenEvent } from '../../shared/event.ts'
 import { DAY_MS, HOUR_MS } from '../../shared/layout.ts'
-import { encodeBatch } from '../../speed-layer/batch-encoding.ts'
+import { packBatchFrom } from '../../shared/fast/batch-packing.ts'
 import { InlineEngine, WorkerEngine } from '../../speed-layer/engine-client.ts'
-import { SpeedEngine } from '../../speed-layer/engine.ts'
+import { SpeedEngine, type EngineBatch } from '../../speed-layer/engine.ts'
 import { rng } from '../support/random.ts'
 
 const T = Date.parse('2026-03-10T12:00:00Z')
@@ -13,26 +13,15 @@ function message(value: string | Buffer, offset: number, timestamp = T) {
   return { offset: String(offset), timestamp: String(timestamp), value: typeof value === 'string' ? Buffer.from(value) : value, key: null, attributes: 0, headers: {} }
 }
 
+/** The batch as the consumer hands it to the engine (packed from offset `from` on, with the wall clock). */
+function engineBatch(partition: number, messages: Parameters<typeof packBatchFrom>[1], from: number): { batch: EngineBatch; next: number } | undefined {
+  const packed = packBatchFrom(partition, messages, from)
+  return packed && { batch: { ...packed.buffers, now: Date.now() }, next: packed.next }
+}
+
 function event(i: number, over: Partial<ListenEvent> = {}): ListenEvent {
   return { eventId: `e-${i}`, ts: T - (i % 3) * DAY_MS, userId: `u${i % 5}`, songId: songs[i % 3]![0], type: (['play', 'skip', 'like', 'complete'] as const)[i % 4]!, msPlayed: i * 10, ...over }
 }
-
-describe('encodeBatch', () => {
-  it('carries every value whether values share one buffer (with framing between), sit in several, or are empty', () => {
-    const shared = Buffer.from('xx{"a":1}yyy{"b":22}z{"c":333}')
-    const values: Array<Buffer | null> = [
-      shared.subarray(2, 9), shared.subarray(12, 20), Buffer.from('{"own":true}'), null, shared.subarray(21, 30), shared.subarray(2, 9), Buffer.alloc(0),
-    ]
-    const msgs = values.map((v, k) => ({ ...message('', 10 + k), value: v }))
-    const { batch, next } = encodeBatch(3, msgs, 11)!
-    expect(next).toBe(17)
-    expect(batch.count).toBe(6)
-    expect([...batch.offsets]).toEqual([11, 12, 13, 14, 15, 16])
-    const got = Array.from({ length: batch.count }, (_, k) => Buffer.from(batch.values.subarray(batch.starts[k], batch.ends[k])).toString())
-    expect(got).toEqual(['{"b":22}', '{"own":true}', '', '{"c":333}', '{"a":1}', ''])
-    expect(encodeBatch(3, msgs, 17)).toBeUndefined()
-  })
-})
 
 describe('SpeedEngine', () => {
   it('counts a batch of bytes exactly as the decoded events, and sends each invalid message back with its issue', () => {
@@ -45,13 +34,13 @@ describe('SpeedEngine', () => {
     values.push(Buffer.alloc(0))
     values.push('{"eventId":"late","ts":1773144000000,"userId":"u9","songId":"s3","type":"play","msPlayed":5}')
     const tombstone = { ...message('', 100 + values.length), value: null } // a message without a value
-    const encoded = encodeBatch(0, [...values.map((v, k) => message(v, 100 + k)), tombstone], 0)!
+    const encoded = engineBatch(0, [...values.map((v, k) => message(v, 100 + k)), tombstone], 0)!
     const bytes = new SpeedEngine({ songs, dedupWindow: 1000, bucketMs: HOUR_MS })
     bytes.assign(0, 0)
     encoded.batch.now = T // trending keeps what arrived within a day of the batch's wall clock
     const out = bytes.ingest(encoded.batch)
     expect(encoded.next).toBe(101 + values.length)
-    expect(out.rejected.map((l) => [l.offset, l.issue.reason, l.issue.field])).toEqual([
+    expect(out.rejections.map((l) => [l.offset, l.issue.reason, l.issue.field])).toEqual([
       [142, 'unknown_song', 'songId'], [143, 'bad_json', '(event)'], [144, 'bad_json', '(event)'], [146, 'bad_json', '(event)'],
     ])
     expect(out.duplicates).toBe(1)
@@ -79,14 +68,14 @@ describe('SpeedEngine', () => {
     expect(values[1]).toContain('\\ud800')
     const engine = new SpeedEngine({ songs, dedupWindow: 1000, bucketMs: HOUR_MS })
     engine.assign(0, 0)
-    const encoded = encodeBatch(0, values.map((v, k) => message(v, 10 + k)), 0)!
+    const encoded = engineBatch(0, values.map((v, k) => message(v, 10 + k)), 0)!
     encoded.batch.now = T
     const out = engine.ingest(encoded.batch)
-    expect(out.rejected.map((l) => [l.offset, l.issue])).toEqual([11, 12].map((offset) => {
+    expect(out.rejections.map((l) => [l.offset, l.issue])).toEqual([11, 12].map((offset) => {
       const r = parseEventBytes(Buffer.from(values[offset - 10]!), { now: T })
       return [offset, r.ok ? null : r.issue]
     }))
-    expect(out.rejected[0]!.issue).toMatchObject({ reason: 'invalid_field', field: 'eventId' })
+    expect(out.rejections[0]!.issue).toMatchObject({ reason: 'invalid_field', field: 'eventId' })
     expect(out.counted + out.heldOut).toBe(2)
   })
 
@@ -126,6 +115,27 @@ describe('SpeedEngine', () => {
     expect(engine.daily({ ...q, kind: 'artist', id: 'a1' })[0]![1]).toMatchObject({ plays: 102, listeners: 11 })
   })
 
+  it('unions listeners across arrival buckets, however many ids, one union after another, and only within the range', () => {
+    const engine = new SpeedEngine({ songs, dedupWindow: 100_000, bucketMs: HOUR_MS })
+    engine.assign(0, 0)
+    let n = 0
+    const play = (userId: string, ts: number, arrival: number): string => engine.applyEvent(0, { eventId: `m${n++}`, ts, userId, songId: 's1', type: 'play' }, arrival, T)
+    // Day T: 3000 listeners in hour 1, 2000 of them again plus 500 new in hour 2 (ids well past any first table size).
+    for (let i = 0; i < 3000; i++) play(`x${i}`, T, T)
+    for (let i = 1000; i < 3500; i++) play(`x${i}`, T, T + HOUR_MS)
+    // The day before (late events): 3 listeners, one in both hours.
+    for (const [u, arrival] of [['y1', T], ['y2', T], ['y1', T + HOUR_MS], ['y3', T + HOUR_MS]] as const) play(u, T - DAY_MS, arrival)
+    const day = Math.floor(T / DAY_MS)
+    const q = { partitions: [0], watermark: T - (T % HOUR_MS), kind: 'song' as const, id: 's1', fromDay: day - 30, toDay: day + 30 }
+    const all = engine.daily(q)
+    expect(all.map(([d, v]) => [d - day, v.plays, v.listeners])).toEqual([[-1, 4, 3], [0, 5500, 3500]])
+    expect(engine.daily(q)).toEqual(all)
+    expect(engine.daily({ ...q, fromDay: day, toDay: day + 366 }).map(([d]) => d - day)).toEqual([0])
+    expect(engine.daily({ ...q, fromDay: day + 1, toDay: day + 366 })).toEqual([])
+    // From the second bucket only: no union needed, each day's own count.
+    expect(engine.daily({ ...q, watermark: q.watermark + HOUR_MS }).map(([d, v]) => [d - day, v.listeners])).toEqual([[-1, 2], [0, 2500]])
+  })
+
   it('answers the same on its own thread as in-process, over a random stream', async () => {
     const rand = rng(7)
     const worker = new WorkerEngine({ songs, dedupWindow: 50, bucketMs: HOUR_MS })
@@ -138,7 +148,7 @@ describe('SpeedEngine', () => {
           const i = Math.floor(rand() * 200)
           return message(encodeEvent(event(i)), offset++, T + Math.floor(rand() * 3) * HOUR_MS)
         })
-        const [a, c] = await Promise.all([worker.ingest(encodeBatch(1, msgs, 0)!.batch), inline.ingest(encodeBatch(1, msgs, 0)!.batch)])
+        const [a, c] = await Promise.all([worker.ingest(engineBatch(1, msgs, 0)!.batch), inline.ingest(engineBatch(1, msgs, 0)!.batch)])
         expect(a).toEqual(c)
       }
       const q = { partitions: [1], watermark: 0, kind: 'artist' as const, id: 'a1', fromDay: Math.floor(T / DAY_MS) - 3, toDay: Math.floor(T / DAY_MS) }

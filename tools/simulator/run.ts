@@ -5,7 +5,7 @@
  * times per second; the summary comes back at the end.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { keyAt, lineAt } from './packed.ts'
+import { keyAt, lineAt } from './event-lines.ts'
 import type { Sink } from './sinks.ts'
 import { simulate, type SimOptions } from './simulate.ts'
 import { SimSummary } from './summary.ts'

@@ -11,7 +11,7 @@ import { Errors } from '../../shared/errors.ts'
 import { createKafka, prepareTopics } from '../../shared/kafka.ts'
 import type { Logger } from '../../shared/logger.ts'
 import { withRetry } from '../../shared/retry.ts'
-import { keyAt, lineAt, type PackedBatch } from './packed.ts'
+import { keyAt, lineAt, type EventLines } from './event-lines.ts'
 import { Pipeline } from './pipeline.ts'
 
 export interface Sink {
@@ -19,7 +19,7 @@ export interface Sink {
   /** One line and its Kafka key; returns a promise only when the caller must wait (a batch is being handed over). */
   write(key: string, line: string): Promise<void> | undefined
   /** A worker's packed batch, taken whole (sinks without it are given the lines one by one). */
-  writeBatch?(batch: PackedBatch): Promise<void> | undefined
+  writeBatch?(batch: EventLines): Promise<void> | undefined
   /** The topic's partition count, when the sink wants each line's partition computed by the simulator's worker. */
   readonly partitions?: number
   /** Everything written so far is delivered (in the file, acknowledged by Kafka or the collector). */

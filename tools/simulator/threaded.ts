@@ -2,14 +2,14 @@
  * `simulate` on a worker thread, for --speed max runs into Kafka: generation and the producer's encoding then use
  * two cores instead of taking turns on one. The output is the same stream, in the same order, in packed batches.
  */
-import { Worker } from 'node:worker_threads'
-import { unpack, type PackedBatch } from './packed.ts'
+import { tsWorker } from '../../shared/fast/ts-worker.ts'
+import { unpack, type EventLines } from './event-lines.ts'
 import type { SimOptions } from './simulate.ts'
 import { SimSummary } from './summary.ts'
 import type { Batch, Done, WorkerInput } from './worker.ts'
 
 export interface ThreadedRun {
-  batches: AsyncGenerator<PackedBatch, void, undefined>
+  batches: AsyncGenerator<EventLines, void, undefined>
   /** Resolves once the batches are consumed: what the worker emitted. */
   summary: () => SimSummary
 }
@@ -22,10 +22,7 @@ export function simulateInWorker(sim: SimOptions, opts: { batchSize?: number; ma
     sim: rest, artists: [...catalog.artists.values()], songs: [...catalog.songs.values()],
     batchSize: opts.batchSize ?? 5000, maxAhead: opts.maxAhead ?? 4, outstanding, partitions: opts.partitions,
   }
-  // The worker loads TypeScript through tsx like the main thread does (Node 20 ignores --import in a worker's execArgv).
-  const boot = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); ` +
-    `return import(${JSON.stringify(new URL('./worker.ts', import.meta.url).href)}) })`
-  const worker = new Worker(boot, { eval: true, workerData: input })
+  const worker = tsWorker(new URL('./worker.ts', import.meta.url), { workerData: input })
   const summary = new SimSummary()
   const queue: Array<Batch | Done | Error> = []
   let wake: (() => void) | undefined
@@ -37,7 +34,7 @@ export function simulateInWorker(sim: SimOptions, opts: { batchSize?: number; ma
   worker.on('error', (err) => push(err))
   worker.on('exit', (code) => { if (code !== 0) push(new Error(`simulator worker exited with code ${code}`)) })
 
-  async function* batches(): AsyncGenerator<PackedBatch, void, undefined> {
+  async function* batches(): AsyncGenerator<EventLines, void, undefined> {
     try {
       for (;;) {
         while (queue.length === 0) await new Promise<void>((resolve) => { wake = resolve })

@@ -1,10 +1,10 @@
 /**
- * Worker-thread entry: runs `simulate` and posts its outputs packed in flat buffers (see packed.ts), moved rather
+ * Worker-thread entry: runs `simulate` and posts its outputs packed in flat buffers (see event-lines.ts), moved rather
  * than cloned. At most `maxAhead` batches wait unconsumed; then the worker blocks.
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import { Catalog, type Artist, type Song } from '../../shared/catalog/catalog.ts'
-import { Packer, type PackedMessage } from './packed.ts'
+import { Packer, type EventLinesMessage } from './event-lines.ts'
 import { simulate, type SimOptions } from './simulate.ts'
 import { SimSummary } from './summary.ts'
 
@@ -20,7 +20,7 @@ export interface WorkerInput {
   outstanding: SharedArrayBuffer
 }
 
-export interface Batch { type: 'batch'; packed: PackedMessage }
+export interface Batch { type: 'batch'; packed: EventLinesMessage }
 export interface Done { type: 'done'; summary: Record<string, unknown> }
 
 function main(input: WorkerInput): void {

@@ -8,7 +8,7 @@ import { RowFile } from '../../../batch-layer/archiver/row-file.ts'
 import { loadConfig } from '../../../shared/config.ts'
 import { openDuck, quoteLiteral } from '../../../shared/duckdb.ts'
 import { parseEventBytes } from '../../../shared/event.ts'
-import { packBatch, type PackedBatch } from '../../../shared/kafka-batch.ts'
+import { packBatch, type KafkaBatchBuffers } from '../../../shared/fast/batch-packing.ts'
 
 const AT = Date.parse('2024-06-01T12:00:00Z')
 const encoder = new RowEncoder([['s1', 'a1'], ['s,2', 'a "2"']])
@@ -22,7 +22,7 @@ function event(fields: Record<string, unknown>): string {
 }
 
 /** The lines of an encoded batch, message by message ('' for an invalid one). */
-function linesOf(b: PackedBatch): string[] {
+function linesOf(b: KafkaBatchBuffers): string[] {
   const { lines, lineEnds } = encoder.encode(b)
   return [...lineEnds].map((end, k) => Buffer.from(lines.subarray(k === 0 ? 0 : lineEnds[k - 1], end)).toString('utf8'))
 }
@@ -52,7 +52,7 @@ describe('RowEncoder', () => {
     const b = packBatch(0, [message(0, 'not json'), message(1, null), message(2, event({ songId: 'nope' })), message(3, event({})), message(4, future)])
     const r = encoder.encode(b)
     expect([...r.lineEnds].map((end, k) => end - (k === 0 ? 0 : r.lineEnds[k - 1]!) > 0)).toEqual([false, false, false, true, false])
-    expect(r.rejected.map((x) => [x.index, x.issue.reason, x.value === null ? null : Buffer.from(x.value).toString()])).toEqual([
+    expect(r.rejections.map((x) => [x.index, x.issue.reason, x.value === null ? null : Buffer.from(x.value).toString()])).toEqual([
       [0, 'bad_json', 'not json'], [1, 'bad_json', null], [2, 'unknown_song', event({ songId: 'nope' })], [4, 'future_ts', future],
     ])
   })
@@ -63,8 +63,8 @@ describe('RowEncoder', () => {
     const r = encoder.encode(packBatch(0, texts.map((t, k) => message(k, t))))
     const refused = texts.map((t) => parseEventBytes(Buffer.from(t), { now: AT + 1, songExists: () => true }))
     expect(refused.map((p) => p.ok)).toEqual([false, false, true])
-    expect(r.rejected.map((x) => [x.index, x.issue])).toEqual([[0, refused[0]!.ok ? null : refused[0]!.issue], [1, refused[1]!.ok ? null : refused[1]!.issue]])
-    expect(r.rejected[0]!.issue).toMatchObject({ reason: 'invalid_field', field: 'eventId' })
+    expect(r.rejections.map((x) => [x.index, x.issue])).toEqual([[0, refused[0]!.ok ? null : refused[0]!.issue], [1, refused[1]!.ok ? null : refused[1]!.issue]])
+    expect(r.rejections[0]!.issue).toMatchObject({ reason: 'invalid_field', field: 'eventId' })
   })
 
   it('writes every integer below 2^53 in decimal', () => {

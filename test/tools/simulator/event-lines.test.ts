@@ -1,7 +1,7 @@
 import { Partitioners } from 'kafkajs'
 import { describe, expect, it } from 'vitest'
 import { partitionerFor } from '../../../shared/partitioner.ts'
-import { keyAt, lineAt, Packer, unpack } from '../../../tools/simulator/packed.ts'
+import { keyAt, lineAt, Packer, unpack } from '../../../tools/simulator/event-lines.ts'
 
 describe('Packer', () => {
   it('packs lines and keys so that views give back the same bytes, NDJSON included', () => {

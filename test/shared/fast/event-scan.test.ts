@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { contractFields, parseEventBytes, scanAccepts } from '../../shared/event.ts'
+import { contractFields, parseEventBytes, scanAccepts } from '../../../shared/event.ts'
 
-// The byte scan (shared/event-scan.ts) is a fast path of parseEventBytes for Buffers; a string takes the full path
+// The byte scan (shared/fast/event-scan.ts) is a fast path of parseEventBytes for Buffers; a string takes the full path
 // (JSON.parse + the compiled schema). Both must give the same answer for every input, valid or not.
 const NOW = Date.parse('2024-06-01T12:00:00Z')
 const songs = new Set(['so-1', 'so-2'])

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { Dedup } from '../../speed-layer/dedup.ts'
+import { Dedup } from '../../../shared/fast/dedup-table.ts'
 
 describe('Dedup', () => {
   it('recognises a repeated id within the window and forgets the oldest beyond it', () => {

@@ -10,7 +10,7 @@ import type { KafkaMessage } from 'kafkajs'
  * One Kafka batch of one partition: value k is `values[starts[k], ends[k])`, with its offset and arrival time (the
  * Kafka timestamp). A message without a value (a tombstone) has an empty range and is listed in `nulls`.
  */
-export interface PackedBatch {
+export interface KafkaBatchBuffers {
   partition: number
   count: number
   values: Uint8Array
@@ -24,7 +24,7 @@ export interface PackedBatch {
 /** Where a run of values lies in its source buffer. */
 interface Run { source: ArrayBufferLike; from: number; to: number }
 
-export function packBatch(partition: number, messages: ReadonlyArray<Pick<KafkaMessage, 'offset' | 'timestamp' | 'value'>>): PackedBatch {
+export function packBatch(partition: number, messages: ReadonlyArray<Pick<KafkaMessage, 'offset' | 'timestamp' | 'value'>>): KafkaBatchBuffers {
   const count = messages.length
   const starts = new Int32Array(count)
   const ends = new Int32Array(count)
@@ -62,4 +62,16 @@ export function packBatch(partition: number, messages: ReadonlyArray<Pick<KafkaM
     at += r.to - r.from
   }
   return { partition, count, values, starts, ends, offsets, arrivals, nulls }
+}
+
+/**
+ * The batch's messages from offset `from` on, packed (a fetch can repeat messages already read after a seek), and the
+ * offset after the last; undefined when every message is below `from`.
+ */
+export function packBatchFrom(partition: number, messages: ReadonlyArray<Pick<KafkaMessage, 'offset' | 'timestamp' | 'value'>>, from: number): { buffers: KafkaBatchBuffers; next: number } | undefined {
+  let first = 0
+  while (first < messages.length && Number(messages[first]!.offset) < from) first++
+  if (first === messages.length) return undefined
+  const buffers = packBatch(partition, first === 0 ? messages : messages.slice(first))
+  return { buffers, next: buffers.offsets[buffers.count - 1]! + 1 }
 }

@@ -7,7 +7,7 @@
  */
 import { partitionerFor } from '../../shared/partitioner.ts'
 
-export interface PackedBatch {
+export interface EventLines {
   count: number
   /** Each line followed by '\n'; line i ends (newline included) at valueEnds[i]. */
   values: Buffer
@@ -19,8 +19,8 @@ export interface PackedBatch {
   lastAt: number
 }
 
-/** What crosses the thread boundary (plain transferables); `unpack` turns it into a PackedBatch. */
-export interface PackedMessage {
+/** What crosses the thread boundary (plain transferables); `unpack` turns it into a EventLines. */
+export interface EventLinesMessage {
   count: number
   values: ArrayBuffer
   valuesLength: number
@@ -74,8 +74,8 @@ export class Packer {
   }
 
   /** The batch so far (the packer starts empty again) and the buffers to transfer. */
-  take(): { message: PackedMessage; transfer: ArrayBuffer[] } {
-    const message: PackedMessage = {
+  take(): { message: EventLinesMessage; transfer: ArrayBuffer[] } {
+    const message: EventLinesMessage = {
       count: this.count, lastAt: this.lastAt,
       values: this.values.buf.buffer as ArrayBuffer, valuesLength: this.values.length, valueEnds: Int32Array.from(this.valueEnds),
       keys: this.keys.buf.buffer as ArrayBuffer, keysLength: this.keys.length, keyEnds: Int32Array.from(this.keyEnds),
@@ -92,7 +92,7 @@ export class Packer {
   }
 }
 
-export function unpack(m: PackedMessage): PackedBatch {
+export function unpack(m: EventLinesMessage): EventLines {
   return {
     count: m.count, lastAt: m.lastAt, valueEnds: m.valueEnds, keyEnds: m.keyEnds, partitions: m.partitions,
     values: Buffer.from(m.values, 0, m.valuesLength), keys: Buffer.from(m.keys, 0, m.keysLength),
@@ -100,10 +100,10 @@ export function unpack(m: PackedMessage): PackedBatch {
 }
 
 /** Line i without its newline, as a view (no copy). */
-export function lineAt(b: PackedBatch, i: number): Buffer {
+export function lineAt(b: EventLines, i: number): Buffer {
   return b.values.subarray(i === 0 ? 0 : b.valueEnds[i - 1]!, b.valueEnds[i]! - 1)
 }
 
-export function keyAt(b: PackedBatch, i: number): Buffer {
+export function keyAt(b: EventLines, i: number): Buffer {
   return b.keys.subarray(i === 0 ? 0 : b.keyEnds[i - 1]!, b.keyEnds[i]!)
 }

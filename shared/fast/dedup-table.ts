@@ -11,7 +11,7 @@
  * UUID; 6 partitions x 500,000 ids is about 180 MB at worst. A longer id (the contract allows 64 bytes) keeps its
  * bytes in a side map. Exact: a hash match is confirmed by comparing the bytes.
  */
-import { bytesEqual, hashBytes } from '../shared/interner.ts'
+import { bytesEqual, hashBytes } from './interner.ts'
 
 const EMPTY = 0
 const MIN_TABLE = 1024

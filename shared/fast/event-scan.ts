@@ -6,10 +6,10 @@
  * It only ever answers "valid, and here is the event" or "not sure": anything else (an escape, a non-ASCII byte,
  * an unknown or repeated key, a ts string, a fraction, an invalid value) returns undefined and the caller takes the
  * full path (JSON.parse + the compiled TypeBox check), which decides and names the issue. So the fast path can be
- * incomplete but must never accept what the full path refuses; test/shared/event-scan.test.ts checks that both
+ * incomplete but must never accept what the full path refuses; test/shared/fast/event-scan.test.ts checks that both
  * paths agree on mutated inputs.
  */
-import type { Device, EventType, ListenEvent } from './event.ts'
+import type { Device, EventType, ListenEvent } from '../event.ts'
 
 export interface ScanSpec {
   types: readonly EventType[]

@@ -5,7 +5,7 @@
  * so the worker starts from a small script that registers tsx's loader itself and then imports the module.
  */
 import { parentPort, Worker, type WorkerOptions } from 'node:worker_threads'
-import { Errors } from './errors.ts'
+import { Errors } from '../errors.ts'
 
 export function tsWorker(module: URL, options: Omit<WorkerOptions, 'eval'> = {}): Worker {
   const boot = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); ` +
