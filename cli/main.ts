@@ -9,6 +9,7 @@ import { registerCatalog } from './commands/catalog.ts'
 import { registerGenerate } from './commands/generate.ts'
 import { registerBatch } from './commands/batch.ts'
 import { registerSql } from './commands/sql.ts'
+import { registerKeys } from './commands/keys.ts'
 
 const program = new Command()
   .name('playcount')
@@ -23,6 +24,7 @@ registerCatalog(program)
 registerGenerate(program)
 registerBatch(program)
 registerSql(program)
+registerKeys(program)
 
 try {
   await program.parseAsync(process.argv)

@@ -18,6 +18,7 @@ import type { DeadLetterStatus } from '../shared/dlq.ts'
 import { Errors } from '../shared/errors.ts'
 import { buildHttpApp } from '../shared/http-app.ts'
 import { tokenFor } from '../shared/http-auth.ts'
+import { KeyRing, openKeyStore } from '../shared/access/key-ring.ts'
 import { createKafka, prepareTopics } from '../shared/kafka.ts'
 import { openLake, type Lake } from '../shared/lake.ts'
 import type { Logger } from '../shared/logger.ts'
@@ -60,6 +61,12 @@ export async function buildPipeline(config: Readonly<Config>, roles: readonly Ro
     lake.close()
     throw err
   })
+  // Every role's routes take the same keys; a keys document that does not parse stops start-up (fail closed).
+  const keys = new KeyRing(openKeyStore(config, lake), { reloadMs: config.access.reloadMs, log: log.child({ role: 'access' }) })
+  await withRetry(() => keys.load(), { what: 'loading the API keys', log, retries: 30, maxTimeoutMs: 5000 }).catch((err: unknown) => {
+    lake.close()
+    throw err
+  })
   const registry = createRegistry()
   const deps = { catalog, lake, registry }
   const startables: Array<{ name: string; role: Startable }> = []
@@ -97,13 +104,20 @@ export async function buildPipeline(config: Readonly<Config>, roles: readonly Ro
   }
 
   const app = await buildHttpApp(config, {
-    log, registry, plugins,
+    log, registry, plugins, keys,
     readiness: () => ({ ready: readiness.every((r) => r()), details: { roles } }),
   })
 
   return {
     app, lake, catalog, registry,
     async start() {
+      // Keys written since the build count from the first request; a failed read keeps the ones loaded at build.
+      await keys.load().catch((err: unknown) => log.warn({ err }, 'reloading the API keys failed; keeping the ones loaded at build'))
+      keys.start()
+      if (keys.enabled && config.speed.urls.length > 0 && tokenFor(config, 'internal') === undefined) {
+        // API keys are for people; the fan-out has no key of its own to send, and the speed processes want one.
+        log.warn('API keys exist but neither INTERNAL_TOKEN nor API_TOKEN is set: the fan-out to SPEED_URLS sends no credential and will be refused')
+      }
       for (const { name, role } of startables) {
         log.info({ role: name }, 'starting')
         await role.start()
@@ -112,6 +126,7 @@ export async function buildPipeline(config: Readonly<Config>, roles: readonly Ro
     },
     async stop() {
       await app.close()
+      keys.stop()
       for (const { name, role } of [...startables].reverse()) {
         log.info({ role: name }, 'stopping')
         await role.stop()

@@ -1,8 +1,9 @@
 /**
  * The JSON text of a daily report (without `?parts`), written directly instead of through the response schema:
  * the report routes' hot path. Most days of a range have no realtime part, and such a day's row depends only on
- * the batch snapshot (its values and W), so its text is kept per snapshot and reused until the next batch run;
- * only the few days with realtime data and the totals are written per request. Same keys, order and numbers
+ * the batch snapshot (its values and W), so its text is kept per snapshot and reused until the next batch run, and
+ * so is the text of each run of such days (one flat string: a range of 30 days is a few pieces, not 30 to join and
+ * flatten on every write); only the few days with realtime data and the totals are written per request. Same keys, order and numbers
  * as the schema serializer (a test compares them).
  */
 import type { EntityKind } from '../shared/realtime.ts'
@@ -48,22 +49,46 @@ class SnapshotText {
         head: `{"kind":"${r.kind}","id":${JSON.stringify(r.id)},"name":${JSON.stringify(r.name)},`,
         tail: r.artistId === undefined ? '}' : `,"artistId":${JSON.stringify(r.artistId)}}`,
         rows: new Map(),
+        runs: new Map(),
       }
       byId.set(r.id, e)
     }
     return e
   }
 
-  /** Counts a cached row; past the bound every entry is dropped (the hot ids come back on their next request). */
-  added(): void {
-    if (++this.rows <= MAX_CACHED_ROWS) return
+  /** Counts cached rows; past the bound every entry is dropped (the hot ids come back on their next request). */
+  added(rows: number): void {
+    if ((this.rows += rows) <= MAX_CACHED_ROWS) return
     this.entries.song.clear()
     this.entries.artist.clear()
     this.rows = 0
   }
 }
 
-interface IdText { head: string; tail: string; rows: Map<number, string> }
+/** `rows` by day; `runs` by runKey: the rows of consecutive batch-only days joined with commas. */
+interface IdText { head: string; tail: string; rows: Map<number, string>; runs: Map<number, string> }
+
+function join(list: string, item: string): string {
+  return list.length === 0 ? item : `${list},${item}`
+}
+
+/** A run first..last (at most MAX_RANGE_DAYS < 512 days long) as one number. */
+const runKey = (first: number, last: number): number => first * 512 + (last - first)
+
+/** The text of the batch-only days first..last, built from their cached rows once and kept flat. */
+function runText(text: SnapshotText, entry: IdText, first: number, last: number): string {
+  const key = runKey(first, last)
+  let run = entry.runs.get(key)
+  if (run === undefined) {
+    run = entry.rows.get(first)!
+    for (let d = first + 1; d <= last; d++) run += `,${entry.rows.get(d)!}`
+    // A joined string is a tree of pieces; reading it as a number makes V8 flatten it once, here, not per write.
+    void Number(run)
+    entry.runs.set(key, run)
+    text.added(last - first + 1)
+  }
+  return run
+}
 
 const texts = new WeakMap<BatchSnapshot, SnapshotText>()
 
@@ -84,19 +109,24 @@ export function dailyJson(snapshot: BatchSnapshot, r: DailyJsonInput, merge: Mer
   if (text === undefined) texts.set(snapshot, text = new SnapshotText())
   const entry = text.entry(r)
   let days = ''
+  // The batch-only days since runFirst (none while runFirst > runLast), written as one cached run.
+  let runFirst = 0
+  let runLast = -1
   const sums = mergeDays(merge, (d, p) => {
-    let row: string | undefined
-    if (p.hasRealtime) row = rowJson(formatDay(d), p.b, p.r, p.exact, p.source)
-    else {
-      row = entry.rows.get(d)
-      if (row === undefined) {
-        row = rowJson(formatDay(d), p.b, p.r, p.exact, p.source)
-        entry.rows.set(d, row)
-        text.added()
-      }
+    if (p.hasRealtime) {
+      if (runFirst <= runLast) days = join(days, runText(text, entry, runFirst, runLast))
+      runLast = -1
+      days = join(days, rowJson(formatDay(d), p.b, p.r, p.exact, p.source))
+      return
     }
-    days = days.length === 0 ? row : `${days},${row}`
+    if (!entry.rows.has(d)) {
+      entry.rows.set(d, rowJson(formatDay(d), p.b, p.r, p.exact, p.source))
+      text.added(1)
+    }
+    if (runFirst > runLast) runFirst = d
+    runLast = d
   })
+  if (runFirst <= runLast) days = join(days, runText(text, entry, runFirst, runLast))
   return `${entry.head}"from":"${r.from}","to":"${r.to}","watermark":${merge.watermark},"complete":${r.complete},` +
     `"missing":${r.complete ? COMPLETE : JSON.stringify(r.missing)},"days":[${days}],"totals":${totalsJson(sums.values, sums.listenersExact)}${entry.tail}`
 }

@@ -80,7 +80,7 @@ export interface MergedSums { values: Float64Array; listenersExact: boolean }
 export function mergeDays(input: MergeInput, visit: (day: Day, merged: Readonly<MergedDay>) => void): MergedSums {
   // A day that ends at or before W is wholly the batch's as far as arrivals before W go.
   const batchDayLimit = dayOfMs(input.watermark)
-  const p: MergedDay = { b: new Float64Array(M), r: new Float64Array(M), hasBatch: false, hasRealtime: false, exact: true, source: 'batch' }
+  const p: MergedDay = { b: scratch.b, r: scratch.r, hasBatch: false, hasRealtime: false, exact: true, source: 'batch' }
   const { b, r } = p
   const sums: MergedSums = { values: new Float64Array(M), listenersExact: true }
   const rt = realtimeByDay(input.realtime, input.first, input.last)
@@ -113,13 +113,31 @@ function realtimeByDay(answers: MergeInput['realtime'], first: Day, last: Day): 
   for (const days of answers) {
     for (const [d, v] of days) {
       if (d < first || d > last) continue
-      acc ??= { values: new Float64Array((last - first + 1) * M), has: new Uint8Array(last - first + 1) }
+      acc ??= scratchByDay(last - first + 1)
       const at = (d - first) * M
       acc.has[d - first] = 1
       for (let m = 0; m < M; m++) acc.values[at + m]! += v[NAMES[m]!] ?? 0
     }
   }
   return acc
+}
+
+/**
+ * Buffers reused by every merge instead of five typed arrays per request: a merge runs to completion (`visit` is
+ * synchronous and documented to read `merged` before returning), so no two merges share them at once.
+ */
+const scratch = { b: new Float64Array(M), r: new Float64Array(M), values: new Float64Array(0), has: new Uint8Array(0) }
+
+/** The per-day realtime sums for `days` days, zeroed. */
+function scratchByDay(days: number): { values: Float64Array; has: Uint8Array } {
+  if (scratch.has.length < days) {
+    scratch.values = new Float64Array(days * M)
+    scratch.has = new Uint8Array(days)
+  } else {
+    scratch.values.fill(0, 0, days * M)
+    scratch.has.fill(0, 0, days)
+  }
+  return { values: scratch.values, has: scratch.has }
 }
 
 function toValues(a: Float64Array): MetricValues {

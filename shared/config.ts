@@ -38,6 +38,10 @@ export const EnvSchema = Type.Object({
   API_TOKEN: Type.String({ default: '' }),
   INTERNAL_TOKEN: Type.String({ default: '' }),
   CORS_ORIGIN: Type.String({ default: '' }),
+  KEYS_FILE: Type.String({ default: '', description: 'the API keys document; empty means keys/keys.json in the lake' }),
+  KEYS_RELOAD_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 5000 }),
+  AUTH_FAILURES_MAX: Type.Integer({ minimum: 1, default: 20, description: 'wrong keys per client address and window before 429' }),
+  AUTH_FAILURES_WINDOW_MS: Type.Integer({ minimum: 1000, default: 60_000 }),
   BATCH_SCHEDULE: Type.String({ pattern: '^\\S+( \\S+){4,5}$', default: '30 0 * * *', description: 'a cron expression' }),
   BATCH_FAILPOINT: Type.String({ pattern: '^$|^[a-z-]+$', default: '', description: 'a batch stage where a run stops and waits to be killed (fault tests)' }),
   BATCH_ENGINE: Type.Union([Type.Literal('duckdb'), Type.Literal('spark')], { default: 'duckdb' }),
@@ -75,6 +79,7 @@ export interface Config {
   lakeUri: string
   s3: { endpoint: string | undefined; region: string; accessKeyId: string; secretAccessKey: string }
   http: { host: string; port: number; apiToken: string | undefined; internalToken: string | undefined; corsOrigin: string | undefined }
+  access: { keysFile: string | undefined; reloadMs: number; failuresMax: number; failuresWindowMs: number }
   speed: { urls: string[]; timeoutMs: number; dedupWindow: number }
   signals: { rulesFile: string | undefined; maxWindows: number }
   batch: { schedule: string; failpoint: string | undefined; engine: BatchEngine; shards: number }
@@ -129,6 +134,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     },
     http: { host: e.HOST, port: e.PORT, apiToken: e.API_TOKEN || undefined, internalToken: e.INTERNAL_TOKEN || undefined,
       corsOrigin: e.CORS_ORIGIN || undefined },
+    access: {
+      keysFile: e.KEYS_FILE ? path.resolve(e.KEYS_FILE) : undefined, reloadMs: e.KEYS_RELOAD_MS,
+      failuresMax: e.AUTH_FAILURES_MAX, failuresWindowMs: e.AUTH_FAILURES_WINDOW_MS,
+    },
     speed: { urls: e.SPEED_URLS ? e.SPEED_URLS.split(',') : [], timeoutMs: e.SPEED_TIMEOUT_MS, dedupWindow: e.DEDUP_WINDOW },
     signals: { rulesFile: e.SIGNAL_RULES_FILE ? path.resolve(e.SIGNAL_RULES_FILE) : undefined, maxWindows: e.SIGNAL_MAX_WINDOWS },
     batch: { schedule: e.BATCH_SCHEDULE, failpoint: e.BATCH_FAILPOINT || undefined, engine: e.BATCH_ENGINE, shards: e.BATCH_SHARDS },

@@ -7,13 +7,16 @@
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest, type FastifySchema } from 'fastify'
 import cors from '@fastify/cors'
+import rateLimit from '@fastify/rate-limit'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { Histogram, type Registry } from 'prom-client'
 import type { Config } from './config.ts'
 import { Errors, isPlaycountError, type PlaycountError } from './errors.ts'
 import { EventSchema } from './event.ts'
-import { accessOf, markRoutes, requireTokens, tokenFor } from './http-auth.ts'
+import type { KeyRing } from './access/key-ring.ts'
+import { auditRequests } from './http-audit.ts'
+import { accessOf, markRoutes, meRoute, requireKeys, tokenFor, type Access, type Scope } from './http-auth.ts'
 import type { Logger } from './logger.ts'
 
 export interface Readiness { ready: boolean; details: Record<string, unknown> }
@@ -23,6 +26,8 @@ export interface HttpAppDeps {
   registry: Registry
   readiness: () => Readiness
   plugins: FastifyPluginAsync[]
+  /** The API keys (shared/access/key-ring.ts); without it only API_TOKEN and INTERNAL_TOKEN exist. */
+  keys?: KeyRing
 }
 
 export interface ErrorBody { error: string; message: string }
@@ -51,14 +56,16 @@ export async function buildHttpApp(config: Readonly<Config>, deps: HttpAppDeps):
   })
   app.addSchema(EventSchema)
   app.addSchema(ErrorBodySchema)
-  const anyToken = tokenFor(config, 'api') !== undefined || tokenFor(config, 'internal') !== undefined
+  // Keys can appear while the process runs (`playcount keys create`): with a key ring every route is documented secured.
+  const anyToken = tokenFor(config, 'api') !== undefined || tokenFor(config, 'internal') !== undefined || deps.keys !== undefined
+  const isSecured = (access: Access): boolean => access !== 'public' && (tokenFor(config, access) !== undefined || deps.keys !== undefined)
   await app.register(swagger, {
     openapi: {
       info: { title: 'playcount', version: '0.1.0', description: 'Listening analytics: report API, ingest and speed-layer routes.' },
       components: anyToken ? { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } } : {},
     },
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
-    transform: ({ schema, url, route }) => ({ url, schema: tokenFor(config, accessOf(route.config)) === undefined ? schema : secured(schema) }),
+    transform: ({ schema, url, route }) => ({ url, schema: isSecured(accessOf(route.config)) ? secured(schema, route.config?.scope) : schema }),
   })
   // The document holds no data, and Swagger UI must load before its Authorize button can take the token.
   await app.register(async (docs) => {
@@ -69,8 +76,11 @@ export async function buildHttpApp(config: Readonly<Config>, deps: HttpAppDeps):
     const origins = config.http.corsOrigin.split(',').map((o) => o.trim())
     await app.register(cors, { origin: origins.length === 1 && origins[0] === '*' ? true : origins, methods: ['GET', 'POST'] })
   }
+  // Counts failed key attempts only: no route is limited as such (`global: false`); http-auth.ts asks it.
+  await app.register(rateLimit, { global: false })
   // On the root, after CORS (so a 401 still carries its headers): every route of every plugin passes the check.
-  requireTokens(app, config)
+  requireKeys(app, config, deps.keys)
+  auditRequests(app, deps.log, deps.registry)
   observeRequests(app, deps.registry)
   app.setErrorHandler(errorHandler)
   methodNotAllowed(app)
@@ -87,6 +97,7 @@ export async function buildHttpApp(config: Readonly<Config>, deps: HttpAppDeps):
   app.get('/metrics', { schema: { hide: true }, config: { access: 'internal' } }, async (_req, reply) => {
     return reply.type(deps.registry.contentType).send(await deps.registry.metrics())
   })
+  meRoute(app)
   for (const plugin of deps.plugins) await app.register(plugin)
   return app
 }
@@ -118,13 +129,22 @@ function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: Fastify
   reply.code(e.statusCode).send({ error: e.code, message: e.message } satisfies ErrorBody)
 }
 
-/** A route that requires a token, in the OpenAPI document: the bearer scheme and its 401. */
-function secured(schema: FastifySchema | undefined): FastifySchema {
+/** A route that requires a key, in the OpenAPI document: the bearer scheme, its 401, 403 and 429, and what 404 means. */
+function secured(schema: FastifySchema | undefined, scope: Scope | undefined): FastifySchema {
   const response = (schema?.response ?? {}) as Record<string, unknown>
+  const error = (description: string) => ({ description, $ref: 'ErrorBody#' })
+  const scoped = typeof scope === 'object'
+    ? { 404: error('unknown id, or an id outside the key\'s artists: the same answer, so a key cannot tell which') } : {}
   return {
     ...schema,
     security: [{ bearer: [] }],
-    response: { ...response, 401: response[401] ?? { description: 'missing or wrong bearer token', $ref: 'ErrorBody#' } },
+    response: {
+      ...response,
+      401: response[401] ?? error('missing, wrong, revoked or expired bearer key'),
+      403: response[403] ?? error(scope === undefined ? 'the key\'s role does not take this route (admin keys only)' : 'the key\'s role does not take this route'),
+      429: response[429] ?? error('too many failed key attempts from this address; see Retry-After'),
+      ...scoped,
+    },
   } as FastifySchema
 }
 

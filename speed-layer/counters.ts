@@ -77,13 +77,23 @@ export class KindCounters {
   /** Members keyed by (row * N_DISTINCT + j, value id); `next` chains the members of one (row, j). */
   private members = new PairIndex()
   private next = new Int32Array(32)
+  /**
+   * The event days of the cells (Infinity/-Infinity while empty). An arrival bucket holds a few event days (its
+   * hour's and the late ones'), so a daily query walks these, not every day of its range (docs/ARCHITECTURE.md#realtime-view).
+   */
+  minDay = Infinity
+  maxDay = -Infinity
 
   /** Adds one event (its type's plan, msPlayed, and the interned userId or -1) to the cell (day, key); its row. */
   apply(day: number, key: number, plan: TypePlan, ms: number, user: number): number {
     const cells = this.cells
     const before = cells.size
     const row = cells.findOrAdd(day, key)
-    if (cells.size !== before) this.grow(cells.capacity)
+    if (cells.size !== before) {
+      this.grow(cells.capacity)
+      if (day < this.minDay) this.minDay = day
+      if (day > this.maxDay) this.maxDay = day
+    }
     const values = this.values
     const at = row * N_ADDITIVE
     for (let i = 0; i < N_ADDITIVE; i++) values[at + i]! += plan.base[i]! + plan.slope[i]! * ms
@@ -158,6 +168,32 @@ export class KindCounters {
  * unioned within a partition (a listener can play in several hours) and their sizes added across partitions (the
  * Kafka key is the userId, so partitions never share a listener).
  */
+/**
+ * The union of member lists, counted with a stamp per member value (values are interned listener ids, small
+ * integers): a value is new to the current union when its stamp is not the union's. Several times cheaper than a
+ * Set on a report's hot path, and allocation-free; endPartition runs to completion, so no two unions overlap.
+ */
+let stamps = new Uint32Array(1024)
+let stamp = 0
+let unionSize = 0
+function addToUnion(v: number): void {
+  if (v >= stamps.length) {
+    const grown = new Uint32Array(Math.max(v + 1, stamps.length * 2))
+    grown.set(stamps)
+    stamps = grown
+  }
+  if (stamps[v] === stamp) return
+  stamps[v] = stamp
+  unionSize++
+}
+function startUnion(): void {
+  if (++stamp === 0xffffffff) {
+    stamps.fill(0)
+    stamp = 1
+  }
+  unionSize = 0
+}
+
 export class DayAccumulator {
   readonly add = new Array<number>(N_ADDITIVE).fill(0)
   private readonly parts: Array<Array<[KindCounters, number]>> = DISTINCT_METRICS.map(() => [])
@@ -176,10 +212,9 @@ export class DayAccumulator {
         const [counters, row] = parts[0]!
         this.distinctTotals[j]! += counters.distinctCount(row, j)
       } else if (parts.length > 1) {
-        const union = new Set<number>()
-        const add = (v: number): void => void union.add(v)
-        for (const [counters, row] of parts) counters.forEachMember(row, j, add)
-        this.distinctTotals[j]! += union.size
+        startUnion()
+        for (const [counters, row] of parts) counters.forEachMember(row, j, addToUnion)
+        this.distinctTotals[j]! += unionSize
       }
       parts.length = 0
     }

@@ -17,7 +17,7 @@ import { DAY_MS, dayOfMs } from '../shared/day.ts'
 import { HOUR_MS } from '../shared/layout.ts'
 import type { MetricValues } from '../shared/metrics.ts'
 import type { EntityKind, TrendingItem, TrendingWindow } from '../shared/realtime.ts'
-import { DayAccumulator, TYPE_INDEX, TYPE_PLANS } from './counters.ts'
+import { DayAccumulator, TYPE_INDEX, TYPE_PLANS, type KindCounters } from './counters.ts'
 import { Interner } from '../shared/fast/interner.ts'
 import { PartitionCounts, type Outcome } from './partition-counts.ts'
 import type { Signal } from '../shared/signals.ts'
@@ -265,23 +265,17 @@ export class SpeedEngine {
     for (const p of q.partitions) {
       for (const bucket of this.partition(p).bucketsFrom(q.watermark)) {
         const counters = bucket[q.kind]
-        const add = (day: number, row: number): void => {
-          let acc = byDay.get(day)
-          if (acc === undefined) {
-            acc = new DayAccumulator()
-            byDay.set(day, acc)
-          }
-          acc.addRow(counters, row)
-        }
-        if (q.toDay - q.fromDay < counters.size) {
-          for (let day = q.fromDay; day <= q.toDay; day++) {
+        const from = Math.max(q.fromDay, counters.minDay)
+        const to = Math.min(q.toDay, counters.maxDay)
+        if (to - from < counters.size) {
+          for (let day = from; day <= to; day++) {
             const row = counters.row(day, key)
-            if (row >= 0) add(day, row)
+            if (row >= 0) accumulate(byDay, day, counters, row)
           }
         } else {
           for (let row = 0; row < counters.size; row++) {
             const day = counters.dayOf(row)
-            if (counters.cells.keyB[row] === key && day >= q.fromDay && day <= q.toDay) add(day, row)
+            if (counters.cells.keyB[row] === key && day >= q.fromDay && day <= q.toDay) accumulate(byDay, day, counters, row)
           }
         }
       }
@@ -345,4 +339,14 @@ export class SpeedEngine {
   private interner(kind: EntityKind): Interner {
     return kind === 'song' ? this.songs : this.artists
   }
+}
+
+/** Adds a row to its day's accumulator (a function, not a closure per bucket: report queries run this per request). */
+function accumulate(byDay: Map<number, DayAccumulator>, day: number, counters: KindCounters, row: number): void {
+  let acc = byDay.get(day)
+  if (acc === undefined) {
+    acc = new DayAccumulator()
+    byDay.set(day, acc)
+  }
+  acc.addRow(counters, row)
 }

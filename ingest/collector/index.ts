@@ -128,6 +128,8 @@ export function buildCollector(config: Readonly<Config>, deps: CollectorDeps): C
     })
     app.post('/v1/events', {
       schema: postEventsSchema,
+      // Listeners' apps post with `ingest` keys; readers only read (docs/ARCHITECTURE.md, Access).
+      config: { access: 'ingest' },
       bodyLimit: MAX_BODY_BYTES,
       // The body schema documents the route; validation is per item below, so one bad event does not sink the rest.
       validatorCompiler: () => () => true,

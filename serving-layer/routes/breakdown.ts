@@ -15,6 +15,7 @@ import { breakdownId } from '../batch/load-views.ts'
 import type { ServingContext } from '../context.ts'
 import { mergeDaily, type Source, type Totals } from '../merge.ts'
 import { collect, type Missing } from '../realtime/fan-out.ts'
+import { entityScope } from './daily.ts'
 import { breakdownSchema, type BreakdownQuery, type DailyParams } from '../schemas.ts'
 
 export interface BreakdownValue extends Totals { value: string; source: Source }
@@ -78,7 +79,7 @@ export async function breakdownReport(ctx: ServingContext, kind: EntityKind, id:
 export function breakdownRoutes(app: FastifyInstance, ctx: ServingContext): void {
   for (const kind of ['song', 'artist'] as const) {
     app.get<{ Params: Static<typeof DailyParams>; Querystring: Static<typeof BreakdownQuery> }>(
-      `/v1/${kind}s/:id/breakdown`, { schema: breakdownSchema(kind) },
+      `/v1/${kind}s/:id/breakdown`, { schema: breakdownSchema(kind), config: { scope: entityScope(ctx, kind) } },
       async (req, reply) => {
         const { by, from, to, format } = req.query
         const report = await breakdownReport(ctx, kind, req.params.id, by, from, to)

@@ -11,6 +11,7 @@ import type { EntityKind, RealtimeDayAnswer, RealtimeView } from '../../shared/r
 import type { BatchSnapshot } from '../batch/load-views.ts'
 import type { ServingContext } from '../context.ts'
 import type { Source } from '../merge.ts'
+import { mayRead } from '../../shared/access/keys.ts'
 import { collect, type Missing } from '../realtime/fan-out.ts'
 import { chartSchema, type ChartQuery } from '../schemas.ts'
 
@@ -53,7 +54,12 @@ function ranked(snapshot: BatchSnapshot, kind: EntityKind, day: Day, answers: re
     .sort((a, b) => b.values.plays - a.values.plays || b.values.listeners - a.values.listeners || (a.id < b.id ? -1 : 1))
 }
 
-export async function dailyChart(ctx: ServingContext, kind: EntityKind, date: string | undefined, limit: number): Promise<Chart> {
+/**
+ * `visible`: whether the caller may see an id (a key scoped to artists sees only its own entries, each with its true
+ * rank among all, as on /v1/trending).
+ */
+export async function dailyChart(ctx: ServingContext, kind: EntityKind, date: string | undefined, limit: number,
+  visible: (id: string) => boolean = () => true): Promise<Chart> {
   const day = date === undefined ? dayOfMs(ctx.now()) : requireDay(date, 'date')
   const snapshot = ctx.batch.current
   const watermark = snapshot.watermark
@@ -63,7 +69,7 @@ export async function dailyChart(ctx: ServingContext, kind: EntityKind, date: st
     collect(ctx.realtime, ask(day - 1), ctx.config.kafka.partitions, watermark),
   ])
   const previous = new Map(ranked(snapshot, kind, day - 1, before.answers).map((m, i) => [m.id, i + 1]))
-  const entries = ranked(snapshot, kind, day, today.answers).slice(0, limit).map((m, i): ChartEntry => {
+  const entries = ranked(snapshot, kind, day, today.answers).map((m, i): ChartEntry => {
     const previousRank = previous.get(m.id) ?? null
     const song = kind === 'song' ? ctx.catalog.songs.get(m.id) : undefined
     const name = song?.title ?? ctx.catalog.artists.get(m.id)?.name ?? m.id
@@ -72,12 +78,21 @@ export async function dailyChart(ctx: ServingContext, kind: EntityKind, date: st
       listenersExact: !m.listenersBoth, source: m.batch && m.realtime ? 'batch+realtime' : m.batch ? 'batch' : 'realtime',
       previousRank, change: previousRank === null ? null : previousRank - (i + 1),
     }
-  })
+  }).filter((e) => visible(e.id)).slice(0, limit)
   const complete = today.complete && before.complete
   return { date: formatDay(day), kind, watermark, complete, missing: complete ? today.missing : (today.complete ? before.missing : today.missing), entries }
 }
 
 export function chartRoutes(app: FastifyInstance, ctx: ServingContext): void {
-  app.get<{ Querystring: Static<typeof ChartQuery> }>('/v1/charts/daily', { schema: chartSchema },
-    async (req) => dailyChart(ctx, (req.query.kind ?? 'song') as EntityKind, req.query.date, req.query.limit ?? 50))
+  app.get<{ Querystring: Static<typeof ChartQuery> }>('/v1/charts/daily', { schema: chartSchema, config: { scope: 'filtered' } },
+    async (req) => {
+      const kind = (req.query.kind ?? 'song') as EntityKind
+      const p = req.principal
+      const visible = (id: string): boolean => {
+        if (p === undefined || p.artists === 'all') return true
+        const artist = kind === 'artist' ? id : ctx.catalog.artistOf(id)
+        return artist !== undefined && mayRead(p, artist)
+      }
+      return dailyChart(ctx, kind, req.query.date, req.query.limit ?? 50, visible)
+    })
 }

@@ -1,9 +1,10 @@
 /** GET /v1/songs/:id/daily and /v1/artists/:id/daily: batch + realtime per day, as JSON or CSV. */
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Static } from '@sinclair/typebox'
 import { create as contentDisposition } from 'content-disposition'
 import { formatDay, resolveRange } from '../../shared/day.ts'
 import { Errors } from '../../shared/errors.ts'
+import type { ScopeRule } from '../../shared/http-auth.ts'
 import type { EntityKind } from '../../shared/realtime.ts'
 import type { ServingContext } from '../context.ts'
 import { dailyCsv } from '../csv.ts'
@@ -32,7 +33,7 @@ const JSON_TYPE = 'application/json; charset=utf-8'
 export function dailyRoutes(app: FastifyInstance, ctx: ServingContext): void {
   for (const kind of ['song', 'artist'] as const) {
     app.get<{ Params: Static<typeof DailyParams>; Querystring: Static<typeof DailyQuery> }>(
-      `/v1/${kind}s/:id/daily`, { schema: dailySchema(kind) },
+      `/v1/${kind}s/:id/daily`, { schema: dailySchema(kind), config: { scope: entityScope(ctx, kind) } },
       async (req, reply) => {
         const { from, to, format, parts } = req.query
         const q = await prepare(ctx, kind, req.params.id, from, to)
@@ -49,6 +50,17 @@ export function dailyRoutes(app: FastifyInstance, ctx: ServingContext): void {
   }
 }
 
+const notFound = (kind: EntityKind, id: string): Error => new Errors.NOT_FOUND(kind === 'song' ? 'Song' : 'Artist', id)
+
+/** The scope of a route about one song or artist (`:id`): its artist, and the 404 an unknown id gets. */
+export function entityScope(ctx: ServingContext, kind: EntityKind): ScopeRule {
+  const idOf = (req: FastifyRequest): string => (req.params as { id: string }).id
+  return {
+    artistOf: (req) => (kind === 'song' ? ctx.catalog.artistOf(idOf(req)) : ctx.catalog.artists.has(idOf(req)) ? idOf(req) : undefined),
+    notFound: (req) => notFound(kind, idOf(req)),
+  }
+}
+
 export async function dailyReport(ctx: ServingContext, kind: EntityKind, id: string, from?: string, to?: string, withParts = false): Promise<DailyReport> {
   return toReport(await prepare(ctx, kind, id, from, to), withParts)
 }
@@ -59,7 +71,7 @@ interface Prepared extends DailyJsonInput { snapshot: BatchSnapshot; merge: Merg
 async function prepare(ctx: ServingContext, kind: EntityKind, id: string, from?: string, to?: string): Promise<Prepared> {
   const song = kind === 'song' ? ctx.catalog.songs.get(id) : undefined
   const artist = kind === 'artist' ? ctx.catalog.artists.get(id) : undefined
-  if (!song && !artist) throw new Errors.NOT_FOUND(kind === 'song' ? 'Song' : 'Artist', id)
+  if (!song && !artist) throw notFound(kind, id)
   const range = resolveRange(from, to, ctx.now())
   // One snapshot per request: its watermark and its views belong to the same batch run.
   const snapshot = ctx.batch.current
@@ -68,7 +80,8 @@ async function prepare(ctx: ServingContext, kind: EntityKind, id: string, from?:
     ctx.config.kafka.partitions, watermark)
   const index = snapshot.indexes[kind]
   return {
-    kind, id, name: song ? song.title : artist!.name, artistId: song?.artistId, from: formatDay(range.first), to: formatDay(range.last),
+    // A date the request gave is already in its one written form (parseDay accepted it): no need to write it again.
+    kind, id, name: song ? song.title : artist!.name, artistId: song?.artistId, from: from ?? formatDay(range.first), to: to ?? formatDay(range.last),
     complete: rt.complete, missing: rt.missing, snapshot,
     merge: { first: range.first, last: range.last, watermark, batch: index.reader(id), realtime: rt.answers.map((a) => a.days) },
   }

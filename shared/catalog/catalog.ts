@@ -37,16 +37,21 @@ export class Catalog {
     return this.songsByArtist.get(artistId) ?? []
   }
 
-  /** Case-insensitive substring search over artist names and song titles; prefix matches first. */
-  search(q: string, limit = 20): SearchHit[] {
+  /**
+   * Case-insensitive substring search over artist names and song titles; prefix matches first. With `visible`, only
+   * the artists it accepts and their songs (a scoped API key's roster), filtered before the cut.
+   */
+  search(q: string, limit = 20, visible?: (artistId: string) => boolean): SearchHit[] {
     const needle = q.trim().toLowerCase()
     if (!needle) return []
     const hits: Array<SearchHit & { score: number }> = []
     for (const a of this.artists.values()) {
+      if (visible !== undefined && !visible(a.artistId)) continue
       const i = a.name.toLowerCase().indexOf(needle)
       if (i >= 0) hits.push({ kind: 'artist', id: a.artistId, name: a.name, score: i === 0 ? 0 : 1 })
     }
     for (const s of this.songs.values()) {
+      if (visible !== undefined && !visible(s.artistId)) continue
       const i = s.title.toLowerCase().indexOf(needle)
       if (i >= 0) hits.push({ kind: 'song', id: s.songId, name: s.title, artistName: this.artists.get(s.artistId)?.name ?? '', score: (i === 0 ? 0 : 1) + s.popularityRank / 1e9 })
     }

@@ -75,6 +75,14 @@ export function childPids(pid: number): number[] {
   return out
 }
 
+/**
+ * The children a playcount command started itself: its live children less tsx's esbuild service, which tsx may
+ * start at any moment to compile a module and which is no part of what the command runs.
+ */
+export function commandChildren(pid: number): number[] {
+  return childPids(pid).filter((child) => !/\besbuild\b/.test(commandLine(child)))
+}
+
 /** A process's command line, arguments separated by spaces ('' once it has ended). */
 export function commandLine(pid: number): string {
   try {

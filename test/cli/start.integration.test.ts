@@ -8,7 +8,7 @@ import { generateCatalog, writeCatalog } from '../../shared/catalog/generate.ts'
 import { hasCatalog } from '../../shared/catalog/store.ts'
 import { openLake } from '../../shared/lake.ts'
 import { cleanupTopics, eventually, testConfig } from '../helpers.ts'
-import { childEnv, childPids, CliProcess } from './cli-process.ts'
+import { childEnv, CliProcess, commandChildren } from './cli-process.ts'
 import { topicSize } from '../support/kafka-read.ts'
 
 describe('playcount start', () => {
@@ -44,7 +44,7 @@ describe('playcount start', () => {
 
     // Everything start does happens before it prints the dashboard line: by now a simulator or a service
     // process would be its child, and it says what it runs.
-    expect(childPids(start.child.pid ?? -1)).toEqual([])
+    expect(commandChildren(start.child.pid ?? -1)).toEqual([])
     expect(start.stdout).not.toMatch(/^(kafka|minio|simulator):/m)
     expect(start.stdout).toMatch(new RegExp(`^roles: speed, archiver, batch-scheduler, serve, ingest on topic ${config.kafka.topic} `, 'm'))
     expect(await topicSize(config)).toBe(0)
@@ -61,7 +61,7 @@ describe('playcount start', () => {
     const until = Date.now() + 3000
     while (Date.now() < until) {
       expect(await topicSize(config)).toBe(1)
-      expect(childPids(start.child.pid ?? -1)).toEqual([])
+      expect(commandChildren(start.child.pid ?? -1)).toEqual([])
     }
 
     start.child.kill('SIGINT')

@@ -15,7 +15,8 @@ const INTERNAL = 'int-secret'
 
 describe('the tokens over every route of the process', () => {
   it('401 without a token on every route but health, docs and the dashboard files', async () => {
-    const config = testConfig({ KAFKA_PARTITIONS: '1', API_TOKEN: API, INTERNAL_TOKEN: INTERNAL })
+    // Three refused keys per route from one address, on purpose: above the failure limit (access-lifecycle tests it).
+    const config = testConfig({ KAFKA_PARTITIONS: '1', API_TOKEN: API, INTERNAL_TOKEN: INTERNAL, AUTH_FAILURES_MAX: '1000' })
     cleanupTopics(config)
     await writeDefaultCatalog(config)
     // Built, not started: the routes exist without consuming or scheduling anything.

@@ -115,6 +115,27 @@ describe('SpeedEngine', () => {
     expect(engine.daily({ ...q, kind: 'artist', id: 'a1' })[0]![1]).toMatchObject({ plays: 102, listeners: 11 })
   })
 
+  it('unions listeners across arrival buckets, however many ids, one union after another, and only within the range', () => {
+    const engine = new SpeedEngine({ songs, dedupWindow: 100_000, bucketMs: HOUR_MS })
+    engine.assign(0, 0)
+    let n = 0
+    const play = (userId: string, ts: number, arrival: number): string => engine.applyEvent(0, { eventId: `m${n++}`, ts, userId, songId: 's1', type: 'play' }, arrival, T)
+    // Day T: 3000 listeners in hour 1, 2000 of them again plus 500 new in hour 2 (ids well past any first table size).
+    for (let i = 0; i < 3000; i++) play(`x${i}`, T, T)
+    for (let i = 1000; i < 3500; i++) play(`x${i}`, T, T + HOUR_MS)
+    // The day before (late events): 3 listeners, one in both hours.
+    for (const [u, arrival] of [['y1', T], ['y2', T], ['y1', T + HOUR_MS], ['y3', T + HOUR_MS]] as const) play(u, T - DAY_MS, arrival)
+    const day = Math.floor(T / DAY_MS)
+    const q = { partitions: [0], watermark: T - (T % HOUR_MS), kind: 'song' as const, id: 's1', fromDay: day - 30, toDay: day + 30 }
+    const all = engine.daily(q)
+    expect(all.map(([d, v]) => [d - day, v.plays, v.listeners])).toEqual([[-1, 4, 3], [0, 5500, 3500]])
+    expect(engine.daily(q)).toEqual(all)
+    expect(engine.daily({ ...q, fromDay: day, toDay: day + 366 }).map(([d]) => d - day)).toEqual([0])
+    expect(engine.daily({ ...q, fromDay: day + 1, toDay: day + 366 })).toEqual([])
+    // From the second bucket only: no union needed, each day's own count.
+    expect(engine.daily({ ...q, watermark: q.watermark + HOUR_MS }).map(([d, v]) => [d - day, v.listeners])).toEqual([[-1, 2], [0, 2500]])
+  })
+
   it('answers the same on its own thread as in-process, over a random stream', async () => {
     const rand = rng(7)
     const worker = new WorkerEngine({ songs, dedupWindow: 50, bucketMs: HOUR_MS })

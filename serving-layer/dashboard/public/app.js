@@ -2,8 +2,9 @@
 // Plain browser JavaScript over the public report API; uPlot draws the charts.
 'use strict'
 
-const state = { selected: null, eps: { t: [], v: [] }, plotPlays: null, plotListeners: null, plotEps: null }
-// With API_TOKEN set the API wants a bearer token: asked once on a 401 (or given as ?token=), kept in localStorage.
+const state = { me: null, selected: null, eps: { t: [], v: [] }, plotPlays: null, plotListeners: null, plotEps: null }
+// With API_TOKEN or API keys set the API wants a bearer key: asked once on a 401 (or given as ?token=), kept in
+// localStorage. The API shows a key only its own artists (search, reports, trending); /v1/me says whose key it is.
 const TOKEN_KEY = 'playcount.token'
 const fromUrl = new URL(window.location.href)
 if (fromUrl.searchParams.has('token')) {
@@ -30,7 +31,7 @@ async function askToken(rejected) {
   if (window.localStorage.getItem(TOKEN_KEY) !== rejected) return true
   if (declined) return false
   asking ??= Promise.resolve().then(() => {
-    const given = window.prompt(rejected ? 'The API token was refused. API token:' : 'This playcount API needs a token (API_TOKEN):')
+    const given = window.prompt(rejected ? 'The API key was refused. API key:' : 'This playcount API needs a key (API_TOKEN, or one from `playcount keys create`):')
     if (given) window.localStorage.setItem(TOKEN_KEY, given.trim())
     else declined = true
     asking = null
@@ -161,6 +162,8 @@ async function refreshTrending(window_, listId) {
   const { items } = await api(`/v1/trending?window=${window_}&limit=10`)
   $(listId).replaceChildren(...items.map((it) => {
     const li = document.createElement('li')
+    // A scoped key sees only its own entries, numbered with their true ranks among all.
+    li.value = it.rank
     const n = document.createElement('span')
     n.className = 'n'
     n.textContent = fmt(it.plays)
@@ -169,7 +172,21 @@ async function refreshTrending(window_, listId) {
   }))
 }
 
+/** Whose key this is, in the header; the operators' figures (status) only for an admin key. */
+async function loadMe() {
+  state.me = await api('/v1/me')
+  const { name, role, label, allArtists, artists } = state.me
+  const scope = allArtists ? 'all artists' : `${artists.length} artist${artists.length === 1 ? '' : 's'}`
+  $('key').textContent = name === 'anonymous' ? '' : `key ${name} (${role}${label ? `, ${label}` : ''}; ${scope})`
+  $('live-figures').hidden = role !== 'admin'
+  $('chart-eps').hidden = role !== 'admin'
+}
+
 async function refreshLive() {
+  if (state.me?.role !== 'admin') {
+    $('status').textContent = 'your artists only'
+    return Promise.all([refreshTrending('5m', 'trending-5m'), refreshTrending('1h', 'trending-1h')])
+  }
   const s = await api('/v1/status')
   const eps = Number(s.eventsPerSecond ?? 0)
   $('eps').textContent = fmt(Math.round(eps))
@@ -194,5 +211,7 @@ $('q').addEventListener('input', onSearchInput)
 $('search-form').addEventListener('submit', (e) => { e.preventDefault(); runSearch().catch(showError) })
 $('from').addEventListener('change', () => loadReport().catch(showError))
 $('to').addEventListener('change', () => loadReport().catch(showError))
-refreshLive().catch(showError)
+// signals.js waits for it too: its panels are about every artist's listeners, for admin keys only.
+const meReady = loadMe()
+meReady.then(() => refreshLive()).catch(showError)
 setInterval(() => refreshLive().catch(showError), 3000)

@@ -1,7 +1,7 @@
 // Dashboard panels for the marketing side: the live interest signals (rate and latest, with song names) and the
 // nightly listener segments (sizes, and the artists each plays most with how its share of their plays compares).
 // Uses `api`, `$` and `fmt` from app.js (loaded first).
-/* global api, $, fmt, showError */
+/* global api, $, fmt, showError, meReady, state */
 'use strict'
 
 function timeOf(ms) {
@@ -38,7 +38,13 @@ async function refreshSegments() {
   }))
 }
 
-refreshSignals().catch(showError)
-refreshSegments().catch(showError)
-setInterval(() => refreshSignals().catch(showError), 3000)
-setInterval(() => refreshSegments().catch(showError), 60000)
+// Signals and segments name listeners and every artist's plays: the API gives them to admin keys only.
+meReady.then(() => {
+  const admin = state.me?.role === 'admin'
+  for (const panel of document.querySelectorAll('.signals-panel, .segments-panel')) panel.hidden = !admin
+  if (!admin) return
+  refreshSignals().catch(showError)
+  refreshSegments().catch(showError)
+  setInterval(() => refreshSignals().catch(showError), 3000)
+  setInterval(() => refreshSegments().catch(showError), 60000)
+}).catch(() => undefined) // app.js shows why /v1/me failed

@@ -13,6 +13,7 @@ import { DAY_MS, dayOf } from '../../../shared/layout.ts'
 import { createLogger } from '../../../shared/logger.ts'
 import { cleanupTopics, eventually, testConfig } from '../../helpers.ts'
 import { writeDefaultCatalog } from '../support/catalog.ts'
+import { addKeys } from '../support/keys.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
 const ARTIFACTS = path.join('test-results', 'dashboard')
@@ -99,11 +100,40 @@ describe('the dashboard', () => {
     await page.goto(`${base}/`)
     // The live panel's first calls (status, then trending) get 401: one prompt, then they are answered.
     await expect.poll(() => page.locator('#status').innerText(), { timeout: 15_000 }).toContain('watermark')
-    expect(prompts).toEqual(['This playcount API needs a token (API_TOKEN):'])
+    expect(prompts).toEqual(['This playcount API needs a key (API_TOKEN, or one from `playcount keys create`):'])
     expect(await page.evaluate(() => window.localStorage.getItem('playcount.token'))).toBe(token)
     await page.fill('#q', artist.name)
     await expect.poll(() => page.locator(`#results li[data-id="${artist.artistId}"]`).count()).toBe(1)
     expect(prompts).toHaveLength(1)
+    expect(pageErrors).toEqual([])
+  })
+
+  it('with a key scoped to one artist, shows whose key it is, finds only that artist, and no operators\' figures', async () => {
+    const config = testConfig({ PORT: '0', KAFKA_PARTITIONS: '1' })
+    cleanupTopics(config)
+    await writeDefaultCatalog(config)
+    const pipeline = await buildPipeline(config, ['serve'], createLogger({ level: 'silent' }))
+    const [mine, other] = [...pipeline.catalog.artists.values()]
+    // Written before start, which loads the store again.
+    const { label } = await addKeys(config, [{ name: 'label', role: 'reader', artists: [mine!.artistId], label: 'Label A' }])
+    const base = await pipeline.start()
+    onTestFinished(() => pipeline.stop())
+
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu'] })
+    onTestFinished(() => browser.close())
+    const page = await browser.newPage()
+    const pageErrors: string[] = []
+    page.on('pageerror', (e) => pageErrors.push(e.message))
+    await page.goto(`${base}/?token=${encodeURIComponent(label)}`)
+    await expect.poll(() => page.locator('#key').innerText(), { timeout: 15_000 }).toBe('key label (reader, Label A; 1 artist)')
+    expect(await page.locator('#live-figures').isHidden()).toBe(true)
+    expect(await page.locator('.signals-panel').isHidden()).toBe(true)
+    expect(await page.locator('.segments-panel').isHidden()).toBe(true)
+    await page.fill('#q', mine!.name)
+    await expect.poll(() => page.locator(`#results li[data-id="${mine!.artistId}"]`).count()).toBe(1)
+    await page.fill('#q', other!.name)
+    await expect.poll(() => page.locator('#results li').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-id')))).not.toContain(other!.artistId)
+    expect(await page.locator(`#results li[data-id="${other!.artistId}"]`).count()).toBe(0)
     expect(pageErrors).toEqual([])
   })
 })
