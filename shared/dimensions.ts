@@ -13,7 +13,13 @@ export const UNKNOWN = 'unknown'
 
 /** Age bands, by whole years of age in the calendar year of the event (birth year known): label, min, max. */
 export const AGE_BANDS: ReadonlyArray<readonly [string, number, number]> = [
-  ['13-17', 13, 17], ['18-24', 18, 24], ['25-34', 25, 34], ['35-44', 35, 44], ['45-54', 45, 54], ['55-64', 55, 64], ['65+', 65, 150],
+  ['13-17', 13, 17],
+  ['18-24', 18, 24],
+  ['25-34', 25, 34],
+  ['35-44', 35, 44],
+  ['45-54', 45, 54],
+  ['55-64', 55, 64],
+  ['65+', 65, 150],
 ]
 export const GENDERS = ['female', 'male', 'non-binary', 'unspecified'] as const
 export type Gender = (typeof GENDERS)[number]
@@ -41,12 +47,21 @@ export interface DimensionDef {
 }
 
 export const DIMENSIONS = [
-  { name: 'country', event: 'country', profile: 'country', values: COUNTRY_CODES,
-    description: 'ISO-3166-1 alpha-2 country: the event\'s, else the listener account\'s' },
+  {
+    name: 'country',
+    event: 'country',
+    profile: 'country',
+    values: COUNTRY_CODES,
+    description: "ISO-3166-1 alpha-2 country: the event's, else the listener account's",
+  },
   { name: 'device', event: 'device', values: DEVICES, description: 'the device of the event' },
   { name: 'hour', event: 'hour', values: HOURS, description: 'UTC hour of day of the event time, 00..23' },
-  { name: 'age', profile: 'age', values: AGE_BANDS.map((b) => b[0]),
-    description: 'age band of the listener in the year of the event, from the profile\'s birth year' },
+  {
+    name: 'age',
+    profile: 'age',
+    values: AGE_BANDS.map((b) => b[0]),
+    description: "age band of the listener in the year of the event, from the profile's birth year",
+  },
   { name: 'gender', profile: 'gender', values: GENDERS, description: 'gender as the listener reported it' },
   { name: 'tier', profile: 'tier', values: TIERS, description: 'subscription tier of the listener: free or premium' },
 ] as const satisfies readonly DimensionDef[]
@@ -81,7 +96,9 @@ function profilePart(src: ProfileSource, p: ListenerProfile, e: ListenEvent): st
 
 /** The value of dimension `d` for event `e` of a listener with profile `p` (undefined: no profile). */
 export function dimensionValue(d: DimensionDef, e: ListenEvent, p: ListenerProfile | undefined): string {
-  const v = (d.event !== undefined ? eventPart(d.event, e) : undefined) ?? (d.profile !== undefined && p !== undefined ? profilePart(d.profile, p, e) : undefined)
+  const v =
+    (d.event !== undefined ? eventPart(d.event, e) : undefined) ??
+    (d.profile !== undefined && p !== undefined ? profilePart(d.profile, p, e) : undefined)
   return v !== undefined && d.values.includes(v) ? v : UNKNOWN
 }
 
@@ -95,14 +112,23 @@ export interface DimensionSqlColumns {
   readonly utcHour: string
   /** The event day (a DATE). */
   readonly day: string
-  readonly profile?: { readonly country: string; readonly birthYear: string; readonly gender: string; readonly tier: string }
+  readonly profile?: {
+    readonly country: string
+    readonly birthYear: string
+    readonly gender: string
+    readonly tier: string
+  }
 }
 
 function eventSql(src: EventSource, c: DimensionSqlColumns): string {
   return src === 'country' ? c.country : src === 'device' ? c.device : c.utcHour
 }
 
-function profileSql(src: ProfileSource, p: NonNullable<DimensionSqlColumns['profile']>, c: DimensionSqlColumns): string {
+function profileSql(
+  src: ProfileSource,
+  p: NonNullable<DimensionSqlColumns['profile']>,
+  c: DimensionSqlColumns,
+): string {
   if (src === 'age') {
     const age = `(year(${c.day}) - ${p.birthYear})`
     return `CASE ${AGE_BANDS.map(([label, min, max]) => `WHEN ${age} BETWEEN ${min} AND ${max} THEN '${label}'`).join(' ')} END`

@@ -30,9 +30,18 @@ export interface BreakdownRequest {
 /** Days and values with data only, ordered by day then value slot. */
 export type BreakdownRows = Array<[day: number, value: string, values: MetricValues]>
 
-interface Cell { add: Float64Array; sets: Array<Set<number>>; distinct: Float64Array }
+interface Cell {
+  add: Float64Array
+  sets: Array<Set<number>>
+  distinct: Float64Array
+}
 
-export function breakdownRows(q: BreakdownRequest, key: number, partitions: readonly PartitionCounts[], slots: SlotWriter): BreakdownRows {
+export function breakdownRows(
+  q: BreakdownRequest,
+  key: number,
+  partitions: readonly PartitionCounts[],
+  slots: SlotWriter,
+): BreakdownRows {
   const dim = DIMENSIONS.findIndex((d) => d.name === q.dimension)
   if (dim < 0) throw new RangeError(`no dimension ${q.dimension}`)
   const cells = new Map<number, Cell>()
@@ -44,11 +53,21 @@ export function breakdownRows(q: BreakdownRequest, key: number, partitions: read
         log.forEachOf(q.kind, row, (r) => {
           const packed = log.dims[r]!
           const user = log.user[r]!
-          const slot = slots.fill(countryOfPacked(packed), deviceOfPacked(packed), day * DAY_MS + hourOfPacked(packed) * HOUR_MS, day, user)[dim]!
+          const slot = slots.fill(
+            countryOfPacked(packed),
+            deviceOfPacked(packed),
+            day * DAY_MS + hourOfPacked(packed) * HOUR_MS,
+            day,
+            user,
+          )[dim]!
           const id = day * SLOT_SPACE + slot
           let c = cells.get(id)
           if (c === undefined) {
-            c = { add: new Float64Array(ADDITIVE_METRICS.length), sets: DISTINCT_METRICS.map(() => new Set<number>()), distinct: new Float64Array(DISTINCT_METRICS.length) }
+            c = {
+              add: new Float64Array(ADDITIVE_METRICS.length),
+              sets: DISTINCT_METRICS.map(() => new Set<number>()),
+              distinct: new Float64Array(DISTINCT_METRICS.length),
+            }
             cells.set(id, c)
           }
           const plan = TYPE_PLANS[log.type[r]!]!
@@ -77,12 +96,18 @@ export function breakdownRows(q: BreakdownRequest, key: number, partitions: read
       }
     }
   }
-  return [...cells.keys()].sort((a, b) => a - b).map((id) => {
-    const day = Math.floor(id / SLOT_SPACE)
-    const c = cells.get(id)!
-    const v = {} as MetricValues
-    ADDITIVE_METRICS.forEach((m, i) => { v[m.name] = c.add[i]! })
-    DISTINCT_METRICS.forEach((m, j) => { v[m.name] = c.distinct[j]! })
-    return [day, slotValue(id - day * SLOT_SPACE).value, v]
-  })
+  return [...cells.keys()]
+    .sort((a, b) => a - b)
+    .map((id) => {
+      const day = Math.floor(id / SLOT_SPACE)
+      const c = cells.get(id)!
+      const v = {} as MetricValues
+      ADDITIVE_METRICS.forEach((m, i) => {
+        v[m.name] = c.add[i]!
+      })
+      DISTINCT_METRICS.forEach((m, j) => {
+        v[m.name] = c.distinct[j]!
+      })
+      return [day, slotValue(id - day * SLOT_SPACE).value, v]
+    })
 }

@@ -20,15 +20,24 @@ const PR_AGE = 1
 const PR_TABLE = 2
 
 const dims: readonly DimensionDef[] = DIMENSIONS
-const EVENT_SOURCE = Int8Array.from(dims, (d) => d.event === 'country' ? EV_COUNTRY : d.event === 'device' ? EV_DEVICE : d.event === 'hour' ? EV_HOUR : EV_NONE)
-const PROFILE_SOURCE = Int8Array.from(dims, (d) => d.profile === undefined ? PR_NONE : d.profile === 'age' ? PR_AGE : PR_TABLE)
+const EVENT_SOURCE = Int8Array.from(dims, (d) =>
+  d.event === 'country' ? EV_COUNTRY : d.event === 'device' ? EV_DEVICE : d.event === 'hour' ? EV_HOUR : EV_NONE,
+)
+const PROFILE_SOURCE = Int8Array.from(dims, (d) =>
+  d.profile === undefined ? PR_NONE : d.profile === 'age' ? PR_AGE : PR_TABLE,
+)
 const UNKNOWN_INDEX = Int32Array.from(dims, (d) => d.values.length)
 
 // The scan's codes are the indexes of the values in the definition; checked once, so a reordered list fails loudly.
 for (const d of dims) {
-  const ok = d.event === 'country' ? d.values.length === 676 && d.values[27] === 'BB'
-    : d.event === 'device' ? d.values.join() === DEVICES.join()
-      : d.event === 'hour' ? d.values.length === 24 && d.values.every((v, h) => Number(v) === h) : true
+  const ok =
+    d.event === 'country'
+      ? d.values.length === 676 && d.values[27] === 'BB'
+      : d.event === 'device'
+        ? d.values.join() === DEVICES.join()
+        : d.event === 'hour'
+          ? d.values.length === 24 && d.values.every((v, h) => Number(v) === h)
+          : true
   if (!ok) throw new RangeError(`dimension ${d.name}: its values are not in the order of the event scan's codes`)
 }
 
@@ -82,7 +91,14 @@ export class SlotWriter {
     const year = hasProfile ? yearOfDay(day) : 0
     for (let i = 0; i < N_DIMS; i++) {
       const src = EVENT_SOURCE[i]
-      let k = src === EV_COUNTRY ? country : src === EV_DEVICE ? device : src === EV_HOUR ? Math.floor((ts - day * DAY_MS) / 3_600_000) : -1
+      let k =
+        src === EV_COUNTRY
+          ? country
+          : src === EV_DEVICE
+            ? device
+            : src === EV_HOUR
+              ? Math.floor((ts - day * DAY_MS) / 3_600_000)
+              : -1
       if (k < 0 && hasProfile && PROFILE_SOURCE[i] !== PR_NONE) k = profiles.valueIndex(i, user, year)
       slots[i] = SLOT_BASE[i]! + (k < 0 ? UNKNOWN_INDEX[i]! : k)
     }

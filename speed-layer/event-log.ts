@@ -91,7 +91,15 @@ export class EventLog {
   }
 
   get bytes(): number {
-    return this.user.byteLength + this.dims.byteLength + this.type.byteLength + this.ms.byteLength + this.nextSong.byteLength +
-      this.nextArtist.byteLength + this.headSong.byteLength + this.headArtist.byteLength
+    return (
+      this.user.byteLength +
+      this.dims.byteLength +
+      this.type.byteLength +
+      this.ms.byteLength +
+      this.nextSong.byteLength +
+      this.nextArtist.byteLength +
+      this.headSong.byteLength +
+      this.headArtist.byteLength
+    )
   }
 }

@@ -18,7 +18,10 @@ import { collect, type Missing } from '../realtime/fan-out.ts'
 import { entityScope } from './daily.ts'
 import { breakdownSchema, type BreakdownQuery, type DailyParams } from '../schemas.ts'
 
-export interface BreakdownValue extends Totals { value: string; source: Source }
+export interface BreakdownValue extends Totals {
+  value: string
+  source: Source
+}
 
 export interface BreakdownReport {
   kind: EntityKind
@@ -36,10 +39,23 @@ export interface BreakdownReport {
 const CSV_COLUMNS = ['value', ...METRICS.map((m) => m.name), 'listenersExact', 'source'] as const
 
 function notServed(watermark: number): Promise<RealtimeBreakdownAnswer> {
-  return Promise.resolve({ ready: false, reason: 'this speed instance does not serve breakdowns', watermark, partitions: [], rows: [] })
+  return Promise.resolve({
+    ready: false,
+    reason: 'this speed instance does not serve breakdowns',
+    watermark,
+    partitions: [],
+    rows: [],
+  })
 }
 
-export async function breakdownReport(ctx: ServingContext, kind: EntityKind, id: string, by: DimensionName, from?: string, to?: string): Promise<BreakdownReport> {
+export async function breakdownReport(
+  ctx: ServingContext,
+  kind: EntityKind,
+  id: string,
+  by: DimensionName,
+  from?: string,
+  to?: string,
+): Promise<BreakdownReport> {
   const song = kind === 'song' ? ctx.catalog.songs.get(id) : undefined
   const artist = kind === 'artist' ? ctx.catalog.artists.get(id) : undefined
   if (!song && !artist) throw new Errors.NOT_FOUND(kind === 'song' ? 'Song' : 'Artist', id)
@@ -48,7 +64,8 @@ export async function breakdownReport(ctx: ServingContext, kind: EntityKind, id:
   const range = resolveRange(from, to, ctx.now())
   const snapshot = ctx.batch.current
   const watermark = snapshot.watermark
-  const ask = (v: RealtimeView): Promise<RealtimeBreakdownAnswer> => v.breakdown?.({ kind, id, dimension: by, from: range.first, to: range.last, watermark }) ?? notServed(watermark)
+  const ask = (v: RealtimeView): Promise<RealtimeBreakdownAnswer> =>
+    v.breakdown?.({ kind, id, dimension: by, from: range.first, to: range.last, watermark }) ?? notServed(watermark)
   const rt = await collect(ctx.realtime, ask, ctx.config.kafka.partitions, watermark)
   // Per value, one map of days per realtime answer (the merge adds answers).
   const realtime = new Map<string, Array<Map<Day, MetricValues>>>()
@@ -62,7 +79,13 @@ export async function breakdownReport(ctx: ServingContext, kind: EntityKind, id:
   const index = snapshot.breakdowns[kind]
   const values: BreakdownValue[] = []
   for (const value of [...dim.values, UNKNOWN]) {
-    const { days, totals } = mergeDaily({ first: range.first, last: range.last, watermark, batch: index.reader(breakdownId(id, by, value)), realtime: realtime.get(value) ?? [] })
+    const { days, totals } = mergeDaily({
+      first: range.first,
+      last: range.last,
+      watermark,
+      batch: index.reader(breakdownId(id, by, value)),
+      realtime: realtime.get(value) ?? [],
+    })
     const withData = days.filter((d) => METRICS.some((m) => d[m.name] !== 0))
     if (withData.length === 0) continue
     const parts = new Set(withData.flatMap((d) => d.source.split('+')))
@@ -71,25 +94,42 @@ export async function breakdownReport(ctx: ServingContext, kind: EntityKind, id:
   }
   values.sort((a, b) => b.plays - a.plays || (a.value < b.value ? -1 : 1))
   return {
-    kind, id, name: song ? song.title : artist!.name, by, from: formatDay(range.first), to: formatDay(range.last), watermark,
-    complete: rt.complete, missing: rt.missing, values,
+    kind,
+    id,
+    name: song ? song.title : artist!.name,
+    by,
+    from: formatDay(range.first),
+    to: formatDay(range.last),
+    watermark,
+    complete: rt.complete,
+    missing: rt.missing,
+    values,
   }
 }
 
 export function breakdownRoutes(app: FastifyInstance, ctx: ServingContext): void {
   for (const kind of ['song', 'artist'] as const) {
     app.get<{ Params: Static<typeof DailyParams>; Querystring: Static<typeof BreakdownQuery> }>(
-      `/v1/${kind}s/:id/breakdown`, { schema: breakdownSchema(kind), config: { scope: entityScope(ctx, kind) } },
+      `/v1/${kind}s/:id/breakdown`,
+      { schema: breakdownSchema(kind), config: { scope: entityScope(ctx, kind) } },
       async (req, reply) => {
         const { by, from, to, format } = req.query
         const report = await breakdownReport(ctx, kind, req.params.id, by, from, to)
         if (format !== 'csv') return report
-        const lines = [CSV_COLUMNS.join(','), ...report.values.map((v) => CSV_COLUMNS.map((c) => String(v[c as keyof BreakdownValue])).join(','))]
-        return reply.type('text/csv; charset=utf-8')
-          .header('content-disposition', contentDisposition(`${kind}-${report.id}-${by}-${report.from}-${report.to}.csv`, { type: 'inline' }))
+        const lines = [
+          CSV_COLUMNS.join(','),
+          ...report.values.map((v) => CSV_COLUMNS.map((c) => String(v[c as keyof BreakdownValue])).join(',')),
+        ]
+        return reply
+          .type('text/csv; charset=utf-8')
+          .header(
+            'content-disposition',
+            contentDisposition(`${kind}-${report.id}-${by}-${report.from}-${report.to}.csv`, { type: 'inline' }),
+          )
           .header('x-playcount-complete', String(report.complete))
           .header('x-playcount-watermark', String(report.watermark))
           .send(`${lines.join('\n')}\n`)
-      })
+      },
+    )
   }
 }

@@ -48,19 +48,62 @@ export function listenerId(index: number, total: number): string {
 // ---- generation ---------------------------------------------------------------------------------------------------
 
 const COUNTRIES: ReadonlyArray<readonly [string, number]> = [
-  ['US', 28], ['BR', 9], ['GB', 7], ['DE', 6], ['MX', 5], ['FR', 4], ['IN', 5], ['JP', 3], ['KR', 2], ['CA', 3], ['ES', 3],
-  ['IT', 3], ['AU', 2], ['NL', 2], ['SE', 2], ['PL', 2], ['ID', 3], ['PH', 2], ['NG', 2], ['AR', 2], ['CO', 2], ['ZA', 1],
+  ['US', 28],
+  ['BR', 9],
+  ['GB', 7],
+  ['DE', 6],
+  ['MX', 5],
+  ['FR', 4],
+  ['IN', 5],
+  ['JP', 3],
+  ['KR', 2],
+  ['CA', 3],
+  ['ES', 3],
+  ['IT', 3],
+  ['AU', 2],
+  ['NL', 2],
+  ['SE', 2],
+  ['PL', 2],
+  ['ID', 3],
+  ['PH', 2],
+  ['NG', 2],
+  ['AR', 2],
+  ['CO', 2],
+  ['ZA', 1],
 ]
 /** Age at signup year by band midpoints, roughly a streaming service's audience. */
-const AGES: ReadonlyArray<readonly [number, number]> = [[16, 8], [21, 24], [29, 27], [39, 18], [49, 11], [59, 7], [70, 5]]
-const GENDER_MIX: ReadonlyArray<readonly [Gender, number]> = [['female', 46], ['male', 46], ['non-binary', 2], ['unspecified', 6]]
+const AGES: ReadonlyArray<readonly [number, number]> = [
+  [16, 8],
+  [21, 24],
+  [29, 27],
+  [39, 18],
+  [49, 11],
+  [59, 7],
+  [70, 5],
+]
+const GENDER_MIX: ReadonlyArray<readonly [Gender, number]> = [
+  ['female', 46],
+  ['male', 46],
+  ['non-binary', 2],
+  ['unspecified', 6],
+]
 
 export function generateListeners(spec: { listeners: number; seed: number; year?: number }): ListenerProfile[] {
-  if (!Number.isInteger(spec.listeners) || spec.listeners < 0 || spec.listeners > 50_000_000) throw new RangeError('listeners must be 0..50000000')
+  if (!Number.isInteger(spec.listeners) || spec.listeners < 0 || spec.listeners > 50_000_000)
+    throw new RangeError('listeners must be 0..50000000')
   const rng = createRandom(subSeed(spec.seed, 'listeners'))
-  const countries = new WeightedTable(COUNTRIES.map((c) => c[0]), COUNTRIES.map((c) => c[1]))
-  const ages = new WeightedTable(AGES.map((a) => a[0]), AGES.map((a) => a[1]))
-  const genders = new WeightedTable(GENDER_MIX.map((g) => g[0]), GENDER_MIX.map((g) => g[1]))
+  const countries = new WeightedTable(
+    COUNTRIES.map((c) => c[0]),
+    COUNTRIES.map((c) => c[1]),
+  )
+  const ages = new WeightedTable(
+    AGES.map((a) => a[0]),
+    AGES.map((a) => a[1]),
+  )
+  const genders = new WeightedTable(
+    GENDER_MIX.map((g) => g[0]),
+    GENDER_MIX.map((g) => g[1]),
+  )
   const year = spec.year ?? 2026
   const out: ListenerProfile[] = []
   for (let i = 0; i < spec.listeners; i++) {
@@ -92,14 +135,17 @@ export function parseListenerRow(r: Record<string, string | null>, row: number):
   const userId = text('user_id')
   if (userId === null || !USER_ID.test(userId)) bad(row, 'user_id', r.user_id, 'an id of 1-64 chars of [A-Za-z0-9_.:-]')
   const country = text('country')
-  if (country !== null && !COUNTRY.test(country)) bad(row, 'country', country, 'two capital letters (ISO-3166-1 alpha-2)')
+  if (country !== null && !COUNTRY.test(country))
+    bad(row, 'country', country, 'two capital letters (ISO-3166-1 alpha-2)')
   const by = text('birth_year')
   const birthYear = by === null ? null : Number(by)
-  if (birthYear !== null && (!Number.isInteger(birthYear) || birthYear < 1900 || birthYear > 2100)) bad(row, 'birth_year', by, 'a year 1900..2100')
+  if (birthYear !== null && (!Number.isInteger(birthYear) || birthYear < 1900 || birthYear > 2100))
+    bad(row, 'birth_year', by, 'a year 1900..2100')
   const gender = text('gender') ?? 'unspecified'
   if (!(GENDERS as readonly string[]).includes(gender)) bad(row, 'gender', gender, `one of ${GENDERS.join(', ')}`)
   const tier = text('tier')
-  if (tier === null || !(TIERS as readonly string[]).includes(tier)) bad(row, 'tier', r.tier, `one of ${TIERS.join(', ')}`)
+  if (tier === null || !(TIERS as readonly string[]).includes(tier))
+    bad(row, 'tier', r.tier, `one of ${TIERS.join(', ')}`)
   const signupDate = text('signup_date')
   if (signupDate !== null && !isDayText(signupDate)) bad(row, 'signup_date', signupDate, 'a date YYYY-MM-DD')
   return { userId, country, birthYear, gender: gender as Gender, tier: tier as Tier, signupDate }
@@ -110,19 +156,49 @@ export function parseListenerRow(r: Record<string, string | null>, row: number):
 const DDL = 'user_id VARCHAR, country VARCHAR, birth_year INTEGER, gender VARCHAR, tier VARCHAR, signup_date DATE'
 
 /** Writes catalog/listeners.parquet (zstd, ordered by user_id), appearing whole. */
-export async function writeListeners(config: Readonly<Config>, lake: Lake, profiles: readonly ListenerProfile[]): Promise<void> {
+export async function writeListeners(
+  config: Readonly<Config>,
+  lake: Lake,
+  profiles: readonly ListenerProfile[],
+): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'playcount-listeners-'))
   const duck = await openDuck(config, { threads: 1 })
   try {
     const json = path.join(dir, 'listeners.ndjson')
     const parquet = path.join(dir, 'listeners.parquet')
-    fs.writeFileSync(json, profiles.map((p) => JSON.stringify({ user_id: p.userId, country: p.country, birth_year: p.birthYear,
-      gender: p.gender, tier: p.tier, signup_date: p.signupDate })).join('\n') + '\n')
-    const columns = `{${DDL.split(', ').map((c) => { const [n, t] = c.split(' '); return `${quoteLiteral(n!)}: ${quoteLiteral(t!)}` }).join(', ')}}`
-    const source = profiles.length === 0
-      ? `SELECT ${DDL.split(', ').map((c) => { const [n, t] = c.split(' '); return `CAST(NULL AS ${t!}) AS ${n!}` }).join(', ')} WHERE false`
-      : `SELECT * FROM read_json(${quoteLiteral(json)}, format = 'newline_delimited', columns = ${columns})`
-    await duck.conn.run(`COPY (${source} ORDER BY user_id) TO ${quoteLiteral(parquet)} (FORMAT parquet, COMPRESSION zstd)`)
+    fs.writeFileSync(
+      json,
+      profiles
+        .map((p) =>
+          JSON.stringify({
+            user_id: p.userId,
+            country: p.country,
+            birth_year: p.birthYear,
+            gender: p.gender,
+            tier: p.tier,
+            signup_date: p.signupDate,
+          }),
+        )
+        .join('\n') + '\n',
+    )
+    const columns = `{${DDL.split(', ')
+      .map((c) => {
+        const [n, t] = c.split(' ')
+        return `${quoteLiteral(n!)}: ${quoteLiteral(t!)}`
+      })
+      .join(', ')}}`
+    const source =
+      profiles.length === 0
+        ? `SELECT ${DDL.split(', ')
+            .map((c) => {
+              const [n, t] = c.split(' ')
+              return `CAST(NULL AS ${t!}) AS ${n!}`
+            })
+            .join(', ')} WHERE false`
+        : `SELECT * FROM read_json(${quoteLiteral(json)}, format = 'newline_delimited', columns = ${columns})`
+    await duck.conn.run(
+      `COPY (${source} ORDER BY user_id) TO ${quoteLiteral(parquet)} (FORMAT parquet, COMPRESSION zstd)`,
+    )
     await lake.putFile(CATALOG_LISTENERS_KEY, parquet)
   } finally {
     duck.close()
@@ -134,14 +210,19 @@ async function readRows(duck: DuckSession, relation: string, what: string): Prom
   const described = await duck.conn.runAndReadAll(`DESCRIBE SELECT * FROM ${relation}`)
   const present = new Set(described.getRows().map((r) => String(r[0])))
   for (const [column, rule] of LISTENER_COLUMNS) {
-    if (!present.has(column)) throw new Errors.LISTENERS_INVALID(`${what} has no column ${column} (${rule}); columns: ${[...present].join(', ')}`)
+    if (!present.has(column))
+      throw new Errors.LISTENERS_INVALID(
+        `${what} has no column ${column} (${rule}); columns: ${[...present].join(', ')}`,
+      )
   }
   const cols = LISTENER_COLUMNS.map(([c]) => `CAST(${c} AS VARCHAR) AS ${c}`).join(', ')
   const rows = (await duck.conn.runAndReadAll(`SELECT ${cols} FROM ${relation}`)).getRows()
   const seen = new Set<string>()
   return rows.map((values, i) => {
     const r: Record<string, string | null> = {}
-    LISTENER_COLUMNS.forEach(([c], k) => { r[c] = values[k] === null ? null : String(values[k]) })
+    LISTENER_COLUMNS.forEach(([c], k) => {
+      r[c] = values[k] === null ? null : String(values[k])
+    })
     const p = parseListenerRow(r, i + 1)
     if (seen.has(p.userId)) bad(i + 1, 'user_id', p.userId, 'unique (it appears on an earlier row)')
     seen.add(p.userId)
@@ -154,7 +235,11 @@ export async function loadListeners(config: Readonly<Config>, lake: Lake): Promi
   if (!(await lake.exists(CATALOG_LISTENERS_KEY))) return []
   const duck = await openDuck(config, { threads: 1 })
   try {
-    return await readRows(duck, `read_parquet(${quoteLiteral(lake.location(CATALOG_LISTENERS_KEY))})`, lake.location(CATALOG_LISTENERS_KEY))
+    return await readRows(
+      duck,
+      `read_parquet(${quoteLiteral(lake.location(CATALOG_LISTENERS_KEY))})`,
+      lake.location(CATALOG_LISTENERS_KEY),
+    )
   } finally {
     duck.close()
   }
@@ -164,14 +249,19 @@ export async function loadListeners(config: Readonly<Config>, lake: Lake): Promi
 export async function readListenersFile(config: Readonly<Config>, file: string): Promise<ListenerProfile[]> {
   if (!fs.existsSync(file)) throw new Errors.LISTENERS_INVALID(`${file} does not exist`)
   const isParquet = file.toLowerCase().endsWith('.parquet')
-  if (!isParquet && !file.toLowerCase().endsWith('.csv')) throw new Errors.LISTENERS_INVALID(`${file}: expected a .parquet or .csv file`)
+  if (!isParquet && !file.toLowerCase().endsWith('.csv'))
+    throw new Errors.LISTENERS_INVALID(`${file}: expected a .parquet or .csv file`)
   const duck = await openDuck(config, { threads: 1 })
   try {
-    const relation = isParquet ? `read_parquet(${quoteLiteral(file)})` : `read_csv(${quoteLiteral(file)}, header = true, all_varchar = true)`
+    const relation = isParquet
+      ? `read_parquet(${quoteLiteral(file)})`
+      : `read_csv(${quoteLiteral(file)}, header = true, all_varchar = true)`
     return await readRows(duck, relation, file)
   } catch (err) {
     if (err instanceof Error && (err as { code?: string }).code === Errors.LISTENERS_INVALID.code) throw err
-    throw new Errors.LISTENERS_INVALID(`${file} cannot be read: ${(err as Error).message.split('\n')[0] ?? ''}`, { cause: err })
+    throw new Errors.LISTENERS_INVALID(`${file} cannot be read: ${(err as Error).message.split('\n')[0] ?? ''}`, {
+      cause: err,
+    })
   } finally {
     duck.close()
   }

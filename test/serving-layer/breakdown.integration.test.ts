@@ -20,13 +20,20 @@ import { breakdownOracle, oracle, type DayValues } from '../support/oracle.ts'
 import type { Chart } from '../../serving-layer/routes/charts.ts'
 import { startTestServing } from './support/app.ts'
 
-const ENTITIES = [...SONGS.slice(0, 4).map((s) => ['song', s.songId] as const), ...ARTISTS.map((a) => ['artist', a.artistId] as const)]
+const ENTITIES = [
+  ...SONGS.slice(0, 4).map((s) => ['song', s.songId] as const),
+  ...ARTISTS.map((a) => ['artist', a.artistId] as const),
+]
 const ADDITIVE = ['plays', 'completes', 'skips', 'likes', 'dislikes', 'msPlayed'] as const
 
 /** The oracle summed over the range per (kind:id|dimension|value); listeners as the route sums them: per day. */
 function expected(events: ListenEvent[]): Map<string, DayValues> {
   const out = new Map<string, DayValues>()
-  for (const [key, v] of breakdownOracle(events, (id) => catalog.artistOf(id)!, new Map(PROFILES.map((p) => [p.userId, p])))) {
+  for (const [key, v] of breakdownOracle(
+    events,
+    (id) => catalog.artistOf(id)!,
+    new Map(PROFILES.map((p) => [p.userId, p])),
+  )) {
     const [entity, , dimension, value] = key.split('|')
     const k = `${entity!}|${dimension!}|${value!}`
     const acc = out.get(k) ?? { plays: 0, completes: 0, skips: 0, likes: 0, dislikes: 0, msPlayed: 0, listeners: 0 }
@@ -37,7 +44,13 @@ function expected(events: ListenEvent[]): Map<string, DayValues> {
 }
 
 function archived(events: ListenEvent[], arrivedAt: number, firstOffset: number): ArchivedEvent[] {
-  return events.map((e, i) => ({ ...e, artistId: catalog.artistOf(e.songId)!, partition: 0, offset: firstOffset + i, arrivedAt }))
+  return events.map((e, i) => ({
+    ...e,
+    artistId: catalog.artistOf(e.songId)!,
+    partition: 0,
+    offset: firstOffset + i,
+    arrivedAt,
+  }))
 }
 
 describe('breakdown and chart routes (real broker, speed layer and batch)', () => {
@@ -64,13 +77,21 @@ describe('breakdown and chart routes (real broker, speed layer and batch)', () =
       expect(res.statusCode, res.body).toBe(200)
       return res.json<BreakdownReport>()
     }
-    const check = async (truth: Map<string, DayValues>, source: string | undefined, listenersExact: boolean): Promise<void> => {
+    const check = async (
+      truth: Map<string, DayValues>,
+      source: string | undefined,
+      listenersExact: boolean,
+    ): Promise<void> => {
       for (const [kind, id] of ENTITIES) {
         for (const by of DIMENSION_NAMES) {
           const r = await ask(kind, id, by)
           expect(r.complete).toBe(true)
-          const want = [...truth].filter(([k]) => k.startsWith(`${kind}:${id}|${by}|`) && Object.values(truth.get(k)!).some((x) => x !== 0))
-          expect(r.values.map((v) => v.value).sort(), `${kind} ${id} ${by}`).toEqual(want.map(([k]) => k.split('|')[2]!).sort())
+          const want = [...truth].filter(
+            ([k]) => k.startsWith(`${kind}:${id}|${by}|`) && Object.values(truth.get(k)!).some((x) => x !== 0),
+          )
+          expect(r.values.map((v) => v.value).sort(), `${kind} ${id} ${by}`).toEqual(
+            want.map(([k]) => k.split('|')[2]!).sort(),
+          )
           for (const v of r.values) {
             const t = truth.get(`${kind}:${id}|${by}|${v.value}`)!
             for (const m of ADDITIVE) expect(v[m], `${kind} ${id} ${by} ${v.value} ${m}`).toBe(t[m])
@@ -87,10 +108,12 @@ describe('breakdown and chart routes (real broker, speed layer and batch)', () =
     /** The charts of today and yesterday against the oracle's ranking (plays, listeners, id); ranks exact when listeners are. */
     const checkCharts = async (events: ListenEvent[], exact: boolean): Promise<void> => {
       const truth = oracle(events, catalog)
-      const rank = (kind: string, date: string): Array<[string, DayValues]> => [...truth]
-        .filter(([k]) => k.startsWith(`${kind}:`)).map(([k, days]): [string, DayValues | undefined] => [k.slice(kind.length + 1), days.get(date)])
-        .filter((r): r is [string, DayValues] => r[1] !== undefined && Object.values(r[1]).some((x) => x !== 0))
-        .sort(([a, x], [b, y]) => y.plays - x.plays || y.listeners - x.listeners || (a < b ? -1 : 1))
+      const rank = (kind: string, date: string): Array<[string, DayValues]> =>
+        [...truth]
+          .filter(([k]) => k.startsWith(`${kind}:`))
+          .map(([k, days]): [string, DayValues | undefined] => [k.slice(kind.length + 1), days.get(date)])
+          .filter((r): r is [string, DayValues] => r[1] !== undefined && Object.values(r[1]).some((x) => x !== 0))
+          .sort(([a, x], [b, y]) => y.plays - x.plays || y.listeners - x.listeners || (a < b ? -1 : 1))
       for (const kind of ['song', 'artist']) {
         for (const day of [dayOfMs(now), dayOfMs(now) - 1]) {
           const res = await app.inject({ url: `/v1/charts/daily?date=${formatDay(day)}&kind=${kind}&limit=200` })
@@ -100,20 +123,36 @@ describe('breakdown and chart routes (real broker, speed layer and batch)', () =
           const want = rank(kind, formatDay(day))
           const before = rank(kind, formatDay(day - 1)).map(([id]) => id)
           if (exact) {
-            expect(chart.entries.map((e) => [e.rank, e.id, e.plays, e.listeners])).toEqual(want.map(([id, v], i) => [i + 1, id, v.plays, v.listeners]))
-            expect(chart.entries.map((e) => e.previousRank)).toEqual(want.map(([id]) => (before.includes(id) ? before.indexOf(id) + 1 : null)))
+            expect(chart.entries.map((e) => [e.rank, e.id, e.plays, e.listeners])).toEqual(
+              want.map(([id, v], i) => [i + 1, id, v.plays, v.listeners]),
+            )
+            expect(chart.entries.map((e) => e.previousRank)).toEqual(
+              want.map(([id]) => (before.includes(id) ? before.indexOf(id) + 1 : null)),
+            )
           } else {
-            expect(chart.entries.map((e) => [e.id, e.plays]).sort()).toEqual(want.map(([id, v]) => [id, v.plays]).sort())
+            expect(chart.entries.map((e) => [e.id, e.plays]).sort()).toEqual(
+              want.map(([id, v]) => [id, v.plays]).sort(),
+            )
           }
         }
       }
     }
 
     // Before a batch: everything is realtime.
-    await eventually(async () => ((await ask('artist', 'a0', 'tier')).complete ? true : undefined), 30_000, 'the speed layer to be ready')
-    await eventually(async () => ((await ask('artist', 'a0', 'tier')).values.reduce((n, v) => n + v.plays, 0) ===
-      [...expected(b.events)].filter(([k]) => k.startsWith('artist:a0|tier|')).reduce((n, [, v]) => n + v.plays, 0) ? true : undefined),
-    30_000, 'every event counted')
+    await eventually(
+      async () => ((await ask('artist', 'a0', 'tier')).complete ? true : undefined),
+      30_000,
+      'the speed layer to be ready',
+    )
+    await eventually(
+      async () =>
+        (await ask('artist', 'a0', 'tier')).values.reduce((n, v) => n + v.plays, 0) ===
+        [...expected(b.events)].filter(([k]) => k.startsWith('artist:a0|tier|')).reduce((n, [, v]) => n + v.plays, 0)
+          ? true
+          : undefined,
+      30_000,
+      'every event counted',
+    )
     await check(expected(b.events), 'realtime', false)
     await checkCharts(b.events, true)
 
@@ -122,7 +161,11 @@ describe('breakdown and chart routes (real broker, speed layer and batch)', () =
     await writeProgress(config, lake, W)
     await runBatch(config, { lake, log: createLogger({ level: 'silent' }) })
     expect(await serving.refresh()).toBe(true)
-    await eventually(async () => ((await ask('song', 's0', 'country')).complete ? true : undefined), 30_000, 'the speed layer to hold W')
+    await eventually(
+      async () => ((await ask('song', 's0', 'country')).complete ? true : undefined),
+      30_000,
+      'the speed layer to hold W',
+    )
     await check(expected([...a, ...b.events]), undefined, false)
     await checkCharts([...a, ...b.events], false)
 
@@ -146,8 +189,12 @@ describe('breakdown and chart routes (real broker, speed layer and batch)', () =
     expect((await app.inject({ url: '/v1/artists/nobody/breakdown?by=tier' })).statusCode).toBe(404)
     const csv = await app.inject({ url: '/v1/songs/s0/breakdown?by=hour&format=csv' })
     expect(csv.statusCode).toBe(200)
-    expect(csv.body.split('\n')[0]).toBe('value,plays,completes,skips,likes,dislikes,msPlayed,listeners,listenersExact,source')
-    expect((await app.inject({ url: '/v1/charts/daily?date=2024-02-30' })).json<{ message: string }>().message).toMatch(/date/)
+    expect(csv.body.split('\n')[0]).toBe(
+      'value,plays,completes,skips,likes,dislikes,msPlayed,listeners,listenersExact,source',
+    )
+    expect((await app.inject({ url: '/v1/charts/daily?date=2024-02-30' })).json<{ message: string }>().message).toMatch(
+      /date/,
+    )
     expect((await app.inject({ url: '/v1/charts/daily?kind=album' })).statusCode).toBe(400)
     expect((await app.inject({ url: '/v1/charts/daily?limit=0' })).statusCode).toBe(400)
     expect(csv.headers['x-playcount-complete']).toBe('false') // no speed instance covers the partition

@@ -1,17 +1,33 @@
 import { describe, expect, it } from 'vitest'
-import { DIMENSIONS, DIMENSION_NAMES, SLOT_BASE, SLOT_SPACE, ageBand, dimensionValue, slotOf, slotValue } from '../../shared/dimensions.ts'
+import {
+  DIMENSIONS,
+  DIMENSION_NAMES,
+  SLOT_BASE,
+  SLOT_SPACE,
+  ageBand,
+  dimensionValue,
+  slotOf,
+  slotValue,
+} from '../../shared/dimensions.ts'
 import type { ListenEvent } from '../../shared/event.ts'
 import type { ListenerProfile } from '../../shared/catalog/listeners.ts'
 
 const e: ListenEvent = { eventId: 'e', ts: Date.parse('2024-03-01T07:30:00Z'), userId: 'u', songId: 's', type: 'play' }
-const p: ListenerProfile = { userId: 'u', country: 'DE', birthYear: 2000, gender: 'non-binary', tier: 'premium', signupDate: null }
+const p: ListenerProfile = {
+  userId: 'u',
+  country: 'DE',
+  birthYear: 2000,
+  gender: 'non-binary',
+  tier: 'premium',
+  signupDate: null,
+}
 
 describe('dimensions', () => {
   it('names the six dimensions of the contract', () => {
     expect(DIMENSION_NAMES).toEqual(['country', 'device', 'hour', 'age', 'gender', 'tier'])
   })
 
-  it('takes the event\'s country before the profile\'s, and unknown without either', () => {
+  it("takes the event's country before the profile's, and unknown without either", () => {
     const country = DIMENSIONS[0]
     expect(dimensionValue(country, { ...e, country: 'SE' }, p)).toBe('SE')
     expect(dimensionValue(country, e, p)).toBe('DE')
@@ -19,7 +35,12 @@ describe('dimensions', () => {
   })
 
   it('reads device and UTC hour from the event, age, gender and tier from the profile', () => {
-    const v = (name: string, ev: ListenEvent, prof?: ListenerProfile): string => dimensionValue(DIMENSIONS.find((d) => d.name === name)!, ev, prof)
+    const v = (name: string, ev: ListenEvent, prof?: ListenerProfile): string =>
+      dimensionValue(
+        DIMENSIONS.find((d) => d.name === name)!,
+        ev,
+        prof,
+      )
     expect(v('device', e, p)).toBe('unknown')
     expect(v('device', { ...e, device: 'tv' }, p)).toBe('tv')
     expect(v('hour', e)).toBe('07')

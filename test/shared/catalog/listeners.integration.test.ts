@@ -1,7 +1,13 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { generateListeners, listenerId, loadListeners, readListenersFile, writeListeners } from '../../../shared/catalog/listeners.ts'
+import {
+  generateListeners,
+  listenerId,
+  loadListeners,
+  readListenersFile,
+  writeListeners,
+} from '../../../shared/catalog/listeners.ts'
 import { openLake } from '../../../shared/lake.ts'
 import { testConfig, testS3Config } from '../../helpers.ts'
 import { createListener, SongChooser } from '../../../tools/simulator/listeners.ts'
@@ -18,7 +24,10 @@ function csv(dir: string, lines: string[]): string {
 }
 
 describe('listener profiles', () => {
-  it.each([['a local folder', false], ['S3', true]])('round-trip through catalog/listeners.parquet in %s', async (_n, s3) => {
+  it.each([
+    ['a local folder', false],
+    ['S3', true],
+  ])('round-trip through catalog/listeners.parquet in %s', async (_n, s3) => {
     const config = s3 ? await testS3Config() : testConfig()
     const lake = openLake(config)
     try {
@@ -33,7 +42,7 @@ describe('listener profiles', () => {
     }
   })
 
-  it('generated profiles carry the ids of the simulator\'s listeners', () => {
+  it("generated profiles carry the ids of the simulator's listeners", () => {
     const g = generateCatalog({ artists: 10, songs: 50, seed: 1 })
     const chooser = new SongChooser(new Catalog(g.artists, g.songs))
     const profiles = generateListeners({ listeners: 3000, seed: 1 })
@@ -53,7 +62,10 @@ describe('listener profiles', () => {
 
   it.each([
     [['u1,SE,1990,female,gold,2020-01-02'], /row 1, column tier: "gold" is not one of free, premium/],
-    [['u1,SE,1990,female,free,', 'u2,Sweden,1990,male,free,'], /row 2, column country: "Sweden" is not two capital letters/],
+    [
+      ['u1,SE,1990,female,free,', 'u2,Sweden,1990,male,free,'],
+      /row 2, column country: "Sweden" is not two capital letters/,
+    ],
     [['u1,SE,19x0,female,free,'], /row 1, column birth_year: "19x0"/],
     [['u1,SE,1990,woman,free,'], /row 1, column gender: "woman" is not one of female, male, non-binary, unspecified/],
     [['u1,SE,1990,male,free,2023-02-29'], /row 1, column signup_date/],
@@ -61,13 +73,19 @@ describe('listener profiles', () => {
     [['bad id,SE,1990,male,free,'], /row 1, column user_id/],
   ])('refuses a bad value, naming its row and column (%#)', async (lines, message) => {
     const config = testConfig()
-    await expect(readListenersFile(config, csv(config.home, lines))).rejects.toMatchObject({ code: 'PLAYCOUNT_LISTENERS_INVALID', message })
+    await expect(readListenersFile(config, csv(config.home, lines))).rejects.toMatchObject({
+      code: 'PLAYCOUNT_LISTENERS_INVALID',
+      message,
+    })
   })
 
   it('refuses a file without a required column, naming it', async () => {
     const config = testConfig()
     const file = path.join(config.home, 'p.csv')
     fs.writeFileSync(file, 'user_id,country,birth_year,gender,signup_date\nu1,SE,1990,male,\n')
-    await expect(readListenersFile(config, file)).rejects.toMatchObject({ code: 'PLAYCOUNT_LISTENERS_INVALID', message: /has no column tier/ })
+    await expect(readListenersFile(config, file)).rejects.toMatchObject({
+      code: 'PLAYCOUNT_LISTENERS_INVALID',
+      message: /has no column tier/,
+    })
   })
 })
