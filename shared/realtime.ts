@@ -35,9 +35,20 @@ export interface RealtimeDailyAnswer {
   days: ReadonlyMap<Day, MetricValues>
 }
 
-export interface TrendingQuery { kind: EntityKind; window: TrendingWindow; limit: number }
-export interface TrendingItem { id: string; plays: number }
-export interface TrendingAnswer { ready: boolean; partitions: number[]; items: TrendingItem[] }
+export interface TrendingQuery {
+  kind: EntityKind
+  window: TrendingWindow
+  limit: number
+}
+export interface TrendingItem {
+  id: string
+  plays: number
+}
+export interface TrendingAnswer {
+  ready: boolean
+  partitions: number[]
+  items: TrendingItem[]
+}
 
 export interface SpeedStatus {
   instance: string

@@ -64,7 +64,13 @@ export interface DailyRequest {
 
 export type DailyRows = Array<[day: number, values: MetricValues]>
 
-export interface TrendingRequest { partitions: number[]; kind: EntityKind; window: TrendingWindow; now: number; limit: number }
+export interface TrendingRequest {
+  partitions: number[]
+  kind: EntityKind
+  window: TrendingWindow
+  now: number
+  limit: number
+}
 
 export interface EngineStats {
   songKeys: number
@@ -92,8 +98,10 @@ export class SpeedEngine {
   private readonly validator = new MessageValidator(this.songs)
 
   constructor(private readonly setup: EngineSetup) {
-    if (!Number.isSafeInteger(setup.dedupWindow) || setup.dedupWindow < 1) throw new RangeError(`dedupWindow must be a positive integer, got ${setup.dedupWindow}`)
-    if (!Number.isSafeInteger(setup.bucketMs) || setup.bucketMs < 1) throw new RangeError(`bucketMs must be a positive integer, got ${setup.bucketMs}`)
+    if (!Number.isSafeInteger(setup.dedupWindow) || setup.dedupWindow < 1)
+      throw new RangeError(`dedupWindow must be a positive integer, got ${setup.dedupWindow}`)
+    if (!Number.isSafeInteger(setup.bucketMs) || setup.bucketMs < 1)
+      throw new RangeError(`bucketMs must be a positive integer, got ${setup.bucketMs}`)
     this.artistOf = new Int32Array(setup.songs.length)
     for (const [songId, artistId] of setup.songs) {
       const song = this.songs.internString(songId)
@@ -134,15 +142,38 @@ export class SpeedEngine {
       if (verdict === SCANNED) {
         const song = validator.song
         const ms = (validator.fields.seen & (1 << FIELD.msPlayed)) !== 0 ? numbers[FIELD.msPlayed]! : 0
-        outcome = pc.apply(values, starts[FIELD.eventId]!, fieldEnds[FIELD.eventId]!, arrival, dayOfMs(numbers[FIELD.ts]!),
-          song, artistOf[song]!, numbers[FIELD.type]!, ms, values, starts[FIELD.userId]!, fieldEnds[FIELD.userId]!, users, now)
+        outcome = pc.apply(
+          values,
+          starts[FIELD.eventId]!,
+          fieldEnds[FIELD.eventId]!,
+          arrival,
+          dayOfMs(numbers[FIELD.ts]!),
+          song,
+          artistOf[song]!,
+          numbers[FIELD.type]!,
+          ms,
+          values,
+          starts[FIELD.userId]!,
+          fieldEnds[FIELD.userId]!,
+          users,
+          now,
+        )
         if (detector !== undefined && outcome !== 'duplicate' && detector.wants(numbers[FIELD.type]!)) {
           const listener = text!.toString('latin1', starts[FIELD.userId]!, fieldEnds[FIELD.userId]!)
-          detector.observe(offsets[k]!, numbers[FIELD.ts]!, numbers[FIELD.type]!, listener, song, artistOf[song]!, out.signals)
+          detector.observe(
+            offsets[k]!,
+            numbers[FIELD.ts]!,
+            numbers[FIELD.type]!,
+            listener,
+            song,
+            artistOf[song]!,
+            out.signals,
+          )
         }
       } else if (verdict === PARSED) {
         outcome = this.applyParsed(pc, validator.event!, validator.song, arrival, now)
-        if (detector !== undefined && outcome !== 'duplicate') this.observeParsed(detector, offsets[k]!, validator.event!, out.signals)
+        if (detector !== undefined && outcome !== 'duplicate')
+          this.observeParsed(detector, offsets[k]!, validator.event!, out.signals)
       } else {
         out.rejections.push({ index: k, offset: offsets[k]!, issue: validator.issue! })
         continue
@@ -155,9 +186,23 @@ export class SpeedEngine {
   }
 
   /** Counts one decoded event (tests and tools); the song must be in the catalog. Signals it fires go to `signals`. */
-  applyEvent(partition: number, e: ListenEvent, arrival: number, now: number, offset = 0, signals: Signal[] = []): Outcome {
-    if (this.songs.internString(e.songId, false) < 0) throw new RangeError(`song ${e.songId} is not in the engine's catalog`)
-    const outcome = this.applyParsed(this.partition(partition), e, this.songs.internString(e.songId, false), arrival, now)
+  applyEvent(
+    partition: number,
+    e: ListenEvent,
+    arrival: number,
+    now: number,
+    offset = 0,
+    signals: Signal[] = [],
+  ): Outcome {
+    if (this.songs.internString(e.songId, false) < 0)
+      throw new RangeError(`song ${e.songId} is not in the engine's catalog`)
+    const outcome = this.applyParsed(
+      this.partition(partition),
+      e,
+      this.songs.internString(e.songId, false),
+      arrival,
+      now,
+    )
     const detector = this.detectors.get(partition)
     if (detector !== undefined && outcome !== 'duplicate') this.observeParsed(detector, offset, e, signals)
     return outcome
@@ -217,7 +262,8 @@ export class SpeedEngine {
         } else {
           for (let row = 0; row < counters.size; row++) {
             const day = counters.dayOf(row)
-            if (counters.cells.keyB[row] === key && day >= q.fromDay && day <= q.toDay) accumulate(byDay, day, counters, row)
+            if (counters.cells.keyB[row] === key && day >= q.fromDay && day <= q.toDay)
+              accumulate(byDay, day, counters, row)
           }
         }
       }
@@ -230,7 +276,8 @@ export class SpeedEngine {
     const totals = new Map<number, number>()
     for (const p of q.partitions) this.partition(p).trending.sumInto(totals, q.kind, q.window, q.now)
     const names = this.interner(q.kind)
-    return [...totals].map(([id, plays]) => ({ id: names.stringOf(id), plays }))
+    return [...totals]
+      .map(([id, plays]) => ({ id: names.stringOf(id), plays }))
       .sort((a, b) => b.plays - a.plays || (a.id < b.id ? -1 : 1))
       .slice(0, Math.max(0, q.limit))
   }
@@ -251,14 +298,35 @@ export class SpeedEngine {
       signals.tooLate += s.tooLate
       signals.evicted += s.evicted
     }
-    return { songKeys, artistKeys, listenerIds: this.users.size, heapBytes: v8.getHeapStatistics().used_heap_size, tableBytes, signals }
+    return {
+      songKeys,
+      artistKeys,
+      listenerIds: this.users.size,
+      heapBytes: v8.getHeapStatistics().used_heap_size,
+      tableBytes,
+      signals,
+    }
   }
 
   private applyParsed(pc: PartitionCounts, e: ListenEvent, song: number, arrival: number, now: number): Outcome {
     const id = encoder.encode(e.eventId)
     const user = encoder.encode(e.userId)
-    return pc.apply(id, 0, id.length, arrival, dayOfMs(e.ts), song, this.artistOf[song]!, TYPE_INDEX.get(e.type)!,
-      e.msPlayed ?? 0, user, 0, user.length, this.users, now)
+    return pc.apply(
+      id,
+      0,
+      id.length,
+      arrival,
+      dayOfMs(e.ts),
+      song,
+      this.artistOf[song]!,
+      TYPE_INDEX.get(e.type)!,
+      e.msPlayed ?? 0,
+      user,
+      0,
+      user.length,
+      this.users,
+      now,
+    )
   }
 
   private partition(p: number): PartitionCounts {

@@ -26,7 +26,11 @@ export class PartitionCounts {
   private readonly buckets = new Map<number, Bucket>()
   private current: Bucket | undefined
 
-  constructor(private heldFrom: number, dedupWindow: number, private readonly bucketMs: number) {
+  constructor(
+    private heldFrom: number,
+    dedupWindow: number,
+    private readonly bucketMs: number,
+  ) {
     this.dedup = new Dedup(dedupWindow)
   }
 
@@ -34,8 +38,22 @@ export class PartitionCounts {
    * One valid event: its eventId at `ids[idStart, idEnd)`, its userId at `userBytes[userStart, userEnd)`, its event
    * day, interned song and artist, type index and msPlayed.
    */
-  apply(ids: Uint8Array, idStart: number, idEnd: number, arrival: number, day: number, song: number, artist: number, type: number,
-    ms: number, userBytes: Uint8Array, userStart: number, userEnd: number, users: Interner, now: number): Outcome {
+  apply(
+    ids: Uint8Array,
+    idStart: number,
+    idEnd: number,
+    arrival: number,
+    day: number,
+    song: number,
+    artist: number,
+    type: number,
+    ms: number,
+    userBytes: Uint8Array,
+    userStart: number,
+    userEnd: number,
+    users: Interner,
+    now: number,
+  ): Outcome {
     if (!this.dedup.addBytes(ids, idStart, idEnd)) return 'duplicate'
     const plan = TYPE_PLANS[type]!
     if (arrival < this.heldFrom || !contributes(plan, ms)) return 'held_out'

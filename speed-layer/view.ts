@@ -4,7 +4,13 @@
  */
 import { Errors } from '../shared/errors.ts'
 import type {
-  RealtimeDailyAnswer, RealtimeDailyQuery, RealtimeView, SpeedStatus, TrendingAnswer, TrendingItem, TrendingQuery,
+  RealtimeDailyAnswer,
+  RealtimeDailyQuery,
+  RealtimeView,
+  SpeedStatus,
+  TrendingAnswer,
+  TrendingItem,
+  TrendingQuery,
 } from '../shared/realtime.ts'
 import type { DailyRows } from './engine.ts'
 import type { EngineClient } from './engine-client.ts'
@@ -37,7 +43,8 @@ export class LocalRealtimeView implements RealtimeView {
 
   async daily(q: RealtimeDailyQuery): Promise<RealtimeDailyAnswer> {
     const { from, to } = q
-    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to)) throw new Errors.BAD_REQUEST(`from and to must be day numbers, got ${from}, ${to}`)
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to))
+      throw new Errors.BAD_REQUEST(`from and to must be day numbers, got ${from}, ${to}`)
     if (!Number.isSafeInteger(q.watermark) || q.watermark < 0 || q.watermark % this.src.bucketMs !== 0) {
       throw new Errors.BAD_REQUEST(`watermark must be an arrival-hour boundary in epoch ms, got ${q.watermark}`)
     }
@@ -52,19 +59,30 @@ export class LocalRealtimeView implements RealtimeView {
       else covered.push(st)
     }
     if (rebuilding.length > 0) reasons.push(`partitions ${rebuilding.join(',')} are rebuilding from the log`)
-    if (dropped.length > 0) reasons.push(`watermark ${q.watermark} is older than the buckets held for partitions ${dropped.join(',')}`)
+    if (dropped.length > 0)
+      reasons.push(`watermark ${q.watermark} is older than the buckets held for partitions ${dropped.join(',')}`)
 
     let rows: DailyRows = []
     try {
       if (covered.length > 0) {
         rows = await this.src.engine().daily({
-          partitions: covered.map((st) => st.partition), watermark: q.watermark, kind: q.kind, id: q.id, fromDay: from, toDay: to,
+          partitions: covered.map((st) => st.partition),
+          watermark: q.watermark,
+          kind: q.kind,
+          id: q.id,
+          fromDay: from,
+          toDay: to,
         })
       }
     } catch (err) {
       return { ready: false, reason: engineGone(err), watermark: q.watermark, partitions: [], days: new Map() }
     }
-    const answer: RealtimeDailyAnswer = { ready: reasons.length === 0, watermark: q.watermark, partitions: covered.map((s) => s.partition), days: new Map(rows) }
+    const answer: RealtimeDailyAnswer = {
+      ready: reasons.length === 0,
+      watermark: q.watermark,
+      partitions: covered.map((s) => s.partition),
+      days: new Map(rows),
+    }
     if (reasons.length > 0) answer.reason = reasons.join('; ')
     return answer
   }
@@ -78,7 +96,10 @@ export class LocalRealtimeView implements RealtimeView {
     }
     let items: TrendingItem[] = []
     try {
-      if (covered.length > 0) items = await this.src.engine().trending({ partitions: covered, kind: q.kind, window: q.window, now: Date.now(), limit: q.limit })
+      if (covered.length > 0)
+        items = await this.src
+          .engine()
+          .trending({ partitions: covered, kind: q.kind, window: q.window, now: Date.now(), limit: q.limit })
     } catch {
       // The engine thread died and is being replaced: not ready (TrendingAnswer carries no reason).
       return { ready: false, partitions: [], items: [] }
@@ -87,7 +108,11 @@ export class LocalRealtimeView implements RealtimeView {
   }
 
   async status(): Promise<SpeedStatus> {
-    const partitions = sorted(this.src.states.values()).map((s) => ({ partition: s.partition, ready: s.ready, lag: s.lag }))
+    const partitions = sorted(this.src.states.values()).map((s) => ({
+      partition: s.partition,
+      ready: s.ready,
+      lag: s.lag,
+    }))
     let oldest = this.src.holdFrom()
     for (const st of this.src.states.values()) oldest = Math.min(oldest, st.heldFrom)
     return {

@@ -9,14 +9,17 @@ import { Errors } from '../../shared/errors.ts'
 function positiveInt(name: string): (v: string) => number {
   return (v) => {
     const n = Number(v)
-    if (!Number.isInteger(n) || n < 0) throw new Errors.BAD_REQUEST(`--${name} must be a non-negative integer, got ${v}`)
+    if (!Number.isInteger(n) || n < 0)
+      throw new Errors.BAD_REQUEST(`--${name} must be a non-negative integer, got ${v}`)
     return n
   }
 }
 
 export function registerCatalog(program: Command): void {
-  const catalog = program.command('catalog').description('the artists and songs in the lake\'s catalog/')
-  catalog.command('generate').description('generate a synthetic catalog (realistic names, Zipf-like popularity) and write it as Parquet')
+  const catalog = program.command('catalog').description("the artists and songs in the lake's catalog/")
+  catalog
+    .command('generate')
+    .description('generate a synthetic catalog (realistic names, Zipf-like popularity) and write it as Parquet')
     .option('--artists <n>', 'number of artists', positiveInt('artists'), 200)
     .option('--songs <n>', 'number of songs', positiveInt('songs'), 2000)
     .option('--seed <n>', 'seed: the same seed gives the same catalog', positiveInt('seed'), 42)
@@ -27,22 +30,31 @@ export function registerCatalog(program: Command): void {
         const t0 = Date.now()
         const generated = generateCatalog(o)
         await writeCatalog(config, lake, generated)
-        console.log(`wrote ${generated.artists.length} artists and ${generated.songs.length} songs to ${lake.location('catalog/')} in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
+        console.log(
+          `wrote ${generated.artists.length} artists and ${generated.songs.length} songs to ${lake.location('catalog/')} in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+        )
       } finally {
         lake.close()
       }
     })
-  catalog.command('search').description('search artists and songs by name (creates the default catalog if there is none)')
+  catalog
+    .command('search')
+    .description('search artists and songs by name (creates the default catalog if there is none)')
     .argument('<q>', 'part of a name')
     .option('--limit <n>', 'at most this many hits', positiveInt('limit'), 20)
     .action(async (q: string, o: { limit: number }) => {
       const config = loadConfig()
       const lake = openLake(config)
       try {
-        const cat = await ensureCatalog(config, lake, createLogger({ level: config.logLevel, name: 'catalog', format: config.logFormat }))
+        const cat = await ensureCatalog(
+          config,
+          lake,
+          createLogger({ level: config.logLevel, name: 'catalog', format: config.logFormat }),
+        )
         const hits = cat.search(q, o.limit)
         for (const h of hits) {
-          const extra = h.kind === 'song' ? `  by ${h.artistName ?? ''} (#${cat.songs.get(h.id)?.popularityRank ?? '?'})` : ''
+          const extra =
+            h.kind === 'song' ? `  by ${h.artistName ?? ''} (#${cat.songs.get(h.id)?.popularityRank ?? '?'})` : ''
           console.log(`${h.kind.padEnd(6)} ${h.id.padEnd(12)} ${h.name}${extra}`)
         }
         if (hits.length === 0) console.log(`no artist or song matches "${q}"`)

@@ -21,7 +21,10 @@ export interface BatchSnapshot {
 }
 
 export const EMPTY_SNAPSHOT: BatchSnapshot = Object.freeze({
-  watermark: 0, manifest: undefined, indexes: { song: DailyIndex.EMPTY, artist: DailyIndex.EMPTY }, loadedAt: 0,
+  watermark: 0,
+  manifest: undefined,
+  indexes: { song: DailyIndex.EMPTY, artist: DailyIndex.EMPTY },
+  loadedAt: 0,
 })
 
 const VIEWS: Record<EntityKind, { view: string; idColumn: string }> = {
@@ -29,14 +32,25 @@ const VIEWS: Record<EntityKind, { view: string; idColumn: string }> = {
   artist: { view: 'artist_daily', idColumn: 'artist_id' },
 }
 
-export async function loadBatchSnapshot(config: Readonly<Config>, lake: Lake, manifest: ViewsManifest): Promise<BatchSnapshot> {
+export async function loadBatchSnapshot(
+  config: Readonly<Config>,
+  lake: Lake,
+  manifest: ViewsManifest,
+): Promise<BatchSnapshot> {
   const duck = await openDuck(config, { threads: 1 })
   try {
     const indexes = {} as Record<EntityKind, DailyIndex>
     for (const kind of Object.keys(VIEWS) as EntityKind[]) {
       const { view, idColumn } = VIEWS[kind]
       const keys = manifest.views[view] ?? []
-      indexes[kind] = keys.length === 0 ? DailyIndex.EMPTY : await loadView(duck.conn, keys.map((k) => lake.location(k)), idColumn)
+      indexes[kind] =
+        keys.length === 0
+          ? DailyIndex.EMPTY
+          : await loadView(
+              duck.conn,
+              keys.map((k) => lake.location(k)),
+              idColumn,
+            )
     }
     return { watermark: manifest.watermark, manifest, indexes, loadedAt: Date.now() }
   } finally {

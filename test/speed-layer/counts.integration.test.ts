@@ -39,7 +39,9 @@ describe('speed layer counters (real broker)', () => {
     // speed layer writes none. The consumer went on counting (above).
     const invalid = part1.invalid + part2.invalid + part3.invalid
     const rejected = await second.registry.getSingleMetricAsString('playcount_speed_rejected_total')
-    const byReason: Record<string, number> = Object.fromEntries([...rejected.matchAll(/reason="(\w+)"} (\d+)/g)].map((m) => [m[1], Number(m[2])]))
+    const byReason: Record<string, number> = Object.fromEntries(
+      [...rejected.matchAll(/reason="(\w+)"} (\d+)/g)].map((m) => [m[1], Number(m[2])]),
+    )
     expect(Object.keys(byReason).sort()).toEqual(['bad_json', 'missing_field', 'unknown_song'])
     // The second instance rebuilt every partition from the start of the log, so it saw every bad message once.
     expect(Object.values(byReason).reduce((n, v) => n + v, 0)).toBe(invalid)
@@ -48,12 +50,18 @@ describe('speed layer counters (real broker)', () => {
     const dlq = await admin.fetchTopicOffsets(config.kafka.dlqTopic).finally(() => admin.disconnect())
     expect(dlq.map((p) => p.high)).toEqual(['0'])
     // Keys held and listener ids come from the engine thread, refreshed with every manifest poll.
-    const truthSongKeys = Object.entries(all).filter(([k]) => k.startsWith('song:')).reduce((n, [, days]) => n + Object.keys(days).length, 0)
-    const held = await eventually(async () => {
-      const keys = await second.registry.getSingleMetricAsString('playcount_speed_keys')
-      const value = (kind: string): number => Number(new RegExp(`kind="${kind}"} (\\d+)`).exec(keys)?.[1] ?? 0)
-      return value('song') > 0 ? { song: value('song'), listenerIds: value('listener_id') } : undefined
-    }, 10_000, 'the keys gauge')
+    const truthSongKeys = Object.entries(all)
+      .filter(([k]) => k.startsWith('song:'))
+      .reduce((n, [, days]) => n + Object.keys(days).length, 0)
+    const held = await eventually(
+      async () => {
+        const keys = await second.registry.getSingleMetricAsString('playcount_speed_keys')
+        const value = (kind: string): number => Number(new RegExp(`kind="${kind}"} (\\d+)`).exec(keys)?.[1] ?? 0)
+        return value('song') > 0 ? { song: value('song'), listenerIds: value('listener_id') } : undefined
+      },
+      10_000,
+      'the keys gauge',
+    )
     // Each (day, song) with events is a cell of at least one arrival bucket.
     expect(held.song).toBeGreaterThanOrEqual(truthSongKeys)
     expect(held.listenerIds).toBeGreaterThan(0)

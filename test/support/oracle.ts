@@ -6,7 +6,15 @@ import type { Catalog } from '../../shared/catalog/catalog.ts'
 import type { ListenEvent } from '../../shared/event.ts'
 import { dayOf } from '../../shared/layout.ts'
 
-export interface DayValues { plays: number; completes: number; skips: number; likes: number; dislikes: number; msPlayed: number; listeners: number }
+export interface DayValues {
+  plays: number
+  completes: number
+  skips: number
+  likes: number
+  dislikes: number
+  msPlayed: number
+  listeners: number
+}
 
 /** `song:<id>` / `artist:<id>` → day → values (days with no events are absent). */
 export type Oracle = Map<string, Map<string, DayValues>>
@@ -23,7 +31,8 @@ export function oracle(events: Iterable<ListenEvent>, catalog: Catalog): Oracle 
       let days = out.get(key)
       if (!days) out.set(key, (days = new Map()))
       let v = days.get(day)
-      if (!v) days.set(day, (v = { plays: 0, completes: 0, skips: 0, likes: 0, dislikes: 0, msPlayed: 0, listeners: 0 }))
+      if (!v)
+        days.set(day, (v = { plays: 0, completes: 0, skips: 0, likes: 0, dislikes: 0, msPlayed: 0, listeners: 0 }))
       if (e.type === 'play') v.plays++
       else if (e.type === 'complete') v.completes++
       else if (e.type === 'skip') v.skips++
