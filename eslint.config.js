@@ -8,13 +8,17 @@ const OUTER = ['cli', 'tools', 'services']
 function layerImports() {
   return [...LAYERS, 'shared'].map((folder) => {
     const others = [...LAYERS, ...OUTER].filter((f) => f !== folder)
-    const rule = folder === 'shared' ? 'shared/ imports nothing outside shared/' : `${folder}/ imports only itself and shared/`
+    const rule =
+      folder === 'shared' ? 'shared/ imports nothing outside shared/' : `${folder}/ imports only itself and shared/`
     return {
       files: [`${folder}/**/*.ts`],
       rules: {
-        'no-restricted-imports': ['error', {
-          patterns: [{ regex: `^(\\.\\./)+(${others.join('|')})/`, message: rule }],
-        }],
+        'no-restricted-imports': [
+          'error',
+          {
+            patterns: [{ regex: `^(\\.\\./)+(${others.join('|')})/`, message: rule }],
+          },
+        ],
       },
     }
   })
@@ -25,7 +29,16 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', setInterval: 'readonly', setImmediate: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        URL: 'readonly',
+        setTimeout: 'readonly',
+        setInterval: 'readonly',
+        setImmediate: 'readonly',
+      },
+    },
     rules: {
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
@@ -48,6 +61,15 @@ export default tseslint.config(
   },
   {
     files: ['serving-layer/dashboard/public/**/*.js'],
-    languageOptions: { globals: { window: 'readonly', document: 'readonly', fetch: 'readonly', uPlot: 'readonly', setInterval: 'readonly', URLSearchParams: 'readonly' } },
+    languageOptions: {
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        fetch: 'readonly',
+        uPlot: 'readonly',
+        setInterval: 'readonly',
+        URLSearchParams: 'readonly',
+      },
+    },
   },
 )

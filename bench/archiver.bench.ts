@@ -10,7 +10,13 @@ import os from 'node:os'
 import path from 'node:path'
 import { createRequire } from 'node:module'
 import { performance as nodePerformance } from 'node:perf_hooks'
-import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3'
+import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectsCommand,
+  ListObjectsV2Command,
+  type S3Client,
+} from '@aws-sdk/client-s3'
 import { buildArchiver } from '../batch-layer/archiver/index.ts'
 import { ParquetWriter } from '../batch-layer/archiver/parquet-writer.ts'
 import { CsvRows } from '../batch-layer/archiver/row-encoder.ts'
@@ -31,13 +37,23 @@ const FETCH = { maxBytesPerPartition: 4 << 20 }
 
 const catalog = new Catalog(
   Array.from({ length: 200 }, (_, i) => ({ artistId: `ar${i}`, name: `Artist ${i}`, genre: 'pop', country: 'DE' })),
-  Array.from({ length: 2000 }, (_, i) => ({ songId: `so${i}`, artistId: `ar${i % 200}`, title: `Song ${i}`, genre: 'pop', durationMs: 200_000, popularityRank: i + 1 })),
+  Array.from({ length: 2000 }, (_, i) => ({
+    songId: `so${i}`,
+    artistId: `ar${i % 200}`,
+    title: `Song ${i}`,
+    genre: 'pop',
+    durationMs: 200_000,
+    popularityRank: i + 1,
+  })),
 )
 const COUNTRIES = ['DE', 'FR', 'US', 'GB', 'BR', 'JP']
 
 function makeEvent(i: number, now: number): ListenEvent {
   const e: ListenEvent = {
-    eventId: crypto.randomUUID(), ts: now - (i % 600_000), userId: `user-${(i * 7919) % 50_000}`, songId: `so${(i * 31) % 2000}`,
+    eventId: crypto.randomUUID(),
+    ts: now - (i % 600_000),
+    userId: `user-${(i * 7919) % 50_000}`,
+    songId: `so${(i * 31) % 2000}`,
     type: EVENT_TYPES[i % 5 === 0 ? 2 : i % 7 === 0 ? 1 : 0]!,
   }
   if (i % 4 !== 0) e.msPlayed = (i * 137) % 240_000
@@ -68,7 +84,11 @@ async function produce(config: Readonly<Config>, ctx: BenchContext): Promise<voi
  * What a run cost per message: the process's CPU (every thread: kafkajs, the encoder thread, DuckDB) and the time
  * the consuming (main) thread was busy.
  */
-interface RunCost { rate: number; cpuUs: number; mainUs: number }
+interface RunCost {
+  rate: number
+  cpuUs: number
+  mainUs: number
+}
 
 function measureCost(): (messages: number, seconds: number) => RunCost {
   const cpu0 = process.cpuUsage()
@@ -76,13 +96,20 @@ function measureCost(): (messages: number, seconds: number) => RunCost {
   return (messages, seconds) => {
     const cpu = process.cpuUsage(cpu0)
     const elu = nodePerformance.eventLoopUtilization(elu0)
-    return { rate: messages / seconds, cpuUs: (cpu.user + cpu.system) / messages, mainUs: elu.active * 1000 / messages }
+    return {
+      rate: messages / seconds,
+      cpuUs: (cpu.user + cpu.system) / messages,
+      mainUs: (elu.active * 1000) / messages,
+    }
   }
 }
 
 /** The ceiling: a kafkajs consumer that only counts the messages. */
 async function bareConsumer(config: Readonly<Config>, ctx: BenchContext): Promise<RunCost> {
-  const consumer = createKafka(config).consumer({ groupId: `${config.kafka.groupPrefix}.bare-${crypto.randomBytes(4).toString('hex')}`, ...FETCH })
+  const consumer = createKafka(config).consumer({
+    groupId: `${config.kafka.groupPrefix}.bare-${crypto.randomBytes(4).toString('hex')}`,
+    ...FETCH,
+  })
   const t0 = performance.now()
   const cost = measureCost()
   await consumer.connect()
@@ -107,7 +134,12 @@ async function bareConsumer(config: Readonly<Config>, ctx: BenchContext): Promis
 
 async function archive(config: Readonly<Config>): Promise<RunCost> {
   const lake = openLake(config)
-  const archiver = buildArchiver(config, { catalog, lake, log: createLogger({ level: 'warn' }), registry: createRegistry() })
+  const archiver = buildArchiver(config, {
+    catalog,
+    lake,
+    log: createLogger({ level: 'warn' }),
+    registry: createRegistry(),
+  })
   try {
     const cost = measureCost()
     const s = await archiver.drain()
@@ -121,7 +153,12 @@ async function archive(config: Readonly<Config>): Promise<RunCost> {
 
 interface ParquetLite {
   ParquetSchema: new (fields: Record<string, { type: string; optional?: boolean }>) => unknown
-  ParquetWriter: { openFile(schema: unknown, file: string): Promise<{ appendRow(row: Record<string, unknown>): Promise<void>; close(): Promise<void> }> }
+  ParquetWriter: {
+    openFile(
+      schema: unknown,
+      file: string,
+    ): Promise<{ appendRow(row: Record<string, unknown>): Promise<void>; close(): Promise<void> }>
+  }
 }
 
 async function writeStage(config: Readonly<Config>, dir: string): Promise<BenchRow[]> {
@@ -146,9 +183,18 @@ async function writeStage(config: Readonly<Config>, dir: string): Promise<BenchR
   const str = { type: 'UTF8' }
   const opt = { type: 'UTF8', optional: true }
   const schema = new parquet.ParquetSchema({
-    event_id: str, ts: { type: 'TIMESTAMP_MILLIS' }, arrived_at: { type: 'TIMESTAMP_MILLIS' }, user_id: str, song_id: str,
-    artist_id: str, type: str, ms_played: { type: 'INT32', optional: true }, device: opt, country: opt,
-    kafka_partition: { type: 'INT32' }, kafka_offset: { type: 'INT64' },
+    event_id: str,
+    ts: { type: 'TIMESTAMP_MILLIS' },
+    arrived_at: { type: 'TIMESTAMP_MILLIS' },
+    user_id: str,
+    song_id: str,
+    artist_id: str,
+    type: str,
+    ms_played: { type: 'INT32', optional: true },
+    device: opt,
+    country: opt,
+    kafka_partition: { type: 'INT32' },
+    kafka_offset: { type: 'INT64' },
   })
   const t1 = performance.now()
   const lite = path.join(dir, 'lite.parquet')
@@ -156,9 +202,18 @@ async function writeStage(config: Readonly<Config>, dir: string): Promise<BenchR
   for (let i = 0; i < rows.length; i++) {
     const e = rows[i]!
     await w.appendRow({
-      event_id: e.eventId, ts: new Date(e.ts), arrived_at: new Date(now), user_id: e.userId, song_id: e.songId,
-      artist_id: catalog.artistOf(e.songId), type: e.type, ms_played: e.msPlayed, device: e.device, country: e.country,
-      kafka_partition: 0, kafka_offset: i,
+      event_id: e.eventId,
+      ts: new Date(e.ts),
+      arrived_at: new Date(now),
+      user_id: e.userId,
+      song_id: e.songId,
+      artist_id: catalog.artistOf(e.songId),
+      type: e.type,
+      ms_played: e.msPlayed,
+      device: e.device,
+      country: e.country,
+      kafka_partition: 0,
+      kafka_offset: i,
     })
   }
   await w.close()
@@ -166,8 +221,26 @@ async function writeStage(config: Readonly<Config>, dir: string): Promise<BenchR
   const oursSize = fs.statSync(ours).size
   const liteSize = fs.statSync(lite).size
   return [
-    { bench: 'archiver', measure: `Parquet writing, ${WRITE_ROWS} rows (vs parquetjs-lite)`, value: oursRate, unit: 'rows/s', baseline: liteRate, ratio: oursRate / liteRate, target: '>= 8', met: oursRate / liteRate >= 8 },
-    { bench: 'archiver', measure: 'Parquet file size (vs parquetjs-lite)', value: oursSize, unit: 'bytes', baseline: liteSize, ratio: oursSize / liteSize, target: '<= 0.3', met: oursSize / liteSize <= 0.3 },
+    {
+      bench: 'archiver',
+      measure: `Parquet writing, ${WRITE_ROWS} rows (vs parquetjs-lite)`,
+      value: oursRate,
+      unit: 'rows/s',
+      baseline: liteRate,
+      ratio: oursRate / liteRate,
+      target: '>= 8',
+      met: oursRate / liteRate >= 8,
+    },
+    {
+      bench: 'archiver',
+      measure: 'Parquet file size (vs parquetjs-lite)',
+      value: oursSize,
+      unit: 'bytes',
+      baseline: liteSize,
+      ratio: oursSize / liteSize,
+      target: '<= 0.3',
+      met: oursSize / liteSize <= 0.3,
+    },
   ]
 }
 
@@ -185,7 +258,13 @@ async function dropBucket(s3: S3Client, bucket: string): Promise<void> {
 export default async function bench(ctx: BenchContext): Promise<BenchRow[]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'archiver-bench-'))
   const suffix = crypto.randomBytes(4).toString('hex')
-  const base = { ...process.env, KAFKA_TOPIC: `bench-archiver-${suffix}`, KAFKA_GROUP_PREFIX: `bench-${suffix}`, PLAYCOUNT_HOME: dir, LOG_LEVEL: 'warn' }
+  const base = {
+    ...process.env,
+    KAFKA_TOPIC: `bench-archiver-${suffix}`,
+    KAFKA_GROUP_PREFIX: `bench-${suffix}`,
+    PLAYCOUNT_HOME: dir,
+    LOG_LEVEL: 'warn',
+  }
   const local = loadConfig({ ...base, LAKE_URI: path.join(dir, 'lake') })
   const rows: BenchRow[] = []
   try {
@@ -205,17 +284,43 @@ export default async function bench(ctx: BenchContext): Promise<BenchRow[]> {
     const bareAfter = await bareConsumer(local, ctx)
     ctx.log(`bare kafkajs consumer again: ${Math.round(bareAfter.rate)} msgs/s`)
     const bare = (bareBefore.rate + bareAfter.rate) / 2
-    for (const [where, run] of [['local lake', localRun], ['S3 lake', s3Run]] as const) {
-      rows.push({ bench: 'archiver', measure: `end to end Kafka to ${where}, ${EVENTS} events (vs bare kafkajs consumer)`, value: run.rate, unit: 'rows/s', baseline: bare, ratio: run.rate / bare, target: '>= 0.8', met: run.rate / bare >= 0.8 })
+    for (const [where, run] of [
+      ['local lake', localRun],
+      ['S3 lake', s3Run],
+    ] as const) {
+      rows.push({
+        bench: 'archiver',
+        measure: `end to end Kafka to ${where}, ${EVENTS} events (vs bare kafkajs consumer)`,
+        value: run.rate,
+        unit: 'rows/s',
+        baseline: bare,
+        ratio: run.rate / bare,
+        target: '>= 0.8',
+        met: run.rate / bare >= 0.8,
+      })
     }
     // Where the time goes: 2 cores hold at most 2 s of CPU a second, so rows/s <= 2 / (CPU per row).
     const bareCpu = (bareBefore.cpuUs + bareAfter.cpuUs) / 2
     const bareMain = (bareBefore.mainUs + bareAfter.mainUs) / 2
     rows.push(
-      { bench: 'archiver', measure: 'CPU per row, all threads, Kafka to local lake (vs bare consumer per message)', value: localRun.cpuUs, unit: 'µs', baseline: bareCpu, ratio: localRun.cpuUs / bareCpu },
-      { bench: 'archiver', measure: 'consuming thread busy per row, Kafka to local lake (vs bare consumer)', value: localRun.mainUs, unit: 'µs', baseline: bareMain, ratio: localRun.mainUs / bareMain },
+      {
+        bench: 'archiver',
+        measure: 'CPU per row, all threads, Kafka to local lake (vs bare consumer per message)',
+        value: localRun.cpuUs,
+        unit: 'µs',
+        baseline: bareCpu,
+        ratio: localRun.cpuUs / bareCpu,
+      },
+      {
+        bench: 'archiver',
+        measure: 'consuming thread busy per row, Kafka to local lake (vs bare consumer)',
+        value: localRun.mainUs,
+        unit: 'µs',
+        baseline: bareMain,
+        ratio: localRun.mainUs / bareMain,
+      },
     )
-    rows.push(...await writeStage(local, dir))
+    rows.push(...(await writeStage(local, dir)))
     const admin = createKafka(local).admin()
     await admin.connect()
     await admin.deleteTopics({ topics: [local.kafka.topic, local.kafka.dlqTopic] })

@@ -19,8 +19,16 @@ import type { BenchContext, BenchRow } from './types.ts'
 export default async function bench(ctx: BenchContext): Promise<BenchRow[]> {
   const n = Math.min(10_000_000, Number(process.env.BATCH_ENGINES_BENCH_EVENTS ?? 2_000_000))
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'playcount-engines-bench-'))
-  const config = loadConfig({ ...process.env, PLAYCOUNT_HOME: home, LAKE_URI: path.join(home, 'lake'), KAFKA_TOPIC: 'bench',
-    KAFKA_PARTITIONS: '6', PLAYCOUNT_CACHE: ctx.config.cacheDir, LOG_LEVEL: 'silent', SPARK_MASTER: 'local[*]' })
+  const config = loadConfig({
+    ...process.env,
+    PLAYCOUNT_HOME: home,
+    LAKE_URI: path.join(home, 'lake'),
+    KAFKA_TOPIC: 'bench',
+    KAFKA_PARTITIONS: '6',
+    PLAYCOUNT_CACHE: ctx.config.cacheDir,
+    LOG_LEVEL: 'silent',
+    SPARK_MASTER: 'local[*]',
+  })
   const lake = openLake(config)
   const log = createLogger({ level: 'silent' })
   try {
@@ -42,9 +50,17 @@ export default async function bench(ctx: BenchContext): Promise<BenchRow[]> {
       const peak = sampler.stop() / 2 ** 20
       const rate = summary.rowsRead / (ms / 1000)
       baseline ??= rate
-      ctx.log(`${what}: ${(ms / 1000).toFixed(1)} s, ${Math.round(rate).toLocaleString('en-US')} rows/s, peak RSS ${Math.round(peak)} MiB`)
-      rows.push({ bench: 'batch-engines', measure: `${what}: 1 day of ${(n / 1e6).toFixed(1)}M events`, value: rate, unit: 'rows/s',
-        baseline, ratio: rate / baseline })
+      ctx.log(
+        `${what}: ${(ms / 1000).toFixed(1)} s, ${Math.round(rate).toLocaleString('en-US')} rows/s, peak RSS ${Math.round(peak)} MiB`,
+      )
+      rows.push({
+        bench: 'batch-engines',
+        measure: `${what}: 1 day of ${(n / 1e6).toFixed(1)}M events`,
+        value: rate,
+        unit: 'rows/s',
+        baseline,
+        ratio: rate / baseline,
+      })
       rows.push({ bench: 'batch-engines', measure: `${what}: peak RSS, process tree`, value: peak, unit: 'MiB' })
     }
     return rows

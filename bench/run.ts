@@ -19,7 +19,9 @@ const resultsDir = path.join(here, 'results')
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2)
-  const files = fs.readdirSync(here).filter((f) => f.endsWith('.bench.ts'))
+  const files = fs
+    .readdirSync(here)
+    .filter((f) => f.endsWith('.bench.ts'))
     .filter((f) => only.length === 0 || only.some((o) => f.startsWith(o)))
     .sort()
   const config = loadConfig()
@@ -39,9 +41,14 @@ async function main(): Promise<void> {
         // One broken bench must not hide the others' results.
         console.error(`  ${name} failed:`, err)
         process.exitCode = 1
-        rows = [{ bench: name, measure: `FAILED: ${(err as Error).message}`.slice(0, 120), value: Number.NaN, unit: '' }]
+        rows = [
+          { bench: name, measure: `FAILED: ${(err as Error).message}`.slice(0, 120), value: Number.NaN, unit: '' },
+        ]
       }
-      fs.writeFileSync(path.join(resultsDir, `${name}.json`), JSON.stringify({ at: new Date().toISOString(), rows }, null, 2))
+      fs.writeFileSync(
+        path.join(resultsDir, `${name}.json`),
+        JSON.stringify({ at: new Date().toISOString(), rows }, null, 2),
+      )
       printTable(rows)
     }
   } finally {
@@ -59,20 +66,42 @@ function fmt(v: number | undefined): string {
 function printTable(rows: BenchRow[]): void {
   const t = new Table({ head: ['bench', 'measure', 'value', 'unit', 'baseline', 'ratio', 'target', 'met'] })
   for (const r of rows) {
-    t.push([r.bench, r.measure, fmt(r.value), r.unit, fmt(r.baseline), fmt(r.ratio), r.target ?? '', r.met === undefined ? '' : r.met ? 'yes' : 'NO'])
+    t.push([
+      r.bench,
+      r.measure,
+      fmt(r.value),
+      r.unit,
+      fmt(r.baseline),
+      fmt(r.ratio),
+      r.target ?? '',
+      r.met === undefined ? '' : r.met ? 'yes' : 'NO',
+    ])
   }
   console.log(t.toString())
 }
 
 /** SUMMARY.md: the latest result of every bench (a run of some benches keeps the others' last results). */
 function writeSummary(): void {
-  const results = fs.readdirSync(resultsDir).filter((f) => f.endsWith('.json')).sort()
+  const results = fs
+    .readdirSync(resultsDir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
     .map((f) => JSON.parse(fs.readFileSync(path.join(resultsDir, f), 'utf8')) as { at: string; rows: BenchRow[] })
   const lines = [
-    '# Benchmark results', '', `On ${process.platform} ${process.arch}, Node ${process.version}; each bench's last run:`, '',
-    ...results.map((r) => `- ${r.rows[0]?.bench ?? '?'}: ${r.at}`), '',
-    '| bench | measure | value | unit | baseline | ratio | target | met |', '|---|---|---|---|---|---|---|---|',
-    ...results.flatMap((r) => r.rows).map((r) => `| ${r.bench} | ${r.measure} | ${fmt(r.value)} | ${r.unit} | ${fmt(r.baseline)} | ${fmt(r.ratio)} | ${r.target ?? ''} | ${r.met === undefined ? '' : r.met ? 'yes' : 'no'} |`),
+    '# Benchmark results',
+    '',
+    `On ${process.platform} ${process.arch}, Node ${process.version}; each bench's last run:`,
+    '',
+    ...results.map((r) => `- ${r.rows[0]?.bench ?? '?'}: ${r.at}`),
+    '',
+    '| bench | measure | value | unit | baseline | ratio | target | met |',
+    '|---|---|---|---|---|---|---|---|',
+    ...results
+      .flatMap((r) => r.rows)
+      .map(
+        (r) =>
+          `| ${r.bench} | ${r.measure} | ${fmt(r.value)} | ${r.unit} | ${fmt(r.baseline)} | ${fmt(r.ratio)} | ${r.target ?? ''} | ${r.met === undefined ? '' : r.met ? 'yes' : 'no'} |`,
+      ),
   ]
   fs.writeFileSync(path.join(resultsDir, 'SUMMARY.md'), `${lines.join('\n')}\n`)
 }

@@ -87,32 +87,46 @@ export function plan(name: string, s: Scale): Plan {
   const keyBytes = keys * MEASURED.speedBytesPerKey
   const sinceW = meanPerS * 25 * 3600
   // Partitions: a partition gained in a rebalance rebuilds from W; keep that ≤ 5 min per partition (one core).
-  const partitions = partitionsFor(Math.max(sinceW / (MEASURED.speedRebuildEventsPerS * REBUILD_BUDGET_S), collectors * 2))
+  const partitions = partitionsFor(
+    Math.max(sinceW / (MEASURED.speedRebuildEventsPerS * REBUILD_BUDGET_S), collectors * 2),
+  )
   // Speed instances: by CPU at peak, by memory (≤ 8 GiB of counters and dedup ids each).
   const perPartitionPeak = peakPerS / partitions
-  const dedupWindow = Math.max(500_000, Math.ceil(perPartitionPeak * RETRY_HORIZON_S / 100_000) * 100_000)
+  const dedupWindow = Math.max(500_000, Math.ceil((perPartitionPeak * RETRY_HORIZON_S) / 100_000) * 100_000)
   const dedupBytes = dedupWindow * partitions * MEASURED.speedBytesPerEventId
   const speedByCpu = peakPerS / (MEASURED.speedEventsPerS * HEADROOM)
   const speedByMemory = (keyBytes + dedupBytes) / (8 * GIB)
   const speedInstances = divisorAtLeast(partitions, ceil(Math.max(speedByCpu, speedByMemory), 2))
-  const filesPerHour = partitions * ceil((peakPerS / partitions) * 3600 / MEASURED.archiveMaxRowsPerFile)
-  const filesPerYear = partitions * 24 * 365 * ceil((meanPerS / partitions) * 3600 / MEASURED.archiveMaxRowsPerFile)
+  const filesPerHour = partitions * ceil(((peakPerS / partitions) * 3600) / MEASURED.archiveMaxRowsPerFile)
+  const filesPerYear = partitions * 24 * 365 * ceil(((meanPerS / partitions) * 3600) / MEASURED.archiveMaxRowsPerFile)
   const servingBytes = s.songsServed * 1.1 * SERVED_DAYS * MEASURED.servingBytesPerIdDay
   const servingReplicas = ceil(s.apiPeakReqPerS / (MEASURED.servingReqPerS * HEADROOM), 2)
   // A nightly run reads the day that ended and re-reads the day before (late events touch it): ~2 days of rows.
   const batchRows = 2 * s.eventsPerDay
   const duckMinutesOn2Cores = batchRows / MEASURED.duckdbRowsPerS / 60
   const shards = divisorAtLeast(partitions, ceil(batchRows / ROWS_PER_SHARD, 2))
-  const batchEngine = batchRows <= ROWS_PER_SHARD ? 'DuckDB, one process'
-    : batchRows <= 4e9 ? `DuckDB --shards ${shards} (≤ ${ROWS_PER_SHARD / 1e6}M rows each)` : 'Spark cluster (--engine spark)'
+  const batchEngine =
+    batchRows <= ROWS_PER_SHARD
+      ? 'DuckDB, one process'
+      : batchRows <= 4e9
+        ? `DuckDB --shards ${shards} (≤ ${ROWS_PER_SHARD / 1e6}M rows each)`
+        : 'Spark cluster (--engine spark)'
   return {
-    scale: name, meanPerS, peakPerS, partitions, collectors, speedInstances, archivers, servingReplicas, batchEngine,
+    scale: name,
+    meanPerS,
+    peakPerS,
+    partitions,
+    collectors,
+    speedInstances,
+    archivers,
+    servingReplicas,
+    batchEngine,
     limits: {
       'speed: counters held before the nightly run': `${(keyBytes / GIB).toFixed(1)} GiB (${(keys / 1e6).toFixed(1)}M keys)`,
       'speed: DEDUP_WINDOW for a 15 min retry horizon': `${dedupWindow.toLocaleString('en-US')}/partition, ${(dedupBytes / GIB).toFixed(1)} GiB in all`,
       'speed: rebuild of one partition from W (worst)': `${(sinceW / partitions / 1e6).toFixed(0)}M events, ${(sinceW / partitions / MEASURED.speedRebuildEventsPerS).toFixed(0)} s`,
       'lake: archive files per hour (peak) / per year': `${filesPerHour} / ${(filesPerYear / 1e3).toFixed(0)}k`,
-      'lake: file-days index per run (~110 B a file, 1 year)': `${(filesPerYear * 110 / MIB).toFixed(0)} MiB`,
+      'lake: file-days index per run (~110 B a file, 1 year)': `${((filesPerYear * 110) / MIB).toFixed(0)} MiB`,
       'batch: rows per nightly run; DuckDB on 2 cores': `${(batchRows / 1e6).toFixed(0)}M; ${duckMinutesOn2Cores.toFixed(1)} min`,
       'serving: batch index per replica': `${(servingBytes / GIB).toFixed(1)} GiB (${(s.songsServed / 1e6).toFixed(0)}M songs × ${SERVED_DAYS} d)`,
     },
@@ -122,13 +136,21 @@ export function plan(name: string, s: Scale): Plan {
 /** The plan as the Markdown table docs/SCALING.md quotes (a unit test keeps the two in step). */
 export function planTable(): string {
   const plans = Object.entries(SCALES).map(([n, s]) => plan(n, s))
-  const row = (label: string, f: (p: Plan) => string | number): string => `| ${label} | ${plans.map((p) => String(f(p))).join(' | ')} |`
+  const row = (label: string, f: (p: Plan) => string | number): string =>
+    `| ${label} | ${plans.map((p) => String(f(p))).join(' | ')} |`
   const lines = [
-    `| | ${plans.map((p) => `${p.scale} events/day`).join(' | ')} |`, `|---|${plans.map(() => '---').join('|')}|`,
-    row('mean / peak events/s', (p) => `${Math.round(p.meanPerS).toLocaleString('en-US')} / ${Math.round(p.peakPerS).toLocaleString('en-US')}`),
-    row('Kafka partitions', (p) => p.partitions), row('collector replicas', (p) => p.collectors),
-    row('speed instances', (p) => p.speedInstances), row('archivers', (p) => p.archivers),
-    row('serving replicas', (p) => p.servingReplicas), row('batch engine', (p) => p.batchEngine),
+    `| | ${plans.map((p) => `${p.scale} events/day`).join(' | ')} |`,
+    `|---|${plans.map(() => '---').join('|')}|`,
+    row(
+      'mean / peak events/s',
+      (p) => `${Math.round(p.meanPerS).toLocaleString('en-US')} / ${Math.round(p.peakPerS).toLocaleString('en-US')}`,
+    ),
+    row('Kafka partitions', (p) => p.partitions),
+    row('collector replicas', (p) => p.collectors),
+    row('speed instances', (p) => p.speedInstances),
+    row('archivers', (p) => p.archivers),
+    row('serving replicas', (p) => p.servingReplicas),
+    row('batch engine', (p) => p.batchEngine),
     ...Object.keys(plans[0]!.limits).map((k) => row(k, (p) => p.limits[k]!)),
   ]
   return lines.join('\n')

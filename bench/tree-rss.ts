@@ -35,6 +35,13 @@ function treeRssBytes(root: number): number {
 /** Samples every `everyMs` until stopped; `stop()` returns the peak in bytes. */
 export function sampleTreeRss(everyMs = 100): { stop: () => number } {
   let peak = treeRssBytes(process.pid)
-  const timer = setInterval(() => { peak = Math.max(peak, treeRssBytes(process.pid)) }, everyMs)
-  return { stop: () => { clearInterval(timer); return Math.max(peak, treeRssBytes(process.pid)) } }
+  const timer = setInterval(() => {
+    peak = Math.max(peak, treeRssBytes(process.pid))
+  }, everyMs)
+  return {
+    stop: () => {
+      clearInterval(timer)
+      return Math.max(peak, treeRssBytes(process.pid))
+    },
+  }
 }

@@ -49,9 +49,17 @@ const HISTORY_SEED = 1
  */
 const HISTORY_PARTITIONS = 1
 
-export interface HistoryDeps { catalog: Catalog; lake: Lake; log: Logger }
+export interface HistoryDeps {
+  catalog: Catalog
+  lake: Lake
+  log: Logger
+}
 
-export interface HistoryResult { events: number; watermark: number; run: RunSummary | undefined }
+export interface HistoryResult {
+  events: number
+  watermark: number
+  run: RunSummary | undefined
+}
 
 /** The config of the backfill topic: same lake, same everything, another topic. */
 function backfillConfig(config: Readonly<Config>): Readonly<Config> {
@@ -73,7 +81,9 @@ async function archiverRows(registry: Registry): Promise<number> {
 async function drain(config: Readonly<Config>, deps: HistoryDeps, update: Update): Promise<DrainSummary> {
   const registry = createRegistry()
   const archiver = buildArchiver(config, { ...deps, registry })
-  const poll = setInterval(() => { void archiverRows(registry).then((rows) => update(rows)) }, 250)
+  const poll = setInterval(() => {
+    void archiverRows(registry).then((rows) => update(rows))
+  }, 250)
   try {
     return await archiver.drain()
   } finally {
@@ -83,27 +93,53 @@ async function drain(config: Readonly<Config>, deps: HistoryDeps, update: Update
 }
 
 /** Step 2: the simulated listeners' events into the backfill topic, each stamped with its simulated arrival. */
-async function simulateInto(config: Readonly<Config>, deps: HistoryDeps, window: { start: number; end: number }, update: Update): Promise<number> {
+async function simulateInto(
+  config: Readonly<Config>,
+  deps: HistoryDeps,
+  window: { start: number; end: number },
+  update: Update,
+): Promise<number> {
   const kafka = createKafka(config, deps.log, 'history')
   const admin = kafka.admin()
   await admin.connect()
   // One send at a time: concurrent sends can be appended out of order, and the timestamps are arrivals, which the
   // archiver expects to move forward within a partition (a send retried alone may duplicate, never reorder).
-  const producer = kafka.producer({ idempotent: false, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner })
+  const producer = kafka.producer({
+    idempotent: false,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  })
   try {
     await removeLeftover(admin, config)
-    await createTopicsAndWait(admin, [{
-      topic: config.kafka.topic, numPartitions: HISTORY_PARTITIONS, replicationFactor: 1,
-      // CreateTime: the broker keeps the timestamp the producer gives, the simulated arrival. No retention by time:
-      // every timestamp is days old, and the topic lives only until it is archived.
-      configEntries: [{ name: 'message.timestamp.type', value: 'CreateTime' }, { name: 'retention.ms', value: '-1' }],
-    }])
+    await createTopicsAndWait(admin, [
+      {
+        topic: config.kafka.topic,
+        numPartitions: HISTORY_PARTITIONS,
+        replicationFactor: 1,
+        // CreateTime: the broker keeps the timestamp the producer gives, the simulated arrival. No retention by time:
+        // every timestamp is days old, and the topic lives only until it is archived.
+        configEntries: [
+          { name: 'message.timestamp.type', value: 'CreateTime' },
+          { name: 'retention.ms', value: '-1' },
+        ],
+      },
+    ])
     await producer.connect()
-    const pipeline = new Pipeline<Message>(5000, async (messages) => {
-      await producer.send({ topic: config.kafka.topic, acks: -1, messages })
-    }, 1)
+    const pipeline = new Pipeline<Message>(
+      5000,
+      async (messages) => {
+        await producer.send({ topic: config.kafka.topic, acks: -1, messages })
+      },
+      1,
+    )
     let events = 0
-    for (const out of simulate({ catalog: deps.catalog, listeners: HISTORY_LISTENERS, start: window.start, durationMs: window.end - window.start, seed: HISTORY_SEED })) {
+    for (const out of simulate({
+      catalog: deps.catalog,
+      listeners: HISTORY_LISTENERS,
+      start: window.start,
+      durationMs: window.end - window.start,
+      seed: HISTORY_SEED,
+    })) {
       if (out.at >= window.end) continue
       const pending = pipeline.add({ key: out.key, value: out.line, timestamp: String(out.at) })
       if (pending) await pending
@@ -122,10 +158,13 @@ async function removeLeftover(admin: Admin, config: Readonly<Config>): Promise<v
   const leftover = (await admin.listTopics()).filter((t) => t === config.kafka.topic || t === config.kafka.dlqTopic)
   if (leftover.length === 0) return
   await admin.deleteTopics({ topics: leftover })
-  await withRetry(async () => {
-    const still = (await admin.listTopics()).filter((t) => leftover.includes(t))
-    if (still.length > 0) throw new Errors.KAFKA_UNAVAILABLE(`topics ${still.join(', ')} are still being deleted`)
-  }, { what: 'waiting for the old backfill topic to go', retries: 30, maxTimeoutMs: 1000 })
+  await withRetry(
+    async () => {
+      const still = (await admin.listTopics()).filter((t) => leftover.includes(t))
+      if (still.length > 0) throw new Errors.KAFKA_UNAVAILABLE(`topics ${still.join(', ')} are still being deleted`)
+    },
+    { what: 'waiting for the old backfill topic to go', retries: 30, maxTimeoutMs: 1000 },
+  )
 }
 
 async function deleteBackfill(config: Readonly<Config>, log: Logger): Promise<void> {
@@ -142,15 +181,26 @@ async function deleteBackfill(config: Readonly<Config>, log: Logger): Promise<vo
 }
 
 /** Lays down `days` of history before the live topic's watermark, with one progress bar and line per step. */
-export async function layDownHistory(config: Readonly<Config>, deps: HistoryDeps, days: number): Promise<HistoryResult> {
+export async function layDownHistory(
+  config: Readonly<Config>,
+  deps: HistoryDeps,
+  days: number,
+): Promise<HistoryResult> {
   const backfill = backfillConfig(config)
-  const live = await runStep({ title: 'watermark of the live topic', total: 1, unit: 'drain',
-    summary: (r: { w: number; rows: number }) => `W = ${new Date(r.w).toISOString().slice(0, 16).replace('T', ' ')} UTC` +
-      (r.rows > 0 ? `, ${r.rows.toLocaleString('en-US')} events already on the topic archived` : '') },
-  async (update) => {
-    const { rows } = await drain(config, deps, update)
-    return { w: await readArchiveWatermark(config, deps.lake), rows }
-  })
+  const live = await runStep(
+    {
+      title: 'watermark of the live topic',
+      total: 1,
+      unit: 'drain',
+      summary: (r: { w: number; rows: number }) =>
+        `W = ${new Date(r.w).toISOString().slice(0, 16).replace('T', ' ')} UTC` +
+        (r.rows > 0 ? `, ${r.rows.toLocaleString('en-US')} events already on the topic archived` : ''),
+    },
+    async (update) => {
+      const { rows } = await drain(config, deps, update)
+      return { w: await readArchiveWatermark(config, deps.lake), rows }
+    },
+  )
   let events = 0
   if (live.rows > 0) {
     // The topic's own past would share arrival hours (and partition numbers) with the backfill's files: the lake
@@ -158,20 +208,50 @@ export async function layDownHistory(config: Readonly<Config>, deps: HistoryDeps
     console.log('  history not simulated: the topic already holds events, archived above')
   } else {
     const window = { start: live.w - days * DAY_MS, end: live.w }
-    events = await runStep({ title: `simulating ${days} days`, total: days * 24, unit: 'hours',
-      summary: (n: number) => `${n.toLocaleString('en-US')} events from ${HISTORY_LISTENERS} listeners into ${backfill.kafka.topic}` },
-    (update) => simulateInto(backfill, deps, window, update))
-    await runStep({ title: 'archiving to the lake', total: events, unit: 'events',
-      summary: (s: DrainSummary) => `${s.rows.toLocaleString('en-US')} events in ${s.files} hourly files` },
-    (update) => drain(backfill, deps, update))
+    events = await runStep(
+      {
+        title: `simulating ${days} days`,
+        total: days * 24,
+        unit: 'hours',
+        summary: (n: number) =>
+          `${n.toLocaleString('en-US')} events from ${HISTORY_LISTENERS} listeners into ${backfill.kafka.topic}`,
+      },
+      (update) => simulateInto(backfill, deps, window, update),
+    )
+    await runStep(
+      {
+        title: 'archiving to the lake',
+        total: events,
+        unit: 'events',
+        summary: (s: DrainSummary) => `${s.rows.toLocaleString('en-US')} events in ${s.files} hourly files`,
+      },
+      (update) => drain(backfill, deps, update),
+    )
     await deleteBackfill(backfill, deps.log)
   }
-  const run = await runStep({ title: 'batch run', total: BATCH_STAGES.length, unit: 'stages',
-    summary: (r: RunSummary) => `${r.daysRecomputed.length} days recomputed from ${r.rowsRead.toLocaleString('en-US')} events, ` +
-      `W = ${new Date(r.watermarkAfter).toISOString().slice(0, 16).replace('T', ' ')} UTC` },
-  (update) => runBatch(config, { lake: deps.lake, log: deps.log }, {
-    trigger: 'cli', waitForLockMs: 60_000,
-    onProgress: (p) => update(BATCH_STAGES.indexOf(p.stage) + 1, p.done === undefined ? p.stage : `${p.stage} ${p.done}/${p.total ?? '?'}`),
-  }))
+  const run = await runStep(
+    {
+      title: 'batch run',
+      total: BATCH_STAGES.length,
+      unit: 'stages',
+      summary: (r: RunSummary) =>
+        `${r.daysRecomputed.length} days recomputed from ${r.rowsRead.toLocaleString('en-US')} events, ` +
+        `W = ${new Date(r.watermarkAfter).toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+    },
+    (update) =>
+      runBatch(
+        config,
+        { lake: deps.lake, log: deps.log },
+        {
+          trigger: 'cli',
+          waitForLockMs: 60_000,
+          onProgress: (p) =>
+            update(
+              BATCH_STAGES.indexOf(p.stage) + 1,
+              p.done === undefined ? p.stage : `${p.stage} ${p.done}/${p.total ?? '?'}`,
+            ),
+        },
+      ),
+  )
   return { events, watermark: live.w, run }
 }

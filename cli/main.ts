@@ -13,7 +13,9 @@ import { registerKeys } from './commands/keys.ts'
 
 const program = new Command()
   .name('playcount')
-  .description('Listening analytics for a music streaming service: Kafka in, Parquet lake, DuckDB batch, realtime counters')
+  .description(
+    'Listening analytics for a music streaming service: Kafka in, Parquet lake, DuckDB batch, realtime counters',
+  )
   .showHelpAfterError()
 
 registerServices(program)

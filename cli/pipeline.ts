@@ -31,7 +31,10 @@ import { buildSpeedLayer } from '../speed-layer/index.ts'
 export const ROLES = ['speed', 'archiver', 'batch-scheduler', 'serve', 'ingest'] as const
 export type Role = (typeof ROLES)[number]
 
-interface Startable { start(): Promise<void>; stop(): Promise<void> }
+interface Startable {
+  start(): Promise<void>
+  stop(): Promise<void>
+}
 
 export interface Pipeline {
   app: FastifyInstance
@@ -52,21 +55,39 @@ export interface PipelineOptions {
   createDefaultCatalog?: boolean
 }
 
-export async function buildPipeline(config: Readonly<Config>, roles: readonly Role[], log: Logger, options: PipelineOptions = {}): Promise<Pipeline> {
+export async function buildPipeline(
+  config: Readonly<Config>,
+  roles: readonly Role[],
+  log: Logger,
+  options: PipelineOptions = {},
+): Promise<Pipeline> {
   const lake = openLake(config, log)
   // A role restarted while Kafka or the lake is briefly down waits for them instead of dying.
-  await withRetry(() => prepareTopics(createKafka(config, log), config), { what: 'creating the topics', log, retries: 30, maxTimeoutMs: 5000 })
-  const load = options.createDefaultCatalog === true ? () => ensureCatalog(config, lake, log) : () => loadCatalog(config, lake)
-  const catalog = await withRetry(load, { what: 'loading the catalog', log, retries: 30, maxTimeoutMs: 5000 }).catch((err: unknown) => {
-    lake.close()
-    throw err
+  await withRetry(() => prepareTopics(createKafka(config, log), config), {
+    what: 'creating the topics',
+    log,
+    retries: 30,
+    maxTimeoutMs: 5000,
   })
+  const load =
+    options.createDefaultCatalog === true ? () => ensureCatalog(config, lake, log) : () => loadCatalog(config, lake)
+  const catalog = await withRetry(load, { what: 'loading the catalog', log, retries: 30, maxTimeoutMs: 5000 }).catch(
+    (err: unknown) => {
+      lake.close()
+      throw err
+    },
+  )
   // Every role's routes take the same keys; a keys document that does not parse stops start-up (fail closed).
-  const keys = new KeyRing(openKeyStore(config, lake), { reloadMs: config.access.reloadMs, log: log.child({ role: 'access' }) })
-  await withRetry(() => keys.load(), { what: 'loading the API keys', log, retries: 30, maxTimeoutMs: 5000 }).catch((err: unknown) => {
-    lake.close()
-    throw err
+  const keys = new KeyRing(openKeyStore(config, lake), {
+    reloadMs: config.access.reloadMs,
+    log: log.child({ role: 'access' }),
   })
+  await withRetry(() => keys.load(), { what: 'loading the API keys', log, retries: 30, maxTimeoutMs: 5000 }).catch(
+    (err: unknown) => {
+      lake.close()
+      throw err
+    },
+  )
   const registry = createRegistry()
   const deps = { catalog, lake, registry }
   const startables: Array<{ name: string; role: Startable }> = []
@@ -88,7 +109,10 @@ export async function buildPipeline(config: Readonly<Config>, roles: readonly Ro
     deadLetters = () => archiver.deadLetterStatus()
   }
   if (roles.includes('batch-scheduler')) {
-    startables.push({ name: 'batch-scheduler', role: buildBatchScheduler(config, { ...deps, log: log.child({ role: 'batch' }) }) })
+    startables.push({
+      name: 'batch-scheduler',
+      role: buildBatchScheduler(config, { ...deps, log: log.child({ role: 'batch' }) }),
+    })
   }
   if (roles.includes('ingest')) {
     const collector = buildCollector(config, { ...deps, log: log.child({ role: 'ingest' }) })
@@ -96,27 +120,53 @@ export async function buildPipeline(config: Readonly<Config>, roles: readonly Ro
     plugins.push(collector.routes)
   }
   if (roles.includes('serve')) {
-    const remote = config.speed.urls.map((url) => new RemoteRealtimeView(url, config.speed.timeoutMs, tokenFor(config, 'internal')))
-    const serving = buildServing(config, { ...deps, log: log.child({ role: 'serve' }), realtime: remote.length > 0 ? remote : inProcess, ...(deadLetters ? { deadLetters } : {}) })
-    startables.push({ name: 'serve', role: { start: () => serving.start(), stop: async () => { await serving.stop(); for (const r of remote) r.close() } } })
+    const remote = config.speed.urls.map(
+      (url) => new RemoteRealtimeView(url, config.speed.timeoutMs, tokenFor(config, 'internal')),
+    )
+    const serving = buildServing(config, {
+      ...deps,
+      log: log.child({ role: 'serve' }),
+      realtime: remote.length > 0 ? remote : inProcess,
+      ...(deadLetters ? { deadLetters } : {}),
+    })
+    startables.push({
+      name: 'serve',
+      role: {
+        start: () => serving.start(),
+        stop: async () => {
+          await serving.stop()
+          for (const r of remote) r.close()
+        },
+      },
+    })
     plugins.push(serving.routes, dashboardPlugin)
     readiness.push(() => serving.readiness().ready)
   }
 
   const app = await buildHttpApp(config, {
-    log, registry, plugins, keys,
+    log,
+    registry,
+    plugins,
+    keys,
     readiness: () => ({ ready: readiness.every((r) => r()), details: { roles } }),
   })
 
   return {
-    app, lake, catalog, registry,
+    app,
+    lake,
+    catalog,
+    registry,
     async start() {
       // Keys written since the build count from the first request; a failed read keeps the ones loaded at build.
-      await keys.load().catch((err: unknown) => log.warn({ err }, 'reloading the API keys failed; keeping the ones loaded at build'))
+      await keys
+        .load()
+        .catch((err: unknown) => log.warn({ err }, 'reloading the API keys failed; keeping the ones loaded at build'))
       keys.start()
       if (keys.enabled && config.speed.urls.length > 0 && tokenFor(config, 'internal') === undefined) {
         // API keys are for people; the fan-out has no key of its own to send, and the speed processes want one.
-        log.warn('API keys exist but neither INTERNAL_TOKEN nor API_TOKEN is set: the fan-out to SPEED_URLS sends no credential and will be refused')
+        log.warn(
+          'API keys exist but neither INTERNAL_TOKEN nor API_TOKEN is set: the fan-out to SPEED_URLS sends no credential and will be refused',
+        )
       }
       for (const { name, role } of startables) {
         log.info({ role: name }, 'starting')
@@ -140,7 +190,8 @@ export function parseRoles(spec: string | undefined): Role[] {
   if (spec === undefined || spec === '' || spec === 'all') return [...ROLES]
   const roles = spec.split(',').map((r) => r.trim())
   for (const r of roles) {
-    if (!(ROLES as readonly string[]).includes(r)) throw new Errors.BAD_REQUEST(`unknown role "${r}": ROLES must be a comma-separated list of ${ROLES.join(', ')}`)
+    if (!(ROLES as readonly string[]).includes(r))
+      throw new Errors.BAD_REQUEST(`unknown role "${r}": ROLES must be a comma-separated list of ${ROLES.join(', ')}`)
   }
   return roles as Role[]
 }

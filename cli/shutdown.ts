@@ -6,13 +6,16 @@ export function stopOnSignal(stop: () => Promise<void>): void {
     if (stopping) return
     stopping = true
     console.log(`\n${signal}: stopping`)
-    stop().then(() => {
-      console.log('stopped')
-      process.exit(0)
-    }, (err: unknown) => {
-      console.error(err)
-      process.exit(1)
-    })
+    stop().then(
+      () => {
+        console.log('stopped')
+        process.exit(0)
+      },
+      (err: unknown) => {
+        console.error(err)
+        process.exit(1)
+      },
+    )
   }
   process.on('SIGINT', () => onSignal('SIGINT'))
   process.on('SIGTERM', () => onSignal('SIGTERM'))

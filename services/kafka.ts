@@ -16,19 +16,42 @@ export const KAFKA_VERSION = '3.9.1'
 const POM = path.join(path.dirname(fileURLToPath(import.meta.url)), 'kafka', 'pom.xml')
 export const KAFKA_MARKER = 'kafka.Kafka'
 
-export interface KafkaServiceOptions { cacheDir: string; dir: string; port: number; controllerPort: number }
+export interface KafkaServiceOptions {
+  cacheDir: string
+  dir: string
+  port: number
+  controllerPort: number
+}
 
 /** Copies the broker's jars from Maven Central into the cache; a no-op when they are there. Returns the folder. */
 export async function ensureKafkaJars(cacheDir: string, reporter: ProvisionReporter): Promise<string> {
   const libs = kafkaLibs(cacheDir)
   const done = path.join(libs, '.complete')
   if (fs.existsSync(done)) return libs
-  await runTool({
-    what: `Kafka ${KAFKA_VERSION}`, doing: `fetching Kafka ${KAFKA_VERSION}'s jars from Maven Central once with mvn (about 1 min)`, cachedIn: libs,
-    logFile: path.join(cacheDir, 'logs', 'kafka-fetch.log'),
-    hint: 'Kafka runs from its Maven Central jars: install a JDK 17 or newer and Maven (mvn), and let Maven reach repo.maven.apache.org',
-  }, [{ cmd: 'mvn', args: ['-B', '-f', POM, 'dependency:copy-dependencies', '-DincludeScope=runtime', `-Dkafka.version=${KAFKA_VERSION}`, `-DoutputDirectory=${libs}`] }],
-  reporter)
+  await runTool(
+    {
+      what: `Kafka ${KAFKA_VERSION}`,
+      doing: `fetching Kafka ${KAFKA_VERSION}'s jars from Maven Central once with mvn (about 1 min)`,
+      cachedIn: libs,
+      logFile: path.join(cacheDir, 'logs', 'kafka-fetch.log'),
+      hint: 'Kafka runs from its Maven Central jars: install a JDK 17 or newer and Maven (mvn), and let Maven reach repo.maven.apache.org',
+    },
+    [
+      {
+        cmd: 'mvn',
+        args: [
+          '-B',
+          '-f',
+          POM,
+          'dependency:copy-dependencies',
+          '-DincludeScope=runtime',
+          `-Dkafka.version=${KAFKA_VERSION}`,
+          `-DoutputDirectory=${libs}`,
+        ],
+      },
+    ],
+    reporter,
+  )
   fs.writeFileSync(done, new Date().toISOString())
   return libs
 }
@@ -41,40 +64,56 @@ function writeConfig(o: KafkaServiceOptions): string {
   const data = path.join(o.dir, 'data')
   fs.mkdirSync(data, { recursive: true })
   const props = [
-    'process.roles=broker,controller', 'node.id=1',
+    'process.roles=broker,controller',
+    'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${o.controllerPort}`,
     `listeners=PLAINTEXT://127.0.0.1:${o.port},CONTROLLER://127.0.0.1:${o.controllerPort}`,
     `advertised.listeners=PLAINTEXT://127.0.0.1:${o.port}`,
-    'controller.listener.names=CONTROLLER', 'inter.broker.listener.name=PLAINTEXT',
+    'controller.listener.names=CONTROLLER',
+    'inter.broker.listener.name=PLAINTEXT',
     'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-    `log.dirs=${data}`, 'num.partitions=1', 'auto.create.topics.enable=false',
-    'offsets.topic.replication.factor=1', 'offsets.topic.num.partitions=10',
-    'transaction.state.log.replication.factor=1', 'transaction.state.log.min.isr=1',
-    'group.initial.rebalance.delay.ms=0', 'log.retention.hours=168',
+    `log.dirs=${data}`,
+    'num.partitions=1',
+    'auto.create.topics.enable=false',
+    'offsets.topic.replication.factor=1',
+    'offsets.topic.num.partitions=10',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'group.initial.rebalance.delay.ms=0',
+    'log.retention.hours=168',
   ].join('\n')
   const file = path.join(o.dir, 'server.properties')
   fs.writeFileSync(file, `${props}\n`)
-  fs.writeFileSync(path.join(o.dir, 'log4j.properties'), [
-    'log4j.rootLogger=WARN, stdout', 'log4j.appender.stdout=org.apache.log4j.ConsoleAppender',
-    'log4j.appender.stdout.layout=org.apache.log4j.PatternLayout',
-    'log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n', 'log4j.logger.kafka.server.KafkaServer=INFO',
-  ].join('\n'))
+  fs.writeFileSync(
+    path.join(o.dir, 'log4j.properties'),
+    [
+      'log4j.rootLogger=WARN, stdout',
+      'log4j.appender.stdout=org.apache.log4j.ConsoleAppender',
+      'log4j.appender.stdout.layout=org.apache.log4j.PatternLayout',
+      'log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n',
+      'log4j.logger.kafka.server.KafkaServer=INFO',
+    ].join('\n'),
+  )
   return file
 }
 
 export function startKafka(o: KafkaServiceOptions): Spawned {
   const libs = kafkaLibs(o.cacheDir)
-  if (!fs.existsSync(path.join(libs, '.complete'))) throw new Errors.SERVICE_START_FAILED('kafka', `${libs} is not complete: run playcount services provision`)
+  if (!fs.existsSync(path.join(libs, '.complete')))
+    throw new Errors.SERVICE_START_FAILED('kafka', `${libs} is not complete: run playcount services provision`)
   const conf = writeConfig(o)
   const cp = `${libs}/*`
   const log4j = `-Dlog4j.configuration=file:${path.join(o.dir, 'log4j.properties')}`
   if (!fs.existsSync(path.join(o.dir, 'data', 'meta.properties'))) {
-    execFileSync('java', ['-cp', cp, log4j, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', conf], { stdio: 'ignore' })
+    execFileSync('java', ['-cp', cp, log4j, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', conf], {
+      stdio: 'ignore',
+    })
   }
   return startDetached({
     cmd: 'java',
     args: ['-Xms256m', '-Xmx1g', '-XX:+UseG1GC', '-Djava.awt.headless=true', log4j, '-cp', cp, KAFKA_MARKER, conf],
-    pidFile: path.join(o.dir, 'kafka.pid'), logFile: path.join(o.dir, 'kafka.log'),
+    pidFile: path.join(o.dir, 'kafka.pid'),
+    logFile: path.join(o.dir, 'kafka.log'),
   })
 }
 
@@ -84,8 +123,13 @@ function clusterId(): string {
 
 /** True when the broker answers a metadata request. */
 export async function kafkaAnswers(brokers: string[]): Promise<boolean> {
-  const admin = new Kafka({ clientId: 'playcount-probe', brokers, logLevel: logLevel.NOTHING, retry: { retries: 0 },
-    connectionTimeout: 1000 }).admin()
+  const admin = new Kafka({
+    clientId: 'playcount-probe',
+    brokers,
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+    connectionTimeout: 1000,
+  }).admin()
   try {
     await admin.connect()
     const cluster = await admin.describeCluster()
@@ -99,6 +143,9 @@ export async function kafkaAnswers(brokers: string[]): Promise<boolean> {
 
 export async function waitForKafka(brokers: string[], logFile: string, timeoutMs = 90_000): Promise<void> {
   if (!(await waitFor(() => kafkaAnswers(brokers), timeoutMs, 500))) {
-    throw new Errors.SERVICE_START_FAILED('kafka', `no metadata from ${brokers.join(',')} in ${timeoutMs} ms; log:\n${tailFile(logFile)}`)
+    throw new Errors.SERVICE_START_FAILED(
+      'kafka',
+      `no metadata from ${brokers.join(',')} in ${timeoutMs} ms; log:\n${tailFile(logFile)}`,
+    )
   }
 }

@@ -15,7 +15,12 @@ export const MINIO_MARKER = 'minio-'
 export const S3_USER = 'minioadmin'
 export const S3_PASSWORD = 'minioadmin'
 
-export interface MinioOptions { cacheDir: string; dir: string; port: number; consolePort: number }
+export interface MinioOptions {
+  cacheDir: string
+  dir: string
+  port: number
+  consolePort: number
+}
 
 export function minioBinary(cacheDir: string): string {
   return path.join(cacheDir, 'bin', `minio-${MINIO_VERSION}`)
@@ -26,11 +31,23 @@ export async function ensureMinioBinary(cacheDir: string, reporter: ProvisionRep
   const bin = minioBinary(cacheDir)
   if (fs.existsSync(bin)) return bin
   const gobin = path.join(cacheDir, 'go-build', MINIO_VERSION)
-  await runTool({
-    what: 'MinIO', doing: 'building MinIO once with go install (about 4 min on 2 cores)', cachedIn: path.dirname(bin),
-    logFile: path.join(cacheDir, 'logs', 'minio-build.log'),
-    hint: 'MinIO is built from its Go module: install Go 1.24 or newer and let it reach proxy.golang.org (or set GOPROXY)',
-  }, [{ cmd: 'go', args: ['install', `github.com/minio/minio@${MINIO_VERSION}`], env: { GOBIN: gobin, CGO_ENABLED: '0' } }], reporter)
+  await runTool(
+    {
+      what: 'MinIO',
+      doing: 'building MinIO once with go install (about 4 min on 2 cores)',
+      cachedIn: path.dirname(bin),
+      logFile: path.join(cacheDir, 'logs', 'minio-build.log'),
+      hint: 'MinIO is built from its Go module: install Go 1.24 or newer and let it reach proxy.golang.org (or set GOPROXY)',
+    },
+    [
+      {
+        cmd: 'go',
+        args: ['install', `github.com/minio/minio@${MINIO_VERSION}`],
+        env: { GOBIN: gobin, CGO_ENABLED: '0' },
+      },
+    ],
+    reporter,
+  )
   fs.mkdirSync(path.dirname(bin), { recursive: true })
   fs.renameSync(path.join(gobin, 'minio'), bin)
   return bin
@@ -38,20 +55,35 @@ export async function ensureMinioBinary(cacheDir: string, reporter: ProvisionRep
 
 export function startMinio(o: MinioOptions): Spawned {
   const bin = minioBinary(o.cacheDir)
-  if (!fs.existsSync(bin)) throw new Errors.SERVICE_START_FAILED('minio', `${bin} is missing: run playcount services provision`)
+  if (!fs.existsSync(bin))
+    throw new Errors.SERVICE_START_FAILED('minio', `${bin} is missing: run playcount services provision`)
   const data = path.join(o.dir, 'data')
   fs.mkdirSync(data, { recursive: true })
   return startDetached({
     cmd: bin,
-    args: ['server', data, '--address', `127.0.0.1:${o.port}`, '--console-address', `127.0.0.1:${o.consolePort}`, '--quiet'],
+    args: [
+      'server',
+      data,
+      '--address',
+      `127.0.0.1:${o.port}`,
+      '--console-address',
+      `127.0.0.1:${o.consolePort}`,
+      '--quiet',
+    ],
     env: { MINIO_ROOT_USER: S3_USER, MINIO_ROOT_PASSWORD: S3_PASSWORD, MINIO_BROWSER: 'off', MINIO_UPDATE: 'off' },
-    pidFile: path.join(o.dir, 'minio.pid'), logFile: path.join(o.dir, 'minio.log'),
+    pidFile: path.join(o.dir, 'minio.pid'),
+    logFile: path.join(o.dir, 'minio.log'),
   })
 }
 
 function probeClient(endpoint: string): S3Client {
-  return new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, maxAttempts: 1,
-    credentials: { accessKeyId: S3_USER, secretAccessKey: S3_PASSWORD } })
+  return new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    maxAttempts: 1,
+    credentials: { accessKeyId: S3_USER, secretAccessKey: S3_PASSWORD },
+  })
 }
 
 export async function s3Answers(endpoint: string): Promise<boolean> {
@@ -68,7 +100,10 @@ export async function s3Answers(endpoint: string): Promise<boolean> {
 
 export async function waitForS3(endpoint: string, logFile: string, timeoutMs = 60_000): Promise<void> {
   if (!(await waitFor(() => s3Answers(endpoint), timeoutMs, 250))) {
-    throw new Errors.SERVICE_START_FAILED('minio', `no ListBuckets answer from ${endpoint} in ${timeoutMs} ms; log:\n${tailFile(logFile)}`)
+    throw new Errors.SERVICE_START_FAILED(
+      'minio',
+      `no ListBuckets answer from ${endpoint} in ${timeoutMs} ms; log:\n${tailFile(logFile)}`,
+    )
   }
   const s3 = probeClient(endpoint)
   try {

@@ -4,15 +4,26 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 
-export interface Spawned { pid: number; logFile: string }
+export interface Spawned {
+  pid: number
+  logFile: string
+}
 
 export function startDetached(opts: {
-  cmd: string; args: string[]; env?: NodeJS.ProcessEnv; pidFile: string; logFile: string; cwd?: string
+  cmd: string
+  args: string[]
+  env?: NodeJS.ProcessEnv
+  pidFile: string
+  logFile: string
+  cwd?: string
 }): Spawned {
   fs.mkdirSync(path.dirname(opts.logFile), { recursive: true })
   const out = fs.openSync(opts.logFile, 'a')
   const child = spawn(opts.cmd, opts.args, {
-    detached: true, stdio: ['ignore', out, out], env: { ...process.env, ...opts.env }, cwd: opts.cwd,
+    detached: true,
+    stdio: ['ignore', out, out],
+    env: { ...process.env, ...opts.env },
+    cwd: opts.cwd,
   })
   fs.closeSync(out)
   if (child.pid === undefined) throw new Error(`could not spawn ${opts.cmd}`)
@@ -42,7 +53,11 @@ export function isOurs(pid: number, marker: string): boolean {
 }
 
 /** Stops the process named by the pid file, if it is still ours: TERM, then KILL after `graceMs`. */
-export async function stopByPidFile(pidFile: string, marker: string, graceMs = 30_000): Promise<'stopped' | 'not-running'> {
+export async function stopByPidFile(
+  pidFile: string,
+  marker: string,
+  graceMs = 30_000,
+): Promise<'stopped' | 'not-running'> {
   const pid = readPid(pidFile)
   if (pid === undefined || !isOurs(pid, marker)) {
     fs.rmSync(pidFile, { force: true })

@@ -40,25 +40,45 @@ function specs(config: Readonly<Config>): Spec[] {
   const endpoint = `http://127.0.0.1:${s.minioPort}`
   return [
     {
-      name: 'kafka', address: brokers[0] ?? '', dir: kafkaDir, marker: KAFKA_MARKER,
-      pidFile: path.join(kafkaDir, 'kafka.pid'), logFile: path.join(kafkaDir, 'kafka.log'),
+      name: 'kafka',
+      address: brokers[0] ?? '',
+      dir: kafkaDir,
+      marker: KAFKA_MARKER,
+      pidFile: path.join(kafkaDir, 'kafka.pid'),
+      logFile: path.join(kafkaDir, 'kafka.log'),
       answers: () => kafkaAnswers(brokers),
       fetch: (reporter) => ensureKafkaJars(config.cacheDir, reporter),
-      start: () => startKafka({ cacheDir: config.cacheDir, dir: kafkaDir, port: s.kafkaPort, controllerPort: s.kafkaControllerPort }),
+      start: () =>
+        startKafka({
+          cacheDir: config.cacheDir,
+          dir: kafkaDir,
+          port: s.kafkaPort,
+          controllerPort: s.kafkaControllerPort,
+        }),
       waitReady: () => waitForKafka(brokers, path.join(kafkaDir, 'kafka.log')),
     },
     {
-      name: 'minio', address: endpoint, dir: minioDir, marker: MINIO_MARKER,
-      pidFile: path.join(minioDir, 'minio.pid'), logFile: path.join(minioDir, 'minio.log'),
+      name: 'minio',
+      address: endpoint,
+      dir: minioDir,
+      marker: MINIO_MARKER,
+      pidFile: path.join(minioDir, 'minio.pid'),
+      logFile: path.join(minioDir, 'minio.log'),
       answers: () => s3Answers(endpoint),
       fetch: (reporter) => ensureMinioBinary(config.cacheDir, reporter),
-      start: () => startMinio({ cacheDir: config.cacheDir, dir: minioDir, port: s.minioPort, consolePort: s.minioConsolePort }),
+      start: () =>
+        startMinio({ cacheDir: config.cacheDir, dir: minioDir, port: s.minioPort, consolePort: s.minioConsolePort }),
       waitReady: () => waitForS3(endpoint, path.join(minioDir, 'minio.log')),
     },
   ]
 }
 
-export interface ProvisionTimes { kafka: number; minio: number; httpfs: number; spark?: number }
+export interface ProvisionTimes {
+  kafka: number
+  minio: number
+  httpfs: number
+  spark?: number
+}
 
 /**
  * Fetches (or finds in the cache) everything the services need, timing each part. What is fetched or built says so
@@ -66,7 +86,11 @@ export interface ProvisionTimes { kafka: number; minio: number; httpfs: number; 
  * With `spark`, also the pinned pyspark the batch layer's Spark engine runs in local mode (the tests; `services up`
  * does not need it).
  */
-export async function provision(config: Readonly<Config>, reporter: ProvisionReporter = terminalReporter(), opts: { spark?: boolean } = {}): Promise<ProvisionTimes> {
+export async function provision(
+  config: Readonly<Config>,
+  reporter: ProvisionReporter = terminalReporter(),
+  opts: { spark?: boolean } = {},
+): Promise<ProvisionTimes> {
   const times: ProvisionTimes = { kafka: 0, minio: 0, httpfs: 0 }
   for (const spec of specs(config)) {
     const t0 = Date.now()
@@ -84,7 +108,10 @@ export async function provision(config: Readonly<Config>, reporter: ProvisionRep
   return times
 }
 
-export interface UpResult { provisioned: ProvisionTimes; services: ServiceReport[] }
+export interface UpResult {
+  provisioned: ProvisionTimes
+  services: ServiceReport[]
+}
 
 /** Provisions, then starts what is not running; idempotent. Waits until each service really answers. */
 export async function servicesUp(config: Readonly<Config>, reporter?: ProvisionReporter): Promise<UpResult> {
@@ -92,11 +119,12 @@ export async function servicesUp(config: Readonly<Config>, reporter?: ProvisionR
   const all = specs(config)
   const reports = all.map((spec) => {
     const pid = readPid(spec.pidFile)
-    if (pid !== undefined && isOurs(pid, spec.marker)) return { spec, state: 'running' as const, pid: pid as number | undefined, t0: Date.now() }
+    if (pid !== undefined && isOurs(pid, spec.marker))
+      return { spec, state: 'running' as const, pid: pid as number | undefined, t0: Date.now() }
     return { spec, state: 'pending' as const, pid: undefined as number | undefined, t0: Date.now() }
   })
   for (const r of reports) {
-    if (r.state === 'pending' && await r.spec.answers()) {
+    if (r.state === 'pending' && (await r.spec.answers())) {
       Object.assign(r, { state: 'external' })
     } else if (r.state === 'pending') {
       r.pid = r.spec.start().pid
@@ -105,8 +133,12 @@ export async function servicesUp(config: Readonly<Config>, reporter?: ProvisionR
   }
   await Promise.all(reports.map((r) => r.spec.waitReady()))
   const services = reports.map((r) => ({
-    name: r.spec.name, state: r.state as ServiceReport['state'], address: r.spec.address, logFile: r.spec.logFile,
-    ...(r.pid === undefined ? {} : { pid: r.pid }), seconds: (Date.now() - r.t0) / 1000,
+    name: r.spec.name,
+    state: r.state as ServiceReport['state'],
+    address: r.spec.address,
+    logFile: r.spec.logFile,
+    ...(r.pid === undefined ? {} : { pid: r.pid }),
+    seconds: (Date.now() - r.t0) / 1000,
   }))
   return { provisioned, services }
 }
@@ -123,13 +155,21 @@ export async function servicesDown(config: Readonly<Config>, only?: ServiceName[
 }
 
 export async function servicesStatus(config: Readonly<Config>): Promise<ServiceReport[]> {
-  return Promise.all(specs(config).map(async (spec) => {
-    const pid = readPid(spec.pidFile)
-    const ours = pid !== undefined && isOurs(pid, spec.marker)
-    const answers = await spec.answers()
-    const state: ServiceReport['state'] = answers ? (ours ? 'running' : 'external') : 'down'
-    return { name: spec.name, state, address: spec.address, logFile: spec.logFile, ...(ours && pid !== undefined ? { pid } : {}) }
-  }))
+  return Promise.all(
+    specs(config).map(async (spec) => {
+      const pid = readPid(spec.pidFile)
+      const ours = pid !== undefined && isOurs(pid, spec.marker)
+      const answers = await spec.answers()
+      const state: ServiceReport['state'] = answers ? (ours ? 'running' : 'external') : 'down'
+      return {
+        name: spec.name,
+        state,
+        address: spec.address,
+        logFile: spec.logFile,
+        ...(ours && pid !== undefined ? { pid } : {}),
+      }
+    }),
+  )
 }
 
 export async function startOne(config: Readonly<Config>, name: ServiceName): Promise<void> {

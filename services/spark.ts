@@ -11,7 +11,10 @@ import { PYSPARK_VERSION, pysparkSparkHome, pysparkVenv } from '../shared/spark.
 import { runTool, terminalReporter, type ProvisionReporter } from './tool.ts'
 
 /** Creates the venv and installs the pinned pyspark from PyPI; a no-op when it is there. Returns the Spark home. */
-export async function ensurePyspark(cacheDir: string, reporter: ProvisionReporter = terminalReporter()): Promise<string> {
+export async function ensurePyspark(
+  cacheDir: string,
+  reporter: ProvisionReporter = terminalReporter(),
+): Promise<string> {
   const venv = pysparkVenv(cacheDir)
   const done = path.join(venv, '.complete')
   const existing = pysparkSparkHome(cacheDir)
@@ -20,13 +23,21 @@ export async function ensurePyspark(cacheDir: string, reporter: ProvisionReporte
   const step = {
     what: `pyspark ${PYSPARK_VERSION}`,
     doing: `installing pyspark ${PYSPARK_VERSION} from PyPI once, for the Spark batch engine (about 500 MB, 1-2 min)`,
-    cachedIn: venv, logFile: path.join(cacheDir, 'logs', 'pyspark-install.log'),
+    cachedIn: venv,
+    logFile: path.join(cacheDir, 'logs', 'pyspark-install.log'),
     hint: 'pyspark comes from PyPI: install python3 with venv and pip and let pip reach pypi.org (or skip it: services provision --no-spark)',
   }
-  await runTool(step, [
-    { cmd: 'python3', args: ['-m', 'venv', venv] },
-    { cmd: path.join(venv, 'bin', 'python'), args: ['-m', 'pip', 'install', '--disable-pip-version-check', `pyspark==${PYSPARK_VERSION}`] },
-  ], reporter)
+  await runTool(
+    step,
+    [
+      { cmd: 'python3', args: ['-m', 'venv', venv] },
+      {
+        cmd: path.join(venv, 'bin', 'python'),
+        args: ['-m', 'pip', 'install', '--disable-pip-version-check', `pyspark==${PYSPARK_VERSION}`],
+      },
+    ],
+    reporter,
+  )
   const home = pysparkSparkHome(cacheDir)
   if (home === undefined) throw new Errors.SERVICE_FETCH_FAILED(step.what, `bin/spark-submit missing in ${venv}`)
   fs.writeFileSync(done, new Date().toISOString())

@@ -25,7 +25,12 @@ export interface ToolStep {
   hint: string
 }
 
-export interface ToolRun { cmd: string; args: string[]; env?: NodeJS.ProcessEnv; cwd?: string }
+export interface ToolRun {
+  cmd: string
+  args: string[]
+  env?: NodeJS.ProcessEnv
+  cwd?: string
+}
 
 /** Where provisioning progress goes; the default writes to stderr, tests pass their own. */
 export interface ProvisionReporter {
@@ -57,9 +62,18 @@ export function terminalReporter(stream: NodeJS.WriteStream = process.stderr): P
       if (!stream.isTTY) return
       const t0 = Date.now()
       let frame = 0
-      bar = new SingleBar({ format: '  {spinner} {what}: {elapsed}', stream, clearOnComplete: true, hideCursor: true, noTTYOutput: false })
+      bar = new SingleBar({
+        format: '  {spinner} {what}: {elapsed}',
+        stream,
+        clearOnComplete: true,
+        hideCursor: true,
+        noTTYOutput: false,
+      })
       bar.start(1, 0, { spinner: FRAMES[0], what: step.what, elapsed: '0 s' })
-      timer = setInterval(() => bar?.update({ spinner: FRAMES[++frame % FRAMES.length], elapsed: elapsed(Date.now() - t0) }), 100)
+      timer = setInterval(
+        () => bar?.update({ spinner: FRAMES[++frame % FRAMES.length], elapsed: elapsed(Date.now() - t0) }),
+        100,
+      )
     },
     done(step, ms) {
       stopSpinner()
@@ -82,8 +96,12 @@ export async function runTool(step: ToolStep, runs: ToolRun[], reporter: Provisi
     for (const run of runs) await runOne(run, step.logFile)
   } catch (err) {
     reporter.failed(step, Date.now() - t0)
-    throw new Errors.SERVICE_FETCH_FAILED(step.what, `${(err as Error).message}. Last lines of ${step.logFile}:\n` +
-      `${tailFile(step.logFile, 15)}\nWhat to do: ${step.hint}; then run \`playcount services provision\` again.`, { cause: err })
+    throw new Errors.SERVICE_FETCH_FAILED(
+      step.what,
+      `${(err as Error).message}. Last lines of ${step.logFile}:\n` +
+        `${tailFile(step.logFile, 15)}\nWhat to do: ${step.hint}; then run \`playcount services provision\` again.`,
+      { cause: err },
+    )
   }
   reporter.done(step, Date.now() - t0)
 }
@@ -92,11 +110,17 @@ async function runOne(run: ToolRun, logFile: string): Promise<void> {
   fs.appendFileSync(logFile, `$ ${run.cmd} ${run.args.join(' ')}\n`)
   const out = fs.openSync(logFile, 'a')
   try {
-    const child = spawn(run.cmd, run.args, { stdio: ['ignore', out, out], env: { ...process.env, ...run.env }, cwd: run.cwd })
-    // once() rejects with the child's 'error' event: the command could not be started (not installed, ...).
-    const [code, signal] = await (once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>).catch((err: unknown) => {
-      throw new Error(`could not run ${run.cmd}: ${(err as Error).message}`)
+    const child = spawn(run.cmd, run.args, {
+      stdio: ['ignore', out, out],
+      env: { ...process.env, ...run.env },
+      cwd: run.cwd,
     })
+    // once() rejects with the child's 'error' event: the command could not be started (not installed, ...).
+    const [code, signal] = await (once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>).catch(
+      (err: unknown) => {
+        throw new Error(`could not run ${run.cmd}: ${(err as Error).message}`)
+      },
+    )
     if (code !== 0) throw new Error(`${run.cmd} ${signal ? `was killed by ${signal}` : `exited with code ${code}`}`)
   } finally {
     fs.closeSync(out)

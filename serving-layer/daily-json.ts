@@ -66,7 +66,12 @@ class SnapshotText {
 }
 
 /** `rows` by day; `runs` by runKey: the rows of consecutive batch-only days joined with commas. */
-interface IdText { head: string; tail: string; rows: Map<number, string>; runs: Map<number, string> }
+interface IdText {
+  head: string
+  tail: string
+  rows: Map<number, string>
+  runs: Map<number, string>
+}
 
 function join(list: string, item: string): string {
   return list.length === 0 ? item : `${list},${item}`
@@ -106,7 +111,7 @@ export interface DailyJsonInput {
 /** The report as JSON text: what fast-json-stringify would write from dailyReport's object. */
 export function dailyJson(snapshot: BatchSnapshot, r: DailyJsonInput, merge: MergeInput): string {
   let text = texts.get(snapshot)
-  if (text === undefined) texts.set(snapshot, text = new SnapshotText())
+  if (text === undefined) texts.set(snapshot, (text = new SnapshotText()))
   const entry = text.entry(r)
   let days = ''
   // The batch-only days since runFirst (none while runFirst > runLast), written as one cached run.
@@ -127,6 +132,8 @@ export function dailyJson(snapshot: BatchSnapshot, r: DailyJsonInput, merge: Mer
     runLast = d
   })
   if (runFirst <= runLast) days = join(days, runText(text, entry, runFirst, runLast))
-  return `${entry.head}"from":"${r.from}","to":"${r.to}","watermark":${merge.watermark},"complete":${r.complete},` +
+  return (
+    `${entry.head}"from":"${r.from}","to":"${r.to}","watermark":${merge.watermark},"complete":${r.complete},` +
     `"missing":${r.complete ? COMPLETE : JSON.stringify(r.missing)},"days":[${days}],"totals":${totalsJson(sums.values, sums.listenersExact)}${entry.tail}`
+  )
 }

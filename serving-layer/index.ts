@@ -54,9 +54,16 @@ export function buildServing(config: Readonly<Config>, deps: ServingDeps): Servi
   const store = new SignalStore()
   const segments = new ListenerSegments(config, deps.lake, deps.log, deps.pollMs ?? 5000)
   const reader = new SignalReader(config, store, deps.log, Math.ceil(store.capacity / config.kafka.partitions))
-  const ctx: ServingContext = { config, catalog: deps.catalog, batch, realtime: nameViews(deps.realtime), now: deps.now ?? Date.now,
-    signals: { store, live: () => reader.live }, segments,
-    ...(deps.deadLetters === undefined ? {} : { deadLetters: deps.deadLetters }) }
+  const ctx: ServingContext = {
+    config,
+    catalog: deps.catalog,
+    batch,
+    realtime: nameViews(deps.realtime),
+    now: deps.now ?? Date.now,
+    signals: { store, live: () => reader.live },
+    segments,
+    ...(deps.deadLetters === undefined ? {} : { deadLetters: deps.deadLetters }),
+  }
 
   const routes: FastifyPluginAsync = async (app) => {
     dailyRoutes(app, ctx)
@@ -79,7 +86,11 @@ export function buildServing(config: Readonly<Config>, deps: ServingDeps): Servi
       await segments.refresh().catch((err: unknown) => deps.log.warn({ err }, 'listener segments not loaded yet'))
       segments.start()
       // Signals are a side list: a broker that cannot be read yet leaves it empty (live: false), never the reports down.
-      reader.start().catch((err: unknown) => deps.log.warn({ err }, 'the signals reader did not start; GET /v1/signals answers live: false'))
+      reader
+        .start()
+        .catch((err: unknown) =>
+          deps.log.warn({ err }, 'the signals reader did not start; GET /v1/signals answers live: false'),
+        )
     },
     async stop() {
       batch.stop()
@@ -88,7 +99,9 @@ export function buildServing(config: Readonly<Config>, deps: ServingDeps): Servi
     },
     readiness: () => ({
       ready: batch.loaded,
-      details: { serve: { viewsLoaded: batch.loaded, watermark: batch.current.watermark, error: batch.lastError ?? null } },
+      details: {
+        serve: { viewsLoaded: batch.loaded, watermark: batch.current.watermark, error: batch.lastError ?? null },
+      },
     }),
   }
 }

@@ -22,7 +22,9 @@ export interface DailyRow extends MetricValues {
   parts?: { batch: MetricValues; realtime: MetricValues }
 }
 
-export interface Totals extends MetricValues { listenersExact: boolean }
+export interface Totals extends MetricValues {
+  listenersExact: boolean
+}
 
 export interface MergeInput {
   first: Day
@@ -70,7 +72,10 @@ export interface MergedDay {
   source: Source
 }
 
-export interface MergedSums { values: Float64Array; listenersExact: boolean }
+export interface MergedSums {
+  values: Float64Array
+  listenersExact: boolean
+}
 
 /**
  * The merge rule, once, for every way a report is written (objects for CSV and `?parts`, JSON text on the hot
@@ -92,7 +97,16 @@ export function mergeDays(input: MergeInput, visit: (day: Day, merged: Readonly<
     p.hasRealtime = rt !== undefined && rt.has[i] === 1
     if (p.hasRealtime) for (let m = 0; m < M; m++) r[m] = rt!.values[i * M + m]!
     else r.fill(0)
-    p.source = p.hasBatch && p.hasRealtime ? 'batch+realtime' : p.hasBatch ? 'batch' : p.hasRealtime ? 'realtime' : d < batchDayLimit ? 'batch' : 'realtime'
+    p.source =
+      p.hasBatch && p.hasRealtime
+        ? 'batch+realtime'
+        : p.hasBatch
+          ? 'batch'
+          : p.hasRealtime
+            ? 'realtime'
+            : d < batchDayLimit
+              ? 'batch'
+              : 'realtime'
     p.exact = !(b[LISTENERS]! > 0 && r[LISTENERS]! > 0)
     for (let m = 0; m < M; m++) sums.values[m]! += b[m]! + r[m]!
     if (b[LISTENERS]! + r[LISTENERS]! > 0) daysWithListeners++
@@ -108,7 +122,11 @@ export function mergeDays(input: MergeInput, visit: (day: Day, merged: Readonly<
  * The realtime answers summed per day of the range (METRICS order), walking only the days they hold (a few, as
  * the realtime part covers the days since W) instead of looking every day of the range up in every answer.
  */
-function realtimeByDay(answers: MergeInput['realtime'], first: Day, last: Day): { values: Float64Array; has: Uint8Array } | undefined {
+function realtimeByDay(
+  answers: MergeInput['realtime'],
+  first: Day,
+  last: Day,
+): { values: Float64Array; has: Uint8Array } | undefined {
   let acc: { values: Float64Array; has: Uint8Array } | undefined
   for (const days of answers) {
     for (const [d, v] of days) {

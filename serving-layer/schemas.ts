@@ -19,20 +19,32 @@ const errors = { 400: ErrorRef, 404: ErrorRef }
 const Metrics = Object.fromEntries(METRICS.map((m) => [m.name, Type.Number({ description: m.description })]))
 const MetricsObject = Type.Object(Metrics)
 
-const Missing = Type.Object({
-  instances: Type.Array(Type.Object({ instance: Type.String(), reason: Type.String() })),
-  partitions: Type.Array(Type.Integer(), { description: 'Kafka partitions no realtime answer covered' }),
-}, { description: 'what the realtime part lacks when complete is false' })
+const Missing = Type.Object(
+  {
+    instances: Type.Array(Type.Object({ instance: Type.String(), reason: Type.String() })),
+    partitions: Type.Array(Type.Integer(), { description: 'Kafka partitions no realtime answer covered' }),
+  },
+  { description: 'what the realtime part lacks when complete is false' },
+)
 
-const Complete = Type.Boolean({ description: 'false when a speed instance is down, slow or not ready, or a partition is not covered: the numbers may then be too low' })
+const Complete = Type.Boolean({
+  description:
+    'false when a speed instance is down, slow or not ready, or a partition is not covered: the numbers may then be too low',
+})
 
-const dateParam = (description: string) => Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', format: 'date', description: `a UTC calendar date YYYY-MM-DD: ${description}` })
+const dateParam = (description: string) =>
+  Type.String({
+    pattern: '^\\d{4}-\\d{2}-\\d{2}$',
+    format: 'date',
+    description: `a UTC calendar date YYYY-MM-DD: ${description}`,
+  })
 
 /**
  * A query string: an unknown parameter is a 400 naming it (shared/http-app.ts keeps them), and a parameter with a
  * default is optional — Type.Optional, or the document would call it required.
  */
-const Query = <T extends Parameters<typeof Type.Object>[0]>(properties: T) => Type.Object(properties, { additionalProperties: false })
+const Query = <T extends Parameters<typeof Type.Object>[0]>(properties: T) =>
+  Type.Object(properties, { additionalProperties: false })
 
 export const DailyParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) })
 
@@ -40,16 +52,28 @@ export const DailyQuery = Query({
   from: Type.Optional(dateParam(`first day (inclusive); default ${DEFAULT_RANGE_DAYS - 1} days before to`)),
   to: Type.Optional(dateParam('last day (inclusive); default today (UTC)')),
   format: Type.Optional(StringEnum(['json', 'csv'], { default: 'json' })),
-  parts: Type.Optional(Type.Boolean({ default: false, description: 'also return each day\'s batch and realtime parts (JSON only)' })),
+  parts: Type.Optional(
+    Type.Boolean({ default: false, description: "also return each day's batch and realtime parts (JSON only)" }),
+  ),
 })
 
 const Day = Type.Object({
   date: Type.String(),
   ...Metrics,
-  listenersExact: Type.Boolean({ description: 'false when the day has both a batch and a realtime part with listeners: listeners is then their sum, an upper bound (one person may be in both)' }),
-  source: StringEnum(['batch', 'realtime', 'batch+realtime'],
-    { description: 'the parts with data that day; a day with none is batch if it ended before the watermark, else realtime' }),
-  parts: Type.Optional(Type.Object({ batch: MetricsObject, realtime: MetricsObject }, { description: 'with ?parts=true: the batch part (arrivals before W) and the realtime part (at or after W)' })),
+  listenersExact: Type.Boolean({
+    description:
+      'false when the day has both a batch and a realtime part with listeners: listeners is then their sum, an upper bound (one person may be in both)',
+  }),
+  source: StringEnum(['batch', 'realtime', 'batch+realtime'], {
+    description:
+      'the parts with data that day; a day with none is batch if it ended before the watermark, else realtime',
+  }),
+  parts: Type.Optional(
+    Type.Object(
+      { batch: MetricsObject, realtime: MetricsObject },
+      { description: 'with ?parts=true: the batch part (arrivals before W) and the realtime part (at or after W)' },
+    ),
+  ),
 })
 
 export const DailyReport = Type.Object({
@@ -59,16 +83,25 @@ export const DailyReport = Type.Object({
   artistId: Type.Optional(Type.String()),
   from: Type.String(),
   to: Type.String(),
-  watermark: Type.Number({ description: 'W (epoch ms): batch views hold arrivals before it, the speed layer those at or after it; 0 before the first batch run' }),
+  watermark: Type.Number({
+    description:
+      'W (epoch ms): batch views hold arrivals before it, the speed layer those at or after it; 0 before the first batch run',
+  }),
   complete: Complete,
   missing: Missing,
   days: Type.Array(Day),
-  totals: Type.Object({ ...Metrics, listenersExact: Type.Boolean({ description: 'listeners summed over days is an upper bound when more than one day has listeners' }) }),
+  totals: Type.Object({
+    ...Metrics,
+    listenersExact: Type.Boolean({
+      description: 'listeners summed over days is an upper bound when more than one day has listeners',
+    }),
+  }),
 })
 
 export const dailySchema = (kind: 'song' | 'artist') => ({
   summary: `Daily metrics of one ${kind}`,
-  description: `Every day of the range (at most ${MAX_RANGE_DAYS} days), zeros where nothing happened. ` +
+  description:
+    `Every day of the range (at most ${MAX_RANGE_DAYS} days), zeros where nothing happened. ` +
     'value(day) = batch(day, arrivals before W) + realtime(day, arrivals at or after W): exact for every additive metric. ' +
     'listeners: exact on days with only one part; where a day has both, their sum (an upper bound) with listenersExact false. ' +
     '`?format=csv` returns the same days as CSV (headers X-Playcount-Complete and X-Playcount-Watermark).',
@@ -80,7 +113,12 @@ export const dailySchema = (kind: 'song' | 'artist') => ({
       description: 'the days of the range',
       content: {
         'application/json': { schema: DailyReport },
-        'text/csv': { schema: { type: 'string', description: 'with ?format=csv: a header row, then one row per day with the same columns as days[]' } },
+        'text/csv': {
+          schema: {
+            type: 'string',
+            description: 'with ?format=csv: a header row, then one row per day with the same columns as days[]',
+          },
+        },
       },
     },
     ...errors,
@@ -88,20 +126,33 @@ export const dailySchema = (kind: 'song' | 'artist') => ({
 })
 
 export const searchSchema = {
-  summary: 'Artists and songs by name', tags: ['report'],
-  querystring: Query({ q: Type.String({ minLength: 1, maxLength: 100 }), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })) }),
+  summary: 'Artists and songs by name',
+  tags: ['report'],
+  querystring: Query({
+    q: Type.String({ minLength: 1, maxLength: 100 }),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+  }),
   response: {
     200: Type.Object({
       q: Type.String(),
-      results: Type.Array(Type.Object({ kind: Type.String(), id: Type.String(), name: Type.String(), artistName: Type.Optional(Type.String()) })),
+      results: Type.Array(
+        Type.Object({
+          kind: Type.String(),
+          id: Type.String(),
+          name: Type.String(),
+          artistName: Type.Optional(Type.String()),
+        }),
+      ),
     }),
     ...errors,
   },
 }
 
 export const trendingSchema = {
-  summary: 'Most played songs or artists over a recent window (by arrival time)', tags: ['report'],
-  description: 'Summed over the speed instances; with several instances each is asked for more than limit, so a rank near the cut can be approximate.',
+  summary: 'Most played songs or artists over a recent window (by arrival time)',
+  tags: ['report'],
+  description:
+    'Summed over the speed instances; with several instances each is asked for more than limit, so a rank near the cut can be approximate.',
   querystring: Query({
     window: Type.Optional(StringEnum(TRENDING_WINDOWS, { default: '1h' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 10 })),
@@ -109,41 +160,79 @@ export const trendingSchema = {
   }),
   response: {
     200: Type.Object({
-      window: Type.String(), kind: Type.String(), complete: Complete, missing: Missing,
-      items: Type.Array(Type.Object({
-        rank: Type.Integer(), id: Type.String(), name: Type.String(), plays: Type.Number(),
-        artistId: Type.Optional(Type.String()), artistName: Type.Optional(Type.String()),
-      })),
+      window: Type.String(),
+      kind: Type.String(),
+      complete: Complete,
+      missing: Missing,
+      items: Type.Array(
+        Type.Object({
+          rank: Type.Integer(),
+          id: Type.String(),
+          name: Type.String(),
+          plays: Type.Number(),
+          artistId: Type.Optional(Type.String()),
+          artistName: Type.Optional(Type.String()),
+        }),
+      ),
     }),
     ...errors,
   },
 }
 
 const SpeedInstance = Type.Object({
-  instance: Type.String(), ok: Type.Boolean(), ready: Type.Boolean(), error: Type.Optional(Type.String()),
-  lag: Type.Number(), eventsPerSecond: Type.Number(), oldestWatermark: Type.Optional(Type.Number()),
+  instance: Type.String(),
+  ok: Type.Boolean(),
+  ready: Type.Boolean(),
+  error: Type.Optional(Type.String()),
+  lag: Type.Number(),
+  eventsPerSecond: Type.Number(),
+  oldestWatermark: Type.Optional(Type.Number()),
   partitions: Type.Array(Type.Object({ partition: Type.Integer(), ready: Type.Boolean(), lag: Type.Number() })),
 })
 
 export const statusSchema = {
-  summary: 'Watermark, last batch run, speed instances and their lag', tags: ['report'],
+  summary: 'Watermark, last batch run, speed instances and their lag',
+  tags: ['report'],
   response: {
     200: Type.Object({
       watermark: Type.Number(),
-      lastBatchRun: Type.Union([Type.Object({ runId: Type.String(), endedAt: Type.String(), days: Type.Union([Type.Object({ from: Type.String(), to: Type.String() }), Type.Null()]) }), Type.Null()]),
-      views: Type.Object({ loaded: Type.Boolean(), loadedAt: Type.Union([Type.String(), Type.Null()]), songRows: Type.Integer(), artistRows: Type.Integer(), error: Type.Optional(Type.String()) }),
+      lastBatchRun: Type.Union([
+        Type.Object({
+          runId: Type.String(),
+          endedAt: Type.String(),
+          days: Type.Union([Type.Object({ from: Type.String(), to: Type.String() }), Type.Null()]),
+        }),
+        Type.Null(),
+      ]),
+      views: Type.Object({
+        loaded: Type.Boolean(),
+        loadedAt: Type.Union([Type.String(), Type.Null()]),
+        songRows: Type.Integer(),
+        artistRows: Type.Integer(),
+        error: Type.Optional(Type.String()),
+      }),
       speed: Type.Array(SpeedInstance),
-      lag: Type.Union([Type.Number(), Type.Null()], { description: 'consumer lag summed over the speed instances that answered' }),
+      lag: Type.Union([Type.Number(), Type.Null()], {
+        description: 'consumer lag summed over the speed instances that answered',
+      }),
       eventsPerSecond: Type.Number(),
       complete: Complete,
       missing: Missing,
-      deadLetters: Type.Union([Type.Object({
-        pending: Type.Integer({ description: 'found, not yet acknowledged by the DLQ nor written to the lake' }),
-        delivered: Type.Integer({ description: 'acknowledged by the DLQ' }),
-        inLake: Type.Integer({ description: 'kept in the lake (deadletters/) because the DLQ refused them or kept failing' }),
-        sendFailures: Type.Integer(),
-        lastError: Type.Union([Type.Object({ message: Type.String(), at: Type.String() }), Type.Null()]),
-      }), Type.Null()], { description: "the in-process archiver's dead letters; null when no archiver runs in this process" }),
+      deadLetters: Type.Union(
+        [
+          Type.Object({
+            pending: Type.Integer({ description: 'found, not yet acknowledged by the DLQ nor written to the lake' }),
+            delivered: Type.Integer({ description: 'acknowledged by the DLQ' }),
+            inLake: Type.Integer({
+              description: 'kept in the lake (deadletters/) because the DLQ refused them or kept failing',
+            }),
+            sendFailures: Type.Integer(),
+            lastError: Type.Union([Type.Object({ message: Type.String(), at: Type.String() }), Type.Null()]),
+          }),
+          Type.Null(),
+        ],
+        { description: "the in-process archiver's dead letters; null when no archiver runs in this process" },
+      ),
     }),
     ...errors,
   },
@@ -166,17 +255,28 @@ export const BreakdownReport = Type.Object({
   watermark: Type.Number({ description: 'W (epoch ms), as on the daily route' }),
   complete: Complete,
   missing: Missing,
-  values: Type.Array(Type.Object({
-    value: Type.String({ description: 'a value of the dimension, or unknown (no value in the event nor the listener\'s profile)' }),
-    ...Metrics,
-    listenersExact: Type.Boolean({ description: 'listeners summed over the days of the range (and over batch and realtime parts of a day) is an upper bound when false' }),
-    source: StringEnum(['batch', 'realtime', 'batch+realtime'], { description: 'the parts with data for this value over the range' }),
-  }), { description: 'the values with data over the range, most plays first' }),
+  values: Type.Array(
+    Type.Object({
+      value: Type.String({
+        description: "a value of the dimension, or unknown (no value in the event nor the listener's profile)",
+      }),
+      ...Metrics,
+      listenersExact: Type.Boolean({
+        description:
+          'listeners summed over the days of the range (and over batch and realtime parts of a day) is an upper bound when false',
+      }),
+      source: StringEnum(['batch', 'realtime', 'batch+realtime'], {
+        description: 'the parts with data for this value over the range',
+      }),
+    }),
+    { description: 'the values with data over the range, most plays first' },
+  ),
 })
 
 export const breakdownSchema = (kind: 'song' | 'artist') => ({
   summary: `One ${kind}'s metrics per value of a dimension`,
-  description: 'The metrics over the range per value of the dimension `by` (shared/dimensions.ts), merged per day by the ' +
+  description:
+    'The metrics over the range per value of the dimension `by` (shared/dimensions.ts), merged per day by the ' +
     'same watermark rule as the daily route. `?format=csv` returns the values as CSV.',
   tags: ['report'],
   params: DailyParams,
@@ -186,7 +286,12 @@ export const breakdownSchema = (kind: 'song' | 'artist') => ({
       description: 'the values with data',
       content: {
         'application/json': { schema: BreakdownReport },
-        'text/csv': { schema: { type: 'string', description: 'with ?format=csv: a header row, then one row per value with the columns of values[]' } },
+        'text/csv': {
+          schema: {
+            type: 'string',
+            description: 'with ?format=csv: a header row, then one row per value with the columns of values[]',
+          },
+        },
       },
     },
     ...errors,
@@ -201,20 +306,32 @@ export const ChartQuery = Query({
 
 export const chartSchema = {
   summary: 'The top songs or artists of a day, with their rank the day before',
-  description: 'Ranked by plays (then listeners, then id) of the day, each merged batch + realtime by the watermark rule as ' +
-    'on the daily route; today\'s chart is live. previousRank is the rank the day before (null when not ranked then), ' +
+  description:
+    'Ranked by plays (then listeners, then id) of the day, each merged batch + realtime by the watermark rule as ' +
+    "on the daily route; today's chart is live. previousRank is the rank the day before (null when not ranked then), " +
     'change = previousRank - rank (positive: moved up).',
   tags: ['report'],
   querystring: ChartQuery,
   response: {
     200: Type.Object({
-      date: Type.String(), kind: StringEnum(['song', 'artist']), watermark: Type.Number(), complete: Complete, missing: Missing,
-      entries: Type.Array(Type.Object({
-        rank: Type.Integer(), id: Type.String(), name: Type.String(), artistId: Type.Optional(Type.String()),
-        ...Metrics,
-        listenersExact: Type.Boolean(), source: StringEnum(['batch', 'realtime', 'batch+realtime']),
-        previousRank: Type.Union([Type.Integer(), Type.Null()]), change: Type.Union([Type.Integer(), Type.Null()]),
-      })),
+      date: Type.String(),
+      kind: StringEnum(['song', 'artist']),
+      watermark: Type.Number(),
+      complete: Complete,
+      missing: Missing,
+      entries: Type.Array(
+        Type.Object({
+          rank: Type.Integer(),
+          id: Type.String(),
+          name: Type.String(),
+          artistId: Type.Optional(Type.String()),
+          ...Metrics,
+          listenersExact: Type.Boolean(),
+          source: StringEnum(['batch', 'realtime', 'batch+realtime']),
+          previousRank: Type.Union([Type.Integer(), Type.Null()]),
+          change: Type.Union([Type.Integer(), Type.Null()]),
+        }),
+      ),
     }),
     ...errors,
   },

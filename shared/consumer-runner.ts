@@ -15,7 +15,10 @@ import type { Logger } from './logger.ts'
 import { registered } from './telemetry.ts'
 
 /** This member's id and partitions of the topic from its last group join. */
-export interface Membership { memberId: string; partitions: Set<number> }
+export interface Membership {
+  memberId: string
+  partitions: Set<number>
+}
 
 export interface RunnerHooks<T> {
   /**
@@ -42,18 +45,37 @@ export interface RunnerOptions {
   registry: Registry
 }
 
-interface RunnerTelemetry { messages: Counter<'role'>; inFlight: Gauge<'role'> }
+interface RunnerTelemetry {
+  messages: Counter<'role'>
+  inFlight: Gauge<'role'>
+}
 
 /** One set of metrics per registry, labelled by role: both roles may run in one process. */
 function runnerTelemetry(registry: Registry): RunnerTelemetry {
   const registers = [registry]
   return {
-    messages: registered(registry, 'playcount_consumer_messages_total', () => new Counter({
-      name: 'playcount_consumer_messages_total', help: 'messages read from Kafka and handed to the worker, by role', labelNames: ['role'], registers,
-    })),
-    inFlight: registered(registry, 'playcount_consumer_batches_in_flight', () => new Gauge({
-      name: 'playcount_consumer_batches_in_flight', help: 'batches handed to the worker and not yet applied, by role', labelNames: ['role'], registers,
-    })),
+    messages: registered(
+      registry,
+      'playcount_consumer_messages_total',
+      () =>
+        new Counter({
+          name: 'playcount_consumer_messages_total',
+          help: 'messages read from Kafka and handed to the worker, by role',
+          labelNames: ['role'],
+          registers,
+        }),
+    ),
+    inFlight: registered(
+      registry,
+      'playcount_consumer_batches_in_flight',
+      () =>
+        new Gauge({
+          name: 'playcount_consumer_batches_in_flight',
+          help: 'batches handed to the worker and not yet applied, by role',
+          labelNames: ['role'],
+          registers,
+        }),
+    ),
   }
 }
 
@@ -67,7 +89,11 @@ export class ConsumerRunner<T> {
   private readonly telemetry: RunnerTelemetry
   private lastHeartbeat: (() => Promise<void>) | undefined
 
-  constructor(kafka: Kafka, private readonly opts: RunnerOptions, private readonly hooks: RunnerHooks<T>) {
+  constructor(
+    kafka: Kafka,
+    private readonly opts: RunnerOptions,
+    private readonly hooks: RunnerHooks<T>,
+  ) {
     this.admin = kafka.admin()
     this.consumer = kafka.consumer({ ...opts.consumer, groupId: opts.groupId })
     this.telemetry = runnerTelemetry(opts.registry)
@@ -86,13 +112,22 @@ export class ConsumerRunner<T> {
     const { REBALANCING, GROUP_JOIN, CRASH } = consumer.events
     consumer.on(REBALANCING, () => hooks.onRebalancing?.())
     consumer.on(GROUP_JOIN, ({ payload }) => {
-      this.membershipNow = { memberId: payload.memberId, partitions: new Set(payload.memberAssignment[opts.topic] ?? []) }
+      this.membershipNow = {
+        memberId: payload.memberId,
+        partitions: new Set(payload.memberAssignment[opts.topic] ?? []),
+      }
       hooks.onJoin(this.membershipNow)
     })
-    consumer.on(CRASH, (e) => opts.log.error({ err: e.payload.error, restart: e.payload.restart, role: opts.role }, 'consumer crashed'))
+    consumer.on(CRASH, (e) =>
+      opts.log.error({ err: e.payload.error, restart: e.payload.restart, role: opts.role }, 'consumer crashed'),
+    )
     await consumer.connect()
     await consumer.subscribe({ topic: opts.topic, fromBeginning: true })
-    await consumer.run({ autoCommit: false, partitionsConsumedConcurrently: 1, eachBatch: ({ batch, heartbeat, isStale }) => this.eachBatch(batch, heartbeat, isStale) })
+    await consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: ({ batch, heartbeat, isStale }) => this.eachBatch(batch, heartbeat, isStale),
+    })
   }
 
   /** Leaves the group (waiting for the batch being handed off) and disconnects; the worker is the role's to close. */
@@ -119,7 +154,8 @@ export class ConsumerRunner<T> {
       this.messages += batch.messages.length
       this.telemetry.messages.inc({ role }, batch.messages.length)
       this.telemetry.inFlight.inc({ role })
-      const applied = this.hooks.handOff(packed)
+      const applied = this.hooks
+        .handOff(packed)
         .catch((err: unknown) => log.error({ err, role, partition: batch.partition }, 'a batch handed off failed'))
         .finally(() => this.telemetry.inFlight.dec({ role }))
       this.inFlight.push(applied)

@@ -61,7 +61,8 @@ export function isDayText(text: string): boolean {
  */
 export function requireDay(text: string, field: string): Day {
   const day = parseDay(text)
-  if (day === undefined) throw new Errors.BAD_REQUEST(`${field} must be a calendar date YYYY-MM-DD (got ${JSON.stringify(text)})`)
+  if (day === undefined)
+    throw new Errors.BAD_REQUEST(`${field} must be a calendar date YYYY-MM-DD (got ${JSON.stringify(text)})`)
   return day
 }
 
@@ -110,19 +111,27 @@ export function daysBetween(first: Day, last: Day): Day[] {
   return out
 }
 
-export interface DayRange { first: Day; last: Day }
+export interface DayRange {
+  first: Day
+  last: Day
+}
 
 /**
  * A report's `from`/`to` (both optional: the last DEFAULT_RANGE_DAYS days up to the day of `now`), checked for the
  * calendar, the order and the span of at most `maxDays` days. `where` names where the fields came from.
  */
-export function resolveRange(from: string | undefined, to: string | undefined, now: number,
-  opts: { maxDays?: number; where?: string } = {}): DayRange {
+export function resolveRange(
+  from: string | undefined,
+  to: string | undefined,
+  now: number,
+  opts: { maxDays?: number; where?: string } = {},
+): DayRange {
   const maxDays = opts.maxDays ?? MAX_RANGE_DAYS
   const where = opts.where ?? 'querystring'
   const last = to === undefined ? dayOfMs(now) : requireDay(to, `to (${where})`)
   const first = from === undefined ? last - (DEFAULT_RANGE_DAYS - 1) : requireDay(from, `from (${where})`)
-  if (first > last) throw new Errors.BAD_REQUEST(`from (${where}) must be on or before to (${formatDay(first)} > ${formatDay(last)})`)
+  if (first > last)
+    throw new Errors.BAD_REQUEST(`from (${where}) must be on or before to (${formatDay(first)} > ${formatDay(last)})`)
   if (last - first + 1 > maxDays) {
     throw new Errors.BAD_REQUEST(`from..to (${where}) must span at most ${maxDays} days (asked ${last - first + 1})`)
   }

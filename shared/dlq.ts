@@ -37,7 +37,14 @@ export const DLQ_KEPT_BYTES = MAX_EVENT_BYTES
 export const DLQ_REQUEST_BYTES = 256 * 1024
 
 /** Kafka error types that mean the broker will refuse the same letter again: no retry helps. */
-const REFUSALS = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'CORRUPT_MESSAGE', 'POLICY_VIOLATION', 'TOPIC_AUTHORIZATION_FAILED'])
+const REFUSALS = new Set([
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'CORRUPT_MESSAGE',
+  'POLICY_VIOLATION',
+  'TOPIC_AUTHORIZATION_FAILED',
+])
 
 /** What the archiver reports about its dead letters (GET /v1/status `deadLetters`, and /metrics). */
 export interface DeadLetterStatus {
@@ -63,25 +70,42 @@ export function sha256(value: Buffer): string {
 export function toDlqMessage(d: DeadLetter): { key: string; value: Buffer | null; headers: IHeaders } {
   const truncated = d.value !== null && d.value.length > DLQ_KEPT_BYTES
   // A value over 16 KiB is too_large by the event contract; the validator says so first, this keeps it certain.
-  const issue: EventIssue = truncated ? { reason: 'too_large', field: '(event)', rule: `must be at most ${MAX_EVENT_BYTES} bytes` } : d.issue
+  const issue: EventIssue = truncated
+    ? { reason: 'too_large', field: '(event)', rule: `must be at most ${MAX_EVENT_BYTES} bytes` }
+    : d.issue
   const headers: IHeaders = {
-    reason: issue.reason, field: issue.field, rule: issue.rule,
-    'source-topic': d.sourceTopic, 'source-partition': String(d.partition), 'source-offset': d.offset,
+    reason: issue.reason,
+    field: issue.field,
+    rule: issue.rule,
+    'source-topic': d.sourceTopic,
+    'source-partition': String(d.partition),
+    'source-offset': d.offset,
   }
   if (truncated && d.value !== null) {
     headers.truncated = 'true'
     headers['original-size'] = String(d.value.length)
     headers.sha256 = sha256(d.value)
   }
-  return { key: dlqKey(d.partition, d.offset), value: truncated ? d.value!.subarray(0, DLQ_KEPT_BYTES) : d.value, headers }
+  return {
+    key: dlqKey(d.partition, d.offset),
+    value: truncated ? d.value!.subarray(0, DLQ_KEPT_BYTES) : d.value,
+    headers,
+  }
 }
 
 /** The lake copy of a letter: the whole original value (base64), its size and digest; determined by the log. */
 export function toLakeLetter(d: DeadLetter): string {
   return JSON.stringify({
-    key: dlqKey(d.partition, d.offset), sourceTopic: d.sourceTopic, partition: d.partition, offset: d.offset,
-    reason: d.issue.reason, field: d.issue.field, rule: d.issue.rule,
-    size: d.value?.length ?? null, sha256: d.value === null ? null : sha256(d.value), value: d.value?.toString('base64') ?? null,
+    key: dlqKey(d.partition, d.offset),
+    sourceTopic: d.sourceTopic,
+    partition: d.partition,
+    offset: d.offset,
+    reason: d.issue.reason,
+    field: d.issue.field,
+    rule: d.issue.rule,
+    size: d.value?.length ?? null,
+    sha256: d.value === null ? null : sha256(d.value),
+    value: d.value?.toString('base64') ?? null,
   })
 }
 
@@ -119,29 +143,47 @@ export interface SendOutcome {
  * Sends the letters with bounded retries per request. Never throws for a broker failure: what was not
  * acknowledged comes back in `unsent` with the error, for the caller to keep durably elsewhere.
  */
-export async function sendDeadLetters(producer: Producer, dlqTopic: string, letters: DeadLetter[], retry: Omit<RetryOptions, 'what'>): Promise<SendOutcome> {
+export async function sendDeadLetters(
+  producer: Producer,
+  dlqTopic: string,
+  letters: DeadLetter[],
+  retry: Omit<RetryOptions, 'what'>,
+): Promise<SendOutcome> {
   const all = requests(letters)
   for (let i = 0; i < all.length; i++) {
     const batch = all[i]!
     try {
-      await withRetry(async () => {
-        try {
-          await producer.send({ topic: dlqTopic, acks: -1, messages: batch.map(toDlqMessage) })
-        } catch (err) {
-          if (isRefusal(err)) throw new Errors.DLQ_REFUSED(`${dlqTopic}: ${(err as Error).message}`, { cause: err })
-          throw err
-        }
-      }, { ...retry, what: `send ${batch.length} dead letters to ${dlqTopic}` })
+      await withRetry(
+        async () => {
+          try {
+            await producer.send({ topic: dlqTopic, acks: -1, messages: batch.map(toDlqMessage) })
+          } catch (err) {
+            if (isRefusal(err)) throw new Errors.DLQ_REFUSED(`${dlqTopic}: ${(err as Error).message}`, { cause: err })
+            throw err
+          }
+        },
+        { ...retry, what: `send ${batch.length} dead letters to ${dlqTopic}` },
+      )
     } catch (err) {
       if (retry.signal?.aborted) throw err
       const error = err instanceof Error ? err : new Error(String(err))
       // A refused request fails alone; any other failure (retries exhausted) sends none of the rest.
-      return { unsent: isRefusal(err) ? [...batch, ...(await rest(producer, dlqTopic, all.slice(i + 1), retry))] : all.slice(i).flat(), error }
+      return {
+        unsent: isRefusal(err)
+          ? [...batch, ...(await rest(producer, dlqTopic, all.slice(i + 1), retry))]
+          : all.slice(i).flat(),
+        error,
+      }
     }
   }
   return { unsent: [] }
 }
 
-async function rest(producer: Producer, dlqTopic: string, batches: DeadLetter[][], retry: Omit<RetryOptions, 'what'>): Promise<DeadLetter[]> {
+async function rest(
+  producer: Producer,
+  dlqTopic: string,
+  batches: DeadLetter[][],
+  retry: Omit<RetryOptions, 'what'>,
+): Promise<DeadLetter[]> {
   return batches.length === 0 ? [] : (await sendDeadLetters(producer, dlqTopic, batches.flat(), retry)).unsent
 }

@@ -25,8 +25,17 @@ export function fileList(locations: readonly string[]): string {
 }
 
 export function httpfsExtensionPath(config: Readonly<Config>): string {
-  return config.duckdb.httpfsPath ?? path.join(config.cacheDir, `httpfs-${DUCKDB_VERSION}`, 'duckdb_extension_httpfs',
-    'extensions', `v${DUCKDB_VERSION}`, 'httpfs.duckdb_extension')
+  return (
+    config.duckdb.httpfsPath ??
+    path.join(
+      config.cacheDir,
+      `httpfs-${DUCKDB_VERSION}`,
+      'duckdb_extension_httpfs',
+      'extensions',
+      `v${DUCKDB_VERSION}`,
+      'httpfs.duckdb_extension',
+    )
+  )
 }
 
 export interface DuckSession {
@@ -55,7 +64,14 @@ export async function openDuck(config: Readonly<Config>, opts: DuckOptions = {})
   if (opts.maxTempSize !== undefined) options.max_temp_directory_size = opts.maxTempSize
   const instance = await DuckDBInstance.create(':memory:', options)
   const conn = await instance.connect()
-  const session: DuckSession = { instance, conn, close: () => { conn.closeSync(); instance.closeSync() } }
+  const session: DuckSession = {
+    instance,
+    conn,
+    close: () => {
+      conn.closeSync()
+      instance.closeSync()
+    },
+  }
   try {
     if (config.lakeUri.startsWith('s3://')) await attachS3(conn, config)
   } catch (err) {
@@ -68,7 +84,9 @@ export async function openDuck(config: Readonly<Config>, opts: DuckOptions = {})
 async function attachS3(conn: DuckDBConnection, config: Readonly<Config>): Promise<void> {
   const ext = httpfsExtensionPath(config)
   if (!fs.existsSync(ext)) {
-    throw new Errors.CONFIG_INVALID(`DuckDB's httpfs extension is missing at ${ext}: run \`playcount services up\` (it fetches it) or set DUCKDB_HTTPFS_PATH`)
+    throw new Errors.CONFIG_INVALID(
+      `DuckDB's httpfs extension is missing at ${ext}: run \`playcount services up\` (it fetches it) or set DUCKDB_HTTPFS_PATH`,
+    )
   }
   await conn.run(`LOAD ${quoteLiteral(ext)}`)
   const endpoint = new URL(config.s3.endpoint ?? 'https://s3.amazonaws.com')

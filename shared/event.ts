@@ -19,7 +19,14 @@ const ISO_WITH_ZONE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(:(\d{2})(\.\d{1,
 function isIsoWithZone(s: string): boolean {
   const m = ISO_WITH_ZONE.exec(s)
   if (!m) return false
-  const [y, mo, d, h, mi, sec] = [m[1], m[2], m[3], m[4], m[5], m[7] ?? '0'].map(Number) as [number, number, number, number, number, number]
+  const [y, mo, d, h, mi, sec] = [m[1], m[2], m[3], m[4], m[5], m[7] ?? '0'].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ]
   if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || sec > 59) return false
   return !Number.isNaN(Date.parse(s))
 }
@@ -28,19 +35,29 @@ export const MAX_MS_PLAYED = 24 * 3600 * 1000
 export const MAX_EVENT_BYTES = 16 * 1024
 export const MAX_FUTURE_MS = 3600 * 1000
 
-export const EventSchema = Type.Object({
-  eventId: Type.String({ minLength: 1, maxLength: 64, description: 'unique per event (UUID); a retry resends the same id; well-formed Unicode' }),
-  ts: Type.Union([
-    Type.String({ format: 'date-time', description: 'ISO-8601 with zone' }),
-    Type.Integer({ minimum: 0, description: 'epoch milliseconds' }),
-  ], { description: 'event time' }),
-  userId: Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$' }),
-  songId: Type.String({ minLength: 1, maxLength: 64, description: 'must exist in the catalog; well-formed Unicode' }),
-  type: Type.Union(EVENT_TYPES.map((t) => Type.Literal(t))),
-  msPlayed: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_MS_PLAYED })),
-  device: Type.Optional(Type.Union(DEVICES.map((d) => Type.Literal(d)))),
-  country: Type.Optional(Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO-3166-1 alpha-2' })),
-}, { $id: 'ListenEvent', additionalProperties: true })
+export const EventSchema = Type.Object(
+  {
+    eventId: Type.String({
+      minLength: 1,
+      maxLength: 64,
+      description: 'unique per event (UUID); a retry resends the same id; well-formed Unicode',
+    }),
+    ts: Type.Union(
+      [
+        Type.String({ format: 'date-time', description: 'ISO-8601 with zone' }),
+        Type.Integer({ minimum: 0, description: 'epoch milliseconds' }),
+      ],
+      { description: 'event time' },
+    ),
+    userId: Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$' }),
+    songId: Type.String({ minLength: 1, maxLength: 64, description: 'must exist in the catalog; well-formed Unicode' }),
+    type: Type.Union(EVENT_TYPES.map((t) => Type.Literal(t))),
+    msPlayed: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_MS_PLAYED })),
+    device: Type.Optional(Type.Union(DEVICES.map((d) => Type.Literal(d)))),
+    country: Type.Optional(Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO-3166-1 alpha-2' })),
+  },
+  { $id: 'ListenEvent', additionalProperties: true },
+)
 
 export type RawEvent = Static<typeof EventSchema>
 
@@ -57,7 +74,8 @@ export interface ListenEvent {
 }
 
 /** Reason codes, shared by the collector's 400s and the DLQ (too_deep: the collector's body screen only). */
-export type RejectReason = 'bad_json' | 'missing_field' | 'invalid_field' | 'unknown_song' | 'future_ts' | 'too_large' | 'too_deep'
+export type RejectReason =
+  'bad_json' | 'missing_field' | 'invalid_field' | 'unknown_song' | 'future_ts' | 'too_large' | 'too_deep'
 
 /**
  * The free-text ids that must be well-formed Unicode (userId, country, type and device are ASCII by their rules). A
@@ -66,7 +84,11 @@ export type RejectReason = 'bad_json' | 'missing_field' | 'invalid_field' | 'unk
  */
 const WELL_FORMED_FIELDS = ['eventId', 'songId'] as const
 
-export interface EventIssue { reason: RejectReason; field: string; rule: string }
+export interface EventIssue {
+  reason: RejectReason
+  field: string
+  rule: string
+}
 
 export type ParseResult = { ok: true; event: ListenEvent } | { ok: false; issue: EventIssue }
 
@@ -83,7 +105,8 @@ function ruleOf(schema: Record<string, unknown>): string {
   if (schema.type) parts.push(schema.type === 'integer' ? 'an integer' : `a ${String(schema.type)}`)
   if (typeof schema.minimum === 'number') parts.push(`>= ${schema.minimum}`)
   if (typeof schema.maximum === 'number') parts.push(`<= ${schema.maximum}`)
-  if (typeof schema.minLength === 'number' && typeof schema.maxLength === 'number') parts.push(`${schema.minLength}-${schema.maxLength} chars`)
+  if (typeof schema.minLength === 'number' && typeof schema.maxLength === 'number')
+    parts.push(`${schema.minLength}-${schema.maxLength} chars`)
   if (typeof schema.pattern === 'string') parts.push(`matching ${schema.pattern}`)
   return parts.join(', ')
 }
@@ -101,17 +124,25 @@ export function parseEvent(value: unknown, opts: ParseOptions = {}): ParseResult
   }
   const v = value as Record<string, unknown>
   for (const field of EventSchema.required ?? []) {
-    if (v[field] === undefined || v[field] === null) return { ok: false, issue: { reason: 'missing_field', field, rule: 'required' } }
+    if (v[field] === undefined || v[field] === null)
+      return { ok: false, issue: { reason: 'missing_field', field, rule: 'required' } }
   }
   if (!compiled.Check(v)) {
     const err = compiled.Errors(v).First()
-    const field = err ? err.path.replace(/^\//, '').split('/')[0] ?? '(event)' : '(event)'
+    const field = err ? (err.path.replace(/^\//, '').split('/')[0] ?? '(event)') : '(event)'
     const schema = (EventSchema.properties as Record<string, Record<string, unknown>>)[field] ?? {}
     return { ok: false, issue: { reason: 'invalid_field', field, rule: `must be ${ruleOf(schema)}` } }
   }
   for (const field of WELL_FORMED_FIELDS) {
     if (!(v[field] as string).isWellFormed()) {
-      return { ok: false, issue: { reason: 'invalid_field', field, rule: 'must be well-formed Unicode (no lone surrogate such as \\ud800)' } }
+      return {
+        ok: false,
+        issue: {
+          reason: 'invalid_field',
+          field,
+          rule: 'must be well-formed Unicode (no lone surrogate such as \\ud800)',
+        },
+      }
     }
   }
   let ts: number
@@ -121,12 +152,27 @@ export function parseEvent(value: unknown, opts: ParseOptions = {}): ParseResult
     ts = Date.parse(v.ts as string)
   }
   // Epoch-ms numbers are >= 0 by the schema; an ISO string can still name a year before 1970.
-  if (ts < 0) return { ok: false, issue: { reason: 'invalid_field', field: 'ts', rule: 'must not be before 1970-01-01T00:00:00Z' } }
+  if (ts < 0)
+    return {
+      ok: false,
+      issue: { reason: 'invalid_field', field: 'ts', rule: 'must not be before 1970-01-01T00:00:00Z' },
+    }
   const now = opts.now ?? Date.now()
-  if (ts > now + MAX_FUTURE_MS) return { ok: false, issue: { reason: 'future_ts', field: 'ts', rule: 'must not be more than 1 hour in the future' } }
+  if (ts > now + MAX_FUTURE_MS)
+    return {
+      ok: false,
+      issue: { reason: 'future_ts', field: 'ts', rule: 'must not be more than 1 hour in the future' },
+    }
   const songId = v.songId as string
-  if (opts.songExists && !opts.songExists(songId)) return { ok: false, issue: { reason: 'unknown_song', field: 'songId', rule: 'must exist in the catalog' } }
-  const event: ListenEvent = { eventId: v.eventId as string, ts, userId: v.userId as string, songId, type: v.type as EventType }
+  if (opts.songExists && !opts.songExists(songId))
+    return { ok: false, issue: { reason: 'unknown_song', field: 'songId', rule: 'must exist in the catalog' } }
+  const event: ListenEvent = {
+    eventId: v.eventId as string,
+    ts,
+    userId: v.userId as string,
+    songId,
+    type: v.type as EventType,
+  }
   if (v.msPlayed !== undefined) event.msPlayed = v.msPlayed as number
   if (v.device !== undefined) event.device = v.device as Device
   if (v.country !== undefined) event.country = v.country as string
@@ -149,13 +195,19 @@ export function contractFields(): ScannedFields {
  * `parseEventBytes` must decide (and name the issue).
  */
 export function scanAccepts(fields: ScannedFields, buf: Uint8Array, start: number, end: number, now: number): boolean {
-  return end - start <= MAX_EVENT_BYTES && fields.scan(buf, start, end) && fields.numbers[FIELD.ts]! <= now + MAX_FUTURE_MS
+  return (
+    end - start <= MAX_EVENT_BYTES && fields.scan(buf, start, end) && fields.numbers[FIELD.ts]! <= now + MAX_FUTURE_MS
+  )
 }
 
 /** Decodes and validates the bytes of one Kafka message or NDJSON line. */
 export function parseEventBytes(bytes: Buffer | string, opts: ParseOptions = {}): ParseResult {
   const size = typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.length
-  if (size > MAX_EVENT_BYTES) return { ok: false, issue: { reason: 'too_large', field: '(event)', rule: `must be at most ${MAX_EVENT_BYTES} bytes` } }
+  if (size > MAX_EVENT_BYTES)
+    return {
+      ok: false,
+      issue: { reason: 'too_large', field: '(event)', rule: `must be at most ${MAX_EVENT_BYTES} bytes` },
+    }
   // The common valid message, decided on the bytes; anything the scan is not sure of takes the full path below.
   if (typeof bytes !== 'string' && scanAccepts(fastFields, bytes, 0, size, opts.now ?? Date.now())) {
     const event = eventOf(fastFields, bytes)

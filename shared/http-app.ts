@@ -5,7 +5,16 @@
  * returned unstarted: tests call
  * `inject()`, the process calls `listen()`.
  */
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest, type FastifySchema } from 'fastify'
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifySchema,
+} from 'fastify'
 import cors from '@fastify/cors'
 import rateLimit from '@fastify/rate-limit'
 import swagger from '@fastify/swagger'
@@ -19,7 +28,10 @@ import { auditRequests } from './http-audit.ts'
 import { accessOf, markRoutes, meRoute, requireKeys, tokenFor, type Access, type Scope } from './http-auth.ts'
 import type { Logger } from './logger.ts'
 
-export interface Readiness { ready: boolean; details: Record<string, unknown> }
+export interface Readiness {
+  ready: boolean
+  details: Record<string, unknown>
+}
 
 export interface HttpAppDeps {
   log: Logger
@@ -30,12 +42,18 @@ export interface HttpAppDeps {
   keys?: KeyRing
 }
 
-export interface ErrorBody { error: string; message: string }
+export interface ErrorBody {
+  error: string
+  message: string
+}
 
 export const ErrorBodySchema = {
   $id: 'ErrorBody',
   type: 'object',
-  properties: { error: { type: 'string', description: 'a stable PLAYCOUNT_* code (docs/ERRORS.md)' }, message: { type: 'string' } },
+  properties: {
+    error: { type: 'string', description: 'a stable PLAYCOUNT_* code (docs/ERRORS.md)' },
+    message: { type: 'string' },
+  },
   required: ['error', 'message'],
 } as const
 
@@ -57,15 +75,26 @@ export async function buildHttpApp(config: Readonly<Config>, deps: HttpAppDeps):
   app.addSchema(EventSchema)
   app.addSchema(ErrorBodySchema)
   // Keys can appear while the process runs (`playcount keys create`): with a key ring every route is documented secured.
-  const anyToken = tokenFor(config, 'api') !== undefined || tokenFor(config, 'internal') !== undefined || deps.keys !== undefined
-  const isSecured = (access: Access): boolean => access !== 'public' && (tokenFor(config, access) !== undefined || deps.keys !== undefined)
+  const anyToken =
+    tokenFor(config, 'api') !== undefined || tokenFor(config, 'internal') !== undefined || deps.keys !== undefined
+  const isSecured = (access: Access): boolean =>
+    access !== 'public' && (tokenFor(config, access) !== undefined || deps.keys !== undefined)
   await app.register(swagger, {
     openapi: {
-      info: { title: 'playcount', version: '0.1.0', description: 'Listening analytics: report API, ingest and speed-layer routes.' },
+      info: {
+        title: 'playcount',
+        version: '0.1.0',
+        description: 'Listening analytics: report API, ingest and speed-layer routes.',
+      },
       components: anyToken ? { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } } : {},
     },
-    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
-    transform: ({ schema, url, route }) => ({ url, schema: isSecured(accessOf(route.config)) ? secured(schema, route.config?.scope) : schema }),
+    refResolver: {
+      buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
+    },
+    transform: ({ schema, url, route }) => ({
+      url,
+      schema: isSecured(accessOf(route.config)) ? secured(schema, route.config?.scope) : schema,
+    }),
   })
   // The document holds no data, and Swagger UI must load before its Authorize button can take the token.
   await app.register(async (docs) => {
@@ -74,7 +103,10 @@ export async function buildHttpApp(config: Readonly<Config>, deps: HttpAppDeps):
   })
   if (config.http.corsOrigin) {
     const origins = config.http.corsOrigin.split(',').map((o) => o.trim())
-    await app.register(cors, { origin: origins.length === 1 && origins[0] === '*' ? true : origins, methods: ['GET', 'POST'] })
+    await app.register(cors, {
+      origin: origins.length === 1 && origins[0] === '*' ? true : origins,
+      methods: ['GET', 'POST'],
+    })
   }
   // Counts failed key attempts only: no route is limited as such (`global: false`); http-auth.ts asks it.
   await app.register(rateLimit, { global: false })
@@ -85,7 +117,9 @@ export async function buildHttpApp(config: Readonly<Config>, deps: HttpAppDeps):
   app.setErrorHandler(errorHandler)
   methodNotAllowed(app)
   app.setNotFoundHandler((req, reply) => {
-    reply.code(404).send({ error: Errors.NOT_FOUND.code, message: `Route not found: ${req.method} ${req.url.split('?')[0] ?? ''}` })
+    reply
+      .code(404)
+      .send({ error: Errors.NOT_FOUND.code, message: `Route not found: ${req.method} ${req.url.split('?')[0] ?? ''}` })
   })
 
   app.get('/healthz', { schema: { hide: true }, config: { access: 'public' } }, async () => ({ ok: true }))
@@ -123,8 +157,12 @@ function methodNotAllowed(app: FastifyInstance): void {
 
 /** Errors the router raises before any route: in the one error format, as a 400 naming what is wrong. */
 function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
-  const message = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? `a path parameter is over ${MAX_PARAM_LENGTH} characters (URL-encoded)`
-    : err.code === 'FST_ERR_BAD_URL' ? 'the path is not valid percent-encoded UTF-8' : err.message
+  const message =
+    err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? `a path parameter is over ${MAX_PARAM_LENGTH} characters (URL-encoded)`
+      : err.code === 'FST_ERR_BAD_URL'
+        ? 'the path is not valid percent-encoded UTF-8'
+        : err.message
   const e = new Errors.BAD_REQUEST(message)
   reply.code(e.statusCode).send({ error: e.code, message: e.message } satisfies ErrorBody)
 }
@@ -133,15 +171,23 @@ function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: Fastify
 function secured(schema: FastifySchema | undefined, scope: Scope | undefined): FastifySchema {
   const response = (schema?.response ?? {}) as Record<string, unknown>
   const error = (description: string) => ({ description, $ref: 'ErrorBody#' })
-  const scoped = typeof scope === 'object'
-    ? { 404: error('unknown id, or an id outside the key\'s artists: the same answer, so a key cannot tell which') } : {}
+  const scoped =
+    typeof scope === 'object'
+      ? { 404: error("unknown id, or an id outside the key's artists: the same answer, so a key cannot tell which") }
+      : {}
   return {
     ...schema,
     security: [{ bearer: [] }],
     response: {
       ...response,
       401: response[401] ?? error('missing, wrong, revoked or expired bearer key'),
-      403: response[403] ?? error(scope === undefined ? 'the key\'s role does not take this route (admin keys only)' : 'the key\'s role does not take this route'),
+      403:
+        response[403] ??
+        error(
+          scope === undefined
+            ? "the key's role does not take this route (admin keys only)"
+            : "the key's role does not take this route",
+        ),
       429: response[429] ?? error('too many failed key attempts from this address; see Retry-After'),
       ...scoped,
     },
@@ -150,13 +196,21 @@ function secured(schema: FastifySchema | undefined, scope: Scope | undefined): F
 
 function observeRequests(app: FastifyInstance, registry: Registry): void {
   const name = 'playcount_http_request_duration_seconds'
-  const histogram = (registry.getSingleMetric(name) as Histogram<'method' | 'route' | 'status'> | undefined) ?? new Histogram({
-    name, help: 'HTTP request duration by route and status', labelNames: ['method', 'route', 'status'] as const,
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2], registers: [registry],
-  })
+  const histogram =
+    (registry.getSingleMetric(name) as Histogram<'method' | 'route' | 'status'> | undefined) ??
+    new Histogram({
+      name,
+      help: 'HTTP request duration by route and status',
+      labelNames: ['method', 'route', 'status'] as const,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2],
+      registers: [registry],
+    })
   // A callback hook: an async one costs a promise per request.
   app.addHook('onResponse', (req, reply, done) => {
-    histogram.observe({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000)
+    histogram.observe(
+      { method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    )
     done()
   })
 }
@@ -179,19 +233,27 @@ function toRegistryError(err: FastifyError): PlaycountError {
   return new Errors.INTERNAL(err.code ?? err.name)
 }
 
-interface AjvIssue { instancePath: string; keyword: string; message?: string; params: Record<string, unknown> }
+interface AjvIssue {
+  instancePath: string
+  keyword: string
+  message?: string
+  params: Record<string, unknown>
+}
 
 /** "from (querystring) must match pattern ^\d{4}-\d{2}-\d{2}$": the parameter, where it was, and the rule. */
 export function describeValidation(err: FastifyError): string {
   const issue = (err.validation?.[0] ?? { instancePath: '', keyword: '', params: {} }) as AjvIssue
   const where = err.validationContext ?? 'request'
   const missing = issue.params.missingProperty
-  const param = typeof missing === 'string' ? missing : issue.instancePath.replace(/^\//, '').replaceAll('/', '.') || where
+  const param =
+    typeof missing === 'string' ? missing : issue.instancePath.replace(/^\//, '').replaceAll('/', '.') || where
   if (issue.keyword === 'required') return `${param} (${where}) is required`
   if (issue.keyword === 'enum' && Array.isArray(issue.params.allowedValues)) {
     return `${param} (${where}) must be one of ${issue.params.allowedValues.join(', ')}`
   }
-  if (issue.keyword === 'format' && issue.params.format === 'date') return `${param} (${where}) must be a calendar date YYYY-MM-DD`
-  if (issue.keyword === 'additionalProperties') return `${String(issue.params.additionalProperty)} (${where}) is not a known parameter`
+  if (issue.keyword === 'format' && issue.params.format === 'date')
+    return `${param} (${where}) must be a calendar date YYYY-MM-DD`
+  if (issue.keyword === 'additionalProperties')
+    return `${String(issue.params.additionalProperty)} (${where}) is not a known parameter`
   return `${param} (${where}) ${issue.message ?? 'is invalid'}`
 }

@@ -10,15 +10,31 @@ import type { Logger } from './logger.ts'
 
 export function auditRequests(app: FastifyInstance, log: Logger, registry: Registry): void {
   const name = 'playcount_http_denied_total'
-  const denied = (registry.getSingleMetric(name) as Counter<'key'> | undefined) ?? new Counter({
-    name, help: 'Requests refused by the access check (401, 403, 429, or 404 outside the key\'s scope), by key name', labelNames: ['key'] as const, registers: [registry],
-  })
+  const denied =
+    (registry.getSingleMetric(name) as Counter<'key'> | undefined) ??
+    new Counter({
+      name,
+      help: "Requests refused by the access check (401, 403, 429, or 404 outside the key's scope), by key name",
+      labelNames: ['key'] as const,
+      registers: [registry],
+    })
   // A callback hook: an async one costs a promise per request.
   app.addHook('onResponse', (req, reply, done) => {
     const key = req.keyName
     if (key === undefined) return done()
     if (req.denied) denied.inc({ key })
-    log.info({ audit: { key, method: req.method, route: req.routeOptions.url ?? 'unmatched', status: reply.statusCode, ms: Math.round(reply.elapsedTime) } }, 'request')
+    log.info(
+      {
+        audit: {
+          key,
+          method: req.method,
+          route: req.routeOptions.url ?? 'unmatched',
+          status: reply.statusCode,
+          ms: Math.round(reply.elapsedTime),
+        },
+      },
+      'request',
+    )
     done()
   })
 }

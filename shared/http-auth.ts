@@ -79,7 +79,8 @@ export function markRoutes(app: FastifyInstance, access: Access): void {
 }
 
 const digest = (s: string): Buffer => crypto.createHash('sha256').update(s).digest()
-const same = (given: string, expected: Buffer | undefined): boolean => expected !== undefined && crypto.timingSafeEqual(digest(given), expected)
+const same = (given: string, expected: Buffer | undefined): boolean =>
+  expected !== undefined && crypto.timingSafeEqual(digest(given), expected)
 
 /** The token of an `Authorization: Bearer <token>` header, any case of the scheme; undefined for anything else. */
 export function bearerToken(header: string | undefined): string | undefined {
@@ -93,9 +94,22 @@ export function bearerToken(header: string | undefined): string | undefined {
 const UNKNOWN = 'unknown'
 
 /** Whether a principal may take a route of this access and scope: undefined when it may, else UNKNOWN or a 403's reason. */
-function refusal(p: Principal, access: Access, scope: Scope | undefined, internalTokenSet: boolean, is404: boolean): string | undefined {
+function refusal(
+  p: Principal,
+  access: Access,
+  scope: Scope | undefined,
+  internalTokenSet: boolean,
+  is404: boolean,
+): string | undefined {
   // INTERNAL_TOKEN opens the internal routes only; with it set, those routes take nothing else.
-  if (access === 'internal') return p === INTERNAL_TOKEN ? undefined : internalTokenSet ? UNKNOWN : p.role === 'admin' ? undefined : 'read operator routes'
+  if (access === 'internal')
+    return p === INTERNAL_TOKEN
+      ? undefined
+      : internalTokenSet
+        ? UNKNOWN
+        : p.role === 'admin'
+          ? undefined
+          : 'read operator routes'
   if (p === INTERNAL_TOKEN) return UNKNOWN
   // An unknown path is the 404 handler's to answer, to any valid key.
   if (is404) return undefined
@@ -115,7 +129,9 @@ export function requireKeys(app: FastifyInstance, config: Readonly<Config>, ring
   const api = config.http.apiToken === undefined ? undefined : digest(config.http.apiToken)
   const internal = config.http.internalToken === undefined ? undefined : digest(config.http.internalToken)
   const limit = app.createRateLimit({ max: config.access.failuresMax, timeWindow: config.access.failuresWindowMs })
-  const needsKey = (access: Access): boolean => access !== 'public' && (api !== undefined || ring?.enabled === true || (access === 'internal' && internal !== undefined))
+  const needsKey = (access: Access): boolean =>
+    access !== 'public' &&
+    (api !== undefined || ring?.enabled === true || (access === 'internal' && internal !== undefined))
   const resolve = (given: string): Principal | undefined =>
     same(given, api) ? API_TOKEN : same(given, internal) ? INTERNAL_TOKEN : ring?.resolve(given)
 
@@ -132,26 +148,32 @@ export function requireKeys(app: FastifyInstance, config: Readonly<Config>, ring
     }
     const given = bearerToken(req.headers.authorization)
     const p = given === undefined ? undefined : resolve(given)
-    const why = p === undefined ? UNKNOWN : refusal(p, access, req.routeOptions.config.scope, internal !== undefined, req.is404)
+    const why =
+      p === undefined ? UNKNOWN : refusal(p, access, req.routeOptions.config.scope, internal !== undefined, req.is404)
     req.keyName = why === UNKNOWN ? (given === undefined ? 'none' : 'invalid') : p!.name
     // Peek first: an address over the limit is refused whether or not its key is right; only wrong keys count.
-    limit(req, { increment: false }).then(async (status) => {
-      if (!status.isAllowed && status.isExceeded) return rateLimited(reply, status.ttlInSeconds)
-      if (why === UNKNOWN) {
-        // Only a presented key is a guess; a request without one (a page's first call) costs the address nothing.
-        const after = given === undefined ? undefined : await limit(req)
-        if (after !== undefined && !after.isAllowed && after.isExceeded) return rateLimited(reply, after.ttlInSeconds)
-        // RFC 6750 section 3: a request without credentials gets the bare challenge, a wrong key error="invalid_token".
-        reply.header('www-authenticate', given === undefined ? 'Bearer realm="playcount"' : 'Bearer realm="playcount", error="invalid_token"')
-        return new Errors.UNAUTHORIZED()
-      }
-      if (why !== undefined) return new Errors.FORBIDDEN(why)
-      req.principal = p
-      return undefined
-    }).then((err) => {
-      if (err !== undefined) req.denied = true
-      done(err)
-    }, done)
+    limit(req, { increment: false })
+      .then(async (status) => {
+        if (!status.isAllowed && status.isExceeded) return rateLimited(reply, status.ttlInSeconds)
+        if (why === UNKNOWN) {
+          // Only a presented key is a guess; a request without one (a page's first call) costs the address nothing.
+          const after = given === undefined ? undefined : await limit(req)
+          if (after !== undefined && !after.isAllowed && after.isExceeded) return rateLimited(reply, after.ttlInSeconds)
+          // RFC 6750 section 3: a request without credentials gets the bare challenge, a wrong key error="invalid_token".
+          reply.header(
+            'www-authenticate',
+            given === undefined ? 'Bearer realm="playcount"' : 'Bearer realm="playcount", error="invalid_token"',
+          )
+          return new Errors.UNAUTHORIZED()
+        }
+        if (why !== undefined) return new Errors.FORBIDDEN(why)
+        req.principal = p
+        return undefined
+      })
+      .then((err) => {
+        if (err !== undefined) req.denied = true
+        done(err)
+      }, done)
   })
 
   app.addHook('preHandler', (req: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
@@ -172,20 +194,37 @@ function rateLimited(reply: FastifyReply, seconds: number): Error {
 
 /** GET /v1/me: the key's name, role and artists, so a client (the dashboard) can show what it may see. */
 export function meRoute(app: FastifyInstance): void {
-  app.get('/v1/me', {
-    config: { scope: 'filtered' },
-    schema: {
-      summary: 'The calling key: name, role, label and the artists it may read (allArtists for admins and readers of all)',
-      response: { 200: { type: 'object', required: ['name', 'role', 'allArtists', 'artists'], properties: {
-        name: { type: 'string' }, role: { type: 'string', enum: ['reader', 'ingest', 'admin'] }, label: { type: 'string' },
-        allArtists: { type: 'boolean' }, artists: { type: 'array', items: { type: 'string' } },
-      } } },
+  app.get(
+    '/v1/me',
+    {
+      config: { scope: 'filtered' },
+      schema: {
+        summary:
+          'The calling key: name, role, label and the artists it may read (allArtists for admins and readers of all)',
+        response: {
+          200: {
+            type: 'object',
+            required: ['name', 'role', 'allArtists', 'artists'],
+            properties: {
+              name: { type: 'string' },
+              role: { type: 'string', enum: ['reader', 'ingest', 'admin'] },
+              label: { type: 'string' },
+              allArtists: { type: 'boolean' },
+              artists: { type: 'array', items: { type: 'string' } },
+            },
+          },
+        },
+      },
     },
-  }, async (req) => {
-    const p = req.principal ?? ANONYMOUS
-    return {
-      name: p.name, role: p.role, ...(p.label === undefined ? {} : { label: p.label }),
-      allArtists: p.artists === ALL, artists: p.artists === ALL ? [] : [...p.artists].sort(),
-    }
-  })
+    async (req) => {
+      const p = req.principal ?? ANONYMOUS
+      return {
+        name: p.name,
+        role: p.role,
+        ...(p.label === undefined ? {} : { label: p.label }),
+        allArtists: p.artists === ALL,
+        artists: p.artists === ALL ? [] : [...p.artists].sort(),
+      }
+    },
+  )
 }

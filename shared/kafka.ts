@@ -97,11 +97,16 @@ export async function createTopicsAndWait(admin: Admin, topics: ITopicConfig[]):
     // Another process may have created it between listTopics and createTopics.
     if ((err as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw err
   }
-  await withRetry(async () => {
-    const { topics: meta } = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) })
-    const leaderless = meta.flatMap((t) => t.partitions.filter((p) => p.leader < 0).map((p) => `${t.name}/${p.partitionId}`))
-    if (leaderless.length > 0) throw new Errors.KAFKA_UNAVAILABLE(`no leader yet for ${leaderless.join(', ')}`)
-  }, { what: 'waiting for topic leaders', retries: 20, minTimeoutMs: 50, maxTimeoutMs: 1000 })
+  await withRetry(
+    async () => {
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) })
+      const leaderless = meta.flatMap((t) =>
+        t.partitions.filter((p) => p.leader < 0).map((p) => `${t.name}/${p.partitionId}`),
+      )
+      if (leaderless.length > 0) throw new Errors.KAFKA_UNAVAILABLE(`no leader yet for ${leaderless.join(', ')}`)
+    },
+    { what: 'waiting for topic leaders', retries: 20, minTimeoutMs: 50, maxTimeoutMs: 1000 },
+  )
 }
 
 export function groupId(config: Readonly<Config>, role: string): string {

@@ -5,7 +5,13 @@
 import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3'
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  type S3Client,
+} from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
 import type { Config } from './config.ts'
 import { Errors } from './errors.ts'
@@ -42,7 +48,9 @@ export function isPlainKey(key: string): boolean {
 function assertPlainS3Uri(uri: string): void {
   const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(uri)
   if (!m || m[1]!.includes('..') || (m[2] !== undefined && m[2] !== '' && !isPlainKey(m[2]))) {
-    throw new Errors.LAKE_URI_INVALID(`${uri} (the bucket a DNS-style name, the prefix plain segments: letters, digits and !_.*'()=-, no '.', '..', '?', '#' or '%')`)
+    throw new Errors.LAKE_URI_INVALID(
+      `${uri} (the bucket a DNS-style name, the prefix plain segments: letters, digits and !_.*'()=-, no '.', '..', '?', '#' or '%')`,
+    )
   }
 }
 
@@ -139,7 +147,11 @@ class S3Lake implements Lake {
   private readonly bucket: string
   private readonly prefix: string
 
-  constructor(private readonly config: Readonly<Config>, private readonly s3: S3Client, private readonly log?: Logger) {
+  constructor(
+    private readonly config: Readonly<Config>,
+    private readonly s3: S3Client,
+    private readonly log?: Logger,
+  ) {
     const { bucket, prefix } = parseS3Uri(config.lakeUri)
     this.bucket = bucket
     this.prefix = prefix
@@ -158,19 +170,25 @@ class S3Lake implements Lake {
   }
 
   private async io<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    return withRetry(async () => {
-      try {
-        return await fn()
-      } catch (err) {
-        throw new Errors.LAKE_IO(`${what}: ${(err as Error).message}`, { cause: err })
-      }
-    }, { what, retries: 6, ...(this.log ? { log: this.log } : {}) })
+    return withRetry(
+      async () => {
+        try {
+          return await fn()
+        } catch (err) {
+          throw new Errors.LAKE_IO(`${what}: ${(err as Error).message}`, { cause: err })
+        }
+      },
+      { what, retries: 6, ...(this.log ? { log: this.log } : {}) },
+    )
   }
 
   async putFile(key: string, localFile: string): Promise<void> {
     await this.io(`put ${this.location(key)}`, async () => {
       const upload = new Upload({
-        client: this.s3, queueSize: 4, partSize: 16 * 1024 * 1024, leavePartsOnError: false,
+        client: this.s3,
+        queueSize: 4,
+        partSize: 16 * 1024 * 1024,
+        leavePartsOnError: false,
         params: { Bucket: this.bucket, Key: this.objectKey(key), Body: fs.createReadStream(localFile) },
       })
       await upload.done()
@@ -179,7 +197,10 @@ class S3Lake implements Lake {
 
   async putBytes(key: string, bytes: Buffer | string): Promise<void> {
     await this.io(`put ${this.location(key)}`, async () => {
-      const upload = new Upload({ client: this.s3, params: { Bucket: this.bucket, Key: this.objectKey(key), Body: bytes } })
+      const upload = new Upload({
+        client: this.s3,
+        params: { Bucket: this.bucket, Key: this.objectKey(key), Body: bytes },
+      })
       await upload.done()
     })
   }
@@ -202,7 +223,11 @@ class S3Lake implements Lake {
         await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }))
         return true
       } catch (err) {
-        if ((err as { name?: string }).name === 'NotFound' || (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false
+        if (
+          (err as { name?: string }).name === 'NotFound' ||
+          (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404
+        )
+          return false
         throw err
       }
     })
@@ -213,9 +238,15 @@ class S3Lake implements Lake {
     let token: string | undefined
     const strip = this.prefix ? this.prefix.length + 1 : 0
     do {
-      const res = await this.io(`list ${this.location(prefix)}`, () => this.s3.send(new ListObjectsV2Command({
-        Bucket: this.bucket, Prefix: this.objectKey(prefix), ContinuationToken: token,
-      })))
+      const res = await this.io(`list ${this.location(prefix)}`, () =>
+        this.s3.send(
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: this.objectKey(prefix),
+            ContinuationToken: token,
+          }),
+        ),
+      )
       for (const o of res.Contents ?? []) if (o.Key) out.push(o.Key.slice(strip))
       token = res.IsTruncated ? res.NextContinuationToken : undefined
     } while (token)
@@ -223,7 +254,9 @@ class S3Lake implements Lake {
   }
 
   async delete(key: string): Promise<void> {
-    await this.io(`delete ${this.location(key)}`, () => this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) })))
+    await this.io(`delete ${this.location(key)}`, () =>
+      this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) })),
+    )
   }
 
   close(): void {

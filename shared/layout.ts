@@ -24,10 +24,16 @@ export function eventsFileKey(arrivalHourMs: number, partition: number, firstOff
 
 const EVENTS_KEY = /^events\/dt=(\d{4}-\d{2}-\d{2})\/hour=(\d{2})\/part-p(\d+)-o(\d+)\.parquet$/
 
-export function parseEventsFileKey(key: string): { arrivalHourMs: number; partition: number; firstOffset: bigint } | undefined {
+export function parseEventsFileKey(
+  key: string,
+): { arrivalHourMs: number; partition: number; firstOffset: bigint } | undefined {
   const m = EVENTS_KEY.exec(key)
   if (!m) return undefined
-  return { arrivalHourMs: Date.parse(`${m[1]}T${m[2]}:00:00Z`), partition: Number(m[3]), firstOffset: BigInt(m[4] ?? '0') }
+  return {
+    arrivalHourMs: Date.parse(`${m[1]}T${m[2]}:00:00Z`),
+    partition: Number(m[3]),
+    firstOffset: BigInt(m[4] ?? '0'),
+  }
 }
 
 export const CATALOG_ARTISTS_KEY = 'catalog/artists.parquet'

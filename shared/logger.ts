@@ -11,7 +11,10 @@ export type Logger = pino.Logger
  * No log line carries a credential, whoever logs a request or its headers: the access audit names keys, never their
  * secrets (docs/ARCHITECTURE.md, Access).
  */
-export const REDACT = { paths: ['headers.authorization', '*.headers.authorization', 'authorization', '*.authorization'], censor: '[redacted]' }
+export const REDACT = {
+  paths: ['headers.authorization', '*.headers.authorization', 'authorization', '*.authorization'],
+  censor: '[redacted]',
+}
 
 /** Whether logs are pretty-printed: `pretty` and `json` say so; `auto` follows whether stderr is a terminal. */
 export function prettyLogs(format: LogFormat, stderrIsTTY: boolean): boolean {
@@ -22,12 +25,26 @@ export function prettyLogs(format: LogFormat, stderrIsTTY: boolean): boolean {
  * A logger on stderr; without `format` it writes JSON (tests, benchmarks, library use). `destination`: where JSON
  * lines go instead of stderr (a test reads them).
  */
-export function createLogger(opts: { level: string; name?: string; format?: LogFormat; destination?: pino.DestinationStream }): Logger {
+export function createLogger(opts: {
+  level: string
+  name?: string
+  format?: LogFormat
+  destination?: pino.DestinationStream
+}): Logger {
   const base = { level: opts.level, redact: REDACT, ...(opts.name === undefined ? {} : { name: opts.name }) }
   if (prettyLogs(opts.format ?? 'json', process.stderr.isTTY === true)) {
     return pino({
       ...base,
-      transport: { target: 'pino-pretty', options: { colorize: true, destination: 2, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss', singleLine: true } },
+      transport: {
+        target: 'pino-pretty',
+        options: {
+          colorize: true,
+          destination: 2,
+          ignore: 'pid,hostname',
+          translateTime: 'SYS:HH:MM:ss',
+          singleLine: true,
+        },
+      },
     })
   }
   return pino(base, opts.destination ?? pino.destination(2))

@@ -21,14 +21,32 @@ export interface MetricDef {
 
 export const METRICS = [
   { name: 'plays', column: 'plays', kind: 'count', types: ['play'], description: 'play events' },
-  { name: 'completes', column: 'completes', kind: 'count', types: ['complete'], description: 'songs played to the end' },
+  {
+    name: 'completes',
+    column: 'completes',
+    kind: 'count',
+    types: ['complete'],
+    description: 'songs played to the end',
+  },
   { name: 'skips', column: 'skips', kind: 'count', types: ['skip'], description: 'songs skipped' },
   { name: 'likes', column: 'likes', kind: 'count', types: ['like'], description: 'likes' },
   { name: 'dislikes', column: 'dislikes', kind: 'count', types: ['dislike'], description: 'dislikes' },
-  { name: 'msPlayed', column: 'ms_played', kind: 'sum', types: 'all', field: { event: 'msPlayed', column: 'ms_played' },
-    description: 'milliseconds listened, summed over every event that carries msPlayed' },
-  { name: 'listeners', column: 'listeners', kind: 'distinct', types: ['play'], field: { event: 'userId', column: 'user_id' },
-    description: 'distinct userIds with a play' },
+  {
+    name: 'msPlayed',
+    column: 'ms_played',
+    kind: 'sum',
+    types: 'all',
+    field: { event: 'msPlayed', column: 'ms_played' },
+    description: 'milliseconds listened, summed over every event that carries msPlayed',
+  },
+  {
+    name: 'listeners',
+    column: 'listeners',
+    kind: 'distinct',
+    types: ['play'],
+    field: { event: 'userId', column: 'user_id' },
+    description: 'distinct userIds with a play',
+  },
 ] as const satisfies readonly MetricDef[]
 
 export type MetricName = (typeof METRICS)[number]['name']
@@ -70,9 +88,12 @@ function typeFilter(m: MetricDef): string {
 export function metricSql(m: MetricDef): string {
   const where = typeFilter(m)
   switch (m.kind) {
-    case 'count': return `count(*) FILTER (WHERE ${where})`
-    case 'sum': return `coalesce(sum(${m.field?.column ?? 'NULL'}) FILTER (WHERE ${where}), 0)`
-    case 'distinct': return `count(DISTINCT ${m.field?.column ?? 'NULL'}) FILTER (WHERE ${where})`
+    case 'count':
+      return `count(*) FILTER (WHERE ${where})`
+    case 'sum':
+      return `coalesce(sum(${m.field?.column ?? 'NULL'}) FILTER (WHERE ${where}), 0)`
+    case 'distinct':
+      return `count(DISTINCT ${m.field?.column ?? 'NULL'}) FILTER (WHERE ${where})`
   }
 }
 

@@ -28,7 +28,10 @@ export function createRandom(seed: number): Random {
     z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35)
     return (z ^ (z >>> 16)) >>> 0
   }
-  let a = split(), b = split(), c = split(), d = split()
+  let a = split(),
+    b = split(),
+    c = split(),
+    d = split()
   const u32 = (): number => {
     const t = (((a + b) >>> 0) + d) >>> 0
     d = (d + 1) >>> 0
@@ -49,7 +52,10 @@ export function createRandom(seed: number): Random {
     exp: (mean) => -Math.log(1 - next()) * mean,
     normal: () => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next()),
     uuid: () => {
-      const x = u32(), y = u32(), z = u32(), w = u32()
+      const x = u32(),
+        y = u32(),
+        z = u32(),
+        w = u32()
       return `${hex(x, 8)}-${hex(y >>> 16, 4)}-4${hex(y & 0xfff, 3)}-${hex(((z >>> 28) & 3) | 8, 1)}${hex((z >>> 16) & 0xfff, 3)}-${hex(z & 0xffff, 4)}${hex(w, 8)}`
     },
   }
@@ -67,7 +73,10 @@ export class WeightedTable<T> {
   private readonly cumulative: Float64Array
   private readonly total: number
 
-  constructor(readonly items: readonly T[], weights: readonly number[]) {
+  constructor(
+    readonly items: readonly T[],
+    weights: readonly number[],
+  ) {
     this.cumulative = new Float64Array(items.length)
     let sum = 0
     for (let i = 0; i < items.length; i++) {

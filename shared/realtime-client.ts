@@ -11,23 +11,42 @@ import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
 import { formatDay } from './day.ts'
 import { Errors } from './errors.ts'
 import {
-  SPEED_ROUTES, type RealtimeDailyAnswer, type RealtimeDailyQuery, type RealtimeView, type SpeedStatus, type TrendingAnswer,
+  SPEED_ROUTES,
+  type RealtimeDailyAnswer,
+  type RealtimeDailyQuery,
+  type RealtimeView,
+  type SpeedStatus,
+  type TrendingAnswer,
   type TrendingQuery,
 } from './realtime.ts'
 import { daysFromWire, type WireDailyAnswer } from './realtime-wire.ts'
 
 const Partitions = Type.Array(Type.Integer({ minimum: 0 }))
-const DailyAnswer = TypeCompiler.Compile(Type.Object({
-  ready: Type.Boolean(), reason: Type.Optional(Type.String()), watermark: Type.Number(), partitions: Partitions,
-  days: Type.Record(Type.String(), Type.Record(Type.String(), Type.Number())),
-}))
-const Trending = TypeCompiler.Compile(Type.Object({
-  ready: Type.Boolean(), partitions: Partitions, items: Type.Array(Type.Object({ id: Type.String(), plays: Type.Number() })),
-}))
-const Status = TypeCompiler.Compile(Type.Object({
-  instance: Type.String(), ready: Type.Boolean(), eventsPerSecond: Type.Number(), oldestWatermark: Type.Number(),
-  partitions: Type.Array(Type.Object({ partition: Type.Integer(), ready: Type.Boolean(), lag: Type.Number() })),
-}))
+const DailyAnswer = TypeCompiler.Compile(
+  Type.Object({
+    ready: Type.Boolean(),
+    reason: Type.Optional(Type.String()),
+    watermark: Type.Number(),
+    partitions: Partitions,
+    days: Type.Record(Type.String(), Type.Record(Type.String(), Type.Number())),
+  }),
+)
+const Trending = TypeCompiler.Compile(
+  Type.Object({
+    ready: Type.Boolean(),
+    partitions: Partitions,
+    items: Type.Array(Type.Object({ id: Type.String(), plays: Type.Number() })),
+  }),
+)
+const Status = TypeCompiler.Compile(
+  Type.Object({
+    instance: Type.String(),
+    ready: Type.Boolean(),
+    eventsPerSecond: Type.Number(),
+    oldestWatermark: Type.Number(),
+    partitions: Type.Array(Type.Object({ partition: Type.Integer(), ready: Type.Boolean(), lag: Type.Number() })),
+  }),
+)
 
 export class RemoteRealtimeView implements RealtimeView {
   readonly name: string
@@ -36,14 +55,21 @@ export class RemoteRealtimeView implements RealtimeView {
   private readonly headers: Record<string, string>
   private readonly prefix: string
 
-  constructor(url: string, private readonly timeoutMs: number, token?: string) {
+  constructor(
+    url: string,
+    private readonly timeoutMs: number,
+    token?: string,
+  ) {
     this.base = url.replace(/\/+$/, '')
     this.name = this.base
     const u = URL.canParse(this.base) ? new URL(this.base) : undefined
     if (!u) throw new Errors.CONFIG_INVALID(`SPEED_URLS: ${JSON.stringify(url)} is not a URL`)
     this.pool = new Pool(u.origin, { connections: 128 })
-    const auth = token ? `Bearer ${token}`
-      : u.username ? `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}` : undefined
+    const auth = token
+      ? `Bearer ${token}`
+      : u.username
+        ? `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`
+        : undefined
     this.headers = { accept: 'application/json', ...(auth === undefined ? {} : { authorization: auth }) }
     this.prefix = u.pathname.replace(/\/+$/, '')
   }
@@ -52,9 +78,12 @@ export class RemoteRealtimeView implements RealtimeView {
     // By hand rather than URLSearchParams (cheaper per call); only the id can hold characters that need escaping.
     const qs = `kind=${q.kind}&id=${encodeURIComponent(q.id)}&from=${formatDay(q.from)}&to=${formatDay(q.to)}&watermark=${q.watermark}`
     const path = `${SPEED_ROUTES.daily}?${qs}`
-    const wire = await this.get(path, DailyAnswer) as WireDailyAnswer
+    const wire = (await this.get(path, DailyAnswer)) as WireDailyAnswer
     const days = daysFromWire(wire.days)
-    if (days === undefined) throw new Errors.SPEED_NOT_READY(`${this.base}${path} answered a malformed body (days: a key is not a date YYYY-MM-DD)`)
+    if (days === undefined)
+      throw new Errors.SPEED_NOT_READY(
+        `${this.base}${path} answered a malformed body (days: a key is not a date YYYY-MM-DD)`,
+      )
     return { ...wire, days }
   }
 
@@ -89,11 +118,15 @@ export class RemoteRealtimeView implements RealtimeView {
     }
     if (res.status < 200 || res.status > 299) {
       const detail = (body as { message?: unknown } | undefined)?.message
-      throw new Errors.SPEED_NOT_READY(`${url} answered HTTP ${res.status}${typeof detail === 'string' ? `: ${detail}` : ''}`)
+      throw new Errors.SPEED_NOT_READY(
+        `${url} answered HTTP ${res.status}${typeof detail === 'string' ? `: ${detail}` : ''}`,
+      )
     }
     if (!check.Check(body)) {
       const first = check.Errors(body).First()
-      throw new Errors.SPEED_NOT_READY(`${url} answered a malformed body (${first ? `${first.path} ${first.message}` : 'not JSON'})`)
+      throw new Errors.SPEED_NOT_READY(
+        `${url} answered a malformed body (${first ? `${first.path} ${first.message}` : 'not JSON'})`,
+      )
     }
     return body
   }
@@ -102,7 +135,11 @@ export class RemoteRealtimeView implements RealtimeView {
   private async request(pathAndQuery: string): Promise<{ status: number; body: string }> {
     try {
       const res = await this.pool.request({
-        method: 'GET', path: `${this.prefix}${pathAndQuery}`, headers: this.headers, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs,
+        method: 'GET',
+        path: `${this.prefix}${pathAndQuery}`,
+        headers: this.headers,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
       })
       return { status: res.statusCode, body: await res.body.text() }
     } catch (err) {

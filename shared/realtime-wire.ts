@@ -7,12 +7,26 @@ import { formatDay, parseDay, requireDay, type Day } from './day.ts'
 import type { MetricValues } from './metrics.ts'
 import type { EntityKind, RealtimeDailyAnswer, RealtimeDailyQuery } from './realtime.ts'
 
-export interface WireDailyQuery { kind: EntityKind; id: string; from: string; to: string; watermark: number }
-export interface WireDailyAnswer extends Omit<RealtimeDailyAnswer, 'days'> { days: Record<string, MetricValues> }
+export interface WireDailyQuery {
+  kind: EntityKind
+  id: string
+  from: string
+  to: string
+  watermark: number
+}
+export interface WireDailyAnswer extends Omit<RealtimeDailyAnswer, 'days'> {
+  days: Record<string, MetricValues>
+}
 
 /** A query string's days, strictly parsed: a bad one is a 400 naming the parameter. */
 export function dailyQueryFromWire(q: WireDailyQuery): RealtimeDailyQuery {
-  return { kind: q.kind, id: q.id, from: requireDay(q.from, 'from (querystring)'), to: requireDay(q.to, 'to (querystring)'), watermark: q.watermark }
+  return {
+    kind: q.kind,
+    id: q.id,
+    from: requireDay(q.from, 'from (querystring)'),
+    to: requireDay(q.to, 'to (querystring)'),
+    watermark: q.watermark,
+  }
 }
 
 export function dailyAnswerToWire(a: RealtimeDailyAnswer): WireDailyAnswer {

@@ -50,7 +50,11 @@ export interface RealtimeBreakdownAnswer {
 }
 
 /** Every song's or artist's metrics of one event day (the daily charts), arrivals at or after the watermark. */
-export interface RealtimeDayQuery { kind: EntityKind; day: Day; watermark: number }
+export interface RealtimeDayQuery {
+  kind: EntityKind
+  day: Day
+  watermark: number
+}
 export interface RealtimeDayAnswer {
   ready: boolean
   reason?: string
@@ -60,9 +64,20 @@ export interface RealtimeDayAnswer {
   rows: ReadonlyArray<readonly [id: string, values: MetricValues]>
 }
 
-export interface TrendingQuery { kind: EntityKind; window: TrendingWindow; limit: number }
-export interface TrendingItem { id: string; plays: number }
-export interface TrendingAnswer { ready: boolean; partitions: number[]; items: TrendingItem[] }
+export interface TrendingQuery {
+  kind: EntityKind
+  window: TrendingWindow
+  limit: number
+}
+export interface TrendingItem {
+  id: string
+  plays: number
+}
+export interface TrendingAnswer {
+  ready: boolean
+  partitions: number[]
+  items: TrendingItem[]
+}
 
 export interface SpeedStatus {
   instance: string

@@ -18,22 +18,25 @@ export interface RetryOptions {
 }
 
 export async function withRetry<T>(fn: (attempt: number) => Promise<T>, opts: RetryOptions): Promise<T> {
-  return pRetry(async (attempt) => {
-    try {
-      return await fn(attempt)
-    } catch (err) {
-      if (!isRetryable(err)) throw new AbortError(err as Error)
-      throw err
-    }
-  }, {
-    retries: opts.retries ?? 8,
-    minTimeout: opts.minTimeoutMs ?? 100,
-    maxTimeout: opts.maxTimeoutMs ?? 10_000,
-    randomize: true,
-    ...(opts.maxElapsedMs === undefined ? {} : { maxRetryTime: opts.maxElapsedMs }),
-    ...(opts.signal === undefined ? {} : { signal: opts.signal }),
-    onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
-      opts.log?.warn({ err: error, attempt: attemptNumber, retriesLeft }, `${opts.what} failed, retrying`)
+  return pRetry(
+    async (attempt) => {
+      try {
+        return await fn(attempt)
+      } catch (err) {
+        if (!isRetryable(err)) throw new AbortError(err as Error)
+        throw err
+      }
     },
-  })
+    {
+      retries: opts.retries ?? 8,
+      minTimeout: opts.minTimeoutMs ?? 100,
+      maxTimeout: opts.maxTimeoutMs ?? 10_000,
+      randomize: true,
+      ...(opts.maxElapsedMs === undefined ? {} : { maxRetryTime: opts.maxElapsedMs }),
+      ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+      onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+        opts.log?.warn({ err: error, attempt: attemptNumber, retriesLeft }, `${opts.what} failed, retrying`)
+      },
+    },
+  )
 }

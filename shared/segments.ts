@@ -18,11 +18,21 @@ export function segmentsSummaryKey(asOf: string): string {
 
 /** Feature columns of listener_segments, in order (each a DOUBLE). */
 export const SEGMENT_FEATURES = [
-  'plays_per_active_day', 'distinct_artists', 'skip_rate', 'complete_share', 'night_share', 'days_since_last_play',
+  'plays_per_active_day',
+  'distinct_artists',
+  'skip_rate',
+  'complete_share',
+  'night_share',
+  'days_since_last_play',
 ] as const
 export type SegmentFeature = (typeof SEGMENT_FEATURES)[number]
 
-export interface SegmentArtist { artistId: string; plays: number; share: number; lift: number }
+export interface SegmentArtist {
+  artistId: string
+  plays: number
+  share: number
+  lift: number
+}
 
 export interface SegmentSummary {
   segment: number

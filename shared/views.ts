@@ -18,8 +18,15 @@ export async function readViewsManifest(lake: Lake): Promise<ViewsManifest | und
 }
 
 /** The views a batch run writes (batch-layer/nightly/views-sql.ts defines their columns). */
-export const BATCH_VIEW_NAMES = ['song_daily', 'artist_daily', 'artist_country_daily', 'song_device_daily', 'top_songs_daily',
-  'song_breakdown_daily', 'artist_breakdown_daily'] as const
+export const BATCH_VIEW_NAMES = [
+  'song_daily',
+  'artist_daily',
+  'artist_country_daily',
+  'song_device_daily',
+  'top_songs_daily',
+  'song_breakdown_daily',
+  'artist_breakdown_daily',
+] as const
 export type BatchViewName = (typeof BATCH_VIEW_NAMES)[number]
 
 const DAY_FILE = /\/day=(\d{4}-\d{2}-\d{2})\.parquet$/
@@ -30,7 +37,11 @@ export function viewFileDay(key: string): string | undefined {
 }
 
 /** The lake keys of one view's files, optionally only those of days in [from, to] (inclusive, YYYY-MM-DD). */
-export function viewFiles(manifest: ViewsManifest | undefined, view: string, range: { from?: string; to?: string } = {}): string[] {
+export function viewFiles(
+  manifest: ViewsManifest | undefined,
+  view: string,
+  range: { from?: string; to?: string } = {},
+): string[] {
   const keys = manifest?.views[view] ?? []
   if (range.from === undefined && range.to === undefined) return [...keys]
   return keys.filter((k) => {

@@ -40,7 +40,12 @@ export interface SpeedConsumerDeps {
 const MAX_IN_FLIGHT = 4
 
 /** A batch on its way to the engine, and the partition state it advances once counted. */
-interface Handed { st: PartitionState; batch: EngineBatch; read: number; next: number }
+interface Handed {
+  st: PartitionState
+  batch: EngineBatch
+  read: number
+  next: number
+}
 
 export class SpeedConsumer {
   /** Messages read (valid or not), for the events/s gauge. */
@@ -50,18 +55,36 @@ export class SpeedConsumer {
   private generation = 0
   private joined = false
 
-  constructor(config: Readonly<Config>, private readonly deps: SpeedConsumerDeps) {
+  constructor(
+    config: Readonly<Config>,
+    private readonly deps: SpeedConsumerDeps,
+  ) {
     this.topic = config.kafka.topic
-    this.runner = new ConsumerRunner(createKafka(config, deps.log, 'speed'), {
-      role: 'speed', topic: this.topic, groupId: groupId(config, 'speed'), maxInFlight: MAX_IN_FLIGHT, log: deps.log, registry: deps.registry,
-      // A short fetch wait keeps stop() and rebalances quick; with data waiting a fetch returns at once anyway.
-      consumer: { maxWaitTimeInMs: 500, maxBytes: 16 * 1024 * 1024, maxBytesPerPartition: 4 * 1024 * 1024 },
-    }, {
-      onJoin: (m) => this.onJoin([...m.partitions]),
-      onRebalancing: () => { this.joined = false },
-      pack: (batch, isStale) => this.pack(batch, isStale),
-      handOff: (h) => this.deps.engine.ingest(h.batch).then((o) => this.settle(h.st, o, h.next), (err: unknown) => this.engineFailed(err, h.st, h.read)),
-    })
+    this.runner = new ConsumerRunner(
+      createKafka(config, deps.log, 'speed'),
+      {
+        role: 'speed',
+        topic: this.topic,
+        groupId: groupId(config, 'speed'),
+        maxInFlight: MAX_IN_FLIGHT,
+        log: deps.log,
+        registry: deps.registry,
+        // A short fetch wait keeps stop() and rebalances quick; with data waiting a fetch returns at once anyway.
+        consumer: { maxWaitTimeInMs: 500, maxBytes: 16 * 1024 * 1024, maxBytesPerPartition: 4 * 1024 * 1024 },
+      },
+      {
+        onJoin: (m) => this.onJoin([...m.partitions]),
+        onRebalancing: () => {
+          this.joined = false
+        },
+        pack: (batch, isStale) => this.pack(batch, isStale),
+        handOff: (h) =>
+          this.deps.engine.ingest(h.batch).then(
+            (o) => this.settle(h.st, o, h.next),
+            (err: unknown) => this.engineFailed(err, h.st, h.read),
+          ),
+      },
+    )
   }
 
   /** Joined the group and every assigned partition is sought (not necessarily caught up). */
@@ -98,12 +121,19 @@ export class SpeedConsumer {
       if (!assigned.includes(p)) {
         this.deps.states.delete(p)
         this.deps.signals?.forget(p)
-        this.deps.engine.revoke(p).catch((err: unknown) => this.deps.log.error({ err, partition: p }, 'the speed engine could not drop a revoked partition'))
+        this.deps.engine
+          .revoke(p)
+          .catch((err: unknown) =>
+            this.deps.log.error({ err, partition: p }, 'the speed engine could not drop a revoked partition'),
+          )
         this.deps.log.info({ partition: p }, 'partition revoked: its state is dropped')
       }
     }
     this.prepare(gen, assigned).catch((err: unknown) => {
-      this.deps.log.error({ err, partitions: assigned }, 'could not seek the assigned partitions; they stay paused until the next rebalance')
+      this.deps.log.error(
+        { err, partitions: assigned },
+        'could not seek the assigned partitions; they stay paused until the next rebalance',
+      )
     })
   }
 
@@ -115,9 +145,12 @@ export class SpeedConsumer {
     const what = `offsets of ${this.topic}`
     const { admin, consumer } = this.runner
     const ends = await withRetry(() => admin.fetchTopicOffsets(this.topic), { what, log })
-    const starts = gained.length === 0 ? [] : readFrom === 0
-      ? ends.map((o) => ({ partition: o.partition, offset: o.low }))
-      : await withRetry(() => admin.fetchTopicOffsetsByTimestamp(this.topic, readFrom), { what, log })
+    const starts =
+      gained.length === 0
+        ? []
+        : readFrom === 0
+          ? ends.map((o) => ({ partition: o.partition, offset: o.low }))
+          : await withRetry(() => admin.fetchTopicOffsetsByTimestamp(this.topic, readFrom), { what, log })
     if (gen !== this.generation) return
     // Before any batch is replayed: the ids already sent for these partitions, so a re-detected crossing is not resent.
     await this.deps.signals?.prepare(gained, readFrom)
@@ -127,12 +160,18 @@ export class SpeedConsumer {
       const start = Number(starts.find((o) => o.partition === p)?.offset ?? end)
       const st = new PartitionState({ partition: p, heldFrom, startOffset: start, endOffset: end })
       // Before any batch of p is handed over: the engine sees the assignment, then p's batches, in this order.
-      this.deps.engine.assign(p, heldFrom).catch((err: unknown) => log.error({ err, partition: p }, 'the speed engine could not start a partition'))
+      this.deps.engine
+        .assign(p, heldFrom)
+        .catch((err: unknown) => log.error({ err, partition: p }, 'the speed engine could not start a partition'))
       states.set(p, st)
-      log.info({ partition: p, heldFrom, readFrom, startOffset: start, endOffset: end }, 'partition assigned: rebuilding from the log')
+      log.info(
+        { partition: p, heldFrom, readFrom, startOffset: start, endOffset: end },
+        'partition assigned: rebuilding from the log',
+      )
       if (st.ready) this.observeReady(st)
     }
-    for (const p of assigned) consumer.seek({ topic: this.topic, partition: p, offset: String(states.get(p)!.readOffset) })
+    for (const p of assigned)
+      consumer.seek({ topic: this.topic, partition: p, offset: String(states.get(p)!.readOffset) })
     if (assigned.length > 0) consumer.resume([{ topic: this.topic, partitions: assigned }])
     this.joined = true
   }
@@ -158,7 +197,8 @@ export class SpeedConsumer {
     const { telemetry } = this.deps
     // Sent in batch order; the batch is settled once they are acknowledged (or kept to be tried again).
     const { signals } = this.deps
-    const sending = signals !== undefined && (o.signals.length > 0 || signals.pendingCount > 0) ? signals.send(o.signals) : undefined
+    const sending =
+      signals !== undefined && (o.signals.length > 0 || signals.pendingCount > 0) ? signals.send(o.signals) : undefined
     this.read += o.counted + o.duplicates + o.heldOut + o.rejections.length
     st.counted += o.counted
     st.duplicates += o.duplicates
@@ -183,6 +223,9 @@ export class SpeedConsumer {
   private observeReady(st: PartitionState): void {
     const seconds = (st.rebuildMs ?? 0) / 1000
     this.deps.telemetry.rebuild.observe(seconds)
-    this.deps.log.info({ partition: st.partition, seconds, offset: st.nextOffset, counted: st.counted }, 'partition rebuilt and caught up')
+    this.deps.log.info(
+      { partition: st.partition, seconds, offset: st.nextOffset, counted: st.counted },
+      'partition rebuilt and caught up',
+    )
   }
 }

@@ -38,12 +38,14 @@ function planFor(type: EventType): TypePlan {
     const m = ADDITIVE_METRICS[i]!
     base[i] = contribution(m, probe0)
     slope[i] = contribution(m, probe1) - base[i]!
-    if (contribution(m, probe2) !== base[i]! + 1000 * slope[i]!) throw new RangeError(`metric ${m.name} is not linear in msPlayed`)
+    if (contribution(m, probe2) !== base[i]! + 1000 * slope[i]!)
+      throw new RangeError(`metric ${m.name} is not linear in msPlayed`)
   }
   const distinct = new Uint8Array(N_DISTINCT)
   for (let j = 0; j < N_DISTINCT; j++) {
     const v = distinctValue(DISTINCT_METRICS[j]!, probe0)
-    if (v !== undefined && v !== probe0.userId) throw new RangeError(`distinct metric ${DISTINCT_METRICS[j]!.name} must count userIds`)
+    if (v !== undefined && v !== probe0.userId)
+      throw new RangeError(`distinct metric ${DISTINCT_METRICS[j]!.name} must count userIds`)
     distinct[j] = v === undefined ? 0 : 1
   }
   return { base, slope, distinct, anyDistinct: distinct.includes(1) }
@@ -153,7 +155,14 @@ export class KindCounters {
   }
 
   get bytes(): number {
-    return this.cells.bytes + this.values.byteLength + this.heads.byteLength + this.counts.byteLength + this.members.bytes + this.next.byteLength
+    return (
+      this.cells.bytes +
+      this.values.byteLength +
+      this.heads.byteLength +
+      this.counts.byteLength +
+      this.members.bytes +
+      this.next.byteLength
+    )
   }
 
   private grow(rows: number): void {

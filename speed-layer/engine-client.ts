@@ -7,7 +7,16 @@ import { OrderedWorker } from '../shared/fast/ts-worker.ts'
 import type { TrendingItem } from '../shared/realtime.ts'
 import type { BreakdownRequest, BreakdownRows } from './breakdown-query.ts'
 import {
-  SpeedEngine, type BatchOutcome, type DailyRequest, type DailyRows, type DayAllRequest, type DayAllRows, type EngineBatch, type EngineSetup, type EngineStats, type TrendingRequest,
+  SpeedEngine,
+  type BatchOutcome,
+  type DailyRequest,
+  type DailyRows,
+  type DayAllRequest,
+  type DayAllRows,
+  type EngineBatch,
+  type EngineSetup,
+  type EngineStats,
+  type TrendingRequest,
 } from './engine.ts'
 
 export interface EngineClient {
@@ -26,7 +35,10 @@ export interface EngineClient {
 }
 
 type Method = Exclude<keyof EngineClient, 'close'>
-export interface EngineCall { method: Method; args: unknown[] }
+export interface EngineCall {
+  method: Method
+  args: unknown[]
+}
 
 /** Runs one call on an engine (shared by the in-process client and the worker). */
 export function dispatch(engine: SpeedEngine, method: Method, args: unknown[]): unknown {
@@ -48,16 +60,36 @@ export class InlineEngine implements EngineClient {
     }
   }
 
-  assign(partition: number, heldFrom: number): Promise<void> { return this.call('assign', partition, heldFrom) }
-  revoke(partition: number): Promise<void> { return this.call('revoke', partition) }
-  ingest(batch: EngineBatch): Promise<BatchOutcome> { return this.call('ingest', batch) }
-  dropBefore(partition: number, t: number): Promise<number> { return this.call('dropBefore', partition, t) }
-  prune(now: number): Promise<void> { return this.call('prune', now) }
-  daily(q: DailyRequest): Promise<DailyRows> { return this.call('daily', q) }
-  breakdown(q: BreakdownRequest): Promise<BreakdownRows> { return this.call('breakdown', q) }
-  dayAll(q: DayAllRequest): Promise<DayAllRows> { return this.call('dayAll', q) }
-  trending(q: TrendingRequest): Promise<TrendingItem[]> { return this.call('trending', q) }
-  stats(): Promise<EngineStats> { return this.call('stats') }
+  assign(partition: number, heldFrom: number): Promise<void> {
+    return this.call('assign', partition, heldFrom)
+  }
+  revoke(partition: number): Promise<void> {
+    return this.call('revoke', partition)
+  }
+  ingest(batch: EngineBatch): Promise<BatchOutcome> {
+    return this.call('ingest', batch)
+  }
+  dropBefore(partition: number, t: number): Promise<number> {
+    return this.call('dropBefore', partition, t)
+  }
+  prune(now: number): Promise<void> {
+    return this.call('prune', now)
+  }
+  daily(q: DailyRequest): Promise<DailyRows> {
+    return this.call('daily', q)
+  }
+  breakdown(q: BreakdownRequest): Promise<BreakdownRows> {
+    return this.call('breakdown', q)
+  }
+  dayAll(q: DayAllRequest): Promise<DayAllRows> {
+    return this.call('dayAll', q)
+  }
+  trending(q: TrendingRequest): Promise<TrendingItem[]> {
+    return this.call('trending', q)
+  }
+  stats(): Promise<EngineStats> {
+    return this.call('stats')
+  }
   async close(): Promise<void> {}
 }
 
@@ -73,18 +105,46 @@ export class WorkerEngine implements EngineClient {
     return this.worker.call({ method, args }, transfer) as Promise<T>
   }
 
-  assign(partition: number, heldFrom: number): Promise<void> { return this.call('assign', [partition, heldFrom]) }
-  revoke(partition: number): Promise<void> { return this.call('revoke', [partition]) }
-  ingest(batch: EngineBatch): Promise<BatchOutcome> {
-    return this.call('ingest', [batch], [batch.values.buffer as ArrayBuffer, batch.starts.buffer as ArrayBuffer, batch.ends.buffer as ArrayBuffer, batch.offsets.buffer as ArrayBuffer, batch.arrivals.buffer as ArrayBuffer])
+  assign(partition: number, heldFrom: number): Promise<void> {
+    return this.call('assign', [partition, heldFrom])
   }
-  dropBefore(partition: number, t: number): Promise<number> { return this.call('dropBefore', [partition, t]) }
-  prune(now: number): Promise<void> { return this.call('prune', [now]) }
-  daily(q: DailyRequest): Promise<DailyRows> { return this.call('daily', [q]) }
-  breakdown(q: BreakdownRequest): Promise<BreakdownRows> { return this.call('breakdown', [q]) }
-  dayAll(q: DayAllRequest): Promise<DayAllRows> { return this.call('dayAll', [q]) }
-  trending(q: TrendingRequest): Promise<TrendingItem[]> { return this.call('trending', [q]) }
-  stats(): Promise<EngineStats> { return this.call('stats', []) }
+  revoke(partition: number): Promise<void> {
+    return this.call('revoke', [partition])
+  }
+  ingest(batch: EngineBatch): Promise<BatchOutcome> {
+    return this.call(
+      'ingest',
+      [batch],
+      [
+        batch.values.buffer as ArrayBuffer,
+        batch.starts.buffer as ArrayBuffer,
+        batch.ends.buffer as ArrayBuffer,
+        batch.offsets.buffer as ArrayBuffer,
+        batch.arrivals.buffer as ArrayBuffer,
+      ],
+    )
+  }
+  dropBefore(partition: number, t: number): Promise<number> {
+    return this.call('dropBefore', [partition, t])
+  }
+  prune(now: number): Promise<void> {
+    return this.call('prune', [now])
+  }
+  daily(q: DailyRequest): Promise<DailyRows> {
+    return this.call('daily', [q])
+  }
+  breakdown(q: BreakdownRequest): Promise<BreakdownRows> {
+    return this.call('breakdown', [q])
+  }
+  dayAll(q: DayAllRequest): Promise<DayAllRows> {
+    return this.call('dayAll', [q])
+  }
+  trending(q: TrendingRequest): Promise<TrendingItem[]> {
+    return this.call('trending', [q])
+  }
+  stats(): Promise<EngineStats> {
+    return this.call('stats', [])
+  }
 
   close(): Promise<void> {
     return this.worker.close()

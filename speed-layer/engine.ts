@@ -71,12 +71,23 @@ export interface DailyRequest {
   toDay: number
 }
 
-export interface DayAllRequest { partitions: number[]; watermark: number; kind: EntityKind; day: number }
+export interface DayAllRequest {
+  partitions: number[]
+  watermark: number
+  kind: EntityKind
+  day: number
+}
 export type DayAllRows = Array<[id: string, values: MetricValues]>
 
 export type DailyRows = Array<[day: number, values: MetricValues]>
 
-export interface TrendingRequest { partitions: number[]; kind: EntityKind; window: TrendingWindow; now: number; limit: number }
+export interface TrendingRequest {
+  partitions: number[]
+  kind: EntityKind
+  window: TrendingWindow
+  now: number
+  limit: number
+}
 
 export interface EngineStats {
   songKeys: number
@@ -109,8 +120,10 @@ export class SpeedEngine {
   private readonly breakdowns: boolean
 
   constructor(private readonly setup: EngineSetup) {
-    if (!Number.isSafeInteger(setup.dedupWindow) || setup.dedupWindow < 1) throw new RangeError(`dedupWindow must be a positive integer, got ${setup.dedupWindow}`)
-    if (!Number.isSafeInteger(setup.bucketMs) || setup.bucketMs < 1) throw new RangeError(`bucketMs must be a positive integer, got ${setup.bucketMs}`)
+    if (!Number.isSafeInteger(setup.dedupWindow) || setup.dedupWindow < 1)
+      throw new RangeError(`dedupWindow must be a positive integer, got ${setup.dedupWindow}`)
+    if (!Number.isSafeInteger(setup.bucketMs) || setup.bucketMs < 1)
+      throw new RangeError(`bucketMs must be a positive integer, got ${setup.bucketMs}`)
     this.artistOf = new Int32Array(setup.songs.length)
     for (const [songId, artistId] of setup.songs) {
       const song = this.songs.internString(songId)
@@ -167,18 +180,47 @@ export class SpeedEngine {
         const type = numbers[FIELD.type]!
         const ts = numbers[FIELD.ts]!
         const day = dayOfMs(ts)
-        const user = breakdowns || TYPE_PLANS[type]!.anyDistinct ? users.intern(values, starts[FIELD.userId]!, fieldEnds[FIELD.userId]!) : -1
-        const dims = breakdowns ? packEventDims((seen & (1 << FIELD.country)) !== 0 ? numbers[FIELD.country]! : -1,
-          (seen & (1 << FIELD.device)) !== 0 ? numbers[FIELD.device]! : -1, Math.floor((ts - day * DAY_MS) / HOUR_MS)) : -1
-        outcome = pc.apply(values, starts[FIELD.eventId]!, fieldEnds[FIELD.eventId]!, arrival, day,
-          song, artistOf[song]!, type, ms, user, dims, now)
+        const user =
+          breakdowns || TYPE_PLANS[type]!.anyDistinct
+            ? users.intern(values, starts[FIELD.userId]!, fieldEnds[FIELD.userId]!)
+            : -1
+        const dims = breakdowns
+          ? packEventDims(
+              (seen & (1 << FIELD.country)) !== 0 ? numbers[FIELD.country]! : -1,
+              (seen & (1 << FIELD.device)) !== 0 ? numbers[FIELD.device]! : -1,
+              Math.floor((ts - day * DAY_MS) / HOUR_MS),
+            )
+          : -1
+        outcome = pc.apply(
+          values,
+          starts[FIELD.eventId]!,
+          fieldEnds[FIELD.eventId]!,
+          arrival,
+          day,
+          song,
+          artistOf[song]!,
+          type,
+          ms,
+          user,
+          dims,
+          now,
+        )
         if (detector !== undefined && outcome !== 'duplicate' && detector.wants(numbers[FIELD.type]!)) {
           const listener = text!.toString('latin1', starts[FIELD.userId]!, fieldEnds[FIELD.userId]!)
-          detector.observe(offsets[k]!, numbers[FIELD.ts]!, numbers[FIELD.type]!, listener, song, artistOf[song]!, out.signals)
+          detector.observe(
+            offsets[k]!,
+            numbers[FIELD.ts]!,
+            numbers[FIELD.type]!,
+            listener,
+            song,
+            artistOf[song]!,
+            out.signals,
+          )
         }
       } else if (verdict === PARSED) {
         outcome = this.applyParsed(pc, validator.event!, validator.song, arrival, now)
-        if (detector !== undefined && outcome !== 'duplicate') this.observeParsed(detector, offsets[k]!, validator.event!, out.signals)
+        if (detector !== undefined && outcome !== 'duplicate')
+          this.observeParsed(detector, offsets[k]!, validator.event!, out.signals)
       } else {
         out.rejections.push({ index: k, offset: offsets[k]!, issue: validator.issue! })
         continue
@@ -191,9 +233,23 @@ export class SpeedEngine {
   }
 
   /** Counts one decoded event (tests and tools); the song must be in the catalog. Signals it fires go to `signals`. */
-  applyEvent(partition: number, e: ListenEvent, arrival: number, now: number, offset = 0, signals: Signal[] = []): Outcome {
-    if (this.songs.internString(e.songId, false) < 0) throw new RangeError(`song ${e.songId} is not in the engine's catalog`)
-    const outcome = this.applyParsed(this.partition(partition), e, this.songs.internString(e.songId, false), arrival, now)
+  applyEvent(
+    partition: number,
+    e: ListenEvent,
+    arrival: number,
+    now: number,
+    offset = 0,
+    signals: Signal[] = [],
+  ): Outcome {
+    if (this.songs.internString(e.songId, false) < 0)
+      throw new RangeError(`song ${e.songId} is not in the engine's catalog`)
+    const outcome = this.applyParsed(
+      this.partition(partition),
+      e,
+      this.songs.internString(e.songId, false),
+      arrival,
+      now,
+    )
     const detector = this.detectors.get(partition)
     if (detector !== undefined && outcome !== 'duplicate') this.observeParsed(detector, offset, e, signals)
     return outcome
@@ -275,7 +331,8 @@ export class SpeedEngine {
         } else {
           for (let row = 0; row < counters.size; row++) {
             const day = counters.dayOf(row)
-            if (counters.cells.keyB[row] === key && day >= q.fromDay && day <= q.toDay) accumulate(byDay, day, counters, row)
+            if (counters.cells.keyB[row] === key && day >= q.fromDay && day <= q.toDay)
+              accumulate(byDay, day, counters, row)
           }
         }
       }
@@ -288,14 +345,20 @@ export class SpeedEngine {
   breakdown(q: BreakdownRequest): BreakdownRows {
     const key = this.interner(q.kind).internString(q.id, false)
     if (key < 0) return []
-    return breakdownRows(q, key, q.partitions.map((p) => this.partition(p)), this.slotWriter)
+    return breakdownRows(
+      q,
+      key,
+      q.partitions.map((p) => this.partition(p)),
+      this.slotWriter,
+    )
   }
 
   trending(q: TrendingRequest): TrendingItem[] {
     const totals = new Map<number, number>()
     for (const p of q.partitions) this.partition(p).trending.sumInto(totals, q.kind, q.window, q.now)
     const names = this.interner(q.kind)
-    return [...totals].map(([id, plays]) => ({ id: names.stringOf(id), plays }))
+    return [...totals]
+      .map(([id, plays]) => ({ id: names.stringOf(id), plays }))
       .sort((a, b) => b.plays - a.plays || (a.id < b.id ? -1 : 1))
       .slice(0, Math.max(0, q.limit))
   }
@@ -318,7 +381,15 @@ export class SpeedEngine {
       signals.tooLate += s.tooLate
       signals.evicted += s.evicted
     }
-    return { songKeys, artistKeys, breakdownRecords, listenerIds: this.users.size, heapBytes: v8.getHeapStatistics().used_heap_size, tableBytes, signals }
+    return {
+      songKeys,
+      artistKeys,
+      breakdownRecords,
+      listenerIds: this.users.size,
+      heapBytes: v8.getHeapStatistics().used_heap_size,
+      tableBytes,
+      signals,
+    }
   }
 
   private applyParsed(pc: PartitionCounts, e: ListenEvent, song: number, arrival: number, now: number): Outcome {
@@ -326,7 +397,9 @@ export class SpeedEngine {
     const type = TYPE_INDEX.get(e.type)!
     const day = dayOfMs(e.ts)
     const user = this.breakdowns || TYPE_PLANS[type]!.anyDistinct ? this.users.internString(e.userId) : -1
-    const dims = this.breakdowns ? packEventDims(countryCode(e.country), deviceCode(e.device), Math.floor((e.ts - day * DAY_MS) / HOUR_MS)) : -1
+    const dims = this.breakdowns
+      ? packEventDims(countryCode(e.country), deviceCode(e.device), Math.floor((e.ts - day * DAY_MS) / HOUR_MS))
+      : -1
     return pc.apply(id, 0, id.length, arrival, day, song, this.artistOf[song]!, type, e.msPlayed ?? 0, user, dims, now)
   }
 

@@ -67,8 +67,20 @@ export function buildSpeedLayer(config: Readonly<Config>, deps: SpeedDeps, optio
   let engine = newEngine(opts.engineExitAfter === undefined ? {} : { exitAfterMessages: opts.engineExitAfter })
   let stopping = false
   let recovering = false
-  let stats: EngineStats = { songKeys: 0, artistKeys: 0, breakdownRecords: 0, listenerIds: 0, heapBytes: 0, tableBytes: 0, signals: { windows: 0, tooLate: 0, evicted: 0 } }
-  const telemetry = new SpeedTelemetry(deps.registry, { partitions: () => states.values(), eventsPerSecond: () => rate.value, engine: () => stats })
+  let stats: EngineStats = {
+    songKeys: 0,
+    artistKeys: 0,
+    breakdownRecords: 0,
+    listenerIds: 0,
+    heapBytes: 0,
+    tableBytes: 0,
+    signals: { windows: 0, tooLate: 0, evicted: 0 },
+  }
+  const telemetry = new SpeedTelemetry(deps.registry, {
+    partitions: () => states.values(),
+    eventsPerSecond: () => rate.value,
+    engine: () => stats,
+  })
   const view = new LocalRealtimeView({
     instance: opts.instance,
     states,
@@ -79,8 +91,10 @@ export function buildSpeedLayer(config: Readonly<Config>, deps: SpeedDeps, optio
     bucketMs: opts.bucketMs,
   })
   const timers: NodeJS.Timeout[] = []
-  const emitter = rules.length === 0 ? undefined
-    : new SignalEmitter(config, createKafka(config, log, 'speed-signals'), log, deps.registry, rulesWarmupMs(rules))
+  const emitter =
+    rules.length === 0
+      ? undefined
+      : new SignalEmitter(config, createKafka(config, log, 'speed-signals'), log, deps.registry, rulesWarmupMs(rules))
 
   const sampleRate = (): void => {
     const now = Date.now()
@@ -103,9 +117,15 @@ export function buildSpeedLayer(config: Readonly<Config>, deps: SpeedDeps, optio
         if (holdFrom <= st.heldFrom) continue
         // Set here at once, so a query from now on is refused for an older watermark; the engine drops in order.
         st.heldFrom = holdFrom
-        drops.push(engine.dropBefore(st.partition, holdFrom).then((dropped) => {
-          if (dropped > 0) log.info({ partition: st.partition, buckets: dropped, heldFrom: holdFrom }, 'dropped buckets before the watermark')
-        }))
+        drops.push(
+          engine.dropBefore(st.partition, holdFrom).then((dropped) => {
+            if (dropped > 0)
+              log.info(
+                { partition: st.partition, buckets: dropped, heldFrom: holdFrom },
+                'dropped buckets before the watermark',
+              )
+          }),
+        )
       }
       await Promise.all(drops)
       await engine.prune(now)
@@ -119,7 +139,16 @@ export function buildSpeedLayer(config: Readonly<Config>, deps: SpeedDeps, optio
   }
 
   const startConsumer = async (): Promise<void> => {
-    consumer = new SpeedConsumer(config, { engine, log, registry: deps.registry, tracker, telemetry, states, opts, signals: emitter })
+    consumer = new SpeedConsumer(config, {
+      engine,
+      log,
+      registry: deps.registry,
+      tracker,
+      telemetry,
+      states,
+      opts,
+      signals: emitter,
+    })
     await consumer.start()
   }
 

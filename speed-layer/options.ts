@@ -23,7 +23,8 @@ export interface SpeedOptions {
   engineExitAfter?: number
 }
 
-export type ResolvedSpeedOptions = Required<Omit<SpeedOptions, 'engineExitAfter'>> & Pick<SpeedOptions, 'engineExitAfter'>
+export type ResolvedSpeedOptions = Required<Omit<SpeedOptions, 'engineExitAfter'>> &
+  Pick<SpeedOptions, 'engineExitAfter'>
 
 export function resolveOptions(o: SpeedOptions = {}): ResolvedSpeedOptions {
   const bucketMs = o.bucketMs ?? HOUR_MS

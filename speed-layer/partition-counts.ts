@@ -28,7 +28,11 @@ export class PartitionCounts {
   private readonly buckets = new Map<number, Bucket>()
   private current: Bucket | undefined
 
-  constructor(private heldFrom: number, dedupWindow: number, private readonly bucketMs: number) {
+  constructor(
+    private heldFrom: number,
+    dedupWindow: number,
+    private readonly bucketMs: number,
+  ) {
     this.dedup = new Dedup(dedupWindow)
   }
 
@@ -37,8 +41,20 @@ export class PartitionCounts {
    * msPlayed, interned listener (-1 when no metric takes it) and, with breakdowns on, its packed event dimensions
    * (event-log.ts; -1 with breakdowns off).
    */
-  apply(ids: Uint8Array, idStart: number, idEnd: number, arrival: number, day: number, song: number, artist: number, type: number,
-    ms: number, user: number, dims: number, now: number): Outcome {
+  apply(
+    ids: Uint8Array,
+    idStart: number,
+    idEnd: number,
+    arrival: number,
+    day: number,
+    song: number,
+    artist: number,
+    type: number,
+    ms: number,
+    user: number,
+    dims: number,
+    now: number,
+  ): Outcome {
     if (!this.dedup.addBytes(ids, idStart, idEnd)) return 'duplicate'
     const plan = TYPE_PLANS[type]!
     if (arrival < this.heldFrom || !contributes(plan, ms)) return 'held_out'

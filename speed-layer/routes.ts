@@ -9,22 +9,35 @@ const Kind = Type.Union([Type.Literal('song'), Type.Literal('artist')])
 // The calendar check is dailyQueryFromWire's (shared/day.ts): a pattern alone passes 2024-02-30.
 const Date = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' })
 
-const DailyQuery = Type.Object({
-  kind: Kind, id: Type.String({ minLength: 1, maxLength: 64 }), from: Date, to: Date,
-  watermark: Type.Integer({ minimum: 0, description: 'epoch ms: count arrivals at or after it' }),
-}, { additionalProperties: false })
+const DailyQuery = Type.Object(
+  {
+    kind: Kind,
+    id: Type.String({ minLength: 1, maxLength: 64 }),
+    from: Date,
+    to: Date,
+    watermark: Type.Integer({ minimum: 0, description: 'epoch ms: count arrivals at or after it' }),
+  },
+  { additionalProperties: false },
+)
 
-const TrendingQuerySchema = Type.Object({
-  kind: Kind,
-  window: Type.Union(TRENDING_WINDOWS.map((w) => Type.Literal(w))),
-  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 20 }),
-}, { additionalProperties: false })
+const TrendingQuerySchema = Type.Object(
+  {
+    kind: Kind,
+    window: Type.Union(TRENDING_WINDOWS.map((w) => Type.Literal(w))),
+    limit: Type.Integer({ minimum: 1, maximum: 1000, default: 20 }),
+  },
+  { additionalProperties: false },
+)
 
 export function speedRoutes(view: RealtimeView): FastifyPluginAsync {
   return async (app) => {
     markRoutes(app, 'internal')
-    app.get(SPEED_ROUTES.daily, { schema: { querystring: DailyQuery, hide: true } }, async (req) => dailyAnswerToWire(await view.daily(dailyQueryFromWire(req.query as WireDailyQuery))))
-    app.get(SPEED_ROUTES.trending, { schema: { querystring: TrendingQuerySchema, hide: true } }, async (req) => view.trending(req.query as TrendingQuery))
+    app.get(SPEED_ROUTES.daily, { schema: { querystring: DailyQuery, hide: true } }, async (req) =>
+      dailyAnswerToWire(await view.daily(dailyQueryFromWire(req.query as WireDailyQuery))),
+    )
+    app.get(SPEED_ROUTES.trending, { schema: { querystring: TrendingQuerySchema, hide: true } }, async (req) =>
+      view.trending(req.query as TrendingQuery),
+    )
     app.get(SPEED_ROUTES.status, { schema: { hide: true } }, async () => view.status())
   }
 }

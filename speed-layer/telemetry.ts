@@ -19,39 +19,62 @@ export class SpeedTelemetry {
   constructor(registry: Registry, source: TelemetrySource) {
     const registers = [registry]
     this.events = new Counter({
-      name: 'playcount_speed_events_total', registers, labelNames: ['outcome'],
+      name: 'playcount_speed_events_total',
+      registers,
+      labelNames: ['outcome'],
       help: 'messages read by the speed layer, by outcome (counted, duplicate, held_out = before the held range or no metric, rejected = invalid)',
     })
     // Only counted: the archiver owns the DLQ (one letter per bad message), see shared/dlq.ts.
-    this.rejected = new Counter({ name: 'playcount_speed_rejected_total', registers, labelNames: ['reason'], help: 'invalid messages the speed layer did not count, by reason (the archiver dead-letters them)' })
+    this.rejected = new Counter({
+      name: 'playcount_speed_rejected_total',
+      registers,
+      labelNames: ['reason'],
+      help: 'invalid messages the speed layer did not count, by reason (the archiver dead-letters them)',
+    })
     this.engineRestarts = new Counter({
-      name: 'playcount_speed_engine_restarts_total', registers,
+      name: 'playcount_speed_engine_restarts_total',
+      registers,
       help: 'engine threads replaced after the previous one died (its partitions are rebuilt from the log)',
     })
     this.rebuild = new Histogram({
-      name: 'playcount_speed_rebuild_seconds', registers, help: 'time from a partition assignment to caught up (rebuilt from the log)',
+      name: 'playcount_speed_rebuild_seconds',
+      registers,
+      help: 'time from a partition assignment to caught up (rebuilt from the log)',
       buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300],
     })
     new Gauge({
-      name: 'playcount_speed_events_per_second', registers, help: 'messages read per second, over the last few seconds',
-      collect() { this.set(source.eventsPerSecond()) },
+      name: 'playcount_speed_events_per_second',
+      registers,
+      help: 'messages read per second, over the last few seconds',
+      collect() {
+        this.set(source.eventsPerSecond())
+      },
     })
     new Gauge({
-      name: 'playcount_speed_partition_lag', registers, labelNames: ['partition'], help: 'messages behind the log end, per assigned partition',
+      name: 'playcount_speed_partition_lag',
+      registers,
+      labelNames: ['partition'],
+      help: 'messages behind the log end, per assigned partition',
       collect() {
         this.reset()
         for (const p of source.partitions()) this.set({ partition: String(p.partition) }, p.lag)
       },
     })
     new Gauge({
-      name: 'playcount_speed_partition_ready', registers, labelNames: ['partition'], help: '1 when the partition is rebuilt and caught up',
+      name: 'playcount_speed_partition_ready',
+      registers,
+      labelNames: ['partition'],
+      help: '1 when the partition is rebuilt and caught up',
       collect() {
         this.reset()
         for (const p of source.partitions()) this.set({ partition: String(p.partition) }, p.ready ? 1 : 0)
       },
     })
     new Gauge({
-      name: 'playcount_speed_keys', registers, labelNames: ['kind'], help: '(event day, key) cells held, summed over arrival buckets (song, artist), and listener ids interned (listener_id)',
+      name: 'playcount_speed_keys',
+      registers,
+      labelNames: ['kind'],
+      help: '(event day, key) cells held, summed over arrival buckets (song, artist), and listener ids interned (listener_id)',
       collect() {
         const e = source.engine()
         this.set({ kind: 'song' }, e.songKeys)
@@ -60,7 +83,10 @@ export class SpeedTelemetry {
       },
     })
     new Gauge({
-      name: 'playcount_speed_memory_bytes', registers, labelNames: ['type'], help: 'process memory; the counters live on the engine thread, in typed arrays',
+      name: 'playcount_speed_memory_bytes',
+      registers,
+      labelNames: ['type'],
+      help: 'process memory; the counters live on the engine thread, in typed arrays',
       collect() {
         const m = process.memoryUsage()
         const e = source.engine()

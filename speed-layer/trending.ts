@@ -40,7 +40,10 @@ class Slots {
   private lastIndex = -1
   private last: Slot | undefined
 
-  constructor(private readonly widthMs: number, private readonly keepMs: number) {}
+  constructor(
+    private readonly widthMs: number,
+    private readonly keepMs: number,
+  ) {}
 
   add(arrival: number, song: number, artist: number, n: number): void {
     const index = Math.floor(arrival / this.widthMs)

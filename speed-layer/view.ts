@@ -5,7 +5,17 @@
 import { Errors } from '../shared/errors.ts'
 import { dimensionByName } from '../shared/dimensions.ts'
 import type {
-  RealtimeBreakdownAnswer, RealtimeBreakdownQuery, RealtimeDailyAnswer, RealtimeDayAnswer, RealtimeDayQuery, RealtimeDailyQuery, RealtimeView, SpeedStatus, TrendingAnswer, TrendingItem, TrendingQuery,
+  RealtimeBreakdownAnswer,
+  RealtimeBreakdownQuery,
+  RealtimeDailyAnswer,
+  RealtimeDayAnswer,
+  RealtimeDayQuery,
+  RealtimeDailyQuery,
+  RealtimeView,
+  SpeedStatus,
+  TrendingAnswer,
+  TrendingItem,
+  TrendingQuery,
 } from '../shared/realtime.ts'
 import type { DailyRows } from './engine.ts'
 import type { EngineClient } from './engine-client.ts'
@@ -42,32 +52,53 @@ export class LocalRealtimeView implements RealtimeView {
     try {
       if (covered.length > 0) {
         rows = await this.src.engine().daily({
-          partitions: covered.map((st) => st.partition), watermark: q.watermark, kind: q.kind, id: q.id, fromDay: q.from, toDay: q.to,
+          partitions: covered.map((st) => st.partition),
+          watermark: q.watermark,
+          kind: q.kind,
+          id: q.id,
+          fromDay: q.from,
+          toDay: q.to,
         })
       }
     } catch (err) {
       return { ready: false, reason: engineGone(err), watermark: q.watermark, partitions: [], days: new Map() }
     }
-    const answer: RealtimeDailyAnswer = { ready: reasons.length === 0, watermark: q.watermark, partitions: covered.map((s) => s.partition), days: new Map(rows) }
+    const answer: RealtimeDailyAnswer = {
+      ready: reasons.length === 0,
+      watermark: q.watermark,
+      partitions: covered.map((s) => s.partition),
+      days: new Map(rows),
+    }
     if (reasons.length > 0) answer.reason = reasons.join('; ')
     return answer
   }
 
   async breakdown(q: RealtimeBreakdownQuery): Promise<RealtimeBreakdownAnswer> {
-    if (dimensionByName(q.dimension) === undefined) throw new Errors.BAD_REQUEST(`dimension ${q.dimension} is not one of the dimensions`)
+    if (dimensionByName(q.dimension) === undefined)
+      throw new Errors.BAD_REQUEST(`dimension ${q.dimension} is not one of the dimensions`)
     const { reasons, covered } = this.coverage(q)
     let rows: RealtimeBreakdownAnswer['rows'] = []
     try {
       if (covered.length > 0) {
         rows = await this.src.engine().breakdown({
-          partitions: covered.map((st) => st.partition), watermark: q.watermark, kind: q.kind, id: q.id, dimension: q.dimension,
-          fromDay: q.from, toDay: q.to,
+          partitions: covered.map((st) => st.partition),
+          watermark: q.watermark,
+          kind: q.kind,
+          id: q.id,
+          dimension: q.dimension,
+          fromDay: q.from,
+          toDay: q.to,
         })
       }
     } catch (err) {
       return { ready: false, reason: engineGone(err), watermark: q.watermark, partitions: [], rows: [] }
     }
-    const answer: RealtimeBreakdownAnswer = { ready: reasons.length === 0, watermark: q.watermark, partitions: covered.map((s) => s.partition), rows }
+    const answer: RealtimeBreakdownAnswer = {
+      ready: reasons.length === 0,
+      watermark: q.watermark,
+      partitions: covered.map((s) => s.partition),
+      rows,
+    }
     if (reasons.length > 0) answer.reason = reasons.join('; ')
     return answer
   }
@@ -77,12 +108,19 @@ export class LocalRealtimeView implements RealtimeView {
     let rows: RealtimeDayAnswer['rows'] = []
     try {
       if (covered.length > 0) {
-        rows = await this.src.engine().dayAll({ partitions: covered.map((st) => st.partition), watermark: q.watermark, kind: q.kind, day: q.day })
+        rows = await this.src
+          .engine()
+          .dayAll({ partitions: covered.map((st) => st.partition), watermark: q.watermark, kind: q.kind, day: q.day })
       }
     } catch (err) {
       return { ready: false, reason: engineGone(err), watermark: q.watermark, partitions: [], rows: [] }
     }
-    const answer: RealtimeDayAnswer = { ready: reasons.length === 0, watermark: q.watermark, partitions: covered.map((s) => s.partition), rows }
+    const answer: RealtimeDayAnswer = {
+      ready: reasons.length === 0,
+      watermark: q.watermark,
+      partitions: covered.map((s) => s.partition),
+      rows,
+    }
     if (reasons.length > 0) answer.reason = reasons.join('; ')
     return answer
   }
@@ -90,7 +128,8 @@ export class LocalRealtimeView implements RealtimeView {
   /** Which partitions can answer for the watermark asked, and why the others cannot. */
   private coverage(q: RealtimeDailyQuery): { reasons: string[]; covered: PartitionState[] } {
     const { from, to } = q
-    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to)) throw new Errors.BAD_REQUEST(`from and to must be day numbers, got ${from}, ${to}`)
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to))
+      throw new Errors.BAD_REQUEST(`from and to must be day numbers, got ${from}, ${to}`)
     if (!Number.isSafeInteger(q.watermark) || q.watermark < 0 || q.watermark % this.src.bucketMs !== 0) {
       throw new Errors.BAD_REQUEST(`watermark must be an arrival-hour boundary in epoch ms, got ${q.watermark}`)
     }
@@ -105,7 +144,8 @@ export class LocalRealtimeView implements RealtimeView {
       else covered.push(st)
     }
     if (rebuilding.length > 0) reasons.push(`partitions ${rebuilding.join(',')} are rebuilding from the log`)
-    if (dropped.length > 0) reasons.push(`watermark ${q.watermark} is older than the buckets held for partitions ${dropped.join(',')}`)
+    if (dropped.length > 0)
+      reasons.push(`watermark ${q.watermark} is older than the buckets held for partitions ${dropped.join(',')}`)
     return { reasons, covered }
   }
 
@@ -118,7 +158,10 @@ export class LocalRealtimeView implements RealtimeView {
     }
     let items: TrendingItem[] = []
     try {
-      if (covered.length > 0) items = await this.src.engine().trending({ partitions: covered, kind: q.kind, window: q.window, now: Date.now(), limit: q.limit })
+      if (covered.length > 0)
+        items = await this.src
+          .engine()
+          .trending({ partitions: covered, kind: q.kind, window: q.window, now: Date.now(), limit: q.limit })
     } catch {
       // The engine thread died and is being replaced: not ready (TrendingAnswer carries no reason).
       return { ready: false, partitions: [], items: [] }
@@ -127,7 +170,11 @@ export class LocalRealtimeView implements RealtimeView {
   }
 
   async status(): Promise<SpeedStatus> {
-    const partitions = sorted(this.src.states.values()).map((s) => ({ partition: s.partition, ready: s.ready, lag: s.lag }))
+    const partitions = sorted(this.src.states.values()).map((s) => ({
+      partition: s.partition,
+      ready: s.ready,
+      lag: s.lag,
+    }))
     let oldest = this.src.holdFrom()
     for (const st of this.src.states.values()) oldest = Math.min(oldest, st.heldFrom)
     return {

@@ -18,7 +18,11 @@ export class WatermarkTracker {
   /** The oldest watermark a reader may still ask for during the grace. */
   private graceFrom = 0
 
-  constructor(private readonly lake: Lake, private readonly graceMs: number, private readonly log: Logger) {}
+  constructor(
+    private readonly lake: Lake,
+    private readonly graceMs: number,
+    private readonly log: Logger,
+  ) {}
 
   get watermark(): number {
     return this.manifest?.watermark ?? 0
@@ -40,14 +44,20 @@ export class WatermarkTracker {
       this.log.warn({ err }, 'reading the views manifest failed; keeping the last watermark')
       return false
     }
-    if (next === undefined || (this.manifest !== undefined && next.runId === this.manifest.runId && next.watermark === this.manifest.watermark)) {
+    if (
+      next === undefined ||
+      (this.manifest !== undefined && next.runId === this.manifest.runId && next.watermark === this.manifest.watermark)
+    ) {
       return false
     }
     const before = this.manifest?.watermark ?? next.previousWatermark
     this.graceFrom = Math.min(before, next.previousWatermark)
     this.firstSeenAt = now
     this.manifest = next
-    this.log.info({ watermark: next.watermark, previousWatermark: next.previousWatermark, runId: next.runId }, 'new watermark')
+    this.log.info(
+      { watermark: next.watermark, previousWatermark: next.previousWatermark, runId: next.runId },
+      'new watermark',
+    )
     return true
   }
 }

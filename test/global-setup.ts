@@ -26,8 +26,11 @@ export async function setup(project: TestProject): Promise<void> {
     const t0 = Date.now()
     const { provisioned: times, services: reports } = await servicesUp(config)
     started = reports.filter((r) => r.state === 'started').map((r) => r.name)
-    process.stderr.write(`services: provisioning ${JSON.stringify(times)} s, ready in ${((Date.now() - t0) / 1000).toFixed(1)} s; ` +
-      reports.map((r) => `${r.name} ${r.state} at ${r.address}`).join(', ') + '\n')
+    process.stderr.write(
+      `services: provisioning ${JSON.stringify(times)} s, ready in ${((Date.now() - t0) / 1000).toFixed(1)} s; ` +
+        reports.map((r) => `${r.name} ${r.state} at ${r.address}`).join(', ') +
+        '\n',
+    )
     project.provide('kafkaBrokers', `127.0.0.1:${config.services.kafkaPort}`)
     project.provide('s3Endpoint', `http://127.0.0.1:${config.services.minioPort}`)
   }

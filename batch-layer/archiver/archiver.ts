@@ -62,9 +62,11 @@ const SESSION_TIMEOUT_MS = 10_000
  */
 const DRAIN_SETTLE_MS = SESSION_TIMEOUT_MS + 5_000
 
-
 /** The packed batch on its way to the encoder thread, and the log end its fetch saw. */
-interface Handed { buffers: KafkaBatchBuffers; logEnd: number }
+interface Handed {
+  buffers: KafkaBatchBuffers
+  logEnd: number
+}
 
 export class KafkaArchiver implements Archiver {
   private readonly log: Logger
@@ -95,7 +97,10 @@ export class KafkaArchiver implements Archiver {
   private failure: Error | undefined
   private readonly totals = { files: 0, rows: 0 }
 
-  constructor(private readonly config: Readonly<Config>, private readonly deps: ArchiverDeps) {
+  constructor(
+    private readonly config: Readonly<Config>,
+    private readonly deps: ArchiverDeps,
+  ) {
     this.log = deps.log
     this.telemetry = archiverTelemetry(deps.registry, () => this.deadLetters.pendingCount)
     this.topic = config.kafka.topic
@@ -103,11 +108,24 @@ export class KafkaArchiver implements Archiver {
     this.tmpDir = path.join(config.home, 'tmp', `archiver-${process.pid}`)
     this.events.setMaxListeners(0)
     const durably = <T>(what: string, fn: () => Promise<T>): Promise<T> => this.durably(what, fn)
-    this.deadLetters = new DeadLetters({
-      topic: this.topic, dlqTopic: config.kafka.dlqTopic, lake: deps.lake, log: deps.log, signal: this.abort.signal, durably,
-    }, this.telemetry)
+    this.deadLetters = new DeadLetters(
+      {
+        topic: this.topic,
+        dlqTopic: config.kafka.dlqTopic,
+        lake: deps.lake,
+        log: deps.log,
+        signal: this.abort.signal,
+        durably,
+      },
+      this.telemetry,
+    )
     this.checkpoints = new Checkpoints({
-      config, lake: deps.lake, log: deps.log, telemetry: this.telemetry, durably, consumer: () => this.runner!.consumer,
+      config,
+      lake: deps.lake,
+      log: deps.log,
+      telemetry: this.telemetry,
+      durably,
+      consumer: () => this.runner!.consumer,
       keepDeadLetters: () => this.deadLetters.flush(this.producer!),
     })
   }
@@ -122,10 +140,15 @@ export class KafkaArchiver implements Archiver {
     fs.mkdirSync(this.tmpDir, { recursive: true })
     const kafka = createKafka(this.config, this.log, 'archiver')
     this.writer = await ParquetWriter.create(this.config)
-    this.encoder = new EncoderThread({ songs: [...this.deps.catalog.songs.values()].map((s) => [s.songId, s.artistId]) })
+    this.encoder = new EncoderThread({
+      songs: [...this.deps.catalog.songs.values()].map((s) => [s.songId, s.artistId]),
+    })
     this.sink = new FileSink(this.config, this.deps.lake, this.writer, this.tmpDir, this.log, this.telemetry)
     this.writes = new WriteQueue({
-      sink: this.sink, signal: this.abort.signal, durably: (what, fn) => this.durably(what, fn), fail: (err) => this.fail(err),
+      sink: this.sink,
+      signal: this.abort.signal,
+      durably: (what, fn) => this.durably(what, fn),
+      fail: (err) => this.fail(err),
       written: (file) => {
         this.totals.files++
         this.totals.rows += file.rows
@@ -138,26 +161,37 @@ export class KafkaArchiver implements Archiver {
         }).catch((err: unknown) => this.fail(err))
       },
     })
-    this.runner = new ConsumerRunner(kafka, {
-      role: 'archiver', topic: this.topic, groupId: this.group, maxInFlight: MAX_BATCHES_IN_FLIGHT, log: this.log, registry: this.deps.registry,
-      // A short session so a restarted archiver takes over quickly from a killed one; heartbeats keep flowing
-      // while a file write waits for the lake (durably), so a slow lake does not cost the membership.
-      consumer: { sessionTimeout: SESSION_TIMEOUT_MS, heartbeatInterval: 2_000, maxBytesPerPartition: 4 << 20 },
-    }, {
-      onJoin: (m) => {
-        this.firstJoinAt ??= Date.now()
-        void this.serial(() => this.assign([...m.partitions])).catch((err: unknown) => this.fail(err))
+    this.runner = new ConsumerRunner(
+      kafka,
+      {
+        role: 'archiver',
+        topic: this.topic,
+        groupId: this.group,
+        maxInFlight: MAX_BATCHES_IN_FLIGHT,
+        log: this.log,
+        registry: this.deps.registry,
+        // A short session so a restarted archiver takes over quickly from a killed one; heartbeats keep flowing
+        // while a file write waits for the lake (durably), so a slow lake does not cost the membership.
+        consumer: { sessionTimeout: SESSION_TIMEOUT_MS, heartbeatInterval: 2_000, maxBytesPerPartition: 4 << 20 },
       },
-      pack: (batch) => this.pack(batch),
-      handOff: (h) => this.apply(h),
-    })
+      {
+        onJoin: (m) => {
+          this.firstJoinAt ??= Date.now()
+          void this.serial(() => this.assign([...m.partitions])).catch((err: unknown) => this.fail(err))
+        },
+        pack: (batch) => this.pack(batch),
+        handOff: (h) => this.apply(h),
+      },
+    )
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
     await this.runner.start(async (admin) => {
       await ensureTopics(admin, this.config)
       await this.producer!.connect()
     })
     const tickMs = Math.min(10_000, Math.max(1_000, Math.floor(this.config.archive.graceMs / 2)))
-    this.ticker = setInterval(() => { void this.serial(() => this.tick()).catch((err: unknown) => this.log.warn({ err }, 'archiver tick failed')) }, tickMs)
+    this.ticker = setInterval(() => {
+      void this.serial(() => this.tick()).catch((err: unknown) => this.log.warn({ err }, 'archiver tick failed'))
+    }, tickMs)
     this.log.info({ topic: this.topic, group: this.group, lake: this.deps.lake.uri }, 'archiver started')
   }
 
@@ -199,21 +233,29 @@ export class KafkaArchiver implements Archiver {
   async drain(): Promise<DrainSummary> {
     const started = Date.now()
     await this.start()
-    if (this.abort.signal.aborted) throw new Errors.DRAIN_INCOMPLETE('the archiver was stopped before the end of the log')
+    if (this.abort.signal.aborted)
+      throw new Errors.DRAIN_INCOMPLETE('the archiver was stopped before the end of the log')
     const runner = this.runner!
     const ends = await logBounds(runner.admin, this.topic)
     const all = [...ends.end.keys()]
-    const settled = (): boolean => runner.membership !== undefined &&
-      (all.every((p) => runner.membership!.partitions.has(p)) || Date.now() - (this.firstJoinAt ?? Date.now()) >= DRAIN_SETTLE_MS)
-    const reached = (): boolean => settled() && [...runner.membership!.partitions].every((p) => {
-      const a = this.owned.get(p)
-      return a !== undefined && a.position >= (ends.end.get(p) ?? 0)
-    })
+    const settled = (): boolean =>
+      runner.membership !== undefined &&
+      (all.every((p) => runner.membership!.partitions.has(p)) ||
+        Date.now() - (this.firstJoinAt ?? Date.now()) >= DRAIN_SETTLE_MS)
+    const reached = (): boolean =>
+      settled() &&
+      [...runner.membership!.partitions].every((p) => {
+        const a = this.owned.get(p)
+        return a !== undefined && a.position >= (ends.end.get(p) ?? 0)
+      })
     while (!reached()) {
       if (this.failure) throw this.failure
-      if (this.abort.signal.aborted) throw new Errors.DRAIN_INCOMPLETE('the archiver was stopped before the end of the log')
+      if (this.abort.signal.aborted)
+        throw new Errors.DRAIN_INCOMPLETE('the archiver was stopped before the end of the log')
       if (runner.membership === undefined && Date.now() - started > DRAIN_JOIN_TIMEOUT_MS) {
-        throw new Errors.DRAIN_INCOMPLETE(`no partition assignment from consumer group ${this.group} within ${DRAIN_JOIN_TIMEOUT_MS / 1000} s`)
+        throw new Errors.DRAIN_INCOMPLETE(
+          `no partition assignment from consumer group ${this.group} within ${DRAIN_JOIN_TIMEOUT_MS / 1000} s`,
+        )
       }
       await once(this.events, 'progress', { signal: AbortSignal.timeout(1000) }).catch(() => undefined)
     }
@@ -225,8 +267,12 @@ export class KafkaArchiver implements Archiver {
       if (this.failure) throw this.failure
       await this.tick(true)
       return {
-        ...this.totals, deadLetters: this.deadLetters.kept, durationMs: Date.now() - started, elsewhere,
-        partitions: [...this.owned.values()].map((a) => ({ partition: a.partition, nextOffset: String(a.nextOffset), closedThrough: a.closedThrough }))
+        ...this.totals,
+        deadLetters: this.deadLetters.kept,
+        durationMs: Date.now() - started,
+        elsewhere,
+        partitions: [...this.owned.values()]
+          .map((a) => ({ partition: a.partition, nextOffset: String(a.nextOffset), closedThrough: a.closedThrough }))
           .sort((x, y) => x.partition - y.partition),
       }
     })
@@ -239,10 +285,18 @@ export class KafkaArchiver implements Archiver {
     const partitions = all.filter((p) => !mine.partitions.has(p)).sort((a, b) => a - b)
     if (partitions.length === 0) return { partitions, members: [] }
     const { groups } = await runner.admin.describeGroups([this.group])
-    const members = (groups[0]?.members ?? []).filter((m) => m.memberId !== mine.memberId).map((m) => {
-      const held = AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment[this.topic] ?? []
-      return { memberId: m.memberId, clientId: m.clientId, host: m.clientHost, partitions: [...held].sort((a, b) => a - b) }
-    }).filter((m) => m.partitions.length > 0)
+    const members = (groups[0]?.members ?? [])
+      .filter((m) => m.memberId !== mine.memberId)
+      .map((m) => {
+        const held = AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment[this.topic] ?? []
+        return {
+          memberId: m.memberId,
+          clientId: m.clientId,
+          host: m.clientHost,
+          partitions: [...held].sort((a, b) => a - b),
+        }
+      })
+      .filter((m) => m.partitions.length > 0)
     return { partitions, members }
   }
 
@@ -278,9 +332,14 @@ export class KafkaArchiver implements Archiver {
     // A file of an earlier ownership still being written must land first: the new state looks for it in the lake.
     await this.writes!.idle()
     const { admin } = this.runner!
-    const [ends, committed] = await Promise.all([logBounds(admin, this.topic), committedOffsets(admin, this.group, this.topic)])
+    const [ends, committed] = await Promise.all([
+      logBounds(admin, this.topic),
+      committedOffsets(admin, this.group, this.topic),
+    ])
     for (const p of partitions) {
-      const progress = await this.durably(`read archive progress p${p}`, () => loadProgress(this.deps.lake, this.topic, p))
+      const progress = await this.durably(`read archive progress p${p}`, () =>
+        loadProgress(this.deps.lake, this.topic, p),
+      )
       const position = resumeOffset(committed.get(p), progress, ends.start.get(p) ?? 0)
       this.owned.set(p, new PartitionArchive(p, position, progress?.closedThrough ?? 0, this.partitionDeps()))
       this.checkpoints.restore(p, progress, committed.get(p))
@@ -310,7 +369,9 @@ export class KafkaArchiver implements Archiver {
       await a.add({ count, offsets, arrivals, lines, lineEnds: rows.lineEnds, rejections: rows.rejections })
       await this.deadLetters.flush(this.producer!)
       this.telemetry.lag.set({ partition }, Math.max(0, logEnd - a.nextOffset))
-    }).catch((err: unknown) => this.fail(err)).finally(() => this.events.emit('progress'))
+    })
+      .catch((err: unknown) => this.fail(err))
+      .finally(() => this.events.emit('progress'))
   }
 
   /** Closes hours that can get no more messages, and checkpoints progress that changed (every partition gets one). */
@@ -332,18 +393,30 @@ export class KafkaArchiver implements Archiver {
         const bytes = value === null ? null : Buffer.from(value.buffer, value.byteOffset, value.length)
         this.deadLetters.push({ sourceTopic: this.topic, partition, offset: String(offset), value: bytes, issue })
       },
-      newRowFile: (partition, hour, firstOffset) => new RowFile(path.join(this.tmpDir, `p${partition}-h${hour}-o${firstOffset}.csv`)),
-      existingEnd: (hour, partition, firstOffset) => this.durably(`look for events file p${partition} o${firstOffset}`,
-        () => this.sink!.existingEnd(hour, partition, firstOffset)),
+      newRowFile: (partition, hour, firstOffset) =>
+        new RowFile(path.join(this.tmpDir, `p${partition}-h${hour}-o${firstOffset}.csv`)),
+      existingEnd: (hour, partition, firstOffset) =>
+        this.durably(`look for events file p${partition} o${firstOffset}`, () =>
+          this.sink!.existingEnd(hour, partition, firstOffset),
+        ),
       writeFile: (file, durable) => this.writes!.enqueue(file, durable),
     }
   }
 
   /** Retries a lake or Kafka write until it succeeds or the archiver stops, heart-beating meanwhile. */
   private async durably<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    const keepAlive = setInterval(() => { void this.runner?.heartbeat().catch((err: unknown) => this.log.debug({ err }, 'heartbeat')) }, 2_000)
+    const keepAlive = setInterval(() => {
+      void this.runner?.heartbeat().catch((err: unknown) => this.log.debug({ err }, 'heartbeat'))
+    }, 2_000)
     try {
-      return await withRetry(fn, { what, log: this.log, retries: Number.POSITIVE_INFINITY, minTimeoutMs: 200, maxTimeoutMs: 5_000, signal: this.abort.signal })
+      return await withRetry(fn, {
+        what,
+        log: this.log,
+        retries: Number.POSITIVE_INFINITY,
+        minTimeoutMs: 200,
+        maxTimeoutMs: 5_000,
+        signal: this.abort.signal,
+      })
     } finally {
       clearInterval(keepAlive)
     }

@@ -27,7 +27,10 @@ export interface CheckpointDeps {
 }
 
 /** What this member last published and committed for a partition. */
-interface Marks { published?: { nextOffset: number; closedThrough: number }; committed?: number }
+interface Marks {
+  published?: { nextOffset: number; closedThrough: number }
+  committed?: number
+}
 
 export class Checkpoints {
   private readonly marks = new Map<number, Marks>()
@@ -50,8 +53,12 @@ export class Checkpoints {
   changed(a: PartitionArchive): boolean {
     const m = this.marks.get(a.partition)
     if (m === undefined) return false
-    return m.published === undefined || m.published.nextOffset !== a.nextOffset || m.published.closedThrough !== a.closedThrough ||
+    return (
+      m.published === undefined ||
+      m.published.nextOffset !== a.nextOffset ||
+      m.published.closedThrough !== a.closedThrough ||
       m.committed !== a.nextOffset
+    )
   }
 
   /** Dead letters, then the progress document, then the Kafka commit; runs with the partition state (serially). */
@@ -63,9 +70,15 @@ export class Checkpoints {
     await this.deps.keepDeadLetters()
     const nextOffset = a.nextOffset
     const closedThrough = a.closedThrough
-    await this.deps.durably(`publish archive progress p${a.partition}`, () => saveProgress(lake, {
-      topic, partition: a.partition, nextOffset: String(nextOffset), closedThrough, updatedAt: new Date().toISOString(),
-    }))
+    await this.deps.durably(`publish archive progress p${a.partition}`, () =>
+      saveProgress(lake, {
+        topic,
+        partition: a.partition,
+        nextOffset: String(nextOffset),
+        closedThrough,
+        updatedAt: new Date().toISOString(),
+      }),
+    )
     m.published = { nextOffset, closedThrough }
     telemetry.closedThrough.set({ partition: a.partition }, closedThrough / 1000)
     failpoint(config, 'after-progress', log)

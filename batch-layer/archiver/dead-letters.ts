@@ -36,7 +36,10 @@ export class DeadLetters {
   private pausedUntil = 0
   private readonly status: DeadLetterStatus = { pending: 0, delivered: 0, inLake: 0, sendFailures: 0, lastError: null }
 
-  constructor(private readonly deps: DeadLetterDeps, private readonly telemetry: ArchiverTelemetry) {}
+  constructor(
+    private readonly deps: DeadLetterDeps,
+    private readonly telemetry: ArchiverTelemetry,
+  ) {}
 
   get pendingCount(): number {
     return this.pending.length
@@ -55,19 +58,25 @@ export class DeadLetters {
     if (this.pending.length === 0) return
     const { dlqTopic, log, signal } = this.deps
     const letters = this.pending
-    const { unsent, error } = Date.now() < this.pausedUntil ? { unsent: letters, error: undefined }
-      : await sendDeadLetters(producer, dlqTopic, letters, { ...DLQ_RETRY, log, signal })
+    const { unsent, error } =
+      Date.now() < this.pausedUntil
+        ? { unsent: letters, error: undefined }
+        : await sendDeadLetters(producer, dlqTopic, letters, { ...DLQ_RETRY, log, signal })
     this.count('dlq', letters.length - unsent.length)
     if (error !== undefined) {
       this.status.sendFailures++
       this.status.lastError = { message: error.message, at: new Date().toISOString() }
       this.telemetry.dlqSendFailures.inc({ refused: String(isRefusal(error)) })
       if (!isRefusal(error)) this.pausedUntil = Date.now() + DLQ_PAUSE_MS
-      log.error({ err: error, letters: unsent.length, dlq: dlqTopic }, 'dead letters not acknowledged by the DLQ; keeping them in the lake')
+      log.error(
+        { err: error, letters: unsent.length, dlq: dlqTopic },
+        'dead letters not acknowledged by the DLQ; keeping them in the lake',
+      )
     }
     for (const l of unsent) {
-      await this.deps.durably(`keep dead letter p${l.partition} o${l.offset} in the lake`,
-        () => this.deps.lake.putBytes(deadLetterKey(this.deps.topic, l.partition, l.offset), toLakeLetter(l)))
+      await this.deps.durably(`keep dead letter p${l.partition} o${l.offset} in the lake`, () =>
+        this.deps.lake.putBytes(deadLetterKey(this.deps.topic, l.partition, l.offset), toLakeLetter(l)),
+      )
     }
     this.count('lake', unsent.length)
     this.pending = []

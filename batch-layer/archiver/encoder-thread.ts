@@ -7,7 +7,9 @@ import type { KafkaBatchBuffers } from '../../shared/fast/batch-packing.ts'
 import { OrderedWorker } from '../../shared/fast/ts-worker.ts'
 import type { EncodedRows } from './row-encoder.ts'
 
-export interface EncoderSetup { songs: Array<[songId: string, artistId: string]> }
+export interface EncoderSetup {
+  songs: Array<[songId: string, artistId: string]>
+}
 
 export class EncoderThread {
   private readonly worker: OrderedWorker<KafkaBatchBuffers, EncodedRows>
@@ -19,7 +21,11 @@ export class EncoderThread {
   /** Hands the batch over (its values, starts and ends move to the encoder thread and are unusable here afterwards). */
   encode(b: KafkaBatchBuffers): Promise<EncodedRows> {
     // The values move; offsets and arrival times are copied (the partition state reads them afterwards).
-    return this.worker.call(b, [b.values.buffer as ArrayBuffer, b.starts.buffer as ArrayBuffer, b.ends.buffer as ArrayBuffer])
+    return this.worker.call(b, [
+      b.values.buffer as ArrayBuffer,
+      b.starts.buffer as ArrayBuffer,
+      b.ends.buffer as ArrayBuffer,
+    ])
   }
 
   close(): Promise<void> {

@@ -6,4 +6,7 @@ import type { EncoderSetup } from './encoder-thread.ts'
 import { RowEncoder, type EncodedRows } from './row-encoder.ts'
 
 const encoder = new RowEncoder((workerData as EncoderSetup).songs)
-answerInOrder((batch: KafkaBatchBuffers) => encoder.encode(batch), (rows: EncodedRows) => [rows.lines.buffer as ArrayBuffer, rows.lineEnds.buffer as ArrayBuffer])
+answerInOrder(
+  (batch: KafkaBatchBuffers) => encoder.encode(batch),
+  (rows: EncodedRows) => [rows.lines.buffer as ArrayBuffer, rows.lineEnds.buffer as ArrayBuffer],
+)

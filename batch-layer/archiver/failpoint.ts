@@ -8,7 +8,9 @@ import type { Logger } from '../../shared/logger.ts'
 export function failpoint(config: Readonly<Config>, at: ArchiveFailpoint, log: Logger, delayMs?: number): void {
   if (config.archive.failpoint !== at) return
   log.warn({ failpoint: at }, 'failpoint reached: SIGKILL')
-  const kill = (): void => { process.kill(process.pid, 'SIGKILL') }
+  const kill = (): void => {
+    process.kill(process.pid, 'SIGKILL')
+  }
   if (delayMs === undefined) kill()
   else setTimeout(kill, delayMs)
 }

@@ -3,7 +3,10 @@ import type { Admin } from 'kafkajs'
 import type { ArchiveProgress } from '../../shared/layout.ts'
 
 /** Per partition, the first offset still in the log and the log end (the offset the next message gets). */
-export interface LogBounds { start: Map<number, number>; end: Map<number, number> }
+export interface LogBounds {
+  start: Map<number, number>
+  end: Map<number, number>
+}
 
 export async function logBounds(admin: Admin, topic: string): Promise<LogBounds> {
   const rows = await admin.fetchTopicOffsets(topic)
@@ -25,6 +28,10 @@ export async function committedOffsets(admin: Admin, groupId: string, topic: str
  * Where reading resumes: the committed offset, or the progress document when it is ahead (a crash between
  * publishing the progress and committing), or the start of the log when neither exists.
  */
-export function resumeOffset(committed: number | undefined, progress: ArchiveProgress | undefined, logStart: number): number {
+export function resumeOffset(
+  committed: number | undefined,
+  progress: ArchiveProgress | undefined,
+  logStart: number,
+): number {
   return Math.max(committed ?? logStart, progress === undefined ? 0 : Number(progress.nextOffset), logStart)
 }

@@ -50,7 +50,10 @@ export class ParquetWriter {
   private busy = 0
   private closing: (() => void) | undefined
 
-  private constructor(private readonly duck: DuckSession, connections: DuckDBConnection[]) {
+  private constructor(
+    private readonly duck: DuckSession,
+    connections: DuckDBConnection[],
+  ) {
     this.idle = connections
   }
 
@@ -68,7 +71,7 @@ export class ParquetWriter {
 
   /** Runs `fn` on a connection of its own (one statement at a time per connection). */
   private async withConnection<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
-    const conn = this.idle.pop() ?? await new Promise<DuckDBConnection>((resolve) => this.waiting.push(resolve))
+    const conn = this.idle.pop() ?? (await new Promise<DuckDBConnection>((resolve) => this.waiting.push(resolve)))
     this.busy++
     try {
       return await fn(conn)
@@ -83,14 +86,18 @@ export class ParquetWriter {
 
   /** Writes the rows of `csvPath` to the local Parquet file `outPath`. */
   async write(csvPath: string, outPath: string): Promise<void> {
-    await this.withConnection((conn) => conn.run(`COPY (${selectRows(csvPath)}) TO ${quoteLiteral(outPath)}
-      (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${ZSTD_LEVEL}, ROW_GROUP_SIZE ${ROW_GROUP_ROWS})`))
+    await this.withConnection((conn) =>
+      conn.run(`COPY (${selectRows(csvPath)}) TO ${quoteLiteral(outPath)}
+      (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${ZSTD_LEVEL}, ROW_GROUP_SIZE ${ROW_GROUP_ROWS})`),
+    )
   }
 
   /** The last kafka_offset of an existing events file (a local path or an s3:// location). */
   async lastOffset(location: string): Promise<number> {
     try {
-      const reader = await this.withConnection((conn) => conn.runAndReadAll(`SELECT max(kafka_offset) FROM read_parquet(${quoteLiteral(location)})`))
+      const reader = await this.withConnection((conn) =>
+        conn.runAndReadAll(`SELECT max(kafka_offset) FROM read_parquet(${quoteLiteral(location)})`),
+      )
       const value = reader.getRows()[0]?.[0]
       if (value === null || value === undefined) throw new Errors.LAKE_IO(`${location} holds no rows`)
       return Number(value)
@@ -102,7 +109,10 @@ export class ParquetWriter {
 
   /** Closes the session once the statements in flight (if any) are done. */
   async close(): Promise<void> {
-    if (this.busy > 0) await new Promise<void>((resolve) => { this.closing = resolve })
+    if (this.busy > 0)
+      await new Promise<void>((resolve) => {
+        this.closing = resolve
+      })
     for (const conn of this.idle) if (conn !== this.duck.conn) conn.closeSync()
     this.duck.close()
   }

@@ -55,7 +55,11 @@ export interface PartitionDeps {
   writeFile(file: ClosedFile, durable: () => void): Promise<void>
 }
 
-interface OpenFile { hour: number; firstOffset: number; file: RowFile }
+interface OpenFile {
+  hour: number
+  firstOffset: number
+  file: RowFile
+}
 
 export class PartitionArchive {
   private open: OpenFile | undefined
@@ -153,15 +157,22 @@ export class PartitionArchive {
     const open = this.open
     if (open === undefined) return
     const file: ClosedFile = {
-      partition: this.partition, hour: open.hour, firstOffset: open.firstOffset, lastOffset: open.file.lastOffset,
-      rows: open.file.rows, csvPath: open.file.path, reason,
+      partition: this.partition,
+      hour: open.hour,
+      firstOffset: open.firstOffset,
+      lastOffset: open.file.lastOffset,
+      rows: open.file.rows,
+      csvPath: open.file.path,
+      reason,
     }
     this.writing.push(file)
     this.open = undefined
     this.skip = undefined
     if (closesThrough !== undefined && closesThrough > this.through) this.through = closesThrough
     await open.file.finish()
-    await this.deps.writeFile(file, () => { this.writing.splice(this.writing.indexOf(file), 1) })
+    await this.deps.writeFile(file, () => {
+      this.writing.splice(this.writing.indexOf(file), 1)
+    })
   }
 
   /** Forgets the open file without writing it (stop, or the partition went to another member). */

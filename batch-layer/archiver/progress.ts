@@ -4,7 +4,7 @@ import { archiveProgressKey, type ArchiveProgress } from '../../shared/layout.ts
 
 export async function loadProgress(lake: Lake, topic: string, partition: number): Promise<ArchiveProgress | undefined> {
   const bytes = await lake.get(archiveProgressKey(topic, partition))
-  return bytes === undefined ? undefined : JSON.parse(bytes.toString('utf8')) as ArchiveProgress
+  return bytes === undefined ? undefined : (JSON.parse(bytes.toString('utf8')) as ArchiveProgress)
 }
 
 export async function saveProgress(lake: Lake, progress: ArchiveProgress): Promise<void> {

@@ -15,13 +15,24 @@ import { MessageValidator, PARSED, SCANNED, type Rejection } from '../../shared/
 
 /** The CSV columns as DuckDB reads them; the times are epoch milliseconds here and TIMESTAMPTZ in Parquet. */
 export const ROW_COLUMNS: ReadonlyArray<readonly [string, string]> = [
-  ['event_id', 'VARCHAR'], ['ts', 'BIGINT'], ['arrived_at', 'BIGINT'], ['user_id', 'VARCHAR'], ['song_id', 'VARCHAR'],
-  ['artist_id', 'VARCHAR'], ['type', 'VARCHAR'], ['ms_played', 'INTEGER'], ['device', 'VARCHAR'], ['country', 'VARCHAR'],
-  ['kafka_partition', 'INTEGER'], ['kafka_offset', 'BIGINT'],
+  ['event_id', 'VARCHAR'],
+  ['ts', 'BIGINT'],
+  ['arrived_at', 'BIGINT'],
+  ['user_id', 'VARCHAR'],
+  ['song_id', 'VARCHAR'],
+  ['artist_id', 'VARCHAR'],
+  ['type', 'VARCHAR'],
+  ['ms_played', 'INTEGER'],
+  ['device', 'VARCHAR'],
+  ['country', 'VARCHAR'],
+  ['kafka_partition', 'INTEGER'],
+  ['kafka_offset', 'BIGINT'],
 ]
 
 /** A rejection (shared/fast/validate.ts) with the message's bytes, which its dead letter carries (null: no value). */
-export interface RejectionWithBytes extends Rejection { value: Uint8Array | null }
+export interface RejectionWithBytes extends Rejection {
+  value: Uint8Array | null
+}
 
 /**
  * The rows of a batch: message k's CSV line is `lines[lineEnds[k-1], lineEnds[k])` (from 0 for k = 0), empty when
@@ -82,7 +93,14 @@ export class CsvRows {
    * The row of a message that the byte scan accepted, from the message's bytes: `fields` of the scan of `src`,
    * and the artist as a ready CSV field (`fieldBytes`).
    */
-  scanned(src: Uint8Array, fields: ScannedFields, artistField: Uint8Array, arrivedAt: number, partition: number, offset: number): void {
+  scanned(
+    src: Uint8Array,
+    fields: ScannedFields,
+    artistField: Uint8Array,
+    arrivedAt: number,
+    partition: number,
+    offset: number,
+  ): void {
     const { starts, ends, numbers, seen } = fields
     // Ids are at most 64 bytes (quoted: 66), numbers at most 16 digits, literals shorter: 400 is room enough.
     this.reserve(400 + artistField.length)
@@ -244,8 +262,10 @@ export class RowEncoder {
     for (let k = 0; k < b.count; k++) {
       const arrivedAt = arrivals[k]!
       const verdict = validator.check(values, starts[k]!, ends[k]!, arrivedAt)
-      if (verdict === SCANNED) rows.scanned(values, validator.fields, artistFields[validator.song]!, arrivedAt, partition, offsets[k]!)
-      else if (verdict === PARSED) rows.row(validator.event!, this.artistOf.get(validator.event!.songId)!, arrivedAt, partition, offsets[k]!)
+      if (verdict === SCANNED)
+        rows.scanned(values, validator.fields, artistFields[validator.song]!, arrivedAt, partition, offsets[k]!)
+      else if (verdict === PARSED)
+        rows.row(validator.event!, this.artistOf.get(validator.event!.songId)!, arrivedAt, partition, offsets[k]!)
       else {
         const isNull = b.nulls[nulls] === k
         if (isNull) nulls++

@@ -87,10 +87,16 @@ export class RowFile {
     this.pending = []
     this.pendingBytes = 0
     this.backlog += bytes
-    this.writing = this.writing.then(() => writeAll(this.fd, chunks)).then(
-      () => { this.backlog -= bytes },
-      (err: unknown) => { this.failure ??= err as Error },
-    )
+    this.writing = this.writing
+      .then(() => writeAll(this.fd, chunks))
+      .then(
+        () => {
+          this.backlog -= bytes
+        },
+        (err: unknown) => {
+          this.failure ??= err as Error
+        },
+      )
   }
 
   /** Writes what is pending and closes the file; it stays on disk for the Parquet writer. */

@@ -12,7 +12,11 @@ export interface ArchiverDeps {
   registry: Registry
 }
 
-export interface PartitionSummary { partition: number; nextOffset: string; closedThrough: number }
+export interface PartitionSummary {
+  partition: number
+  nextOffset: string
+  closedThrough: number
+}
 
 /** Partitions of the topic another member of the archiver group holds: a drain cannot archive them. */
 export interface HeldElsewhere {

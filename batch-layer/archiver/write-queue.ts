@@ -23,7 +23,11 @@ export interface WriteQueueDeps {
   fail: (err: unknown) => void
 }
 
-interface PutJob { file: ClosedFile; converted: Promise<string>; durable: () => void }
+interface PutJob {
+  file: ClosedFile
+  converted: Promise<string>
+  durable: () => void
+}
 
 export class WriteQueue {
   /** Puts, one at a time in the order queued. */
@@ -44,10 +48,13 @@ export class WriteQueue {
     // Conversions start at once (the writer runs CONVERSIONS of them at a time); puts go in the order closed.
     const converted = durably(`convert ${what}`, () => sink.convert(file))
     converted.catch(() => undefined)
-    this.puts.push({ file, converted, durable }).catch((err: unknown) => this.deps.fail(err)).finally(() => {
-      this.queued--
-      this.waitingForRoom.shift()?.()
-    })
+    this.puts
+      .push({ file, converted, durable })
+      .catch((err: unknown) => this.deps.fail(err))
+      .finally(() => {
+        this.queued--
+        this.waitingForRoom.shift()?.()
+      })
   }
 
   /** Resolves once every file queued is in the lake (or failed). */

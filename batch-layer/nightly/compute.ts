@@ -31,8 +31,12 @@ export async function scalar(conn: DuckDBConnection, sql: string): Promise<numbe
  * Builds the temp table `batch_agg` from the archive files, with the listener profiles' location (catalog/listeners)
  * if the lake has them; `days` must not be empty.
  */
-export async function aggregateEvents(conn: DuckDBConnection, locations: readonly string[], days: readonly string[],
-  listeners?: string): Promise<AggregateResult> {
+export async function aggregateEvents(
+  conn: DuckDBConnection,
+  locations: readonly string[],
+  days: readonly string[],
+  listeners?: string,
+): Promise<AggregateResult> {
   const profiles = listeners === undefined ? undefined : `read_parquet(${quoteLiteral(listeners)})`
   const job = batchJobSql(DUCKDB, `read_parquet(${fileList(locations)})`, days, profiles)
   for (const statement of job.statements) await conn.run(statement)
@@ -43,11 +47,15 @@ export async function aggregateEvents(conn: DuckDBConnection, locations: readonl
 }
 
 /** Writes every view's day files from `batch_agg`, one COPY per (view, day). */
-export async function writeViewFiles(conn: DuckDBConnection, outDir: string,
-  onWrite?: (done: number, total: number) => void): Promise<ComputeResult['files']> {
+export async function writeViewFiles(
+  conn: DuckDBConnection,
+  outDir: string,
+  onWrite?: (done: number, total: number) => void,
+): Promise<ComputeResult['files']> {
   const files: ComputeResult['files'] = {}
   const present = (await conn.runAndReadAll(`SELECT DISTINCT CAST(day AS VARCHAR) FROM batch_agg ORDER BY 1`))
-    .getRows().map((r) => String(r[0]))
+    .getRows()
+    .map((r) => String(r[0]))
   const total = present.length * BATCH_VIEW_NAMES.length
   let done = 0
   for (const view of BATCH_VIEW_NAMES) {
@@ -56,7 +64,9 @@ export async function writeViewFiles(conn: DuckDBConnection, outDir: string,
     files[view] = {}
     for (const day of present) {
       const file = path.join(dir, `day=${day}.parquet`)
-      await conn.run(`COPY (${viewSql(view, 'batch_agg', day)}) TO ${quoteLiteral(file)} (FORMAT parquet, COMPRESSION zstd)`)
+      await conn.run(
+        `COPY (${viewSql(view, 'batch_agg', day)}) TO ${quoteLiteral(file)} (FORMAT parquet, COMPRESSION zstd)`,
+      )
       files[view][day] = file
       onWrite?.(++done, total)
     }
@@ -65,12 +75,17 @@ export async function writeViewFiles(conn: DuckDBConnection, outDir: string,
   return files
 }
 
-export async function computeViews(conn: DuckDBConnection, opts: {
-  locations: readonly string[]; days: readonly string[]; outDir: string
-  /** Where catalog/listeners is, if the lake has it. */
-  listeners?: string
-  onWrite?: (done: number, total: number) => void
-}): Promise<ComputeResult> {
+export async function computeViews(
+  conn: DuckDBConnection,
+  opts: {
+    locations: readonly string[]
+    days: readonly string[]
+    outDir: string
+    /** Where catalog/listeners is, if the lake has it. */
+    listeners?: string
+    onWrite?: (done: number, total: number) => void
+  },
+): Promise<ComputeResult> {
   if (opts.days.length === 0 || opts.locations.length === 0) return { rowsRead: 0, duplicatesDropped: 0, files: {} }
   const counts = await aggregateEvents(conn, opts.locations, opts.days, opts.listeners)
   return { ...counts, files: await writeViewFiles(conn, opts.outDir, opts.onWrite) }

@@ -24,11 +24,18 @@ export interface EngineRun {
   onProgress?: (p: BatchProgress) => void
 }
 
-export async function computeWithEngine(config: Readonly<Config>, lake: Lake, conn: DuckDBConnection, run: EngineRun): Promise<ComputeResult> {
+export async function computeWithEngine(
+  config: Readonly<Config>,
+  lake: Lake,
+  conn: DuckDBConnection,
+  run: EngineRun,
+): Promise<ComputeResult> {
   if (run.engine === 'spark') return computeViewsOnSpark(config, lake, conn, run)
   if (run.shards > 1) return computeSharded(config, lake, conn, run)
   return computeViews(conn, {
-    locations: run.keys.map((k) => lake.location(k)), days: run.days, outDir: run.outDir,
+    locations: run.keys.map((k) => lake.location(k)),
+    days: run.days,
+    outDir: run.outDir,
     ...((await lake.exists(CATALOG_LISTENERS_KEY)) ? { listeners: lake.location(CATALOG_LISTENERS_KEY) } : {}),
     onWrite: (done, total) => run.onProgress?.({ stage: 'aggregate', message: 'writing view files', done, total }),
   })

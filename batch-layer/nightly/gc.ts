@@ -8,7 +8,11 @@ import type { ViewsManifest } from '../../shared/layout.ts'
 import type { Logger } from '../../shared/logger.ts'
 import { fileIndexKey } from './plan.ts'
 
-export async function removeUnreferencedViewFiles(lake: Lake, keep: ReadonlyArray<ViewsManifest | undefined>, log: Logger): Promise<number> {
+export async function removeUnreferencedViewFiles(
+  lake: Lake,
+  keep: ReadonlyArray<ViewsManifest | undefined>,
+  log: Logger,
+): Promise<number> {
   const referenced = new Set<string>()
   for (const m of keep) {
     if (m === undefined) continue

@@ -12,7 +12,12 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { Config } from '../../shared/config.ts'
 import { Errors } from '../../shared/errors.ts'
 
-export interface LockHolder { pid: number; host: string; runId: string; since: string }
+export interface LockHolder {
+  pid: number
+  host: string
+  runId: string
+  since: string
+}
 
 export interface BatchLock {
   readonly file: string
@@ -75,7 +80,9 @@ async function tryAcquire(file: string, me: LockHolder): Promise<LockHolder | un
   const moved = await readHolder(aside)
   if (moved !== undefined && moved.runId !== holder?.runId && alive(moved.pid)) {
     // Someone took the stale lock between our read and our rename: give theirs back (unless a third took it).
-    await fsp.link(aside, file).catch((err: NodeJS.ErrnoException) => { if (err.code !== 'EEXIST') throw err })
+    await fsp.link(aside, file).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err
+    })
     await fsp.rm(aside, { force: true })
     return moved
   }

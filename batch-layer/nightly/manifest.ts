@@ -24,9 +24,15 @@ export function viewFileKey(runId: string, view: string, day: string): string {
  * The next manifest: the previous run's files for the days this run did not recompute, this run's files for the
  * days it did (a recomputed day without rows has no file any more).
  */
-export function nextManifest(prev: ViewsManifest | undefined, next: {
-  runId: string; watermark: number; recomputed: ReadonlySet<string>; written: Record<string, Record<string, string>>
-}): ViewsManifest {
+export function nextManifest(
+  prev: ViewsManifest | undefined,
+  next: {
+    runId: string
+    watermark: number
+    recomputed: ReadonlySet<string>
+    written: Record<string, Record<string, string>>
+  },
+): ViewsManifest {
   const views: Record<string, string[]> = {}
   let from: string | undefined
   let to: string | undefined

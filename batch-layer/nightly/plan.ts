@@ -26,7 +26,8 @@ export function requestedDays(opts: { dates?: readonly string[]; from?: string; 
     const from = requireDay(opts.from, 'from')
     const to = requireDay(opts.to, 'to')
     if (to < from) throw new Errors.BAD_REQUEST(`to (${opts.to}) is before from (${opts.from})`)
-    if (to - from + 1 > MAX_BACKFILL_DAYS) throw new Errors.BAD_REQUEST(`a range covers at most ${MAX_BACKFILL_DAYS} days`)
+    if (to - from + 1 > MAX_BACKFILL_DAYS)
+      throw new Errors.BAD_REQUEST(`a range covers at most ${MAX_BACKFILL_DAYS} days`)
     for (let d = from; d <= to; d++) days.add(formatDay(d))
   }
   return [...days].sort()
@@ -35,17 +36,19 @@ export function requestedDays(opts: { dates?: readonly string[]; from?: string; 
 /** W = min over ALL partitions of the topic of closedThrough; a partition without a progress document holds it at 0. */
 export async function readArchiveWatermark(config: Readonly<Config>, lake: Lake): Promise<number> {
   const partitions = Array.from({ length: config.kafka.partitions }, (_, p) => p)
-  const closed = await Promise.all(partitions.map(async (p) => {
-    const key = archiveProgressKey(config.kafka.topic, p)
-    const bytes = await lake.get(key)
-    if (bytes === undefined) return 0
-    try {
-      const doc = JSON.parse(bytes.toString('utf8')) as ArchiveProgress
-      return Number.isFinite(doc.closedThrough) ? doc.closedThrough : 0
-    } catch (err) {
-      throw new Errors.LAKE_IO(`${lake.location(key)} is not valid JSON`, { cause: err })
-    }
-  }))
+  const closed = await Promise.all(
+    partitions.map(async (p) => {
+      const key = archiveProgressKey(config.kafka.topic, p)
+      const bytes = await lake.get(key)
+      if (bytes === undefined) return 0
+      try {
+        const doc = JSON.parse(bytes.toString('utf8')) as ArchiveProgress
+        return Number.isFinite(doc.closedThrough) ? doc.closedThrough : 0
+      } catch (err) {
+        throw new Errors.LAKE_IO(`${lake.location(key)} is not valid JSON`, { cause: err })
+      }
+    }),
+  )
   return Math.min(...closed)
 }
 
@@ -86,8 +89,12 @@ function dayString(v: unknown): string {
  * The event days of each file. A file whose `ts` statistics start and end on the same day holds that day (the
  * common case: an arrival hour holds the hour's events); only the others are scanned, for their exact days.
  */
-export async function inspectFileDays(conn: DuckDBConnection, lake: Lake, keys: readonly string[],
-  onBatch?: (done: number) => void): Promise<FileDays> {
+export async function inspectFileDays(
+  conn: DuckDBConnection,
+  lake: Lake,
+  keys: readonly string[],
+  onBatch?: (done: number) => void,
+): Promise<FileDays> {
   const out: FileDays = {}
   const byLocation = new Map(keys.map((k) => [lake.location(k), k]))
   const toScan: string[] = []

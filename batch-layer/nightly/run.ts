@@ -18,7 +18,14 @@ import { removeUnreferencedViewFiles } from './gc.ts'
 import { newRunId, writeRunHistory } from './history.ts'
 import { acquireBatchLock } from './lock.ts'
 import { nextManifest, readManifest, viewFileKey, writeManifest } from './manifest.ts'
-import { inspectFileDays, listArchivedBefore, readArchiveWatermark, readFileIndex, requestedDays, writeFileIndex } from './plan.ts'
+import {
+  inspectFileDays,
+  listArchivedBefore,
+  readArchiveWatermark,
+  readFileIndex,
+  requestedDays,
+  writeFileIndex,
+} from './plan.ts'
 import { checkShards } from './shards.ts'
 import type { BatchDeps, BatchProgress, BatchRunOptions, BatchStage, RunSummary } from './types.ts'
 
@@ -34,22 +41,42 @@ async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T)
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
 }
 
-export async function runBatch(config: Readonly<Config>, deps: BatchDeps, opts: BatchRunOptions = {}): Promise<RunSummary> {
+export async function runBatch(
+  config: Readonly<Config>,
+  deps: BatchDeps,
+  opts: BatchRunOptions = {},
+): Promise<RunSummary> {
   const { lake } = deps
   const startedAt = new Date()
   const runId = newRunId(startedAt, crypto.randomBytes(3).toString('hex'))
   const log = deps.log.child({ runId })
   const asked = requestedDays(opts)
   const engine = opts.engine ?? config.batch.engine
-  const shards = engine === 'duckdb' ? opts.shards ?? config.batch.shards : 1
+  const shards = engine === 'duckdb' ? (opts.shards ?? config.batch.shards) : 1
   checkShards(config, shards)
   const lock = await acquireBatchLock(config, runId, opts.waitForLockMs ?? 0)
   const summary: RunSummary = {
-    runId, status: 'ok', trigger: opts.trigger ?? 'api', startedAt: startedAt.toISOString(), endedAt: '', durationMs: 0,
-    watermarkBefore: 0, watermarkAfter: 0, daysRecomputed: [], filesRead: 0, rowsRead: 0, duplicatesDropped: 0, filesWritten: 0,
-    engine, shards,
+    runId,
+    status: 'ok',
+    trigger: opts.trigger ?? 'api',
+    startedAt: startedAt.toISOString(),
+    endedAt: '',
+    durationMs: 0,
+    watermarkBefore: 0,
+    watermarkAfter: 0,
+    daysRecomputed: [],
+    filesRead: 0,
+    rowsRead: 0,
+    duplicatesDropped: 0,
+    filesWritten: 0,
+    engine,
+    shards,
   }
-  const stage = async (s: BatchStage, message: string, counts: Pick<BatchProgress, 'done' | 'total'> = {}): Promise<void> => {
+  const stage = async (
+    s: BatchStage,
+    message: string,
+    counts: Pick<BatchProgress, 'done' | 'total'> = {},
+  ): Promise<void> => {
     opts.onProgress?.({ stage: s, message, ...counts })
     if (counts.done === undefined) log.info({ stage: s }, message)
     if (config.batch.failpoint === s) {
@@ -65,7 +92,8 @@ export async function runBatch(config: Readonly<Config>, deps: BatchDeps, opts: 
     const prev = await readManifest(lake)
     const before = prev?.watermark ?? 0
     const archiveW = await readArchiveWatermark(config, lake)
-    if (archiveW < before) log.warn({ archiveW, before }, 'the archive is complete only below the current watermark; W stays')
+    if (archiveW < before)
+      log.warn({ archiveW, before }, 'the archive is complete only below the current watermark; W stays')
     const watermark = Math.max(before, archiveW)
     summary.watermarkBefore = before
     summary.watermarkAfter = watermark
@@ -85,29 +113,44 @@ export async function runBatch(config: Readonly<Config>, deps: BatchDeps, opts: 
 
     duck = await openDuck(config)
     await stage('index', `inspecting ${fresh.length} newly archived files`)
-    const freshDays = await inspectFileDays(duck.conn, lake, fresh, (done) => opts.onProgress?.({
-      stage: 'index', message: 'inspecting files', done, total: fresh.length,
-    }))
+    const freshDays = await inspectFileDays(duck.conn, lake, fresh, (done) =>
+      opts.onProgress?.({
+        stage: 'index',
+        message: 'inspecting files',
+        done,
+        total: fresh.length,
+      }),
+    )
     const index = { ...prevIndex, ...freshDays }
     for (const k of gone) delete index[k]
     const touched = new Set<string>(asked)
-    for (const k of [...fresh, ...gone]) for (const d of (freshDays[k] ?? prevIndex[k] ?? [])) touched.add(d)
+    for (const k of [...fresh, ...gone]) for (const d of freshDays[k] ?? prevIndex[k] ?? []) touched.add(d)
     const days = [...touched].sort()
     const toRead = archived.filter((k) => (index[k] ?? []).some((d) => touched.has(d)))
     summary.daysRecomputed = days
     summary.filesRead = toRead.length
 
-    await stage('aggregate', `recomputing ${days.length} days from ${toRead.length} files (${engine}${shards > 1 ? `, ${shards} shards` : ''})`)
+    await stage(
+      'aggregate',
+      `recomputing ${days.length} days from ${toRead.length} files (${engine}${shards > 1 ? `, ${shards} shards` : ''})`,
+    )
     tmpDir = await fsp.mkdtemp(path.join(await ensureDir(path.join(config.home, 'tmp')), `batch-${runId}-`))
     const result = await computeWithEngine(config, lake, duck.conn, {
-      engine: summary.engine, shards: summary.shards, runId, keys: toRead, days, outDir: tmpDir,
-      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(opts.remoteShardsMs === undefined ? {} : { remoteShardsMs: opts.remoteShardsMs }),
+      engine: summary.engine,
+      shards: summary.shards,
+      runId,
+      keys: toRead,
+      days,
+      outDir: tmpDir,
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      ...(opts.remoteShardsMs === undefined ? {} : { remoteShardsMs: opts.remoteShardsMs }),
     })
     summary.rowsRead = result.rowsRead
     summary.duplicatesDropped = result.duplicatesDropped
 
     const uploads = Object.entries(result.files).flatMap(([view, byDay]) =>
-      Object.entries(byDay).map(([day, file]) => ({ view, day, file, key: viewFileKey(runId, view, day) })))
+      Object.entries(byDay).map(([day, file]) => ({ view, day, file, key: viewFileKey(runId, view, day) })),
+    )
     await stage('write', `writing ${uploads.length} view files to ${lake.uri}`)
     const written: Record<string, Record<string, string>> = {}
     let done = 0
@@ -143,10 +186,20 @@ export async function runBatch(config: Readonly<Config>, deps: BatchDeps, opts: 
  * The listener segments of the last complete day (batch-layer/segments/), after the views: a failure is logged and
  * leaves the previous segments in place, never the run's views unpublished.
  */
-async function runSegments(conn: DuckDBConnection, lake: Lake, asOf: string, tmpDir: string, log: BatchDeps['log']): Promise<void> {
+async function runSegments(
+  conn: DuckDBConnection,
+  lake: Lake,
+  asOf: string,
+  tmpDir: string,
+  log: BatchDeps['log'],
+): Promise<void> {
   try {
     const run = await computeSegments(conn, lake, { asOf, tmpDir })
-    if (run !== undefined) log.info({ asOf, listeners: run.listeners, segments: run.segments.map((s) => `${s.name}: ${s.size}`) }, 'listener segments written')
+    if (run !== undefined)
+      log.info(
+        { asOf, listeners: run.listeners, segments: run.segments.map((s) => `${s.name}: ${s.size}`) },
+        'listener segments written',
+      )
   } catch (err) {
     log.error({ err, asOf }, 'listener segments failed; the previous ones stay')
   }
@@ -167,6 +220,9 @@ async function finish(summary: RunSummary, deps: BatchDeps, log: BatchDeps['log'
   summary.durationMs = end.getTime() - Date.parse(summary.startedAt)
   await writeRunHistory(deps.lake, summary)
   const { daysRecomputed, ...rest } = summary
-  log[summary.status === 'failed' ? 'error' : 'info']({ ...rest, days: daysRecomputed.length }, `batch run ${summary.status}`)
+  log[summary.status === 'failed' ? 'error' : 'info'](
+    { ...rest, days: daysRecomputed.length },
+    `batch run ${summary.status}`,
+  )
   return summary
 }

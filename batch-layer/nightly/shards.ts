@@ -60,7 +60,9 @@ export function shardOf(key: string, shards: number): number {
 /** N must divide the partition count, else one listener's events could reach two shards after P grows. */
 export function checkShards(config: Readonly<Config>, shards: number): void {
   if (!Number.isInteger(shards) || shards < 1 || config.kafka.partitions % shards !== 0) {
-    throw new Errors.BAD_REQUEST(`shards must be a divisor of KAFKA_PARTITIONS (${config.kafka.partitions}), got ${shards}`)
+    throw new Errors.BAD_REQUEST(
+      `shards must be a divisor of KAFKA_PARTITIONS (${config.kafka.partitions}), got ${shards}`,
+    )
   }
 }
 
@@ -73,17 +75,30 @@ function errorKey(runId: string, k: number): string {
  * figures (their presence says the shard is done). A failure is written beside them, so a coordinator waiting for
  * shards on other machines learns it.
  */
-export async function runShard(config: Readonly<Config>, lake: Lake, runId: string, k: number, threads?: number): Promise<AggregateResult> {
+export async function runShard(
+  config: Readonly<Config>,
+  lake: Lake,
+  runId: string,
+  k: number,
+  threads?: number,
+): Promise<AggregateResult> {
   try {
     return await aggregateShard(config, lake, runId, k, threads)
   } catch (err) {
-    await lake.putBytes(errorKey(runId, k), JSON.stringify({ error: (err as Error).message.split('\n')[0] }))
+    await lake
+      .putBytes(errorKey(runId, k), JSON.stringify({ error: (err as Error).message.split('\n')[0] }))
       .catch(() => undefined) // the original error matters more than a failed report of it
     throw err
   }
 }
 
-async function aggregateShard(config: Readonly<Config>, lake: Lake, runId: string, k: number, threads?: number): Promise<AggregateResult> {
+async function aggregateShard(
+  config: Readonly<Config>,
+  lake: Lake,
+  runId: string,
+  k: number,
+  threads?: number,
+): Promise<AggregateResult> {
   const bytes = await lake.get(shardPlanKey(runId))
   if (bytes === undefined) throw new Errors.NOT_FOUND('shard plan', lake.location(shardPlanKey(runId)))
   const plan = JSON.parse(bytes.toString('utf8')) as ShardPlan
@@ -95,7 +110,12 @@ async function aggregateShard(config: Readonly<Config>, lake: Lake, runId: strin
     const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), `playcount-shard-${k}-`))
     try {
       const listeners = (await lake.exists(CATALOG_LISTENERS_KEY)) ? lake.location(CATALOG_LISTENERS_KEY) : undefined
-      figures = await aggregateEvents(duck.conn, keys.map((key) => lake.location(key)), plan.days, listeners)
+      figures = await aggregateEvents(
+        duck.conn,
+        keys.map((key) => lake.location(key)),
+        plan.days,
+        listeners,
+      )
       const file = path.join(tmp, 'partial.parquet')
       await duck.conn.run(`COPY batch_agg TO ${quoteLiteral(file)} (FORMAT parquet, COMPRESSION zstd)`)
       await lake.putFile(partialKey(runId, k), file)
@@ -114,9 +134,14 @@ async function spawnShard(config: Readonly<Config>, runId: string, k: number, th
   await fsp.mkdir(path.dirname(logFile), { recursive: true })
   const log = fs.openSync(logFile, 'w')
   try {
-    const child = spawn(process.execPath, [CLI, 'batch-shard', '--run', runId, '--shard', String(k), '--threads', String(threads)], {
-      env: { ...process.env, ...lakeEnv(config) }, stdio: ['ignore', log, log],
-    })
+    const child = spawn(
+      process.execPath,
+      [CLI, 'batch-shard', '--run', runId, '--shard', String(k), '--threads', String(threads)],
+      {
+        env: { ...process.env, ...lakeEnv(config) },
+        stdio: ['ignore', log, log],
+      },
+    )
     const code = await new Promise<number | null>((resolve, reject) => {
       child.on('error', reject)
       child.on('close', resolve)
@@ -125,17 +150,29 @@ async function spawnShard(config: Readonly<Config>, runId: string, k: number, th
   } finally {
     fs.closeSync(log)
   }
-  const lines = (await fsp.readFile(logFile, 'utf8')).split('\n').map((l) => l.trim()).filter((l) => l !== '')
+  const lines = (await fsp.readFile(logFile, 'utf8'))
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
   throw new Errors.BATCH_ENGINE_FAILED(`duckdb shard ${k}`, lines[lines.length - 1] ?? 'exited without output', logFile)
 }
 
 /** The merge step: `batch_agg` from the partials; the figures summed. */
-async function mergeShards(conn: DuckDBConnection, lake: Lake, plan: ShardPlan): Promise<AggregateResult & { merged: boolean }> {
+async function mergeShards(
+  conn: DuckDBConnection,
+  lake: Lake,
+  plan: ShardPlan,
+): Promise<AggregateResult & { merged: boolean }> {
   const figures: AggregateResult = { rowsRead: 0, duplicatesDropped: 0 }
   const partials: string[] = []
   for (let k = 0; k < plan.shards; k++) {
     const bytes = await lake.get(figuresKey(plan.runId, k))
-    if (bytes === undefined) throw new Errors.BATCH_ENGINE_FAILED(`duckdb shard ${k}`, 'finished without its figures', lake.location(figuresKey(plan.runId, k)))
+    if (bytes === undefined)
+      throw new Errors.BATCH_ENGINE_FAILED(
+        `duckdb shard ${k}`,
+        'finished without its figures',
+        lake.location(figuresKey(plan.runId, k)),
+      )
     const f = JSON.parse(bytes.toString('utf8')) as AggregateResult
     figures.rowsRead += f.rowsRead
     figures.duplicatesDropped += f.duplicatesDropped
@@ -164,42 +201,68 @@ async function awaitShards(lake: Lake, plan: ShardPlan, timeoutMs: number, onDon
     }
     if (pending.size === 0) break
     if (Date.now() > deadline) {
-      throw new Errors.BATCH_ENGINE_FAILED('duckdb', `shards ${[...pending].join(', ')} did not finish within ${timeoutMs} ms`, lake.location(shardPlanKey(plan.runId)))
+      throw new Errors.BATCH_ENGINE_FAILED(
+        'duckdb',
+        `shards ${[...pending].join(', ')} did not finish within ${timeoutMs} ms`,
+        lake.location(shardPlanKey(plan.runId)),
+      )
     }
     await sleep(1000)
   }
 }
 
-export async function computeSharded(config: Readonly<Config>, lake: Lake, conn: DuckDBConnection, opts: {
-  runId: string; keys: readonly string[]; days: readonly string[]; shards: number; outDir: string
-  /** Started elsewhere (`playcount batch-shard`): wait this long for them instead of starting local processes. */
-  remoteShardsMs?: number
-  onProgress?: (p: BatchProgress) => void
-}): Promise<ComputeResult> {
+export async function computeSharded(
+  config: Readonly<Config>,
+  lake: Lake,
+  conn: DuckDBConnection,
+  opts: {
+    runId: string
+    keys: readonly string[]
+    days: readonly string[]
+    shards: number
+    outDir: string
+    /** Started elsewhere (`playcount batch-shard`): wait this long for them instead of starting local processes. */
+    remoteShardsMs?: number
+    onProgress?: (p: BatchProgress) => void
+  },
+): Promise<ComputeResult> {
   checkShards(config, opts.shards)
   if (opts.days.length === 0 || opts.keys.length === 0) return { rowsRead: 0, duplicatesDropped: 0, files: {} }
-  const plan: ShardPlan = { runId: opts.runId, shards: opts.shards, days: [...opts.days], files: Array.from({ length: opts.shards }, () => []) }
+  const plan: ShardPlan = {
+    runId: opts.runId,
+    shards: opts.shards,
+    days: [...opts.days],
+    files: Array.from({ length: opts.shards }, () => []),
+  }
   for (const key of opts.keys) plan.files[shardOf(key, opts.shards)]!.push(key)
   await lake.putBytes(shardPlanKey(opts.runId), JSON.stringify(plan))
   // Local shards share this machine's cores.
   const threads = Math.max(1, Math.floor(os.availableParallelism() / opts.shards))
   let done = 0
-  const onDone = (): void => opts.onProgress?.({ stage: 'aggregate', message: 'shards done', done: ++done, total: opts.shards })
+  const onDone = (): void =>
+    opts.onProgress?.({ stage: 'aggregate', message: 'shards done', done: ++done, total: opts.shards })
   if (opts.remoteShardsMs !== undefined) {
     for (let k = 0; k < opts.shards; k++) {
-      opts.onProgress?.({ stage: 'aggregate', message: `waiting for: LAKE_URI=${lake.uri} playcount batch-shard --run ${opts.runId} --shard ${k}` })
+      opts.onProgress?.({
+        stage: 'aggregate',
+        message: `waiting for: LAKE_URI=${lake.uri} playcount batch-shard --run ${opts.runId} --shard ${k}`,
+      })
     }
     await awaitShards(lake, plan, opts.remoteShardsMs, onDone)
   } else {
     opts.onProgress?.({ stage: 'aggregate', message: `running ${opts.shards} shard processes` })
-    await Promise.all(plan.files.map(async (_, k) => {
-      await spawnShard(config, opts.runId, k, threads)
-      onDone()
-    }))
+    await Promise.all(
+      plan.files.map(async (_, k) => {
+        await spawnShard(config, opts.runId, k, threads)
+        onDone()
+      }),
+    )
   }
-  opts.onProgress?.({ stage: 'aggregate', message: 'merging the shards\' partial aggregates' })
+  opts.onProgress?.({ stage: 'aggregate', message: "merging the shards' partial aggregates" })
   const { merged, ...figures } = await mergeShards(conn, lake, plan)
   if (!merged) return { ...figures, files: {} }
-  const files = await writeViewFiles(conn, opts.outDir, (d, total) => opts.onProgress?.({ stage: 'aggregate', message: 'writing view files', done: d, total }))
+  const files = await writeViewFiles(conn, opts.outDir, (d, total) =>
+    opts.onProgress?.({ stage: 'aggregate', message: 'writing view files', done: d, total }),
+  )
   return { ...figures, files }
 }

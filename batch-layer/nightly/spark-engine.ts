@@ -46,8 +46,10 @@ function sparkLocation(lake: Lake, key: string): string {
 function sparkSetup(config: Readonly<Config>): { submit: string; env: NodeJS.ProcessEnv } {
   const home = config.spark.home ?? pysparkSparkHome(config.cacheDir)
   if (home === undefined || !fs.existsSync(path.join(home, 'bin', 'spark-submit'))) {
-    throw new Errors.CONFIG_INVALID(`SPARK_HOME=${JSON.stringify(config.spark.home ?? '')} must be a Spark install with bin/spark-submit ` +
-      '(or leave it empty and run `playcount services provision`, which installs the pinned pyspark in PLAYCOUNT_CACHE)')
+    throw new Errors.CONFIG_INVALID(
+      `SPARK_HOME=${JSON.stringify(config.spark.home ?? '')} must be a Spark install with bin/spark-submit ` +
+        '(or leave it empty and run `playcount services provision`, which installs the pinned pyspark in PLAYCOUNT_CACHE)',
+    )
   }
   const env: NodeJS.ProcessEnv = { ...process.env, SPARK_HOME: home }
   if (config.spark.home === undefined) env.PYSPARK_PYTHON = env.PYSPARK_DRIVER_PYTHON = pysparkPython(config.cacheDir)
@@ -77,21 +79,41 @@ function submitArgs(config: Readonly<Config>, jobFile: string): string[] {
     conf['spark.hadoop.fs.s3a.path.style.access'] = 'true'
     conf['spark.hadoop.fs.s3a.endpoint.region'] = config.s3.region
   }
-  return ['--master', config.spark.master, ...Object.entries(conf).flatMap(([k, v]) => ['--conf', `${k}=${v}`]), JOB_PY, jobFile]
+  return [
+    '--master',
+    config.spark.master,
+    ...Object.entries(conf).flatMap(([k, v]) => ['--conf', `${k}=${v}`]),
+    JOB_PY,
+    jobFile,
+  ]
 }
 
 const STAGE = /\[Stage (\d+):[^(]*\((\d+) \+ \d+\) \/ (\d+)\]/
 
-interface SparkOutcome { code: number | null; figures?: Record<string, number>; error?: string; lastError?: string }
+interface SparkOutcome {
+  code: number | null
+  figures?: Record<string, number>
+  error?: string
+  lastError?: string
+}
 
 /** Runs spark-submit, streaming its output to `logFile` and its steps and stage progress to `onProgress`. */
-async function submit(config: Readonly<Config>, jobFile: string, logFile: string, onProgress?: (p: BatchProgress) => void): Promise<SparkOutcome> {
+async function submit(
+  config: Readonly<Config>,
+  jobFile: string,
+  logFile: string,
+  onProgress?: (p: BatchProgress) => void,
+): Promise<SparkOutcome> {
   const { submit: bin, env } = sparkSetup(config)
   await fsp.mkdir(path.dirname(logFile), { recursive: true })
   const log = fs.createWriteStream(logFile)
   const out: SparkOutcome = { code: null }
   // In the job's folder: Spark leaves a spark-warehouse folder in its working directory.
-  const child = spawn(bin, submitArgs(config, jobFile), { env, cwd: path.dirname(jobFile), stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(bin, submitArgs(config, jobFile), {
+    env,
+    cwd: path.dirname(jobFile),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   const onLine = (line: string): void => {
     const text = line.trim()
     if (text === '') return
@@ -100,24 +122,31 @@ async function submit(config: Readonly<Config>, jobFile: string, logFile: string
     else if (text.startsWith('PLAYCOUNT_ERROR ')) out.error = text.slice(16)
     else {
       const stage = STAGE.exec(text)
-      if (stage !== null) onProgress?.({ stage: 'aggregate', message: `spark stage ${stage[1]} tasks`, done: Number(stage[2]), total: Number(stage[3]) })
+      if (stage !== null)
+        onProgress?.({
+          stage: 'aggregate',
+          message: `spark stage ${stage[1]} tasks`,
+          done: Number(stage[2]),
+          total: Number(stage[3]),
+        })
       else if (/\b(ERROR|Exception|Error:)/.test(text)) out.lastError = text
     }
   }
-  const pump = (stream: NodeJS.ReadableStream): Promise<void> => new Promise((resolve) => {
-    let rest = ''
-    stream.on('data', (chunk: Buffer) => {
-      log.write(chunk)
-      // The console progress bar redraws itself with \r, so both end a line.
-      const parts = (rest + chunk.toString('utf8')).split(/[\r\n]/)
-      rest = parts.pop() ?? ''
-      for (const p of parts) onLine(p)
+  const pump = (stream: NodeJS.ReadableStream): Promise<void> =>
+    new Promise((resolve) => {
+      let rest = ''
+      stream.on('data', (chunk: Buffer) => {
+        log.write(chunk)
+        // The console progress bar redraws itself with \r, so both end a line.
+        const parts = (rest + chunk.toString('utf8')).split(/[\r\n]/)
+        rest = parts.pop() ?? ''
+        for (const p of parts) onLine(p)
+      })
+      stream.on('end', () => {
+        onLine(rest)
+        resolve()
+      })
     })
-    stream.on('end', () => {
-      onLine(rest)
-      resolve()
-    })
-  })
   const exited = new Promise<number | null>((resolve, reject) => {
     child.on('error', reject)
     child.on('close', (code) => resolve(code))
@@ -144,22 +173,37 @@ async function stagedDays(lake: Lake, prefix: string): Promise<Map<string, strin
   return byDay
 }
 
-export async function computeViewsOnSpark(config: Readonly<Config>, lake: Lake, conn: DuckDBConnection,
-  opts: SparkComputeOptions): Promise<ComputeResult> {
+export async function computeViewsOnSpark(
+  config: Readonly<Config>,
+  lake: Lake,
+  conn: DuckDBConnection,
+  opts: SparkComputeOptions,
+): Promise<ComputeResult> {
   if (opts.days.length === 0 || opts.keys.length === 0) return { rowsRead: 0, duplicatesDropped: 0, files: {} }
   const hasProfiles = await lake.exists(CATALOG_LISTENERS_KEY)
   const job = batchJobSql(SPARK, 'batch_files', opts.days, hasProfiles ? 'batch_listeners' : undefined)
   const staging = `${runPrefix(opts.runId)}spark/`
   const jobFile = path.join(opts.outDir, 'spark-job.json')
-  await fsp.writeFile(jobFile, JSON.stringify({
-    appName: `playcount batch ${opts.runId}`,
-    files: opts.keys.map((k) => sparkLocation(lake, k)),
-    // Registered as `batch_listeners` by spark-job.py, for the profile dimensions (shared/dimensions.ts).
-    listeners: hasProfiles ? sparkLocation(lake, CATALOG_LISTENERS_KEY) : null,
-    statements: job.statements,
-    figures: { counted: job.countedSql, duplicates: job.duplicatesSql },
-    views: BATCH_VIEW_NAMES.map((name) => ({ name, sql: viewSql(name, 'batch_agg'), out: sparkLocation(lake, `${staging}${name}`) })),
-  }, null, 2))
+  await fsp.writeFile(
+    jobFile,
+    JSON.stringify(
+      {
+        appName: `playcount batch ${opts.runId}`,
+        files: opts.keys.map((k) => sparkLocation(lake, k)),
+        // Registered as `batch_listeners` by spark-job.py, for the profile dimensions (shared/dimensions.ts).
+        listeners: hasProfiles ? sparkLocation(lake, CATALOG_LISTENERS_KEY) : null,
+        statements: job.statements,
+        figures: { counted: job.countedSql, duplicates: job.duplicatesSql },
+        views: BATCH_VIEW_NAMES.map((name) => ({
+          name,
+          sql: viewSql(name, 'batch_agg'),
+          out: sparkLocation(lake, `${staging}${name}`),
+        })),
+      },
+      null,
+      2,
+    ),
+  )
   const logFile = path.join(config.home, 'logs', `batch-${opts.runId}-spark.log`)
   opts.onProgress?.({ stage: 'aggregate', message: `spark-submit --master ${config.spark.master} (log: ${logFile})` })
   const outcome = await submit(config, jobFile, logFile, opts.onProgress)
@@ -178,7 +222,9 @@ export async function computeViewsOnSpark(config: Readonly<Config>, lake: Lake, 
     for (const [day, keys] of [...days].sort(([a], [b]) => a.localeCompare(b))) {
       const file = path.join(dir, `day=${day}.parquet`)
       const source = `read_parquet(${fileList(keys.map((k) => lake.location(k)))})`
-      await conn.run(`COPY (${normalizedViewSql(viewSpec(view), source, day)}) TO ${quoteLiteral(file)} (FORMAT parquet, COMPRESSION zstd)`)
+      await conn.run(
+        `COPY (${normalizedViewSql(viewSpec(view), source, day)}) TO ${quoteLiteral(file)} (FORMAT parquet, COMPRESSION zstd)`,
+      )
       files[view][day] = file
       opts.onProgress?.({ stage: 'aggregate', message: `consolidating ${view}`, done: ++done, total: days.size })
     }

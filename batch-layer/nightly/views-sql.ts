@@ -33,20 +33,70 @@ const DIM_COLS = DIMENSIONS.map((_, i) => `d${i}`)
 const KEYS = ['song_id', 'artist_id', 'device', 'country', ...DIM_COLS] as const
 
 const GROUPED = {
-  song_daily: { columns: [['day', 'DATE'], ['song_id', 'VARCHAR'], ['artist_id', 'VARCHAR']], orderBy: 'song_id', keys: ['song_id'] },
-  artist_daily: { columns: [['day', 'DATE'], ['artist_id', 'VARCHAR']], orderBy: 'artist_id', keys: ['artist_id'] },
-  artist_country_daily: { columns: [['day', 'DATE'], ['artist_id', 'VARCHAR'], ['country', 'VARCHAR']], orderBy: 'artist_id, country NULLS LAST',
-    keys: ['artist_id', 'country'] },
-  song_device_daily: { columns: [['day', 'DATE'], ['song_id', 'VARCHAR'], ['artist_id', 'VARCHAR'], ['device', 'VARCHAR']], orderBy: 'song_id, device NULLS LAST',
-    keys: ['song_id', 'device'] },
-} as const satisfies Record<string, { columns: ReadonlyArray<readonly [string, string]>; orderBy: string; keys: readonly string[] }>
+  song_daily: {
+    columns: [
+      ['day', 'DATE'],
+      ['song_id', 'VARCHAR'],
+      ['artist_id', 'VARCHAR'],
+    ],
+    orderBy: 'song_id',
+    keys: ['song_id'],
+  },
+  artist_daily: {
+    columns: [
+      ['day', 'DATE'],
+      ['artist_id', 'VARCHAR'],
+    ],
+    orderBy: 'artist_id',
+    keys: ['artist_id'],
+  },
+  artist_country_daily: {
+    columns: [
+      ['day', 'DATE'],
+      ['artist_id', 'VARCHAR'],
+      ['country', 'VARCHAR'],
+    ],
+    orderBy: 'artist_id, country NULLS LAST',
+    keys: ['artist_id', 'country'],
+  },
+  song_device_daily: {
+    columns: [
+      ['day', 'DATE'],
+      ['song_id', 'VARCHAR'],
+      ['artist_id', 'VARCHAR'],
+      ['device', 'VARCHAR'],
+    ],
+    orderBy: 'song_id, device NULLS LAST',
+    keys: ['song_id', 'device'],
+  },
+} as const satisfies Record<
+  string,
+  { columns: ReadonlyArray<readonly [string, string]>; orderBy: string; keys: readonly string[] }
+>
 
 /** The breakdown views: per (day, song|artist, dimension, value), one grouping set per (kind, dimension). */
 const BREAKDOWN = {
-  song_breakdown_daily: { kind: 'song_id', columns: [['day', 'DATE'], ['song_id', 'VARCHAR'], ['artist_id', 'VARCHAR'], ['dimension', 'VARCHAR'], ['value', 'VARCHAR']],
-    orderBy: 'song_id, dimension, value' },
-  artist_breakdown_daily: { kind: 'artist_id', columns: [['day', 'DATE'], ['artist_id', 'VARCHAR'], ['dimension', 'VARCHAR'], ['value', 'VARCHAR']],
-    orderBy: 'artist_id, dimension, value' },
+  song_breakdown_daily: {
+    kind: 'song_id',
+    columns: [
+      ['day', 'DATE'],
+      ['song_id', 'VARCHAR'],
+      ['artist_id', 'VARCHAR'],
+      ['dimension', 'VARCHAR'],
+      ['value', 'VARCHAR'],
+    ],
+    orderBy: 'song_id, dimension, value',
+  },
+  artist_breakdown_daily: {
+    kind: 'artist_id',
+    columns: [
+      ['day', 'DATE'],
+      ['artist_id', 'VARCHAR'],
+      ['dimension', 'VARCHAR'],
+      ['value', 'VARCHAR'],
+    ],
+    orderBy: 'artist_id, dimension, value',
+  },
 } as const
 type BreakdownView = keyof typeof BREAKDOWN
 const BREAKDOWN_SETS = Object.values(BREAKDOWN).flatMap((v) => DIM_COLS.map((c) => [v.kind, c] as const))
@@ -55,7 +105,16 @@ export const TOP_SONGS_LIMIT = 100
 
 export const VIEW_SPECS: readonly ViewSpec[] = [
   ...Object.entries(GROUPED).map(([name, v]) => ({ name, columns: v.columns, orderBy: v.orderBy })),
-  { name: 'top_songs_daily', columns: [['day', 'DATE'], ['rank', 'INTEGER'], ['song_id', 'VARCHAR'], ['artist_id', 'VARCHAR']], orderBy: 'rank' },
+  {
+    name: 'top_songs_daily',
+    columns: [
+      ['day', 'DATE'],
+      ['rank', 'INTEGER'],
+      ['song_id', 'VARCHAR'],
+      ['artist_id', 'VARCHAR'],
+    ],
+    orderBy: 'rank',
+  },
   ...Object.entries(BREAKDOWN).map(([name, v]) => ({ name, columns: v.columns, orderBy: v.orderBy })),
 ]
 
@@ -90,7 +149,9 @@ export function dayFilterSql(d: SqlDialect, days: readonly string[]): string {
   const instant = (day: number): string => new Date(dayStartMs(day)).toISOString()
   const range = `ts >= ${d.timestamp(instant(first))} AND ts < ${d.timestamp(instant(last + 1))}`
   const contiguous = last - first + 1 === sorted.length
-  return contiguous ? range : `${range} AND ${d.eventDay('ts')} IN (${sorted.map((day) => `DATE ${quoteLiteral(day)}`).join(', ')})`
+  return contiguous
+    ? range
+    : `${range} AND ${d.eventDay('ts')} IN (${sorted.map((day) => `DATE ${quoteLiteral(day)}`).join(', ')})`
 }
 
 /**
@@ -104,10 +165,12 @@ export function groupedAggregateSql(source: string, d: SqlDialect = DUCKDB): str
     const sets = allSets.map((keys) => `(day, ${keys.join(', ')})`).join(', ')
     return `SELECT ${d.groupingId(KEYS)} AS g, day, ${KEYS.join(', ')},\n  ${measures}\nFROM ${source}\nGROUP BY GROUPING SETS (${sets})`
   }
-  return allSets.map((keys) => {
-    const cols = KEYS.map((k) => (keys.includes(k) ? k : `CAST(NULL AS STRING) AS ${k}`))
-    return `SELECT ${groupingIdFor(keys)} AS g, day, ${cols.join(', ')},\n  ${measures}\nFROM ${source}\nGROUP BY day, ${keys.join(', ')}`
-  }).join('\nUNION ALL\n')
+  return allSets
+    .map((keys) => {
+      const cols = KEYS.map((k) => (keys.includes(k) ? k : `CAST(NULL AS STRING) AS ${k}`))
+      return `SELECT ${groupingIdFor(keys)} AS g, day, ${cols.join(', ')},\n  ${measures}\nFROM ${source}\nGROUP BY day, ${keys.join(', ')}`
+    })
+    .join('\nUNION ALL\n')
 }
 
 /**
@@ -135,8 +198,13 @@ export interface BatchJobSql {
  */
 function withDimensionsSql(d: SqlDialect, deduped: string, listeners: string | undefined): string {
   const cols = {
-    country: 'e.country', device: 'e.device', utcHour: d.utcHour('e.ts'), day: 'e.day',
-    ...(listeners === undefined ? {} : { profile: { country: 'l.country', birthYear: 'l.birth_year', gender: 'l.gender', tier: 'l.tier' } }),
+    country: 'e.country',
+    device: 'e.device',
+    utcHour: d.utcHour('e.ts'),
+    day: 'e.day',
+    ...(listeners === undefined
+      ? {}
+      : { profile: { country: 'l.country', birthYear: 'l.birth_year', gender: 'l.gender', tier: 'l.tier' } }),
   }
   const dims = DIMENSIONS.map((dim, i) => `${dimensionSql(dim, cols)} AS d${i}`).join(', ')
   const join = listeners === undefined ? '' : ` LEFT JOIN ${listeners} l ON l.user_id = e.user_id`
@@ -160,11 +228,21 @@ export function batchJobSql(d: SqlDialect, files: string, days: readonly string[
   return {
     statements: [
       d.createView('batch_src', `SELECT * FROM ${files} WHERE ${dayFilterSql(d, days)}`),
-      d.createTable('batch_dup_hashes', `SELECT ${d.hash('event_id')} AS h FROM batch_src GROUP BY 1 HAVING count(*) > 1`),
-      d.createTable('batch_dups', `SELECT s.* FROM batch_src s ${d.semiJoin} batch_dup_hashes h ON ${d.hash('s.event_id')} = h.h`),
+      d.createTable(
+        'batch_dup_hashes',
+        `SELECT ${d.hash('event_id')} AS h FROM batch_src GROUP BY 1 HAVING count(*) > 1`,
+      ),
+      d.createTable(
+        'batch_dups',
+        `SELECT s.* FROM batch_src s ${d.semiJoin} batch_dup_hashes h ON ${d.hash('s.event_id')} = h.h`,
+      ),
       // Separate GROUP BYs each read the events: materialise them once, deduplicated, rather than dedup four times.
-      ...(d.groupingSets ? [d.createTable('batch_agg', groupedAggregateSql(deduped, d))]
-        : [d.createTable('batch_events', `SELECT * FROM ${deduped}`), d.createTable('batch_agg', groupedAggregateSql('batch_events', d))]),
+      ...(d.groupingSets
+        ? [d.createTable('batch_agg', groupedAggregateSql(deduped, d))]
+        : [
+            d.createTable('batch_events', `SELECT * FROM ${deduped}`),
+            d.createTable('batch_agg', groupedAggregateSql('batch_events', d)),
+          ]),
     ],
     countedSql: `SELECT coalesce(sum(events), 0) FROM batch_agg WHERE g = ${ARTIST_SET}`,
     duplicatesSql: `SELECT count(*) - count(DISTINCT event_id) FROM batch_dups`,
@@ -194,20 +272,27 @@ export function viewSql(view: string, aggTable: string, day?: string): string {
   }
   const spec = GROUPED[view as GroupedView]
   if (spec === undefined) throw new RangeError(`unknown batch view ${view}`)
-  const keys = spec.columns.map(([c]) => (c === 'artist_id' && view.startsWith('song_') ? 'song_artist_id AS artist_id' : c))
+  const keys = spec.columns.map(([c]) =>
+    c === 'artist_id' && view.startsWith('song_') ? 'song_artist_id AS artist_id' : c,
+  )
   return `SELECT ${keys.join(', ')}, ${metricColumns} FROM ${aggTable}
     WHERE g = ${groupingIdOf(view as GroupedView)}${where}${day === undefined ? '' : ` ORDER BY ${spec.orderBy}`}`
 }
 
 /** One view's day file from rows another engine wrote: the same columns, types and order as viewSql(view, agg, day). */
 export function normalizedViewSql(spec: ViewSpec, source: string, day: string): string {
-  const cols = spec.columns.map(([c, t]) => (c === 'day' ? `DATE ${quoteLiteral(day)} AS day` : `CAST(${c} AS ${t}) AS ${c}`))
+  const cols = spec.columns.map(([c, t]) =>
+    c === 'day' ? `DATE ${quoteLiteral(day)} AS day` : `CAST(${c} AS ${t}) AS ${c}`,
+  )
   const metrics = METRICS.map((m) => `CAST(${m.column} AS BIGINT) AS ${m.column}`)
   return `SELECT ${[...cols, ...metrics].join(', ')} FROM ${source} ORDER BY ${spec.orderBy}`
 }
 
 /** An empty relation with a view's columns, for readers when the lake has no file of it yet. */
 export function emptyViewSql(spec: ViewSpec): string {
-  const cols = [...spec.columns.map(([c, t]) => `CAST(NULL AS ${t}) AS ${c}`), ...METRICS.map((m) => `CAST(NULL AS BIGINT) AS ${m.column}`)]
+  const cols = [
+    ...spec.columns.map(([c, t]) => `CAST(NULL AS ${t}) AS ${c}`),
+    ...METRICS.map((m) => `CAST(NULL AS BIGINT) AS ${m.column}`),
+  ]
   return `SELECT ${cols.join(', ')} WHERE false`
 }

@@ -15,7 +15,11 @@ import type { RunSummary } from '../nightly/types.ts'
 import { missedRun } from './catch-up.ts'
 import { registered } from '../../shared/telemetry.ts'
 
-export interface BatchSchedulerDeps { lake: Lake; log: Logger; registry: Registry }
+export interface BatchSchedulerDeps {
+  lake: Lake
+  log: Logger
+  registry: Registry
+}
 
 export interface BatchScheduler {
   start(): Promise<void>
@@ -26,20 +30,44 @@ export interface BatchScheduler {
   idle(): Promise<void>
 }
 
-
-export function buildBatchScheduler(config: Readonly<Config>, deps: BatchSchedulerDeps, opts: { now?: () => number } = {}): BatchScheduler {
+export function buildBatchScheduler(
+  config: Readonly<Config>,
+  deps: BatchSchedulerDeps,
+  opts: { now?: () => number } = {},
+): BatchScheduler {
   const { lake, log, registry } = deps
   const now = opts.now ?? Date.now
-  const runs = registered(registry, 'playcount_batch_runs_total', () => new Counter({
-    name: 'playcount_batch_runs_total', help: 'batch runs by trigger and status (ok, noop, failed, locked)',
-    labelNames: ['trigger', 'status'] as const, registers: [registry],
-  }))
-  const watermark = registered(registry, 'playcount_batch_watermark_seconds', () => new Gauge({
-    name: 'playcount_batch_watermark_seconds', help: 'the watermark W after the last batch run (epoch seconds)', registers: [registry],
-  }))
-  const duration = registered(registry, 'playcount_batch_last_duration_seconds', () => new Gauge({
-    name: 'playcount_batch_last_duration_seconds', help: 'how long the last batch run took', registers: [registry],
-  }))
+  const runs = registered(
+    registry,
+    'playcount_batch_runs_total',
+    () =>
+      new Counter({
+        name: 'playcount_batch_runs_total',
+        help: 'batch runs by trigger and status (ok, noop, failed, locked)',
+        labelNames: ['trigger', 'status'] as const,
+        registers: [registry],
+      }),
+  )
+  const watermark = registered(
+    registry,
+    'playcount_batch_watermark_seconds',
+    () =>
+      new Gauge({
+        name: 'playcount_batch_watermark_seconds',
+        help: 'the watermark W after the last batch run (epoch seconds)',
+        registers: [registry],
+      }),
+  )
+  const duration = registered(
+    registry,
+    'playcount_batch_last_duration_seconds',
+    () =>
+      new Gauge({
+        name: 'playcount_batch_last_duration_seconds',
+        help: 'how long the last batch run took',
+        registers: [registry],
+      }),
+  )
   let task: ScheduledTask | undefined
   let inFlight: Promise<RunSummary | undefined> | undefined
 
@@ -62,7 +90,9 @@ export function buildBatchScheduler(config: Readonly<Config>, deps: BatchSchedul
   const scheduler: BatchScheduler = {
     runNow(trigger) {
       if (inFlight) return Promise.resolve(undefined)
-      inFlight = runOnce(trigger).finally(() => { inFlight = undefined })
+      inFlight = runOnce(trigger).finally(() => {
+        inFlight = undefined
+      })
       return inFlight
     },
     async idle() {
@@ -70,11 +100,17 @@ export function buildBatchScheduler(config: Readonly<Config>, deps: BatchSchedul
     },
     async start() {
       if (task) return
-      task = cron.createTask(config.batch.schedule, () => scheduler.runNow('schedule'), { timezone: 'Etc/UTC', name: 'playcount-batch' })
+      task = cron.createTask(config.batch.schedule, () => scheduler.runNow('schedule'), {
+        timezone: 'Etc/UTC',
+        name: 'playcount-batch',
+      })
       await task.start()
       const last = (await readRunHistory(lake, 50)).filter((h) => h.status !== 'failed').at(-1)
       const lastStart = last === undefined ? undefined : Date.parse(last.startedAt)
-      log.info({ schedule: config.batch.schedule, next: task.getNextRun()?.toISOString(), lastRun: last?.startedAt }, 'batch scheduler started')
+      log.info(
+        { schedule: config.batch.schedule, next: task.getNextRun()?.toISOString(), lastRun: last?.startedAt },
+        'batch scheduler started',
+      )
       if (missedRun(config.batch.schedule, lastStart, now())) {
         log.info({ lastRun: last?.startedAt ?? null }, 'a scheduled batch run was missed while down: catching up now')
         void scheduler.runNow('catch-up')

@@ -11,10 +11,19 @@ export interface Clustering {
   /** Segment of each input row. */
   assignment: number[]
   /** Per segment: size, raw-unit centroid, and name. */
-  segments: Array<{ size: number; centroid: Record<SegmentFeature, number>; z: Record<SegmentFeature, number>; name: string }>
+  segments: Array<{
+    size: number
+    centroid: Record<SegmentFeature, number>
+    z: Record<SegmentFeature, number>
+    name: string
+  }>
 }
 
-const LOG_FEATURES: ReadonlySet<SegmentFeature> = new Set(['plays_per_active_day', 'distinct_artists', 'days_since_last_play'])
+const LOG_FEATURES: ReadonlySet<SegmentFeature> = new Set([
+  'plays_per_active_day',
+  'distinct_artists',
+  'days_since_last_play',
+])
 /**
  * Features that describe a listener's habits and so place them: days since the last play is recency (where a
  * listener is in their life cycle, for filtering a segment), not a habit, so it is reported but does not cluster.
@@ -38,10 +47,14 @@ export function clusterListeners(rows: ReadonlyArray<readonly number[]>, k: numb
   result.clusters.forEach((c, i) => groups[c]!.members.push(i))
   const avg = (members: number[], m: number[][]): number[] =>
     Array.from({ length: d }, (_, j) => members.reduce((s, i) => s + m[i]![j]!, 0) / Math.max(1, members.length))
-  const described = groups.filter((g) => g.members.length > 0).map((g) => ({ ...g, z: avg(g.members, z), raw: avg(g.members, rows as number[][]) }))
+  const described = groups
+    .filter((g) => g.members.length > 0)
+    .map((g) => ({ ...g, z: avg(g.members, z), raw: avg(g.members, rows as number[][]) }))
   described.sort((a, b) => b.members.length - a.members.length || compare(a.z, b.z))
   const assignment = new Array<number>(n)
-  described.forEach((g, s) => { for (const i of g.members) assignment[i] = s })
+  described.forEach((g, s) => {
+    for (const i of g.members) assignment[i] = s
+  })
   const names = new Map<string, number>()
   const segments = described.map((g) => {
     const zr = record(g.z)
@@ -71,7 +84,9 @@ export function nameOf(z: Record<SegmentFeature, number>): string {
   else if (z.plays_per_active_day < -NOTABLE) words.push('light')
   if (z.night_share > NOTABLE) words.push('night')
   const nouns: Array<[number, string]> = [
-    [z.skip_rate, 'skippers'], [z.complete_share, 'completionists'], [z.distinct_artists, 'explorers'],
+    [z.skip_rate, 'skippers'],
+    [z.complete_share, 'completionists'],
+    [z.distinct_artists, 'explorers'],
   ]
   const [score, noun] = nouns.sort((a, b) => b[0] - a[0])[0]!
   words.push(score > NOTABLE ? noun : 'listeners')

@@ -8,7 +8,9 @@ import { COUNTRY_TIME_ZONE } from '../../shared/time-zones.ts'
 /** Local hours counted as night listening, 22:00 to 05:59, in the time zone of the event's country (else UTC). */
 const LOCAL_HOUR_SQL = `hour(timezone(coalesce(z.zone, 'UTC'), ts))`
 export const NIGHT_HOURS_SQL = `(${LOCAL_HOUR_SQL} >= 22 OR ${LOCAL_HOUR_SQL} < 6)`
-const ZONES_SQL = `(VALUES ${Object.entries(COUNTRY_TIME_ZONE).map(([c, zone]) => `(${quoteLiteral(c)}, ${quoteLiteral(zone)})`).join(', ')}) AS z(country, zone)`
+const ZONES_SQL = `(VALUES ${Object.entries(COUNTRY_TIME_ZONE)
+  .map(([c, zone]) => `(${quoteLiteral(c)}, ${quoteLiteral(zone)})`)
+  .join(', ')}) AS z(country, zone)`
 
 /**
  * One row per listener with at least one play in [fromIso, toIso): `user_id` and the SEGMENT_FEATURES columns,
@@ -42,7 +44,13 @@ export function featuresSql(locations: readonly string[], fromIso: string, toIso
 }
 
 /** Per (segment, artist): plays, the segment's share of the artist's plays, and that share over the segment's share of all plays. */
-export function artistLiftSql(locations: readonly string[], fromIso: string, toIso: string, segmentsTable: string, perSegment: number): string {
+export function artistLiftSql(
+  locations: readonly string[],
+  fromIso: string,
+  toIso: string,
+  segmentsTable: string,
+  perSegment: number,
+): string {
   return `WITH src AS (
     SELECT user_id, artist_id FROM read_parquet(${fileList(locations)})
     WHERE ts >= TIMESTAMPTZ ${quoteLiteral(fromIso)} AND ts < TIMESTAMPTZ ${quoteLiteral(toIso)} AND type = 'play'

@@ -12,7 +12,11 @@ import { dayStartMs, requireDay } from '../../shared/day.ts'
 import type { Lake } from '../../shared/lake.ts'
 import { parseEventsFileKey } from '../../shared/layout.ts'
 import {
-  SEGMENT_FEATURES, SEGMENTS_LATEST_KEY, segmentsFileKey, segmentsSummaryKey, type SegmentsRun,
+  SEGMENT_FEATURES,
+  SEGMENTS_LATEST_KEY,
+  segmentsFileKey,
+  segmentsSummaryKey,
+  type SegmentsRun,
 } from '../../shared/segments.ts'
 import { clusterListeners } from './cluster.ts'
 import { artistLiftSql, featuresSql } from './features-sql.ts'
@@ -31,14 +35,20 @@ export const SEGMENT_DEFAULTS = { windowDays: 28, k: 4, seed: 42 } as const
 const VALUES_CHUNK = 1000
 const TOP_ARTISTS = 5
 
-export async function computeSegments(conn: DuckDBConnection, lake: Lake, opts: SegmentOptions): Promise<SegmentsRun | undefined> {
+export async function computeSegments(
+  conn: DuckDBConnection,
+  lake: Lake,
+  opts: SegmentOptions,
+): Promise<SegmentsRun | undefined> {
   const { windowDays, k, seed } = { ...SEGMENT_DEFAULTS, ...opts }
   const last = requireDay(opts.asOf, 'asOf')
   const toIso = new Date(dayStartMs(last + 1)).toISOString()
   const fromIso = new Date(dayStartMs(last + 1 - windowDays)).toISOString()
   // Late events arrive after their day: every archive file from the window's first day on may hold some.
   const fromArrival = dayStartMs(last + 1 - windowDays)
-  const keys = (await lake.list('events/')).filter((key) => (parseEventsFileKey(key)?.arrivalHourMs ?? -1) >= fromArrival)
+  const keys = (await lake.list('events/')).filter(
+    (key) => (parseEventsFileKey(key)?.arrivalHourMs ?? -1) >= fromArrival,
+  )
   if (keys.length === 0) return undefined
   const locations = keys.map((key) => lake.location(key))
   const features = await conn.runAndReadAll(featuresSql(locations, fromIso, toIso))
@@ -59,14 +69,27 @@ export async function computeSegments(conn: DuckDBConnection, lake: Lake, opts: 
   const file = path.join(opts.tmpDir, 'listener_segments.parquet')
   await conn.run(`COPY (SELECT f.*, a.segment, a.segment_name FROM (${featuresSql(locations, fromIso, toIso)}) f JOIN seg_assign a USING (user_id)
     ORDER BY user_id) TO ${quoteLiteral(file)} (FORMAT parquet, COMPRESSION zstd)`)
-  const lifts = (await conn.runAndReadAll(artistLiftSql(locations, fromIso, toIso, 'seg_assign', TOP_ARTISTS))).getRows()
+  const lifts = (
+    await conn.runAndReadAll(artistLiftSql(locations, fromIso, toIso, 'seg_assign', TOP_ARTISTS))
+  ).getRows()
   await conn.run('DROP TABLE seg_assign')
 
   const run: SegmentsRun = {
-    asOf: opts.asOf, from: fromIso, to: toIso, k, seed, listeners: users.length, file: segmentsFileKey(opts.asOf),
+    asOf: opts.asOf,
+    from: fromIso,
+    to: toIso,
+    k,
+    seed,
+    listeners: users.length,
+    file: segmentsFileKey(opts.asOf),
     segments: c.segments.map((s, i) => ({
-      segment: i, name: s.name, size: s.size, centroid: s.centroid,
-      topArtists: lifts.filter((r) => Number(r[0]) === i).map((r) => ({ artistId: String(r[1]), plays: Number(r[2]), share: Number(r[3]), lift: Number(r[4]) })),
+      segment: i,
+      name: s.name,
+      size: s.size,
+      centroid: s.centroid,
+      topArtists: lifts
+        .filter((r) => Number(r[0]) === i)
+        .map((r) => ({ artistId: String(r[1]), plays: Number(r[2]), share: Number(r[3]), lift: Number(r[4]) })),
     })),
   }
   await lake.putFile(run.file, file)
@@ -75,4 +98,3 @@ export async function computeSegments(conn: DuckDBConnection, lake: Lake, opts: 
   await lake.putBytes(SEGMENTS_LATEST_KEY, JSON.stringify(run, null, 2))
   return run
 }
-

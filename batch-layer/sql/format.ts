@@ -20,7 +20,11 @@ export function formatResult(result: SqlResult, format: SqlFormat): string {
     case 'csv':
       return [result.columns, ...result.rows].map((r) => r.map(csvField).join(',')).join('\n')
     case 'json':
-      return JSON.stringify(result.rows.map((r) => Object.fromEntries(result.columns.map((c, i) => [c, r[i] ?? null]))), null, 2)
+      return JSON.stringify(
+        result.rows.map((r) => Object.fromEntries(result.columns.map((c, i) => [c, r[i] ?? null]))),
+        null,
+        2,
+      )
     case 'table': {
       const table = new Table({ head: result.columns, style: { head: [], border: [] } })
       for (const r of result.rows) table.push(r.map((v) => (v === null ? 'NULL' : text(v))))

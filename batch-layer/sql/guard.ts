@@ -13,8 +13,22 @@ import { StatementType, type DuckDBConnection, type DuckDBPreparedStatement } fr
 import { quoteLiteral } from '../../shared/duckdb.ts'
 import { Errors } from '../../shared/errors.ts'
 
-const READ_KEYWORDS = new Set(['SELECT', 'WITH', 'FROM', 'VALUES', 'TABLE', 'DESCRIBE', 'DESC', 'SHOW', 'SUMMARIZE', 'EXPLAIN',
-  'PRAGMA', 'PIVOT', 'UNPIVOT', '('])
+const READ_KEYWORDS = new Set([
+  'SELECT',
+  'WITH',
+  'FROM',
+  'VALUES',
+  'TABLE',
+  'DESCRIBE',
+  'DESC',
+  'SHOW',
+  'SUMMARIZE',
+  'EXPLAIN',
+  'PRAGMA',
+  'PIVOT',
+  'UNPIVOT',
+  '(',
+])
 
 /** The statement without leading blanks and comments. */
 export function stripLeadingComments(sql: string): string {
@@ -43,7 +57,9 @@ async function parsesAsSelect(conn: DuckDBConnection, sql: string): Promise<bool
 async function prepareOne(conn: DuckDBConnection, sql: string): Promise<DuckDBPreparedStatement> {
   const keyword = firstKeyword(sql)
   if (!READ_KEYWORDS.has(keyword)) {
-    throw new Errors.SQL_FORBIDDEN(`${keyword || 'an empty statement'} is not allowed: the lake is read-only here (SELECT, WITH, PIVOT, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN, PRAGMA)`)
+    throw new Errors.SQL_FORBIDDEN(
+      `${keyword || 'an empty statement'} is not allowed: the lake is read-only here (SELECT, WITH, PIVOT, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN, PRAGMA)`,
+    )
   }
   const extracted = await conn.extractStatements(sql)
   if (extracted.count === 0) throw new Errors.SQL_FORBIDDEN('an empty statement is not allowed')
@@ -51,7 +67,8 @@ async function prepareOne(conn: DuckDBConnection, sql: string): Promise<DuckDBPr
   for (let i = 0; i < last; i++) {
     const setup = await extracted.prepare(i)
     try {
-      if (setup.statementType !== StatementType.CREATE) throw new Errors.SQL_FORBIDDEN('one statement at a time: end the query after its first statement')
+      if (setup.statementType !== StatementType.CREATE)
+        throw new Errors.SQL_FORBIDDEN('one statement at a time: end the query after its first statement')
       await setup.run()
     } finally {
       setup.destroySync()
@@ -69,14 +86,19 @@ async function prepareOne(conn: DuckDBConnection, sql: string): Promise<DuckDBPr
 async function assertReads(conn: DuckDBConnection, sql: string, type: StatementType): Promise<void> {
   if (type === StatementType.EXPLAIN) {
     // EXPLAIN ANALYZE executes its statement: the explained statement must itself be a read.
-    const inner = await prepareOne(conn, stripLeadingComments(sql).replace(/^EXPLAIN\s+(ANALYZE\s+|\([^)]*\)\s*)?/i, ''))
+    const inner = await prepareOne(
+      conn,
+      stripLeadingComments(sql).replace(/^EXPLAIN\s+(ANALYZE\s+|\([^)]*\)\s*)?/i, ''),
+    )
     const innerType = inner.statementType
     inner.destroySync()
     if (innerType !== StatementType.SELECT) throw new Errors.SQL_FORBIDDEN('EXPLAIN only of a SELECT')
     return
   }
   if (type !== StatementType.SELECT) {
-    throw new Errors.SQL_FORBIDDEN(`a ${StatementType[type] ?? ''} statement is not allowed: the lake is read-only here`)
+    throw new Errors.SQL_FORBIDDEN(
+      `a ${StatementType[type] ?? ''} statement is not allowed: the lake is read-only here`,
+    )
   }
 }
 

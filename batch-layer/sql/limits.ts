@@ -16,7 +16,12 @@ export interface SqlLimits {
 }
 
 /** Defaults a laptop survives; DuckDB's own are 80% of the RAM, 90% of the free disk and no time limit. */
-export const SQL_LIMITS: Readonly<SqlLimits> = Object.freeze({ memoryLimit: '2GB', tempLimit: '8GB', timeoutMs: 120_000, maxRows: 1_000_000 })
+export const SQL_LIMITS: Readonly<SqlLimits> = Object.freeze({
+  memoryLimit: '2GB',
+  tempLimit: '8GB',
+  timeoutMs: 120_000,
+  maxRows: 1_000_000,
+})
 
 /** A size as DuckDB reads it: a number and a unit (KB, MB, GB, TB, or KiB ... TiB). */
 export const SIZE_RULE = /^[0-9]+(\.[0-9]+)?\s*[KMGT]i?B$/
@@ -35,7 +40,10 @@ export function sqlError(err: unknown, limits: Readonly<SqlLimits>, timedOut: bo
   const [, message = '', kind] = m
   if (kind === 'INTERRUPT') {
     if (!timedOut) return new Errors.SQL_INVALID('interrupted', { cause: err })
-    return new Errors.SQL_TIMEOUT(`it ran past the ${limits.timeoutMs / 1000} s time limit; raise it with --timeout <seconds>`, { cause: err })
+    return new Errors.SQL_TIMEOUT(
+      `it ran past the ${limits.timeoutMs / 1000} s time limit; raise it with --timeout <seconds>`,
+      { cause: err },
+    )
   }
   if (kind === 'Out of Memory') {
     const what = /max_temp_directory_size/.test(message)
@@ -43,6 +51,7 @@ export function sqlError(err: unknown, limits: Readonly<SqlLimits>, timedOut: bo
       : `it needs more than the ${limits.memoryLimit} memory limit; raise it with --memory-limit <size> (e.g. 8GB)`
     return new Errors.SQL_MEMORY_LIMIT(what, { cause: err })
   }
-  if (kind === 'Permission') return new Errors.SQL_FORBIDDEN(`only the lake can be read here: ${oneLine(message)}`, { cause: err })
+  if (kind === 'Permission')
+    return new Errors.SQL_FORBIDDEN(`only the lake can be read here: ${oneLine(message)}`, { cause: err })
   return new Errors.SQL_INVALID(oneLine(message), { cause: err })
 }

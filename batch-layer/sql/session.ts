@@ -13,7 +13,12 @@ import type { Config } from '../../shared/config.ts'
 import { fileList, openDuck, quoteIdent, quoteLiteral, type DuckSession } from '../../shared/duckdb.ts'
 import { Errors } from '../../shared/errors.ts'
 import { isPlainKey, type Lake } from '../../shared/lake.ts'
-import { CATALOG_ARTISTS_KEY, CATALOG_LISTENERS_KEY, CATALOG_SONGS_KEY, parseEventsFileKey } from '../../shared/layout.ts'
+import {
+  CATALOG_ARTISTS_KEY,
+  CATALOG_LISTENERS_KEY,
+  CATALOG_SONGS_KEY,
+  parseEventsFileKey,
+} from '../../shared/layout.ts'
 import { readViewsManifest } from '../../shared/views.ts'
 import { EMPTY_SEGMENTS_SQL, readLatestSegments } from '../../shared/segments.ts'
 import { VIEW_SPECS, emptyViewSql } from '../nightly/views-sql.ts'
@@ -55,19 +60,34 @@ async function createViews(conn: DuckDBConnection, lake: Lake): Promise<{ views:
   const define = async (name: string, viewKeys: string[], empty: string): Promise<void> => {
     // Checked before DuckDB sees it: creating a view reads its files, before the session is confined to the lake.
     const odd = viewKeys.find((k) => !isPlainKey(k))
-    if (odd !== undefined) throw new Errors.SQL_FORBIDDEN(`the lake object ${lake.location(odd)} has a key that is not plain, so the session will not read it`)
+    if (odd !== undefined)
+      throw new Errors.SQL_FORBIDDEN(
+        `the lake object ${lake.location(odd)} has a key that is not plain, so the session will not read it`,
+      )
     keys.push(...viewKeys)
-    const body = viewKeys.length > 0 ? `SELECT * FROM read_parquet(${fileList(viewKeys.map((k) => lake.location(k)))})` : empty
+    const body =
+      viewKeys.length > 0 ? `SELECT * FROM read_parquet(${fileList(viewKeys.map((k) => lake.location(k)))})` : empty
     await conn.run(`CREATE VIEW ${quoteIdent(name)} AS ${body}`)
   }
-  await define('events', (await lake.list('events/')).filter((k) => parseEventsFileKey(k) !== undefined), EMPTY.events!)
+  await define(
+    'events',
+    (await lake.list('events/')).filter((k) => parseEventsFileKey(k) !== undefined),
+    EMPTY.events!,
+  )
   const manifest = await readViewsManifest(lake)
   for (const spec of VIEW_SPECS) await define(spec.name, manifest?.views[spec.name] ?? [], emptyViewSql(spec))
-  const catalog = [['songs', CATALOG_SONGS_KEY], ['artists', CATALOG_ARTISTS_KEY], ['listeners', CATALOG_LISTENERS_KEY]] as const
+  const catalog = [
+    ['songs', CATALOG_SONGS_KEY],
+    ['artists', CATALOG_ARTISTS_KEY],
+    ['listeners', CATALOG_LISTENERS_KEY],
+  ] as const
   for (const [name, key] of catalog) await define(name, (await lake.exists(key)) ? [key] : [], EMPTY[name]!)
   const segments = await readLatestSegments(lake)
   await define('listener_segments', segments === undefined ? [] : [segments.file], EMPTY_SEGMENTS_SQL)
-  return { views: ['events', ...VIEW_SPECS.map((s) => s.name), ...catalog.map(([name]) => name), 'listener_segments'], keys }
+  return {
+    views: ['events', ...VIEW_SPECS.map((s) => s.name), ...catalog.map(([name]) => name), 'listener_segments'],
+    keys,
+  }
 }
 
 /**
@@ -85,18 +105,30 @@ async function confineToLake(conn: DuckDBConnection, lake: Lake, keys: string[])
   await conn.run('SET lock_configuration = true')
 }
 
-const NUMERIC = new Set<DuckDBTypeId>([DuckDBTypeId.BIGINT, DuckDBTypeId.UBIGINT, DuckDBTypeId.HUGEINT, DuckDBTypeId.UHUGEINT, DuckDBTypeId.DECIMAL])
+const NUMERIC = new Set<DuckDBTypeId>([
+  DuckDBTypeId.BIGINT,
+  DuckDBTypeId.UBIGINT,
+  DuckDBTypeId.HUGEINT,
+  DuckDBTypeId.UHUGEINT,
+  DuckDBTypeId.DECIMAL,
+])
 
 function toRows(result: DuckDBResultReader): unknown[][] {
   const numeric = result.columnTypes().map((t) => NUMERIC.has(t.typeId))
-  return result.getRowsJson().map((row) => row.map((v, i) => {
-    if (!numeric[i] || typeof v !== 'string') return v
-    const n = Number(v)
-    return Number.isSafeInteger(n) || (!Number.isInteger(n) && Number.isFinite(n)) ? n : v
-  }))
+  return result.getRowsJson().map((row) =>
+    row.map((v, i) => {
+      if (!numeric[i] || typeof v !== 'string') return v
+      const n = Number(v)
+      return Number.isSafeInteger(n) || (!Number.isInteger(n) && Number.isFinite(n)) ? n : v
+    }),
+  )
 }
 
-export async function openSqlSession(config: Readonly<Config>, lake: Lake, limits: Readonly<SqlLimits> = SQL_LIMITS): Promise<SqlSession> {
+export async function openSqlSession(
+  config: Readonly<Config>,
+  lake: Lake,
+  limits: Readonly<SqlLimits> = SQL_LIMITS,
+): Promise<SqlSession> {
   // Private (mkdtemp makes it 0700) and this session's alone: DuckDB lets a session read its temp folder even when
   // external access is off, and its default is `.tmp` in whatever folder the command runs in.
   const parent = path.join(config.home, 'tmp')
@@ -137,7 +169,9 @@ export async function openSqlSession(config: Readonly<Config>, lake: Lake, limit
         try {
           const result = await prepared.streamAndReadUntil(limits.maxRows + 1)
           if (result.currentRowCount > limits.maxRows) {
-            throw new Errors.SQL_TOO_MANY_ROWS(`it returns more than ${limits.maxRows} rows; add a LIMIT or raise it with --max-rows <n>`)
+            throw new Errors.SQL_TOO_MANY_ROWS(
+              `it returns more than ${limits.maxRows} rows; add a LIMIT or raise it with --max-rows <n>`,
+            )
           }
           return { columns: result.columnNames(), rows: toRows(result) }
         } finally {

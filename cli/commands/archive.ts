@@ -7,7 +7,9 @@ import { createLogger } from '../../shared/logger.ts'
 import { createRegistry } from '../../shared/telemetry.ts'
 
 export function registerArchive(program: Command): void {
-  program.command('archive').description('archive the topic to hourly Parquet files in the lake (runs until stopped)')
+  program
+    .command('archive')
+    .description('archive the topic to hourly Parquet files in the lake (runs until stopped)')
     .option('--drain', 'archive everything up to the current end of the log, open hours included, and exit')
     .action(async (opts: { drain?: boolean }) => {
       const config = loadConfig()
@@ -25,14 +27,22 @@ export function registerArchive(program: Command): void {
       try {
         if (opts.drain) {
           const s = await archiver.drain()
-          console.log(`archived ${s.rows} events in ${s.files} files, ${s.deadLetters} dead letters, in ${(s.durationMs / 1000).toFixed(1)} s`)
+          console.log(
+            `archived ${s.rows} events in ${s.files} files, ${s.deadLetters} dead letters, in ${(s.durationMs / 1000).toFixed(1)} s`,
+          )
           for (const p of s.partitions) {
-            console.log(`  partition ${p.partition}: next offset ${p.nextOffset}, hours closed through ${new Date(p.closedThrough).toISOString()}`)
+            console.log(
+              `  partition ${p.partition}: next offset ${p.nextOffset}, hours closed through ${new Date(p.closedThrough).toISOString()}`,
+            )
           }
           if (s.elsewhere.partitions.length > 0) {
             // Not an error of this process, but not the whole log either: a script must not take it for a full drain.
-            const who = s.elsewhere.members.map((m) => `${m.clientId}@${m.host} holds ${m.partitions.join(',')}`).join('; ')
-            console.error(`partitions ${s.elsewhere.partitions.join(',')} not drained: another archiver of the group holds them (${who || 'member unknown'})`)
+            const who = s.elsewhere.members
+              .map((m) => `${m.clientId}@${m.host} holds ${m.partitions.join(',')}`)
+              .join('; ')
+            console.error(
+              `partitions ${s.elsewhere.partitions.join(',')} not drained: another archiver of the group holds them (${who || 'member unknown'})`,
+            )
             process.exitCode = 3
           }
           return

@@ -22,16 +22,37 @@ function requireLocalKafka(config: Readonly<Config>): void {
   const local = [`127.0.0.1:${port}`, `localhost:${port}`]
   const brokers = config.kafka.brokers
   if (brokers.length !== 1 || !local.includes(brokers[0] ?? '')) {
-    throw new Errors.CONFIG_INVALID(`KAFKA_BROKERS must be the local broker 127.0.0.1:${port} for playcount demo, which feeds ` +
-      `simulated listeners into the topic; got ${brokers.join(',')}. Use playcount start to run against your own cluster`)
+    throw new Errors.CONFIG_INVALID(
+      `KAFKA_BROKERS must be the local broker 127.0.0.1:${port} for playcount demo, which feeds ` +
+        `simulated listeners into the topic; got ${brokers.join(',')}. Use playcount start to run against your own cluster`,
+    )
   }
 }
 
 function startSimulator(url: string, listeners: string, rate: string): ChildProcess {
-  return spawn(process.execPath, [bin, 'generate', '--listeners', listeners, '--rate', rate,
-    '--speed', 'realtime', '--start', 'now', '--duration', 'forever', '--seed', String(Date.now()),
-    '--http', `${url}/v1/events`, '--no-progress'],
-  { stdio: ['ignore', 'ignore', 'inherit'] })
+  return spawn(
+    process.execPath,
+    [
+      bin,
+      'generate',
+      '--listeners',
+      listeners,
+      '--rate',
+      rate,
+      '--speed',
+      'realtime',
+      '--start',
+      'now',
+      '--duration',
+      'forever',
+      '--seed',
+      String(Date.now()),
+      '--http',
+      `${url}/v1/events`,
+      '--no-progress',
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  )
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
@@ -49,7 +70,9 @@ async function history(config: Readonly<Config>, log: Logger, days: number): Pro
   try {
     const catalog = await ensureCatalog(config, lake, log)
     if (await lakeHasHistory(lake)) {
-      console.log(`history: the lake ${config.lakeUri} already has an archive; kept (delete ${config.home} to start over)`)
+      console.log(
+        `history: the lake ${config.lakeUri} already has an archive; kept (delete ${config.home} to start over)`,
+      )
       return
     }
     const t0 = Date.now()
@@ -64,31 +87,40 @@ async function history(config: Readonly<Config>, log: Logger, days: number): Pro
 }
 
 export function registerDemo(program: Command): void {
-  program.command('demo')
-    .description('try playcount on this machine: local Kafka and MinIO, a default catalog, every role, a simulated audience, the dashboard')
+  program
+    .command('demo')
+    .description(
+      'try playcount on this machine: local Kafka and MinIO, a default catalog, every role, a simulated audience, the dashboard',
+    )
     .option('--listeners <n>', 'simulated listeners (about 1 event per second per 800 listeners)', '8000')
     .option('--rate <r>', 'cap on simulated events per second', '50')
     .option('--history <days>', 'days of simulated history archived and computed by the batch first (0: none)', '30')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Starts Kafka and MinIO on 127.0.0.1 unless they already answer (and on Ctrl-C stops only the ones it started),
 writes the small default catalog to the lake when it has none, and on an empty lake lays down --history days of
 simulated listening, archived into their past arrival hours and computed by a batch run, so the dashboard opens on
 batch numbers with today's realtime part on top (README: "The demo's history"). Then it runs every role in one
 process (${ROLES.join(', ')}) and feeds the collector with simulated listeners.
 Local state lives under ./data (PLAYCOUNT_HOME); delete it, with the services stopped, to start over.
-Refuses a KAFKA_BROKERS other than the local broker. For production, use playcount start.`)
+Refuses a KAFKA_BROKERS other than the local broker. For production, use playcount start.`,
+    )
     .action(async (opts: { listeners: string; rate: string; history: string }) => {
       const config = loadConfig()
       requireLocalKafka(config)
       const historyDays = Number(opts.history)
       if (!Number.isInteger(historyDays) || historyDays < 0 || historyDays > MAX_HISTORY_DAYS) {
-        throw new Errors.BAD_REQUEST(`--history must be a whole number of days from 0 to ${MAX_HISTORY_DAYS}, got ${opts.history}`)
+        throw new Errors.BAD_REQUEST(
+          `--history must be a whole number of days from 0 to ${MAX_HISTORY_DAYS}, got ${opts.history}`,
+        )
       }
       const log = createLogger({ level: config.logLevel, name: 'playcount', format: config.logFormat })
       const reports = (await servicesUp(config)).services
       const started: ServiceName[] = reports.filter((r) => r.state === 'started').map((r) => r.name)
       // An external service's log is not ours to point at.
-      for (const r of reports) console.log(`${r.name}: ${r.state} at ${r.address}${r.state === 'external' ? '' : ` (log ${r.logFile})`}`)
+      for (const r of reports)
+        console.log(`${r.name}: ${r.state} at ${r.address}${r.state === 'external' ? '' : ` (log ${r.logFile})`}`)
 
       // Ctrl-C at any point stops what has been started so far, in order: simulator, roles, our services. A history
       // cut short leaves a partial archive, which the next start keeps (README: delete data/ to start over).

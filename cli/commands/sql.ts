@@ -34,7 +34,9 @@ function seconds(value: string): number {
 
 async function interactive(session: SqlSession, format: SqlFormat): Promise<void> {
   const rl = readline.createInterface({ input: process.stdin, output: process.stdout, prompt: 'playcount> ' })
-  console.log(`Read-only SQL over the lake. Views: ${session.views.join(', ')}. End a query with ';'. .tables lists the views, .exit quits.`)
+  console.log(
+    `Read-only SQL over the lake. Views: ${session.views.join(', ')}. End a query with ';'. .tables lists the views, .exit quits.`,
+  )
   let buffer = ''
   let running = false
   // In a terminal readline takes Ctrl-C itself: it stops the running statement, or at the prompt ends the session.
@@ -77,16 +79,38 @@ interface SqlOptions {
 }
 
 export function registerSql(program: Command): void {
-  program.command('sql')
-    .description('read-only DuckDB SQL over the lake: views events, song_daily, artist_daily, artist_country_daily, song_device_daily, top_songs_daily, song_breakdown_daily, artist_breakdown_daily, songs, artists, listeners (no query: interactive)')
+  program
+    .command('sql')
+    .description(
+      'read-only DuckDB SQL over the lake: views events, song_daily, artist_daily, artist_country_daily, song_device_daily, top_songs_daily, song_breakdown_daily, artist_breakdown_daily, songs, artists, listeners (no query: interactive)',
+    )
     .argument('[query]', 'one SELECT / WITH / PIVOT / DESCRIBE / SHOW / SUMMARIZE / EXPLAIN statement')
     .addOption(new Option('--format <format>', 'output format').choices(SQL_FORMATS).default('table'))
-    .addOption(new Option('--memory-limit <size>', "DuckDB's memory limit").argParser(size('--memory-limit')).default(SQL_LIMITS.memoryLimit))
-    .addOption(new Option('--temp-limit <size>', 'disk space a query may spill to').argParser(size('--temp-limit')).default(SQL_LIMITS.tempLimit))
-    .addOption(new Option('--timeout <seconds>', 'stop a statement running longer').argParser(seconds).default(SQL_LIMITS.timeoutMs / 1000))
-    .addOption(new Option('--max-rows <n>', 'refuse a result with more rows').argParser(rows).default(SQL_LIMITS.maxRows))
+    .addOption(
+      new Option('--memory-limit <size>', "DuckDB's memory limit")
+        .argParser(size('--memory-limit'))
+        .default(SQL_LIMITS.memoryLimit),
+    )
+    .addOption(
+      new Option('--temp-limit <size>', 'disk space a query may spill to')
+        .argParser(size('--temp-limit'))
+        .default(SQL_LIMITS.tempLimit),
+    )
+    .addOption(
+      new Option('--timeout <seconds>', 'stop a statement running longer')
+        .argParser(seconds)
+        .default(SQL_LIMITS.timeoutMs / 1000),
+    )
+    .addOption(
+      new Option('--max-rows <n>', 'refuse a result with more rows').argParser(rows).default(SQL_LIMITS.maxRows),
+    )
     .action(async (query: string | undefined, opts: SqlOptions) => {
-      const limits: SqlLimits = { memoryLimit: opts.memoryLimit, tempLimit: opts.tempLimit, timeoutMs: opts.timeout * 1000, maxRows: opts.maxRows }
+      const limits: SqlLimits = {
+        memoryLimit: opts.memoryLimit,
+        tempLimit: opts.tempLimit,
+        timeoutMs: opts.timeout * 1000,
+        maxRows: opts.maxRows,
+      }
       let session: SqlSession | undefined
       let stopped = false
       // Ctrl-C stops the running statement, or the opening of the session, so the session still closes and deletes

@@ -23,7 +23,9 @@ With API_TOKEN (and INTERNAL_TOKEN for /internal/speed/* and /metrics) set alike
 serving layer sends the internal token to the speed instances.`
 
 export function registerStart(program: Command): void {
-  program.command('start').argument('[roles]', `comma-separated roles: ${ROLES.join(',')}`)
+  program
+    .command('start')
+    .argument('[roles]', `comma-separated roles: ${ROLES.join(',')}`)
     .description('run the roles asked for in one process against the configured Kafka and lake (production)')
     .addHelpText('after', HELP)
     .action(async (rolesArg: string | undefined) => {
@@ -33,7 +35,9 @@ export function registerStart(program: Command): void {
       const pipeline = await buildPipeline(config, roles, log)
       const url = (await pipeline.start()).replace('[::1]', '127.0.0.1')
       // Says what runs and against what, so an operator (and the tests) can see that nothing else was started.
-      console.log(`roles: ${roles.join(', ')} on topic ${config.kafka.topic} at ${config.kafka.brokers.join(',')}, lake ${config.lakeUri}`)
+      console.log(
+        `roles: ${roles.join(', ')} on topic ${config.kafka.topic} at ${config.kafka.brokers.join(',')}, lake ${config.lakeUri}`,
+      )
       if (roles.includes('serve')) console.log(`dashboard: ${url}/   API docs: ${url}/docs`)
       stopOnSignal(() => pipeline.stop())
     })

@@ -31,10 +31,18 @@ const OPEN_ARRAY = 91
 const CLOSE_ARRAY = 93
 const RESERVED = RESERVED_KEYS.map((k) => Buffer.from(k))
 
-const TOO_DEEP: EventIssue = { reason: 'too_deep', field: '(event)', rule: `must nest at most ${MAX_DEPTH} levels (an event is a flat object)` }
+const TOO_DEEP: EventIssue = {
+  reason: 'too_deep',
+  field: '(event)',
+  rule: `must nest at most ${MAX_DEPTH} levels (an event is a flat object)`,
+}
 
 function reservedKey(key: string): EventIssue {
-  return { reason: 'invalid_field', field: key, rule: `is a reserved key: ${RESERVED_KEYS.join(' and ')} are refused at any level of an event` }
+  return {
+    reason: 'invalid_field',
+    field: key,
+    rule: `is a reserved key: ${RESERVED_KEYS.join(' and ')} are refused at any level of an event`,
+  }
 }
 
 function isSpace(b: number | undefined): boolean {

@@ -3,7 +3,14 @@
  * validated results. The limits (count, bytes, depth, reserved keys) are checked by the content-type parsers before
  * any validation, so a refused request costs little; depth and reserved keys refuse only the item that breaks them.
  */
-import { MAX_EVENT_BYTES, parseEvent, parseEventBytes, type EventIssue, type ParseOptions, type ParseResult } from '../../shared/event.ts'
+import {
+  MAX_EVENT_BYTES,
+  parseEvent,
+  parseEventBytes,
+  type EventIssue,
+  type ParseOptions,
+  type ParseResult,
+} from '../../shared/event.ts'
 import { Errors } from '../../shared/errors.ts'
 import { screenJson } from './body-screen.ts'
 
@@ -15,7 +22,9 @@ const KIB = MAX_EVENT_BYTES / 1024
 export type BodyItem = { issue: EventIssue } | { value: unknown } | { line: Buffer }
 
 export function tooLarge(what: string): Error {
-  return new Errors.PAYLOAD_TOO_LARGE(`${what} (limits: ${MAX_ITEMS} events, ${KIB} KiB per event, ${MAX_BODY_BYTES / 1024 / 1024} MiB per request)`)
+  return new Errors.PAYLOAD_TOO_LARGE(
+    `${what} (limits: ${MAX_ITEMS} events, ${KIB} KiB per event, ${MAX_BODY_BYTES / 1024 / 1024} MiB per request)`,
+  )
 }
 
 /** The items of an application/json body; throws BAD_REQUEST (not JSON, no event) or PAYLOAD_TOO_LARGE. */
@@ -30,7 +39,8 @@ export function jsonItems(body: Buffer): BodyItem[] {
   const values = Array.isArray(value) ? value : [value]
   checkCount(values.length)
   const screened = screenJson(body, from, body.length, Array.isArray(value))
-  if (screened.length !== values.length) throw new Errors.INTERNAL(`the body screen found ${screened.length} items, JSON.parse ${values.length}`)
+  if (screened.length !== values.length)
+    throw new Errors.INTERNAL(`the body screen found ${screened.length} items, JSON.parse ${values.length}`)
   // An item the screen refused is refused whatever its size (8,500 levels of brackets are 17 KB): only that item.
   screened.forEach((s, i) => {
     if (!s.issue && s.end - s.start > MAX_EVENT_BYTES) throw tooLarge(`event at index ${i} is ${s.end - s.start} bytes`)

@@ -40,18 +40,32 @@ export interface Collector {
 
 export const MEDIA_TYPES = ['application/json', 'application/x-ndjson'] as const
 
-export interface Refusal { index: number; field: string; rule: string; reason: string }
+export interface Refusal {
+  index: number
+  field: string
+  rule: string
+  reason: string
+}
 
 function counter(registry: Registry, name: string, help: string, labelNames: string[] = []): Counter<string> {
-  return (registry.getSingleMetric(name) as Counter<string> | undefined) ?? new Counter({ name, help, labelNames, registers: [registry] })
+  return (
+    (registry.getSingleMetric(name) as Counter<string> | undefined) ??
+    new Counter({ name, help, labelNames, registers: [registry] })
+  )
 }
 
 export function buildCollector(config: Readonly<Config>, deps: CollectorDeps): Collector {
   const { catalog, log, registry } = deps
   const timeoutMs = deps.sendTimeoutMs ?? 5000
   const accepted = counter(registry, 'playcount_ingest_accepted_total', 'events acknowledged by Kafka and answered 202')
-  const rejected = counter(registry, 'playcount_ingest_rejected_total', 'events refused by validation, by reason', ['reason'])
-  const unavailable = counter(registry, 'playcount_ingest_unavailable_total', 'events answered 503 because Kafka did not take them')
+  const rejected = counter(registry, 'playcount_ingest_rejected_total', 'events refused by validation, by reason', [
+    'reason',
+  ])
+  const unavailable = counter(
+    registry,
+    'playcount_ingest_unavailable_total',
+    'events answered 503 because Kafka did not take them',
+  )
   const kafka = createKafka(config, log, 'collector')
   let producers: Producer[] = []
   let queue: ProduceQueue | undefined
@@ -64,7 +78,12 @@ export function buildCollector(config: Readonly<Config>, deps: CollectorDeps): C
     connecting ??= (async () => {
       const partitions = await prepareTopics(kafka, config)
       const ps = Array.from({ length: Math.max(1, deps.producers ?? 1) }, () =>
-        kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner }))
+        kafka.producer({
+          idempotent: true,
+          maxInFlightRequests: 1,
+          createPartitioner: Partitioners.DefaultPartitioner,
+        }),
+      )
       try {
         await Promise.all(ps.map((p) => p.connect()))
       } catch (err) {
@@ -78,7 +97,9 @@ export function buildCollector(config: Readonly<Config>, deps: CollectorDeps): C
       producers = ps
       queue = new ProduceQueue(ps, config.kafka.topic, partitionerFor(partitions))
       return queue
-    })().finally(() => { connecting = undefined })
+    })().finally(() => {
+      connecting = undefined
+    })
     return connecting
   }
 
@@ -122,46 +143,54 @@ export function buildCollector(config: Readonly<Config>, deps: CollectorDeps): C
       const code = (err as { code?: string }).code
       if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') throw tooLarge(`request body over ${MAX_BODY_BYTES / 1024 / 1024} MiB`)
       if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-        throw new Errors.UNSUPPORTED_MEDIA_TYPE(`${req.headers['content-type'] ?? 'no content-type'} (POST /v1/events takes ${MEDIA_TYPES.join(' or ')})`)
+        throw new Errors.UNSUPPORTED_MEDIA_TYPE(
+          `${req.headers['content-type'] ?? 'no content-type'} (POST /v1/events takes ${MEDIA_TYPES.join(' or ')})`,
+        )
       }
       throw err
     })
-    app.post('/v1/events', {
-      schema: postEventsSchema,
-      // Listeners' apps post with `ingest` keys; readers only read (docs/ARCHITECTURE.md, Access).
-      config: { access: 'ingest' },
-      bodyLimit: MAX_BODY_BYTES,
-      // The body schema documents the route; validation is per item below, so one bad event does not sink the rest.
-      validatorCompiler: () => () => true,
-    }, async (req, reply) => {
-      // The parsers above made the body into items; a POST without a body reaches here with none.
-      const items = req.body as BodyItem[] | undefined
-      if (items === undefined) throw new Errors.BAD_REQUEST('the body holds no event')
-      const results = validateItems(items, { songExists: catalog.hasSong, now: Date.now() })
-      const valid: ListenEvent[] = []
-      const refused: Refusal[] = []
-      results.forEach((r, index) => {
-        if (r.ok) valid.push(r.event)
-        else refused.push({ index, ...r.issue })
-      })
-      for (const r of refused) rejected.inc({ reason: r.reason })
-      if (valid.length === 0) {
-        const first = refused[0]!
-        return reply.code(400).send({
-          error: Errors.EVENT_INVALID.code, accepted: 0, rejected: refused,
-          message: `every event was refused; first: index ${first.index} ${first.field} ${first.rule}`,
+    app.post(
+      '/v1/events',
+      {
+        schema: postEventsSchema,
+        // Listeners' apps post with `ingest` keys; readers only read (docs/ARCHITECTURE.md, Access).
+        config: { access: 'ingest' },
+        bodyLimit: MAX_BODY_BYTES,
+        // The body schema documents the route; validation is per item below, so one bad event does not sink the rest.
+        validatorCompiler: () => () => true,
+      },
+      async (req, reply) => {
+        // The parsers above made the body into items; a POST without a body reaches here with none.
+        const items = req.body as BodyItem[] | undefined
+        if (items === undefined) throw new Errors.BAD_REQUEST('the body holds no event')
+        const results = validateItems(items, { songExists: catalog.hasSong, now: Date.now() })
+        const valid: ListenEvent[] = []
+        const refused: Refusal[] = []
+        results.forEach((r, index) => {
+          if (r.ok) valid.push(r.event)
+          else refused.push({ index, ...r.issue })
         })
-      }
-      try {
-        await produce(valid)
-      } catch (err) {
-        unavailable.inc(valid.length)
-        log.warn({ err, events: valid.length }, 'Kafka did not take the events; answering 503')
-        throw err
-      }
-      accepted.inc(valid.length)
-      return reply.code(202).send({ accepted: valid.length, rejected: refused })
-    })
+        for (const r of refused) rejected.inc({ reason: r.reason })
+        if (valid.length === 0) {
+          const first = refused[0]!
+          return reply.code(400).send({
+            error: Errors.EVENT_INVALID.code,
+            accepted: 0,
+            rejected: refused,
+            message: `every event was refused; first: index ${first.index} ${first.field} ${first.rule}`,
+          })
+        }
+        try {
+          await produce(valid)
+        } catch (err) {
+          unavailable.inc(valid.length)
+          log.warn({ err, events: valid.length }, 'Kafka did not take the events; answering 503')
+          throw err
+        }
+        accepted.inc(valid.length)
+        return reply.code(202).send({ accepted: valid.length, rejected: refused })
+      },
+    )
   }
 
   return {

@@ -9,13 +9,21 @@
  */
 import type { Message, Producer } from 'kafkajs'
 
-interface Waiting { messages: Message[]; resolve: () => void; reject: (err: unknown) => void }
+interface Waiting {
+  messages: Message[]
+  resolve: () => void
+  reject: (err: unknown) => void
+}
 
 class Lane {
   private queue: Waiting[] = []
   private sending = false
 
-  constructor(private readonly producer: Producer, private readonly topic: string, private readonly maxBatch: number) {}
+  constructor(
+    private readonly producer: Producer,
+    private readonly topic: string,
+    private readonly maxBatch: number,
+  ) {}
 
   send(messages: Message[]): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -35,7 +43,11 @@ class Lane {
         size += w.messages.length
       }
       try {
-        await this.producer.send({ topic: this.topic, acks: -1, messages: group.length === 1 ? group[0]!.messages : group.flatMap((w) => w.messages) })
+        await this.producer.send({
+          topic: this.topic,
+          acks: -1,
+          messages: group.length === 1 ? group[0]!.messages : group.flatMap((w) => w.messages),
+        })
         for (const w of group) w.resolve()
       } catch (err) {
         for (const w of group) w.reject(err)

@@ -11,7 +11,9 @@ import { readViewsManifest } from '../../shared/views.ts'
 import { EMPTY_SNAPSHOT, loadBatchSnapshot, type BatchSnapshot } from './load-views.ts'
 import { registered } from '../../shared/telemetry.ts'
 
-export interface BatchViewsOptions { pollMs: number }
+export interface BatchViewsOptions {
+  pollMs: number
+}
 
 export class BatchViews {
   current: BatchSnapshot = EMPTY_SNAPSHOT
@@ -23,28 +25,52 @@ export class BatchViews {
   private readonly loads: Counter<'outcome'>
   private readonly watermarkGauge: Gauge
 
-  constructor(private readonly config: Readonly<Config>, private readonly lake: Lake, private readonly log: Logger,
-    registry: Registry, private readonly opts: BatchViewsOptions) {
-    this.loads = registered(registry, 'playcount_serving_view_loads_total', () => new Counter({
-      name: 'playcount_serving_view_loads_total', help: 'batch view loads by outcome', labelNames: ['outcome'] as const, registers: [registry],
-    }))
-    this.watermarkGauge = registered(registry, 'playcount_serving_watermark_seconds', () => new Gauge({
-      name: 'playcount_serving_watermark_seconds', help: 'the watermark W of the batch views served (epoch seconds)', registers: [registry],
-    }))
+  constructor(
+    private readonly config: Readonly<Config>,
+    private readonly lake: Lake,
+    private readonly log: Logger,
+    registry: Registry,
+    private readonly opts: BatchViewsOptions,
+  ) {
+    this.loads = registered(
+      registry,
+      'playcount_serving_view_loads_total',
+      () =>
+        new Counter({
+          name: 'playcount_serving_view_loads_total',
+          help: 'batch view loads by outcome',
+          labelNames: ['outcome'] as const,
+          registers: [registry],
+        }),
+    )
+    this.watermarkGauge = registered(
+      registry,
+      'playcount_serving_watermark_seconds',
+      () =>
+        new Gauge({
+          name: 'playcount_serving_watermark_seconds',
+          help: 'the watermark W of the batch views served (epoch seconds)',
+          registers: [registry],
+        }),
+    )
   }
 
   /** Reads the manifest and loads the views if the run changed. Resolves true when a new snapshot was swapped in. */
   refresh(): Promise<boolean> {
-    this.inFlight ??= this.refreshOnce().finally(() => { this.inFlight = undefined })
+    this.inFlight ??= this.refreshOnce().finally(() => {
+      this.inFlight = undefined
+    })
     return this.inFlight
   }
 
   start(): void {
     if (this.timer) return
     const tick = (): void => {
-      this.refresh().catch(() => undefined).finally(() => {
-        if (this.timer) this.timer = setTimeout(tick, this.opts.pollMs).unref()
-      })
+      this.refresh()
+        .catch(() => undefined)
+        .finally(() => {
+          if (this.timer) this.timer = setTimeout(tick, this.opts.pollMs).unref()
+        })
     }
     this.timer = setTimeout(tick, this.opts.pollMs).unref()
   }
@@ -70,8 +96,16 @@ export class BatchViews {
       this.lastError = undefined
       this.loads.inc({ outcome: 'ok' })
       this.watermarkGauge.set(next.watermark / 1000)
-      this.log.info({ runId: manifest.runId, watermark: new Date(manifest.watermark).toISOString(), songRows: next.indexes.song.rows,
-        artistRows: next.indexes.artist.rows, ms: Date.now() - t0 }, 'batch views loaded')
+      this.log.info(
+        {
+          runId: manifest.runId,
+          watermark: new Date(manifest.watermark).toISOString(),
+          songRows: next.indexes.song.rows,
+          artistRows: next.indexes.artist.rows,
+          ms: Date.now() - t0,
+        },
+        'batch views loaded',
+      )
       return true
     } catch (err) {
       // The previous snapshot keeps serving; a broken run must not take the API down.
@@ -82,4 +116,3 @@ export class BatchViews {
     }
   }
 }
-

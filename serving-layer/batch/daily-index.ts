@@ -7,10 +7,17 @@ import { METRICS, type MetricValues } from '../../shared/metrics.ts'
 
 const M = METRICS.length
 
-export interface Series { first: number; data: Float64Array; has: Uint8Array }
+export interface Series {
+  first: number
+  data: Float64Array
+  has: Uint8Array
+}
 
 export class DailyIndex {
-  constructor(private readonly series: ReadonlyMap<string, Series>, readonly rows: number) {}
+  constructor(
+    private readonly series: ReadonlyMap<string, Series>,
+    readonly rows: number,
+  ) {}
 
   static readonly EMPTY = new DailyIndex(new Map(), 0)
 

@@ -29,8 +29,11 @@ export function breakdownId(id: string, dimension: string, value: string): strin
 }
 
 export const EMPTY_SNAPSHOT: BatchSnapshot = Object.freeze({
-  watermark: 0, manifest: undefined, indexes: { song: DailyIndex.EMPTY, artist: DailyIndex.EMPTY },
-  breakdowns: { song: DailyIndex.EMPTY, artist: DailyIndex.EMPTY }, loadedAt: 0,
+  watermark: 0,
+  manifest: undefined,
+  indexes: { song: DailyIndex.EMPTY, artist: DailyIndex.EMPTY },
+  breakdowns: { song: DailyIndex.EMPTY, artist: DailyIndex.EMPTY },
+  loadedAt: 0,
 })
 
 const VIEWS: Record<EntityKind, { view: string; idColumn: string }> = {
@@ -43,7 +46,11 @@ const BREAKDOWN_VIEWS: Record<EntityKind, { view: string; idColumn: string }> = 
   artist: { view: 'artist_breakdown_daily', idColumn: 'artist_id' },
 }
 
-export async function loadBatchSnapshot(config: Readonly<Config>, lake: Lake, manifest: ViewsManifest): Promise<BatchSnapshot> {
+export async function loadBatchSnapshot(
+  config: Readonly<Config>,
+  lake: Lake,
+  manifest: ViewsManifest,
+): Promise<BatchSnapshot> {
   const duck = await openDuck(config, { threads: 1 })
   try {
     const indexes = {} as Record<EntityKind, DailyIndex>
@@ -51,11 +58,25 @@ export async function loadBatchSnapshot(config: Readonly<Config>, lake: Lake, ma
     for (const kind of Object.keys(VIEWS) as EntityKind[]) {
       const { view, idColumn } = VIEWS[kind]
       const keys = manifest.views[view] ?? []
-      indexes[kind] = keys.length === 0 ? DailyIndex.EMPTY : await loadView(duck.conn, keys.map((k) => lake.location(k)), quoteIdent(idColumn))
+      indexes[kind] =
+        keys.length === 0
+          ? DailyIndex.EMPTY
+          : await loadView(
+              duck.conn,
+              keys.map((k) => lake.location(k)),
+              quoteIdent(idColumn),
+            )
       const b = BREAKDOWN_VIEWS[kind]
       const bKeys = manifest.views[b.view] ?? []
       const composite = `${quoteIdent(b.idColumn)} || chr(0) || dimension || chr(0) || value`
-      breakdowns[kind] = bKeys.length === 0 ? DailyIndex.EMPTY : await loadView(duck.conn, bKeys.map((k) => lake.location(k)), composite)
+      breakdowns[kind] =
+        bKeys.length === 0
+          ? DailyIndex.EMPTY
+          : await loadView(
+              duck.conn,
+              bKeys.map((k) => lake.location(k)),
+              composite,
+            )
     }
     return { watermark: manifest.watermark, manifest, indexes, breakdowns, loadedAt: Date.now() }
   } finally {

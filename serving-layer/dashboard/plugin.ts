@@ -17,9 +17,18 @@ export const dashboardPlugin: FastifyPluginAsync = async (app) => {
   markRoutes(app, 'public')
   // One route per file (wildcard: false), not a catch-all GET /*: an unknown path stays the app's 404 (behind the
   // token), and a POST-only path like /v1/events answers 405 with the right Allow.
-  await app.register(fastifyStatic, { root: path.join(here, 'public'), prefix: '/', index: ['index.html'], decorateReply: false, wildcard: false })
   await app.register(fastifyStatic, {
-    root: uplotDist, prefix: '/vendor/uplot/', decorateReply: false, wildcard: false,
+    root: path.join(here, 'public'),
+    prefix: '/',
+    index: ['index.html'],
+    decorateReply: false,
+    wildcard: false,
+  })
+  await app.register(fastifyStatic, {
+    root: uplotDist,
+    prefix: '/vendor/uplot/',
+    decorateReply: false,
+    wildcard: false,
     allowedPath: (p) => p === '/uPlot.iife.min.js' || p === '/uPlot.min.css',
   })
 }

@@ -6,7 +6,10 @@
  */
 import type { RealtimeView } from '../../shared/realtime.ts'
 
-export interface NamedView { name: string; view: RealtimeView }
+export interface NamedView {
+  name: string
+  view: RealtimeView
+}
 
 export interface Missing {
   instances: Array<{ instance: string; reason: string }>
@@ -23,14 +26,23 @@ export interface Collected<T> {
   outcomes: Array<{ instance: string; value?: T; error?: string }>
 }
 
-interface Coverable { ready: boolean; partitions: number[]; reason?: string; watermark?: number }
+interface Coverable {
+  ready: boolean
+  partitions: number[]
+  reason?: string
+  watermark?: number
+}
 
 export function nameViews(views: readonly RealtimeView[]): NamedView[] {
   return views.map((view, i) => ({ view, name: (view as { name?: unknown }).name?.toString() ?? `in-process-${i}` }))
 }
 
-export async function collect<T extends Coverable>(views: readonly NamedView[], call: (v: RealtimeView) => Promise<T>,
-  partitionCount: number, watermark?: number): Promise<Collected<T>> {
+export async function collect<T extends Coverable>(
+  views: readonly NamedView[],
+  call: (v: RealtimeView) => Promise<T>,
+  partitionCount: number,
+  watermark?: number,
+): Promise<Collected<T>> {
   const settled = await Promise.allSettled(views.map((v) => call(v.view)))
   const answers: T[] = []
   const missing: Missing = { instances: [], partitions: [] }
@@ -56,7 +68,10 @@ export async function collect<T extends Coverable>(views: readonly NamedView[], 
     }
     const twice = a.partitions.filter((p) => covered.has(p))
     if (twice.length > 0) {
-      missing.instances.push({ instance, reason: `partitions ${twice.join(',')} also answered by another instance (rebalancing)` })
+      missing.instances.push({
+        instance,
+        reason: `partitions ${twice.join(',')} also answered by another instance (rebalancing)`,
+      })
       return
     }
     for (const p of a.partitions) covered.add(p)

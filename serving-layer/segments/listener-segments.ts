@@ -10,26 +10,50 @@ import type { Lake } from '../../shared/lake.ts'
 import type { Logger } from '../../shared/logger.ts'
 import { readLatestSegments, SEGMENT_FEATURES, type SegmentFeature, type SegmentsRun } from '../../shared/segments.ts'
 
-export interface ListenerSegment { segment: number; features: Record<SegmentFeature, number> }
+export interface ListenerSegment {
+  segment: number
+  features: Record<SegmentFeature, number>
+}
 
-interface Snapshot { run: SegmentsRun | undefined; byUser: Map<string, ListenerSegment> }
+interface Snapshot {
+  run: SegmentsRun | undefined
+  byUser: Map<string, ListenerSegment>
+}
 
 export class ListenerSegments {
   current: Snapshot = { run: undefined, byUser: new Map() }
   private timer: NodeJS.Timeout | undefined
 
-  constructor(private readonly config: Readonly<Config>, private readonly lake: Lake, private readonly log: Logger, private readonly pollMs: number) {}
+  constructor(
+    private readonly config: Readonly<Config>,
+    private readonly lake: Lake,
+    private readonly log: Logger,
+    private readonly pollMs: number,
+  ) {}
 
   async refresh(): Promise<boolean> {
     const run = await readLatestSegments(this.lake)
-    if (run === undefined || (run.file === this.current.run?.file && run.to === this.current.run.to && run.listeners === this.current.run.listeners)) return false
+    if (
+      run === undefined ||
+      (run.file === this.current.run?.file &&
+        run.to === this.current.run.to &&
+        run.listeners === this.current.run.listeners)
+    )
+      return false
     const duck = await openDuck(this.config, { threads: 1 })
     try {
       const cols = SEGMENT_FEATURES.join(', ')
-      const rows = (await duck.conn.runAndReadAll(`SELECT user_id, segment, ${cols} FROM read_parquet(${quoteLiteral(this.lake.location(run.file))})`)).getRows()
+      const rows = (
+        await duck.conn.runAndReadAll(
+          `SELECT user_id, segment, ${cols} FROM read_parquet(${quoteLiteral(this.lake.location(run.file))})`,
+        )
+      ).getRows()
       const byUser = new Map<string, ListenerSegment>()
       for (const r of rows) {
-        const features = Object.fromEntries(SEGMENT_FEATURES.map((f, j) => [f, Number(r[j + 2])])) as Record<SegmentFeature, number>
+        const features = Object.fromEntries(SEGMENT_FEATURES.map((f, j) => [f, Number(r[j + 2])])) as Record<
+          SegmentFeature,
+          number
+        >
         byUser.set(String(r[0]), { segment: Number(r[1]), features })
       }
       this.current = { run, byUser }
@@ -42,9 +66,11 @@ export class ListenerSegments {
 
   start(): void {
     const tick = (): void => {
-      this.refresh().catch((err: unknown) => this.log.warn({ err }, 'listener segments not loaded; retrying at the next poll')).finally(() => {
-        if (this.timer) this.timer = setTimeout(tick, this.pollMs).unref()
-      })
+      this.refresh()
+        .catch((err: unknown) => this.log.warn({ err }, 'listener segments not loaded; retrying at the next poll'))
+        .finally(() => {
+          if (this.timer) this.timer = setTimeout(tick, this.pollMs).unref()
+        })
     }
     this.timer = setTimeout(tick, 0).unref()
   }

@@ -23,7 +23,12 @@ export class SignalReader {
   live = false
   invalid = 0
 
-  constructor(config: Readonly<Config>, private readonly store: SignalStore, private readonly log: Logger, private readonly perPartition: number) {
+  constructor(
+    config: Readonly<Config>,
+    private readonly store: SignalStore,
+    private readonly log: Logger,
+    private readonly perPartition: number,
+  ) {
     const kafka = createKafka(config, log, 'signals-reader')
     this.topic = config.kafka.signalsTopic
     this.group = `${groupId(config, 'signals-reader')}.${crypto.randomBytes(6).toString('hex')}`
@@ -45,7 +50,10 @@ export class SignalReader {
       return
     }
     await this.consumer.connect()
-    const ends = await withRetry(() => this.admin.fetchTopicOffsets(this.topic), { what: `offsets of ${this.topic}`, log: this.log })
+    const ends = await withRetry(() => this.admin.fetchTopicOffsets(this.topic), {
+      what: `offsets of ${this.topic}`,
+      log: this.log,
+    })
     await this.consumer.subscribe({ topic: this.topic, fromBeginning: true })
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
       for (const o of ends) {
@@ -75,7 +83,9 @@ export class SignalReader {
     await this.starting.catch(() => undefined)
     this.live = false
     await this.consumer.disconnect()
-    await this.admin.deleteGroups([this.group]).catch((err: unknown) => this.log.debug({ err, group: this.group }, 'could not delete the signals reader group'))
+    await this.admin
+      .deleteGroups([this.group])
+      .catch((err: unknown) => this.log.debug({ err, group: this.group }, 'could not delete the signals reader group'))
     await this.admin.disconnect()
   }
 }

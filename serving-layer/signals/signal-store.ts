@@ -4,7 +4,12 @@
  */
 import type { Signal } from '../../shared/signals.ts'
 
-export interface SignalQuery { rule?: string; listener?: string; since?: number; limit: number }
+export interface SignalQuery {
+  rule?: string
+  listener?: string
+  since?: number
+  limit: number
+}
 
 /** Signals held by default: ~400 bytes each, so ~4 MB. */
 export const SIGNALS_HELD = 10_000
@@ -15,7 +20,10 @@ export class SignalStore {
   private readonly recent: number[] = []
   duplicates = 0
 
-  constructor(readonly capacity = SIGNALS_HELD, private readonly now: () => number = Date.now) {}
+  constructor(
+    readonly capacity = SIGNALS_HELD,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   add(s: Signal): void {
     if (this.byId.has(s.id)) {

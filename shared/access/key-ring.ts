@@ -25,7 +25,11 @@ export interface KeyStore {
 export function openKeyStore(config: Readonly<Config>, lake: Lake): KeyStore {
   const file = config.access.keysFile
   if (file === undefined) {
-    return { where: lake.location(KEYS_LAKE_KEY), read: () => lake.get(KEYS_LAKE_KEY), write: (bytes) => lake.putBytes(KEYS_LAKE_KEY, bytes) }
+    return {
+      where: lake.location(KEYS_LAKE_KEY),
+      read: () => lake.get(KEYS_LAKE_KEY),
+      write: (bytes) => lake.putBytes(KEYS_LAKE_KEY, bytes),
+    }
   }
   return {
     where: file,
@@ -94,7 +98,9 @@ export class KeyRing {
   start(): void {
     if (this.timer) return
     this.timer = setInterval(() => {
-      this.load().catch((err: unknown) => this.opts.log.warn({ err, store: this.store.where }, 'reloading the keys failed; keeping the last ones'))
+      this.load().catch((err: unknown) =>
+        this.opts.log.warn({ err, store: this.store.where }, 'reloading the keys failed; keeping the last ones'),
+      )
     }, this.opts.reloadMs)
     this.timer.unref()
   }
@@ -107,6 +113,8 @@ export class KeyRing {
   /** The principal of a presented key, or undefined when it is unknown, wrong, revoked or expired. */
   resolve(presented: string): Principal | undefined {
     const entry = verifyKey(this.byId, presented)
-    return entry !== undefined && isLive(entry, (this.opts.now ?? Date.now)()) ? this.principals.get(entry.id) : undefined
+    return entry !== undefined && isLive(entry, (this.opts.now ?? Date.now)())
+      ? this.principals.get(entry.id)
+      : undefined
   }
 }

@@ -16,20 +16,23 @@ export type KeyRole = (typeof KEY_ROLES)[number]
 
 const Id = Type.String({ pattern: '^[0-9a-f]{12}$' })
 
-export const KeyEntrySchema = Type.Object({
-  id: Id,
-  name: Type.String({ minLength: 1, maxLength: 100 }),
-  role: Type.Union(KEY_ROLES.map((r) => Type.Literal(r))),
-  /** The artists a reader may see (its roster); empty with `allArtists` for a reader of everything, and for others. */
-  artists: Type.Array(Type.String({ minLength: 1, maxLength: 64 })),
-  allArtists: Type.Optional(Type.Boolean()),
-  label: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-  createdAt: Type.String(),
-  expiresAt: Type.Optional(Type.String()),
-  revokedAt: Type.Optional(Type.String()),
-  /** SHA-256 of the secret, hex. */
-  hash: Type.String({ pattern: '^[0-9a-f]{64}$' }),
-}, { additionalProperties: false })
+export const KeyEntrySchema = Type.Object(
+  {
+    id: Id,
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    role: Type.Union(KEY_ROLES.map((r) => Type.Literal(r))),
+    /** The artists a reader may see (its roster); empty with `allArtists` for a reader of everything, and for others. */
+    artists: Type.Array(Type.String({ minLength: 1, maxLength: 64 })),
+    allArtists: Type.Optional(Type.Boolean()),
+    label: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    createdAt: Type.String(),
+    expiresAt: Type.Optional(Type.String()),
+    revokedAt: Type.Optional(Type.String()),
+    /** SHA-256 of the secret, hex. */
+    hash: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+  },
+  { additionalProperties: false },
+)
 export type KeyEntry = Static<typeof KeyEntrySchema>
 
 export const KeyFileSchema = Type.Object({ version: Type.Literal(1), keys: Type.Array(KeyEntrySchema) })
@@ -51,7 +54,14 @@ const KEY_RE = /^pc_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/
 
 const sha256 = (s: string): Buffer => crypto.createHash('sha256').update(s).digest()
 
-export interface NewKey { name: string; role: KeyRole; artists: string[]; allArtists?: boolean; label?: string; expiresAt?: Date }
+export interface NewKey {
+  name: string
+  role: KeyRole
+  artists: string[]
+  allArtists?: boolean
+  label?: string
+  expiresAt?: Date
+}
 
 /** A fresh key: the entry to store and the secret to print once. */
 export function mintKey(spec: NewKey, now = new Date()): { entry: KeyEntry; key: string } {
@@ -59,13 +69,21 @@ export function mintKey(spec: NewKey, now = new Date()): { entry: KeyEntry; key:
     throw new Errors.BAD_REQUEST('a reader key needs --artist ID (its roster) or --all-artists')
   }
   if (spec.role !== 'reader' && (spec.artists.length > 0 || spec.allArtists === true)) {
-    throw new Errors.BAD_REQUEST(`--artist and --all-artists apply to reader keys only (an ${spec.role} key's scope is its role)`)
+    throw new Errors.BAD_REQUEST(
+      `--artist and --all-artists apply to reader keys only (an ${spec.role} key's scope is its role)`,
+    )
   }
-  if (spec.expiresAt !== undefined && spec.expiresAt.getTime() <= now.getTime()) throw new Errors.BAD_REQUEST('--expires must be in the future')
+  if (spec.expiresAt !== undefined && spec.expiresAt.getTime() <= now.getTime())
+    throw new Errors.BAD_REQUEST('--expires must be in the future')
   const id = crypto.randomBytes(6).toString('hex')
   const secret = crypto.randomBytes(32).toString('base64url')
   const entry: KeyEntry = {
-    id, name: spec.name, role: spec.role, artists: [...new Set(spec.artists)], createdAt: now.toISOString(), hash: sha256(secret).toString('hex'),
+    id,
+    name: spec.name,
+    role: spec.role,
+    artists: [...new Set(spec.artists)],
+    createdAt: now.toISOString(),
+    hash: sha256(secret).toString('hex'),
     ...(spec.allArtists === true ? { allArtists: true } : {}),
     ...(spec.label === undefined ? {} : { label: spec.label }),
     ...(spec.expiresAt === undefined ? {} : { expiresAt: spec.expiresAt.toISOString() }),
@@ -89,7 +107,8 @@ export function isLive(entry: KeyEntry, now: number): boolean {
 
 export function principalOf(entry: KeyEntry): Principal {
   return {
-    name: entry.name, role: entry.role,
+    name: entry.name,
+    role: entry.role,
     artists: entry.role === 'admin' || entry.allArtists === true ? 'all' : new Set(entry.artists),
     ...(entry.label === undefined ? {} : { label: entry.label }),
   }
@@ -113,6 +132,9 @@ export function parseExpiry(spec: string, now = Date.now()): Date {
   const d = /^(\d{1,5})([dhm])$/.exec(spec)
   if (d) return new Date(now + Number(d[1]) * { d: 86_400_000, h: 3_600_000, m: 60_000 }[d[2] as 'd' | 'h' | 'm'])
   const t = /^\d{4}-\d{2}-\d{2}(T.*)?$/.test(spec) ? Date.parse(spec) : Number.NaN
-  if (Number.isNaN(t)) throw new Errors.BAD_REQUEST(`--expires "${spec}" must be an ISO-8601 date or time, or a duration like 30d, 12h, 90m`)
+  if (Number.isNaN(t))
+    throw new Errors.BAD_REQUEST(
+      `--expires "${spec}" must be an ISO-8601 date or time, or a duration like 30d, 12h, 90m`,
+    )
   return new Date(t)
 }

@@ -2,12 +2,29 @@
  * The catalog: artists and songs, stored as Parquet in the lake's catalog/ and loaded by every layer as a lookup
  * (songId to artistId and names) and a name search, with the listener profiles (listeners.ts).
  */
-export interface Artist { artistId: string; name: string; genre: string; country: string }
-export interface Song { songId: string; artistId: string; title: string; genre: string; durationMs: number; popularityRank: number }
+export interface Artist {
+  artistId: string
+  name: string
+  genre: string
+  country: string
+}
+export interface Song {
+  songId: string
+  artistId: string
+  title: string
+  genre: string
+  durationMs: number
+  popularityRank: number
+}
 
 import type { ListenerProfile } from './listeners.ts'
 
-export interface SearchHit { kind: 'artist' | 'song'; id: string; name: string; artistName?: string }
+export interface SearchHit {
+  kind: 'artist' | 'song'
+  id: string
+  name: string
+  artistName?: string
+}
 
 export class Catalog {
   readonly artists: ReadonlyMap<string, Artist>
@@ -53,7 +70,14 @@ export class Catalog {
     for (const s of this.songs.values()) {
       if (visible !== undefined && !visible(s.artistId)) continue
       const i = s.title.toLowerCase().indexOf(needle)
-      if (i >= 0) hits.push({ kind: 'song', id: s.songId, name: s.title, artistName: this.artists.get(s.artistId)?.name ?? '', score: (i === 0 ? 0 : 1) + s.popularityRank / 1e9 })
+      if (i >= 0)
+        hits.push({
+          kind: 'song',
+          id: s.songId,
+          name: s.title,
+          artistName: this.artists.get(s.artistId)?.name ?? '',
+          score: (i === 0 ? 0 : 1) + s.popularityRank / 1e9,
+        })
     }
     hits.sort((x, y) => x.score - y.score || x.name.localeCompare(y.name))
     return hits.slice(0, limit).map(({ score: _score, ...h }) => h)

@@ -13,18 +13,55 @@ import type { Lake } from '../lake.ts'
 import { CATALOG_ARTISTS_KEY, CATALOG_SONGS_KEY } from '../layout.ts'
 import { createRandom, subSeed, WeightedTable, zipfWeights, type Random } from '../random.ts'
 
-export interface CatalogSpec { artists: number; songs: number; seed: number }
-export interface GeneratedCatalog { artists: Artist[]; songs: Song[] }
+export interface CatalogSpec {
+  artists: number
+  songs: number
+  seed: number
+}
+export interface GeneratedCatalog {
+  artists: Artist[]
+  songs: Song[]
+}
 
 /** Genre, share of artists, typical song length in seconds. */
 const GENRES: ReadonlyArray<readonly [string, number, number]> = [
-  ['pop', 22, 200], ['hip hop', 16, 190], ['rock', 12, 230], ['electronic', 9, 260], ['r&b', 7, 210],
-  ['latin', 7, 205], ['indie', 6, 220], ['country', 5, 200], ['k-pop', 4, 195], ['metal', 3, 290],
-  ['jazz', 3, 320], ['classical', 2, 420], ['folk', 2, 230], ['reggae', 1, 235], ['soul', 1, 225],
+  ['pop', 22, 200],
+  ['hip hop', 16, 190],
+  ['rock', 12, 230],
+  ['electronic', 9, 260],
+  ['r&b', 7, 210],
+  ['latin', 7, 205],
+  ['indie', 6, 220],
+  ['country', 5, 200],
+  ['k-pop', 4, 195],
+  ['metal', 3, 290],
+  ['jazz', 3, 320],
+  ['classical', 2, 420],
+  ['folk', 2, 230],
+  ['reggae', 1, 235],
+  ['soul', 1, 225],
 ]
 const COUNTRIES: ReadonlyArray<readonly [string, number]> = [
-  ['US', 30], ['GB', 10], ['DE', 6], ['FR', 5], ['SE', 4], ['CA', 4], ['BR', 6], ['MX', 4], ['KR', 4], ['JP', 3],
-  ['ES', 3], ['IT', 3], ['AU', 3], ['NL', 2], ['NG', 3], ['IN', 4], ['CO', 2], ['PR', 2], ['JM', 1], ['IE', 1],
+  ['US', 30],
+  ['GB', 10],
+  ['DE', 6],
+  ['FR', 5],
+  ['SE', 4],
+  ['CA', 4],
+  ['BR', 6],
+  ['MX', 4],
+  ['KR', 4],
+  ['JP', 3],
+  ['ES', 3],
+  ['IT', 3],
+  ['AU', 3],
+  ['NL', 2],
+  ['NG', 3],
+  ['IN', 4],
+  ['CO', 2],
+  ['PR', 2],
+  ['JM', 1],
+  ['IE', 1],
 ]
 const LIMIT_ARTISTS = 1_000_000
 const LIMIT_SONGS = 20_000_000
@@ -58,13 +95,21 @@ function pad(i: number, width: number): string {
 }
 
 export function generateCatalog(spec: CatalogSpec): GeneratedCatalog {
-  if (!Number.isInteger(spec.artists) || spec.artists < 1 || spec.artists > LIMIT_ARTISTS) throw new RangeError(`artists must be 1..${LIMIT_ARTISTS}`)
-  if (!Number.isInteger(spec.songs) || spec.songs < spec.artists || spec.songs > LIMIT_SONGS) throw new RangeError(`songs must be artists..${LIMIT_SONGS}`)
+  if (!Number.isInteger(spec.artists) || spec.artists < 1 || spec.artists > LIMIT_ARTISTS)
+    throw new RangeError(`artists must be 1..${LIMIT_ARTISTS}`)
+  if (!Number.isInteger(spec.songs) || spec.songs < spec.artists || spec.songs > LIMIT_SONGS)
+    throw new RangeError(`songs must be artists..${LIMIT_SONGS}`)
   const rng = createRandom(subSeed(spec.seed, 'catalog'))
   const faker = new Faker({ locale: [en] })
   faker.seed(spec.seed)
-  const genres = new WeightedTable(GENRES, GENRES.map((g) => g[1]))
-  const countries = new WeightedTable(COUNTRIES.map((c) => c[0]), COUNTRIES.map((c) => c[1]))
+  const genres = new WeightedTable(
+    GENRES,
+    GENRES.map((g) => g[1]),
+  )
+  const countries = new WeightedTable(
+    COUNTRIES.map((c) => c[0]),
+    COUNTRIES.map((c) => c[1]),
+  )
   const aw = Math.max(6, String(spec.artists).length)
   const sw = Math.max(7, String(spec.songs).length)
 
@@ -73,7 +118,12 @@ export function generateCatalog(spec: CatalogSpec): GeneratedCatalog {
   for (let i = 1; i <= spec.artists; i++) {
     const g = genres.draw(rng)
     artistGenre.push(g)
-    artists.push({ artistId: `ar-${pad(i, aw)}`, name: artistName(faker, rng), genre: g[0], country: countries.draw(rng) })
+    artists.push({
+      artistId: `ar-${pad(i, aw)}`,
+      name: artistName(faker, rng),
+      genre: g[0],
+      country: countries.draw(rng),
+    })
   }
 
   // Every artist has at least one song; the rest go to artists by a Zipf law over a shuffled order, so a few
@@ -85,7 +135,9 @@ export function generateCatalog(spec: CatalogSpec): GeneratedCatalog {
   }
   const artistWeights = zipfWeights(spec.artists, 0.9)
   const star = new Float64Array(spec.artists)
-  order.forEach((a, rank) => { star[a] = artistWeights[rank]! })
+  order.forEach((a, rank) => {
+    star[a] = artistWeights[rank]!
+  })
   const owner = new WeightedTable(order, artistWeights)
   const songArtist: number[] = artists.map((_, i) => i)
   for (let i = spec.artists; i < spec.songs; i++) songArtist.push(owner.draw(rng))
@@ -94,12 +146,19 @@ export function generateCatalog(spec: CatalogSpec): GeneratedCatalog {
     const [genre, , typicalS] = artistGenre[a]!
     const durationMs = Math.round(Math.min(900, Math.max(45, typicalS * Math.exp(0.25 * rng.normal()))) * 1000)
     return {
-      songId: `so-${pad(i + 1, sw)}`, artistId: artists[a]!.artistId, title: songTitle(faker, rng), genre, durationMs,
-      popularityRank: 0, score: Math.log(star[a]!) + 1.2 * rng.normal(),
+      songId: `so-${pad(i + 1, sw)}`,
+      artistId: artists[a]!.artistId,
+      title: songTitle(faker, rng),
+      genre,
+      durationMs,
+      popularityRank: 0,
+      score: Math.log(star[a]!) + 1.2 * rng.normal(),
     }
   })
   const ranked = [...songs].sort((x, y) => y.score - x.score || (x.songId < y.songId ? -1 : 1))
-  ranked.forEach((s, i) => { s.popularityRank = i + 1 })
+  ranked.forEach((s, i) => {
+    s.popularityRank = i + 1
+  })
   return { artists, songs: songs.map(({ score: _score, ...s }) => s) }
 }
 
@@ -109,17 +168,34 @@ export async function writeCatalog(config: Readonly<Config>, lake: Lake, catalog
   const duck = await openDuck(config, { threads: 1 })
   try {
     const tables = [
-      { name: 'artists', key: CATALOG_ARTISTS_KEY, rows: catalog.artists,
-        ddl: 'artist_id VARCHAR, name VARCHAR, genre VARCHAR, country VARCHAR', order: 'artist_id' },
-      { name: 'songs', key: CATALOG_SONGS_KEY, rows: catalog.songs,
-        ddl: 'song_id VARCHAR, artist_id VARCHAR, title VARCHAR, genre VARCHAR, duration_ms INTEGER, popularity_rank INTEGER', order: 'song_id' },
+      {
+        name: 'artists',
+        key: CATALOG_ARTISTS_KEY,
+        rows: catalog.artists,
+        ddl: 'artist_id VARCHAR, name VARCHAR, genre VARCHAR, country VARCHAR',
+        order: 'artist_id',
+      },
+      {
+        name: 'songs',
+        key: CATALOG_SONGS_KEY,
+        rows: catalog.songs,
+        ddl: 'song_id VARCHAR, artist_id VARCHAR, title VARCHAR, genre VARCHAR, duration_ms INTEGER, popularity_rank INTEGER',
+        order: 'song_id',
+      },
     ] as const
     for (const t of tables) {
       const json = path.join(dir, `${t.name}.ndjson`)
       const parquet = path.join(dir, `${t.name}.parquet`)
       fs.writeFileSync(json, t.rows.map((r) => JSON.stringify(toRow(r))).join('\n') + '\n')
-      const columns = `{${t.ddl.split(', ').map((c) => { const [n, ty] = c.split(' '); return `${quoteLiteral(n!)}: ${quoteLiteral(ty!)}` }).join(', ')}}`
-      await duck.conn.run(`COPY (SELECT * FROM read_json(${quoteLiteral(json)}, format = 'newline_delimited', columns = ${columns}) ORDER BY ${t.order})
+      const columns = `{${t.ddl
+        .split(', ')
+        .map((c) => {
+          const [n, ty] = c.split(' ')
+          return `${quoteLiteral(n!)}: ${quoteLiteral(ty!)}`
+        })
+        .join(', ')}}`
+      await duck.conn
+        .run(`COPY (SELECT * FROM read_json(${quoteLiteral(json)}, format = 'newline_delimited', columns = ${columns}) ORDER BY ${t.order})
         TO ${quoteLiteral(parquet)} (FORMAT parquet, COMPRESSION zstd)`)
       await lake.putFile(t.key, parquet)
     }
@@ -132,7 +208,14 @@ export async function writeCatalog(config: Readonly<Config>, lake: Lake, catalog
 /** camelCase record to the snake_case columns of the lake. */
 function toRow(r: Artist | Song): Record<string, unknown> {
   if ('songId' in r) {
-    return { song_id: r.songId, artist_id: r.artistId, title: r.title, genre: r.genre, duration_ms: r.durationMs, popularity_rank: r.popularityRank }
+    return {
+      song_id: r.songId,
+      artist_id: r.artistId,
+      title: r.title,
+      genre: r.genre,
+      duration_ms: r.durationMs,
+      popularity_rank: r.popularityRank,
+    }
   }
   return { artist_id: r.artistId, name: r.name, genre: r.genre, country: r.country }
 }

@@ -21,20 +21,31 @@ export async function loadCatalog(config: Readonly<Config>, lake: Lake): Promise
   const duck = await openDuck(config, { threads: 1 })
   try {
     const artistRows = await duck.conn.runAndReadAll(
-      `SELECT artist_id, name, genre, country FROM read_parquet(${quoteLiteral(lake.location(CATALOG_ARTISTS_KEY))}) ORDER BY artist_id`)
+      `SELECT artist_id, name, genre, country FROM read_parquet(${quoteLiteral(lake.location(CATALOG_ARTISTS_KEY))}) ORDER BY artist_id`,
+    )
     const artists: Artist[] = artistRows.getRows().map(([artistId, name, genre, country]) => ({
-      artistId: String(artistId), name: String(name), genre: String(genre), country: String(country),
+      artistId: String(artistId),
+      name: String(name),
+      genre: String(genre),
+      country: String(country),
     }))
     const songRows = await duck.conn.runAndReadAll(
       `SELECT song_id, artist_id, title, genre, duration_ms, popularity_rank
-       FROM read_parquet(${quoteLiteral(lake.location(CATALOG_SONGS_KEY))}) ORDER BY song_id`)
+       FROM read_parquet(${quoteLiteral(lake.location(CATALOG_SONGS_KEY))}) ORDER BY song_id`,
+    )
     const songs: Song[] = songRows.getRows().map(([songId, artistId, title, genre, durationMs, popularityRank]) => ({
-      songId: String(songId), artistId: String(artistId), title: String(title), genre: String(genre),
-      durationMs: Number(durationMs), popularityRank: Number(popularityRank),
+      songId: String(songId),
+      artistId: String(artistId),
+      title: String(title),
+      genre: String(genre),
+      durationMs: Number(durationMs),
+      popularityRank: Number(popularityRank),
     }))
     return new Catalog(artists, songs, await loadListeners(config, lake))
   } catch (err) {
-    throw new Errors.LAKE_IO(`reading the catalog at ${lake.location('catalog/')}: ${(err as Error).message}`, { cause: err })
+    throw new Errors.LAKE_IO(`reading the catalog at ${lake.location('catalog/')}: ${(err as Error).message}`, {
+      cause: err,
+    })
   } finally {
     duck.close()
   }

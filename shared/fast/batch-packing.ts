@@ -22,9 +22,16 @@ export interface KafkaBatchBuffers {
 }
 
 /** Where a run of values lies in its source buffer. */
-interface Run { source: ArrayBufferLike; from: number; to: number }
+interface Run {
+  source: ArrayBufferLike
+  from: number
+  to: number
+}
 
-export function packBatch(partition: number, messages: ReadonlyArray<Pick<KafkaMessage, 'offset' | 'timestamp' | 'value'>>): KafkaBatchBuffers {
+export function packBatch(
+  partition: number,
+  messages: ReadonlyArray<Pick<KafkaMessage, 'offset' | 'timestamp' | 'value'>>,
+): KafkaBatchBuffers {
   const count = messages.length
   const starts = new Int32Array(count)
   const ends = new Int32Array(count)
@@ -68,7 +75,11 @@ export function packBatch(partition: number, messages: ReadonlyArray<Pick<KafkaM
  * The batch's messages from offset `from` on, packed (a fetch can repeat messages already read after a seek), and the
  * offset after the last; undefined when every message is below `from`.
  */
-export function packBatchFrom(partition: number, messages: ReadonlyArray<Pick<KafkaMessage, 'offset' | 'timestamp' | 'value'>>, from: number): { buffers: KafkaBatchBuffers; next: number } | undefined {
+export function packBatchFrom(
+  partition: number,
+  messages: ReadonlyArray<Pick<KafkaMessage, 'offset' | 'timestamp' | 'value'>>,
+  from: number,
+): { buffers: KafkaBatchBuffers; next: number } | undefined {
   let first = 0
   while (first < messages.length && Number(messages[first]!.offset) < from) first++
   if (first === messages.length) return undefined

@@ -34,7 +34,8 @@ export class Dedup {
   private count = 0
 
   constructor(readonly capacity: number) {
-    if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError(`dedup capacity must be a positive integer, got ${capacity}`)
+    if (!Number.isSafeInteger(capacity) || capacity < 1)
+      throw new RangeError(`dedup capacity must be a positive integer, got ${capacity}`)
     const slots = Math.min(capacity, MIN_RING)
     this.inline = new Uint8Array(slots * INLINE)
     this.lengths = new Int32Array(slots)
@@ -82,7 +83,13 @@ export class Dedup {
 
   /** Bytes held off the heap (for the memory figures). */
   get bytes(): number {
-    return this.inline.byteLength + this.lengths.byteLength + this.ringHashes.byteLength + this.slots.byteLength + this.hashes.byteLength
+    return (
+      this.inline.byteLength +
+      this.lengths.byteLength +
+      this.ringHashes.byteLength +
+      this.slots.byteLength +
+      this.hashes.byteLength
+    )
   }
 
   private sameAt(at: number, buf: Uint8Array, start: number, len: number): boolean {

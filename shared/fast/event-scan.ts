@@ -71,7 +71,16 @@ function keyOf(buf: Uint8Array, start: number, end: number): number {
 }
 
 /** Field indices of `ScannedFields` (in the order of the contract's keys). */
-export const FIELD = { eventId: F_EVENT_ID, ts: F_TS, userId: F_USER_ID, songId: F_SONG_ID, type: F_TYPE, msPlayed: F_MS_PLAYED, device: F_DEVICE, country: F_COUNTRY } as const
+export const FIELD = {
+  eventId: F_EVENT_ID,
+  ts: F_TS,
+  userId: F_USER_ID,
+  songId: F_SONG_ID,
+  type: F_TYPE,
+  msPlayed: F_MS_PLAYED,
+  device: F_DEVICE,
+  country: F_COUNTRY,
+} as const
 
 /**
  * Where the fields of the last scanned message are: string fields as byte ranges `[starts[f], ends[f])`, ts and

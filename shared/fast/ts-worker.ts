@@ -8,7 +8,8 @@ import { parentPort, Worker, type WorkerOptions } from 'node:worker_threads'
 import { Errors } from '../errors.ts'
 
 export function tsWorker(module: URL, options: Omit<WorkerOptions, 'eval'> = {}): Worker {
-  const boot = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); ` +
+  const boot =
+    `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); ` +
     `return import(${JSON.stringify(module.href)}) })`
   return new Worker(boot, { ...options, eval: true })
 }
@@ -60,7 +61,10 @@ export class OrderedWorker<Req, Res> {
 }
 
 /** The worker side: answers each message with `handle`'s result (or its error's message), in order. */
-export function answerInOrder<Req, Res>(handle: (req: Req) => Res, transferOf: (res: Res) => ArrayBuffer[] = () => []): void {
+export function answerInOrder<Req, Res>(
+  handle: (req: Req) => Res,
+  transferOf: (res: Res) => ArrayBuffer[] = () => [],
+): void {
   const port = parentPort!
   port.on('message', (req: Req) => {
     let reply: OrderedReply<Res>

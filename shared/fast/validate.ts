@@ -8,7 +8,14 @@
  * shared/event.ts's `parseEventBytes`, which decides and names the issue of an invalid message. A message is judged
  * at its arrival time (not the wall clock), so reading it again gives the same verdict.
  */
-import { contractFields, parseEventBytes, scanAccepts, type EventIssue, type ListenEvent, type ParseOptions } from '../event.ts'
+import {
+  contractFields,
+  parseEventBytes,
+  scanAccepts,
+  type EventIssue,
+  type ListenEvent,
+  type ParseOptions,
+} from '../event.ts'
 import { FIELD, type ScannedFields } from './event-scan.ts'
 import type { Interner } from './interner.ts'
 
@@ -21,7 +28,11 @@ export const REJECTED = 2
 export type Verdict = typeof SCANNED | typeof PARSED | typeof REJECTED
 
 /** What validation yields for an invalid message: which one (index in its batch, offset) and why. */
-export interface Rejection { index: number; offset: number; issue: EventIssue }
+export interface Rejection {
+  index: number
+  offset: number
+  issue: EventIssue
+}
 
 /**
  * Judges messages one at a time against one catalog (the interned song ids). The verdict's details live on the

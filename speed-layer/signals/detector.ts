@@ -49,7 +49,12 @@ export class SignalDetector {
   tooLate = 0
   evicted = 0
 
-  constructor(rules: readonly Rule[], private readonly partition: number, private readonly cap: number, private readonly names: SignalNames) {
+  constructor(
+    rules: readonly Rule[],
+    private readonly partition: number,
+    private readonly cap: number,
+    private readonly names: SignalNames,
+  ) {
     this.states = rules.map((r) => new RuleState(r))
   }
 
@@ -63,7 +68,15 @@ export class SignalDetector {
    * One valid, first-seen event at `offset`: its event time, type index, listener, interned song and artist.
    * Pushes onto `out` the signals of the windows it brings to their threshold.
    */
-  observe(offset: number, ts: number, type: number, listener: string, song: number, artist: number, out: Signal[]): void {
+  observe(
+    offset: number,
+    ts: number,
+    type: number,
+    listener: string,
+    song: number,
+    artist: number,
+    out: Signal[],
+  ): void {
     const horizon = this.maxTs
     if (ts > this.maxTs) this.maxTs = ts
     for (const st of this.states) {
@@ -92,8 +105,19 @@ export class SignalDetector {
       const artistId = this.names.artist(artist)
       const key = r.per === 'song' ? songId : artistId
       out.push({
-        id: signalId(r.name, listener, key, start), rule: r.name, listener, songId, artistId, key, count: w.count,
-        firstTs: w.first, lastTs: w.last, windowStart: start, windowEnd: start + r.windowMs, partition: this.partition, offset,
+        id: signalId(r.name, listener, key, start),
+        rule: r.name,
+        listener,
+        songId,
+        artistId,
+        key,
+        count: w.count,
+        firstTs: w.first,
+        lastTs: w.last,
+        windowStart: start,
+        windowEnd: start + r.windowMs,
+        partition: this.partition,
+        offset,
       })
     }
   }

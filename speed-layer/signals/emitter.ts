@@ -33,13 +33,20 @@ export class SignalEmitter {
   private readonly counter: Counter<'outcome'>
 
   /** `keepMs`: how long after a window ends its id is remembered (the longest window plus lateness of the rules). */
-  constructor(private readonly config: Readonly<Config>, private readonly kafka: Kafka, private readonly log: Logger, registry: Registry,
-    private readonly keepMs: number) {
+  constructor(
+    private readonly config: Readonly<Config>,
+    private readonly kafka: Kafka,
+    private readonly log: Logger,
+    registry: Registry,
+    private readonly keepMs: number,
+  ) {
     this.topic = config.kafka.signalsTopic
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false })
     this.admin = kafka.admin()
     this.counter = new Counter({
-      name: 'playcount_speed_signals_total', registers: [registry], labelNames: ['outcome'],
+      name: 'playcount_speed_signals_total',
+      registers: [registry],
+      labelNames: ['outcome'],
       help: 'interest-rule signals detected: sent, or suppressed because their id is already in the signals topic',
     })
   }
@@ -47,7 +54,10 @@ export class SignalEmitter {
   async start(): Promise<void> {
     await this.admin.connect()
     await this.producer.connect()
-    const meta = await withRetry(() => this.admin.fetchTopicMetadata({ topics: [this.topic] }), { what: `metadata of ${this.topic}`, log: this.log })
+    const meta = await withRetry(() => this.admin.fetchTopicMetadata({ topics: [this.topic] }), {
+      what: `metadata of ${this.topic}`,
+      log: this.log,
+    })
     this.signalPartitions = meta.topics[0]?.partitions.length ?? 1
   }
 
@@ -77,8 +87,10 @@ export class SignalEmitter {
     const since = readFrom === 0 ? 0 : Math.max(1, readFrom - this.keepMs)
     const what = `reading back ${this.topic}`
     const ends = await withRetry(() => this.admin.fetchTopicOffsets(this.topic), { what, log: this.log })
-    const starts = since === 0 ? ends.map((o) => ({ partition: o.partition, offset: o.low }))
-      : await withRetry(() => this.admin.fetchTopicOffsetsByTimestamp(this.topic, since), { what, log: this.log })
+    const starts =
+      since === 0
+        ? ends.map((o) => ({ partition: o.partition, offset: o.low }))
+        : await withRetry(() => this.admin.fetchTopicOffsetsByTimestamp(this.topic, since), { what, log: this.log })
     const wanted = new Set(partitions)
     const ranges = new Map<number, { from: number; to: number }>()
     for (const p of new Set(partitions.map((e) => this.partitionOf(e)))) {
@@ -88,10 +100,14 @@ export class SignalEmitter {
       if (from < to) ranges.set(p, { from, to })
     }
     for (const p of partitions) this.sent.set(p, new Map())
-    if (ranges.size > 0) await this.readBack(ranges, (s) => {
-      if (wanted.has(s.partition)) this.remember(s)
-    })
-    this.log.info({ partitions, since, ids: partitions.reduce((n, p) => n + (this.sent.get(p)?.size ?? 0), 0) }, 'signal ids read back')
+    if (ranges.size > 0)
+      await this.readBack(ranges, (s) => {
+        if (wanted.has(s.partition)) this.remember(s)
+      })
+    this.log.info(
+      { partitions, since, ids: partitions.reduce((n, p) => n + (this.sent.get(p)?.size ?? 0), 0) },
+      'signal ids read back',
+    )
   }
 
   /** Signals whose send failed, waiting for the next call of `send`. */
@@ -113,10 +129,18 @@ export class SignalEmitter {
     if (this.pending.length === 0) return
     const batch = this.pending
     try {
-      await withRetry(() => this.producer.send({
-        topic: this.topic,
-        messages: batch.map((s) => ({ key: s.listener, value: JSON.stringify(s), partition: this.partitionOf(s.partition) })),
-      }), { what: 'signal send', log: this.log, retries: 4 })
+      await withRetry(
+        () =>
+          this.producer.send({
+            topic: this.topic,
+            messages: batch.map((s) => ({
+              key: s.listener,
+              value: JSON.stringify(s),
+              partition: this.partitionOf(s.partition),
+            })),
+          }),
+        { what: 'signal send', log: this.log, retries: 4 },
+      )
       this.pending = []
       for (const s of batch) this.remember(s)
       this.counter.inc({ outcome: 'sent' }, batch.length)
@@ -141,7 +165,9 @@ export class SignalEmitter {
     const consumer = this.kafka.consumer({ groupId: group, maxWaitTimeInMs: 200 })
     const left = new Set(ranges.keys())
     let done!: () => void
-    const finished = new Promise<void>((resolve) => { done = resolve })
+    const finished = new Promise<void>((resolve) => {
+      done = resolve
+    })
     try {
       await consumer.connect()
       await consumer.subscribe({ topic: this.topic, fromBeginning: true })
@@ -160,17 +186,23 @@ export class SignalEmitter {
             each(JSON.parse(m.value.toString('utf8')) as Signal)
           }
           const last = batch.messages.at(-1)
-          if (last !== undefined && Number(last.offset) + 1 >= r.to && left.delete(batch.partition) && left.size === 0) done()
+          if (last !== undefined && Number(last.offset) + 1 >= r.to && left.delete(batch.partition) && left.size === 0)
+            done()
         },
       })
       let timer: NodeJS.Timeout | undefined
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Errors.KAFKA_UNAVAILABLE(`reading back ${this.topic} took over ${READBACK_TIMEOUT_MS} ms`)), READBACK_TIMEOUT_MS)
+        timer = setTimeout(
+          () => reject(new Errors.KAFKA_UNAVAILABLE(`reading back ${this.topic} took over ${READBACK_TIMEOUT_MS} ms`)),
+          READBACK_TIMEOUT_MS,
+        )
       })
       await Promise.race([finished, timeout]).finally(() => clearTimeout(timer))
     } finally {
       await consumer.disconnect()
-      await this.admin.deleteGroups([group]).catch((err: unknown) => this.log.debug({ err, group }, 'could not delete the read-back group'))
+      await this.admin
+        .deleteGroups([group])
+        .catch((err: unknown) => this.log.debug({ err, group }, 'could not delete the read-back group'))
     }
   }
 }

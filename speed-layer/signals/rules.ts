@@ -13,16 +13,25 @@ import { Errors } from '../../shared/errors.ts'
 
 const Duration = Type.String({ pattern: '^[0-9]{1,6}(ms|s|m|h)$', description: 'a duration such as 90s, 30m or 2h' })
 
-export const RuleSchema = Type.Object({
-  name: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'lower-case letters, digits and dashes' }),
-  type: Type.Union(EVENT_TYPES.map((t) => Type.Literal(t)), { description: `one of ${EVENT_TYPES.join(', ')}` }),
-  threshold: Type.Integer({ minimum: 2, maximum: 1000 }),
-  window: Duration,
-  per: Type.Optional(Type.Union([Type.Literal('song'), Type.Literal('artist')], { description: 'song or artist' })),
-  lateness: Type.Optional(Duration),
-}, { additionalProperties: false })
+export const RuleSchema = Type.Object(
+  {
+    name: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'lower-case letters, digits and dashes' }),
+    type: Type.Union(
+      EVENT_TYPES.map((t) => Type.Literal(t)),
+      { description: `one of ${EVENT_TYPES.join(', ')}` },
+    ),
+    threshold: Type.Integer({ minimum: 2, maximum: 1000 }),
+    window: Duration,
+    per: Type.Optional(Type.Union([Type.Literal('song'), Type.Literal('artist')], { description: 'song or artist' })),
+    lateness: Type.Optional(Duration),
+  },
+  { additionalProperties: false },
+)
 
-export const RulesFileSchema = Type.Object({ rules: Type.Array(Type.Unknown(), { maxItems: 64 }) }, { additionalProperties: false })
+export const RulesFileSchema = Type.Object(
+  { rules: Type.Array(Type.Unknown(), { maxItems: 64 }) },
+  { additionalProperties: false },
+)
 
 export type RuleSpec = Static<typeof RuleSchema>
 
@@ -42,7 +51,14 @@ export const MAX_WINDOW_MS = 6 * 3600_000
 export const DEFAULT_LATENESS_MS = 3600_000
 
 export const DEFAULT_RULES: readonly Rule[] = Object.freeze([
-  Object.freeze({ name: 'repeat-play', type: 'play', threshold: 3, windowMs: 30 * 60_000, per: 'song', latenessMs: DEFAULT_LATENESS_MS } as const),
+  Object.freeze({
+    name: 'repeat-play',
+    type: 'play',
+    threshold: 3,
+    windowMs: 30 * 60_000,
+    per: 'song',
+    latenessMs: DEFAULT_LATENESS_MS,
+  } as const),
 ])
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3600_000 }
@@ -67,7 +83,10 @@ export function loadRules(file: string | undefined): readonly Rule[] {
   try {
     doc = yaml ? YAML.parse(text) : JSON.parse(text)
   } catch (err) {
-    throw new Errors.SIGNAL_RULES_INVALID(file, `not ${yaml ? 'YAML' : 'JSON'}: ${(err as Error).message.split('\n')[0]}`)
+    throw new Errors.SIGNAL_RULES_INVALID(
+      file,
+      `not ${yaml ? 'YAML' : 'JSON'}: ${(err as Error).message.split('\n')[0]}`,
+    )
   }
   return parseRules(doc, file)
 }
@@ -75,7 +94,11 @@ export function loadRules(file: string | undefined): readonly Rule[] {
 /** Checks a parsed rules document `{ "rules": [ ... ] }`; `source` names it in errors. */
 export function parseRules(doc: unknown, source: string): readonly Rule[] {
   const top = Value.Errors(RulesFileSchema, doc).First()
-  if (top) throw new Errors.SIGNAL_RULES_INVALID(source, `${top.path || 'the document'} ${ruleText(top.schema, top.message)} (expected { "rules": [ ... ] } with at most 64 rules; an empty list turns signals off)`)
+  if (top)
+    throw new Errors.SIGNAL_RULES_INVALID(
+      source,
+      `${top.path || 'the document'} ${ruleText(top.schema, top.message)} (expected { "rules": [ ... ] } with at most 64 rules; an empty list turns signals off)`,
+    )
   const specs = (doc as { rules: unknown[] }).rules
   const rules: Rule[] = []
   const names = new Set<string>()
@@ -84,15 +107,24 @@ export function parseRules(doc: unknown, source: string): readonly Rule[] {
     const first = Value.Errors(RuleSchema, spec).First()
     if (first) {
       const field = first.path.replace(/^\//, '') || 'the rule'
-      throw new Errors.SIGNAL_RULES_INVALID(source, `${label}: field "${field}" ${ruleText(first.schema, first.message)}`)
+      throw new Errors.SIGNAL_RULES_INVALID(
+        source,
+        `${label}: field "${field}" ${ruleText(first.schema, first.message)}`,
+      )
     }
     const s = spec as RuleSpec
-    if (names.has(s.name)) throw new Errors.SIGNAL_RULES_INVALID(source, `${label}: field "name" must be unique, "${s.name}" is used twice`)
+    if (names.has(s.name))
+      throw new Errors.SIGNAL_RULES_INVALID(source, `${label}: field "name" must be unique, "${s.name}" is used twice`)
     names.add(s.name)
     const windowMs = durationMs(s.window)
     const latenessMs = s.lateness === undefined ? DEFAULT_LATENESS_MS : durationMs(s.lateness)
-    if (windowMs < 1000 || windowMs > MAX_WINDOW_MS) throw new Errors.SIGNAL_RULES_INVALID(source, `${label}: field "window" must be between 1s and 6h, got ${s.window}`)
-    if (latenessMs > MAX_WINDOW_MS) throw new Errors.SIGNAL_RULES_INVALID(source, `${label}: field "lateness" must be at most 6h, got ${s.lateness}`)
+    if (windowMs < 1000 || windowMs > MAX_WINDOW_MS)
+      throw new Errors.SIGNAL_RULES_INVALID(
+        source,
+        `${label}: field "window" must be between 1s and 6h, got ${s.window}`,
+      )
+    if (latenessMs > MAX_WINDOW_MS)
+      throw new Errors.SIGNAL_RULES_INVALID(source, `${label}: field "lateness" must be at most 6h, got ${s.lateness}`)
     rules.push({ name: s.name, type: s.type, threshold: s.threshold, windowMs, per: s.per ?? 'song', latenessMs })
   })
   return rules

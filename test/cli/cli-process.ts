@@ -13,9 +13,16 @@ const bin = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 
 /** The environment that points a child process at the same topic, lake and services as `config`. */
 export function childEnv(config: Readonly<Config>, extra: Record<string, string> = {}): Record<string, string> {
   return {
-    KAFKA_BROKERS: config.kafka.brokers.join(','), KAFKA_TOPIC: config.kafka.topic, KAFKA_GROUP_PREFIX: config.kafka.groupPrefix,
-    KAFKA_PARTITIONS: String(config.kafka.partitions), S3_ENDPOINT: inject('s3Endpoint'), PLAYCOUNT_HOME: config.home,
-    PLAYCOUNT_CACHE: config.cacheDir, LAKE_URI: config.lakeUri, PORT: '0', LOG_LEVEL: 'warn',
+    KAFKA_BROKERS: config.kafka.brokers.join(','),
+    KAFKA_TOPIC: config.kafka.topic,
+    KAFKA_GROUP_PREFIX: config.kafka.groupPrefix,
+    KAFKA_PARTITIONS: String(config.kafka.partitions),
+    S3_ENDPOINT: inject('s3Endpoint'),
+    PLAYCOUNT_HOME: config.home,
+    PLAYCOUNT_CACHE: config.cacheDir,
+    LAKE_URI: config.lakeUri,
+    PORT: '0',
+    LOG_LEVEL: 'warn',
     ...extra,
   }
 }
@@ -27,9 +34,16 @@ export class CliProcess {
   readonly exited: Promise<number | null>
 
   constructor(args: string[], env: Record<string, string>) {
-    this.child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-    this.child.stdout?.on('data', (b: Buffer) => { this.stdout += b.toString() })
-    this.child.stderr?.on('data', (b: Buffer) => { this.stderr += b.toString() })
+    this.child = spawn(process.execPath, [bin, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    this.child.stdout?.on('data', (b: Buffer) => {
+      this.stdout += b.toString()
+    })
+    this.child.stderr?.on('data', (b: Buffer) => {
+      this.stderr += b.toString()
+    })
     this.exited = once(this.child, 'exit').then(([code]) => code as number | null)
     // A failed assertion must not leave the process (or what it spawned) running.
     onTestFinished(async () => {
@@ -42,18 +56,27 @@ export class CliProcess {
 
   /** Waits for the process to exit by itself; returns its exit code. */
   async exit(timeoutMs = 60_000): Promise<number | null> {
-    await eventually(async () => (this.child.exitCode !== null || this.child.signalCode !== null ? true : undefined), timeoutMs, 'the process to exit')
+    await eventually(
+      async () => (this.child.exitCode !== null || this.child.signalCode !== null ? true : undefined),
+      timeoutMs,
+      'the process to exit',
+    )
     return this.exited
   }
 
   /** Waits for a line of stdout matching `re`; fails early with the output when the process exits first. */
   async line(re: RegExp, timeoutMs = 90_000): Promise<RegExpMatchArray> {
-    return eventually(async () => {
-      const m = this.stdout.match(re)
-      if (m) return m
-      if (this.child.exitCode !== null) throw new Error(`exited ${this.child.exitCode} before printing ${re}:\n${this.stdout}\n${this.stderr}`)
-      return undefined
-    }, timeoutMs, `a line matching ${re}`)
+    return eventually(
+      async () => {
+        const m = this.stdout.match(re)
+        if (m) return m
+        if (this.child.exitCode !== null)
+          throw new Error(`exited ${this.child.exitCode} before printing ${re}:\n${this.stdout}\n${this.stderr}`)
+        return undefined
+      },
+      timeoutMs,
+      `a line matching ${re}`,
+    )
   }
 }
 

@@ -17,14 +17,20 @@ import { topicSize } from '../support/kafka-read.ts'
 
 /** The demo checks for services on KAFKA_PORT and MINIO_PORT: those of the test services. */
 function servicePorts(): Record<string, string> {
-  return { KAFKA_PORT: new URL(`kafka://${inject('kafkaBrokers')}`).port, MINIO_PORT: new URL(inject('s3Endpoint')).port }
+  return {
+    KAFKA_PORT: new URL(`kafka://${inject('kafkaBrokers')}`).port,
+    MINIO_PORT: new URL(inject('s3Endpoint')).port,
+  }
 }
 
 describe('playcount demo', () => {
   it('uses the running services, feeds simulated listeners through the collector, and stops cleanly on SIGINT', async () => {
     const config = testConfig()
     cleanupTopics(config)
-    const demo = new CliProcess(['demo', '--history', '0', '--listeners', '2000', '--rate', '100'], childEnv(config, servicePorts()))
+    const demo = new CliProcess(
+      ['demo', '--history', '0', '--listeners', '2000', '--rate', '100'],
+      childEnv(config, servicePorts()),
+    )
     const base = (await demo.line(/^dashboard: (http:\/\/\S+)\//m, 120_000))[1] ?? ''
     // Already running, so not started: Ctrl-C must leave them alone.
     expect(demo.stdout).toMatch(/^kafka: external /m)
@@ -35,7 +41,11 @@ describe('playcount demo', () => {
     const simulators = childPids(demo.child.pid ?? -1).filter((pid) => commandLine(pid).includes(' generate '))
     expect(simulators).toHaveLength(1)
 
-    await eventually(async () => ((await topicSize(config)) > 0 ? true : undefined), 60_000, 'simulated events in the topic')
+    await eventually(
+      async () => ((await topicSize(config)) > 0 ? true : undefined),
+      60_000,
+      'simulated events in the topic',
+    )
     await eventually(async () => ((await fetch(`${base}/readyz`)).ok ? true : undefined), 60_000, 'readyz')
     const lake = openLake(config)
     try {
@@ -56,7 +66,10 @@ describe('playcount demo', () => {
     const config = testConfig()
     cleanupTopics(config)
     const t0 = Date.now()
-    const demo = new CliProcess(['demo', '--history', '2', '--listeners', '800', '--rate', '20'], childEnv(config, servicePorts()))
+    const demo = new CliProcess(
+      ['demo', '--history', '2', '--listeners', '800', '--rate', '20'],
+      childEnv(config, servicePorts()),
+    )
     const base = (await demo.line(/^dashboard: (http:\/\/\S+)\//m, 120_000))[1] ?? ''
     // One line per step, each with its duration.
     for (const step of ['watermark of the live topic', 'simulating 2 days', 'archiving to the lake', 'batch run']) {
@@ -71,8 +84,11 @@ describe('playcount demo', () => {
     const lake = openLake(config)
     const catalog = await loadCatalog(config, lake).finally(() => lake.close())
     const top = [...catalog.songs.values()].sort((a, b) => a.popularityRank - b.popularityRank)[0]!
-    const daily = await (await fetch(`${base}/v1/artists/${top.artistId}/daily?from=${past[1]}&to=${today}`)).json() as {
-      watermark: string | number | null; days: Array<{ date: string; plays: number; source: string }>
+    const daily = (await (
+      await fetch(`${base}/v1/artists/${top.artistId}/daily?from=${past[1]}&to=${today}`)
+    ).json()) as {
+      watermark: string | number | null
+      days: Array<{ date: string; plays: number; source: string }>
     }
     // The watermark is the live topic's: the current hour less the archiver's grace, so at most ~1 h 5 min old.
     expect(daily.watermark).not.toBeNull()
@@ -84,7 +100,9 @@ describe('playcount demo', () => {
     for (const d of daily.days.filter((x) => x.date < today)) expect(d.source).toBe('batch')
     // The history arrived in order: one file per past arrival hour, every one before W.
     const lake2 = openLake(config)
-    const hours = (await lake2.list('events/').finally(() => lake2.close())).map((k) => parseEventsFileKey(k)?.arrivalHourMs)
+    const hours = (await lake2.list('events/').finally(() => lake2.close())).map(
+      (k) => parseEventsFileKey(k)?.arrivalHourMs,
+    )
     expect(hours.length).toBeGreaterThan(24)
     for (const h of hours) expect(h).toBeLessThan(w)
     expect(new Set(hours).size).toBe(hours.length)
@@ -113,7 +131,10 @@ describe('playcount demo', () => {
 
   it('refuses a Kafka cluster other than the local one, before touching anything', async () => {
     const config = testConfig()
-    const demo = new CliProcess(['demo'], childEnv(config, { ...servicePorts(), KAFKA_BROKERS: 'kafka.example.com:9092' }))
+    const demo = new CliProcess(
+      ['demo'],
+      childEnv(config, { ...servicePorts(), KAFKA_BROKERS: 'kafka.example.com:9092' }),
+    )
     expect(await demo.exit()).toBe(1)
     expect(demo.stderr).toContain('PLAYCOUNT_CONFIG_INVALID')
     expect(demo.stderr).toContain('KAFKA_BROKERS must be the local broker')

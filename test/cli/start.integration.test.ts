@@ -46,14 +46,17 @@ describe('playcount start', () => {
     // process would be its child, and it says what it runs.
     expect(commandChildren(start.child.pid ?? -1)).toEqual([])
     expect(start.stdout).not.toMatch(/^(kafka|minio|simulator):/m)
-    expect(start.stdout).toMatch(new RegExp(`^roles: speed, archiver, batch-scheduler, serve, ingest on topic ${config.kafka.topic} `, 'm'))
+    expect(start.stdout).toMatch(
+      new RegExp(`^roles: speed, archiver, batch-scheduler, serve, ingest on topic ${config.kafka.topic} `, 'm'),
+    )
     expect(await topicSize(config)).toBe(0)
 
     // One real event through the collector; the topic then holds exactly it, and still only it a few seconds later
     // (a simulator sends about 50 events a second).
     const songId = catalog.songs[0]?.songId ?? ''
     const res = await fetch(`${base}/v1/events`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ eventId: 'start-1', ts: Date.now(), userId: 'u1', songId, type: 'play' }),
     })
     expect(res.status).toBe(202)

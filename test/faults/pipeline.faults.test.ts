@@ -44,11 +44,21 @@ const started: RoleProcess[] = []
 beforeAll(async () => {
   home = fs.mkdtempSync(path.join(os.tmpdir(), 'playcount-faults-'))
   env = {
-    KAFKA_PORT: '29092', KAFKA_CONTROLLER_PORT: '29093', MINIO_PORT: '29000', MINIO_CONSOLE_PORT: '29001',
-    SERVICES_DIR: path.join(home, 'services'), PLAYCOUNT_HOME: home, PLAYCOUNT_CACHE: inject('cacheDir'),
-    KAFKA_BROKERS: '127.0.0.1:29092', S3_ENDPOINT: 'http://127.0.0.1:29000', LAKE_URI: 's3://playcount/lake',
-    KAFKA_TOPIC: 'faults', KAFKA_GROUP_PREFIX: 'faults', SPEED_URLS: 'http://127.0.0.1:28181',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', KAFKAJS_NO_PARTITIONER_WARNING: '1',
+    KAFKA_PORT: '29092',
+    KAFKA_CONTROLLER_PORT: '29093',
+    MINIO_PORT: '29000',
+    MINIO_CONSOLE_PORT: '29001',
+    SERVICES_DIR: path.join(home, 'services'),
+    PLAYCOUNT_HOME: home,
+    PLAYCOUNT_CACHE: inject('cacheDir'),
+    KAFKA_BROKERS: '127.0.0.1:29092',
+    S3_ENDPOINT: 'http://127.0.0.1:29000',
+    LAKE_URI: 's3://playcount/lake',
+    KAFKA_TOPIC: 'faults',
+    KAFKA_GROUP_PREFIX: 'faults',
+    SPEED_URLS: 'http://127.0.0.1:28181',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    KAFKAJS_NO_PARTITIONER_WARNING: '1',
   }
   config = loadConfig({ ...env, LOG_LEVEL: 'silent' })
   await servicesUp(config)
@@ -84,8 +94,20 @@ describe('the pipeline under faults', () => {
 
     // Traffic: two days of listening, with duplicates and late events; batches of 200 at RATE events/s.
     const now = Date.now()
-    const outputs = [...simulate({ catalog, listeners: LISTENERS, start: now - 2 * DAY_MS, durationMs: 2 * DAY_MS - 60_000, seed: 8, duplicates: 0.03, late: 0.03 })]
-    const lines = outputs.filter((o) => o.event !== undefined).map((o) => ({ line: o.line, event: o.event as ListenEvent }))
+    const outputs = [
+      ...simulate({
+        catalog,
+        listeners: LISTENERS,
+        start: now - 2 * DAY_MS,
+        durationMs: 2 * DAY_MS - 60_000,
+        seed: 8,
+        duplicates: 0.03,
+        late: 0.03,
+      }),
+    ]
+    const lines = outputs
+      .filter((o) => o.event !== undefined)
+      .map((o) => ({ line: o.line, event: o.event as ListenEvent }))
     const batches: Array<typeof lines> = []
     for (let i = 0; i < lines.length; i += 200) batches.push(lines.slice(i, i + 200))
     const traffic = sendTraffic(ingest.url, batches, { ratePerSecond: RATE })
@@ -95,10 +117,24 @@ describe('the pipeline under faults', () => {
     const producer = createKafka(config).producer({ idempotent: true, maxInFlightRequests: 1 })
     await producer.connect()
     const malformed = new Set<string>()
-    const bad = ['{not json', '{"eventId":"x1","ts":1,"userId":"u","type":"play"}', JSON.stringify({ eventId: 'x2', ts: now, userId: 'u', songId: 'no-such-song', type: 'play' }),
-      JSON.stringify({ eventId: 'x3', ts: now + 10 * DAY_MS, userId: 'u', songId: catalog.songs.keys().next().value, type: 'play' })]
+    const bad = [
+      '{not json',
+      '{"eventId":"x1","ts":1,"userId":"u","type":"play"}',
+      JSON.stringify({ eventId: 'x2', ts: now, userId: 'u', songId: 'no-such-song', type: 'play' }),
+      JSON.stringify({
+        eventId: 'x3',
+        ts: now + 10 * DAY_MS,
+        userId: 'u',
+        songId: catalog.songs.keys().next().value,
+        type: 'play',
+      }),
+    ]
     for (let i = 0; i < MALFORMED; i++) {
-      const [meta] = await producer.send({ topic: config.kafka.topic, acks: -1, messages: [{ key: `bad-${i}`, value: bad[i % bad.length] ?? '' }] })
+      const [meta] = await producer.send({
+        topic: config.kafka.topic,
+        acks: -1,
+        messages: [{ key: `bad-${i}`, value: bad[i % bad.length] ?? '' }],
+      })
       malformed.add(`${meta?.partition}:${meta?.baseOffset}`)
     }
     await producer.disconnect()
@@ -109,16 +145,32 @@ describe('the pipeline under faults', () => {
     const t0 = Date.now()
     const until = (ms: number) => sleep(Math.max(0, t0 + ms - Date.now()))
     const schedule = async () => {
-      await until(at(0.05, 0.15)); faults.push('kill -9 speed'); await speed.crashAndRestart()
-      await until(at(0.15, 0.25)); faults.push('kill -9 archiver'); await archiver.crashAndRestart()
-      await until(at(0.25, 0.3)); faults.push('batch run during ingest'); await runCli(['batch'], env, logDir)
-      await until(at(0.3, 0.4)); faults.push('kill -9 serve'); await serve.crashAndRestart()
-      await until(at(0.4, 0.5)); faults.push('Kafka broker restart')
-      await servicesDown(config, ['kafka']); await sleep(3000); await startOne(config, 'kafka')
-      await until(at(0.5, 0.6)); faults.push(`S3 server stopped for ${S3_OUTAGE_MS / 1000} s`)
-      await servicesDown(config, ['minio']); await sleep(S3_OUTAGE_MS); await startOne(config, 'minio')
-      faults.push('kill -9 speed'); await speed.crashAndRestart()
-      faults.push('batch run during ingest'); await runCli(['batch'], env, logDir)
+      await until(at(0.05, 0.15))
+      faults.push('kill -9 speed')
+      await speed.crashAndRestart()
+      await until(at(0.15, 0.25))
+      faults.push('kill -9 archiver')
+      await archiver.crashAndRestart()
+      await until(at(0.25, 0.3))
+      faults.push('batch run during ingest')
+      await runCli(['batch'], env, logDir)
+      await until(at(0.3, 0.4))
+      faults.push('kill -9 serve')
+      await serve.crashAndRestart()
+      await until(at(0.4, 0.5))
+      faults.push('Kafka broker restart')
+      await servicesDown(config, ['kafka'])
+      await sleep(3000)
+      await startOne(config, 'kafka')
+      await until(at(0.5, 0.6))
+      faults.push(`S3 server stopped for ${S3_OUTAGE_MS / 1000} s`)
+      await servicesDown(config, ['minio'])
+      await sleep(S3_OUTAGE_MS)
+      await startOne(config, 'minio')
+      faults.push('kill -9 speed')
+      await speed.crashAndRestart()
+      faults.push('batch run during ingest')
+      await runCli(['batch'], env, logDir)
     }
     const [sent] = await Promise.all([traffic, schedule()])
 
@@ -138,11 +190,20 @@ describe('the pipeline under faults', () => {
     const deadline = Date.now() + 120_000
     do {
       mismatches = []
-      for (const [kind, ids] of [['songs', [...catalog.songs.keys()]], ['artists', [...catalog.artists.keys()]]] as const) {
+      for (const [kind, ids] of [
+        ['songs', [...catalog.songs.keys()]],
+        ['artists', [...catalog.artists.keys()]],
+      ] as const) {
         for (const id of ids) {
           const res = await fetch(`${serve.url}/v1/${kind}/${id}/daily?from=${from}&to=${to}`)
-          const body = (await res.json()) as { complete?: boolean; days: Array<DayValues & { date: string; listenersExact: boolean }> }
-          if (body.complete === false) { mismatches.push(`${kind}/${id}: incomplete`); continue }
+          const body = (await res.json()) as {
+            complete?: boolean
+            days: Array<DayValues & { date: string; listenersExact: boolean }>
+          }
+          if (body.complete === false) {
+            mismatches.push(`${kind}/${id}: incomplete`)
+            continue
+          }
           const want = truth.get(`${kind === 'songs' ? 'song' : 'artist'}:${id}`)
           for (const d of body.days) {
             const w = want?.get(d.date)
@@ -161,7 +222,9 @@ describe('the pipeline under faults', () => {
     const duck = await openDuck(config)
     let archive: { rows: number; messages: number; events: number }
     try {
-      const files = (await lake.list('events/')).filter((k) => k.endsWith('.parquet')).map((k) => quoteLiteral(lake.location(k)))
+      const files = (await lake.list('events/'))
+        .filter((k) => k.endsWith('.parquet'))
+        .map((k) => quoteLiteral(lake.location(k)))
       const reader = await duck.conn.runAndReadAll(`SELECT count(*)::INTEGER AS rows,
         count(DISTINCT (kafka_partition, kafka_offset))::INTEGER AS messages, count(DISTINCT event_id)::INTEGER AS events
         FROM read_parquet([${files.join(', ')}])`)
@@ -174,8 +237,18 @@ describe('the pipeline under faults', () => {
     // The DLQ: exactly the malformed messages, by source partition:offset.
     const dlq = await readDlqKeys(config)
 
-    const summary = { eventsSent: sent.sent, accepted: acceptedIds.size, collectorRetries: sent.retries, malformed: MALFORMED,
-      faults, restarts: Object.fromEntries(roles.map((x) => [x.role, x.restarts])), archive, dlq: dlq.size, mismatches: mismatches.length, firstMismatches: mismatches.slice(0, 5) }
+    const summary = {
+      eventsSent: sent.sent,
+      accepted: acceptedIds.size,
+      collectorRetries: sent.retries,
+      malformed: MALFORMED,
+      faults,
+      restarts: Object.fromEntries(roles.map((x) => [x.role, x.restarts])),
+      archive,
+      dlq: dlq.size,
+      mismatches: mismatches.length,
+      firstMismatches: mismatches.slice(0, 5),
+    }
     process.stdout.write(`\nfault suite: ${JSON.stringify(summary, null, 2)}\n`)
     for (const x of roles) await x.stop()
 
@@ -199,7 +272,12 @@ async function readDlqKeys(config: Readonly<Config>): Promise<Set<string>> {
   await consumer.connect()
   await consumer.subscribe({ topic: config.kafka.dlqTopic, fromBeginning: true })
   let seen = 0
-  await consumer.run({ eachMessage: async ({ message }) => { seen++; keys.add(message.key?.toString() ?? '') } })
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      seen++
+      keys.add(message.key?.toString() ?? '')
+    },
+  })
   const deadline = Date.now() + 60_000
   while (seen < total && Date.now() < deadline) await sleep(100)
   await consumer.disconnect()

@@ -20,7 +20,10 @@ describe('the real Kafka broker', () => {
     await ensureTopics(admin, config)
     const [meta] = (await admin.fetchTopicMetadata({ topics: [config.kafka.topic] })).topics
     expect(meta?.partitions).toHaveLength(6)
-    const topicConfig = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: config.kafka.topic }] })
+    const topicConfig = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: 2, name: config.kafka.topic }],
+    })
     const entries = topicConfig.resources[0]?.configEntries ?? []
     expect(entries.find((e) => e.configName === 'message.timestamp.type')?.configValue).toBe('LogAppendTime')
 
@@ -36,9 +39,15 @@ describe('the real Kafka broker', () => {
     onTestFinished(() => consumer.disconnect())
     await consumer.subscribe({ topic: config.kafka.topic, fromBeginning: true })
     const got: Array<{ key: string; i: number; ts: number }> = []
-    await consumer.run({ eachMessage: async ({ message }) => {
-      got.push({ key: message.key?.toString() ?? '', i: (JSON.parse(message.value?.toString() ?? '{}') as { i: number }).i, ts: Number(message.timestamp) })
-    } })
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        got.push({
+          key: message.key?.toString() ?? '',
+          i: (JSON.parse(message.value?.toString() ?? '{}') as { i: number }).i,
+          ts: Number(message.timestamp),
+        })
+      },
+    })
     await eventually(async () => (got.length >= 50 ? true : undefined), 30_000, 'all 50 messages')
     expect(got.map((g) => g.i).sort((a, b) => a - b)).toEqual(sent.map((_, i) => i))
     for (const g of got) {
@@ -88,12 +97,17 @@ describe('DuckDB over the lake', () => {
     const local = path.join(dir, 'n.parquet')
     const duck = await openDuck(config)
     try {
-      await duck.conn.run(`COPY (SELECT range AS n, range % 3 AS k FROM range(1000)) TO ${quoteLiteral(local)} (FORMAT parquet, COMPRESSION zstd)`)
+      await duck.conn.run(
+        `COPY (SELECT range AS n, range % 3 AS k FROM range(1000)) TO ${quoteLiteral(local)} (FORMAT parquet, COMPRESSION zstd)`,
+      )
       await lake.putFile('t/n.parquet', local)
       const reader = await duck.conn.runAndReadAll(
-        `SELECT k, count(*)::INTEGER AS c, sum(n)::BIGINT AS s FROM read_parquet(${quoteLiteral(lake.location('t/n.parquet'))}) GROUP BY k ORDER BY k`)
+        `SELECT k, count(*)::INTEGER AS c, sum(n)::BIGINT AS s FROM read_parquet(${quoteLiteral(lake.location('t/n.parquet'))}) GROUP BY k ORDER BY k`,
+      )
       expect(reader.getRowObjectsJson()).toEqual([
-        { k: '0', c: 334, s: '166833' }, { k: '1', c: 333, s: '166167' }, { k: '2', c: 333, s: '166500' },
+        { k: '0', c: 334, s: '166833' },
+        { k: '1', c: 333, s: '166167' },
+        { k: '2', c: 333, s: '166500' },
       ])
     } finally {
       duck.close()

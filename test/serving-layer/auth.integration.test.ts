@@ -16,7 +16,12 @@ const INTERNAL = 'int-secret'
 describe('the tokens over every route of the process', () => {
   it('401 without a token on every route but health, docs and the dashboard files', async () => {
     // Three refused keys per route from one address, on purpose: above the failure limit (access-lifecycle tests it).
-    const config = testConfig({ KAFKA_PARTITIONS: '1', API_TOKEN: API, INTERNAL_TOKEN: INTERNAL, AUTH_FAILURES_MAX: '1000' })
+    const config = testConfig({
+      KAFKA_PARTITIONS: '1',
+      API_TOKEN: API,
+      INTERNAL_TOKEN: INTERNAL,
+      AUTH_FAILURES_MAX: '1000',
+    })
     cleanupTopics(config)
     await writeDefaultCatalog(config)
     // Built, not started: the routes exist without consuming or scheduling anything.
@@ -24,15 +29,34 @@ describe('the tokens over every route of the process', () => {
     onTestFinished(() => pipeline.stop())
     const { app } = pipeline
 
-    const doc = (await app.inject({ url: '/docs/json' })).json<{ paths: Record<string, Record<string, { security?: unknown }>> }>()
-    const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => {
-      expect(op.security, `${method} ${path}`).toEqual([{ bearer: [] }])
-      return { method: method.toUpperCase() as 'GET' | 'POST' | 'DELETE', url: path.replace(/\{[^}]+\}/g, 's0-0'), token: API }
+    const doc = (await app.inject({ url: '/docs/json' })).json<{
+      paths: Record<string, Record<string, { security?: unknown }>>
+    }>()
+    const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops).map(([method, op]) => {
+        expect(op.security, `${method} ${path}`).toEqual([{ bearer: [] }])
+        return {
+          method: method.toUpperCase() as 'GET' | 'POST' | 'DELETE',
+          url: path.replace(/\{[^}]+\}/g, 's0-0'),
+          token: API,
+        }
+      }),
+    )
+    expect(documented.map((r) => `${r.method} ${r.url}`)).toEqual(
+      expect.arrayContaining([
+        'GET /v1/songs/s0-0/daily',
+        'GET /v1/artists/s0-0/daily',
+        'GET /v1/search',
+        'GET /v1/trending',
+        'GET /v1/status',
+        'POST /v1/events',
+      ]),
+    )
+    const internal = [...Object.values(SPEED_ROUTES), '/metrics'].map((url) => ({
+      method: 'GET' as const,
+      url,
+      token: INTERNAL,
     }))
-    expect(documented.map((r) => `${r.method} ${r.url}`)).toEqual(expect.arrayContaining([
-      'GET /v1/songs/s0-0/daily', 'GET /v1/artists/s0-0/daily', 'GET /v1/search', 'GET /v1/trending', 'GET /v1/status', 'POST /v1/events',
-    ]))
-    const internal = [...Object.values(SPEED_ROUTES), '/metrics'].map((url) => ({ method: 'GET' as const, url, token: INTERNAL }))
     for (const r of [...documented, ...internal, { method: 'GET' as const, url: '/no/such/route', token: API }]) {
       for (const authorization of [undefined, `Bearer wrong`, `Bearer ${r.token === API ? INTERNAL : API}`]) {
         const res = await app.inject({ method: r.method, url: r.url, headers: authorization ? { authorization } : {} })
@@ -43,7 +67,15 @@ describe('the tokens over every route of the process', () => {
       const res = await app.inject({ method: r.method, url: r.url, headers: { authorization: `bearer ${r.token}` } })
       expect(res.statusCode, `${r.method} ${r.url} with its token`).not.toBe(401)
     }
-    for (const url of ['/healthz', '/readyz', '/docs', '/docs/json', '/', '/app.js', '/vendor/uplot/uPlot.iife.min.js']) {
+    for (const url of [
+      '/healthz',
+      '/readyz',
+      '/docs',
+      '/docs/json',
+      '/',
+      '/app.js',
+      '/vendor/uplot/uPlot.iife.min.js',
+    ]) {
       expect((await app.inject({ url })).statusCode, url).not.toBe(401)
     }
   })
@@ -58,13 +90,22 @@ describe('the tokens over every route of the process', () => {
     const speedUrl = await speed.start()
     onTestFinished(() => speed.stop())
     // The same topic and lake, with SPEED_URLS naming the speed process, as `playcount start serve` would have.
-    const serve = await buildPipeline({ ...speedConfig, speed: { ...speedConfig.speed, urls: [speedUrl] } }, ['serve', 'ingest'], log)
+    const serve = await buildPipeline(
+      { ...speedConfig, speed: { ...speedConfig.speed, urls: [speedUrl] } },
+      ['serve', 'ingest'],
+      log,
+    )
     onTestFinished(() => serve.stop())
     const status = await serve.app.inject({ url: '/v1/status', headers: { authorization: `Bearer ${API}` } })
-    expect(status.json().speed).toEqual([expect.objectContaining({ ok: true, partitions: [expect.objectContaining({ partition: 0 })] })])
+    expect(status.json().speed).toEqual([
+      expect.objectContaining({ ok: true, partitions: [expect.objectContaining({ partition: 0 })] }),
+    ])
     expect((await fetch(`${speedUrl}${SPEED_ROUTES.status}`)).status).toBe(401)
 
     const doc = (await serve.app.inject({ url: '/docs/json' })).json()
-    expect(Object.keys(doc.paths['/v1/events'].post.requestBody.content)).toEqual(['application/json', 'application/x-ndjson'])
+    expect(Object.keys(doc.paths['/v1/events'].post.requestBody.content)).toEqual([
+      'application/json',
+      'application/x-ndjson',
+    ])
   })
 })

@@ -14,11 +14,26 @@ const IDS = ['歌-1', 'line\nbreak', 'say "hi"', 'tab\there', 'ok-1']
 
 describe('CSV filename', () => {
   it.each(IDS)('a valid Content-Disposition for the id %j, naming it exactly', async (id) => {
-    const catalog = new Catalog([{ artistId: 'a0', name: 'Artist', genre: 'pop', country: 'DE' }],
-      IDS.map((songId, i) => ({ songId, artistId: 'a0', title: `Song ${i}`, genre: 'pop', durationMs: 1000, popularityRank: i })))
+    const catalog = new Catalog(
+      [{ artistId: 'a0', name: 'Artist', genre: 'pop', country: 'DE' }],
+      IDS.map((songId, i) => ({
+        songId,
+        artistId: 'a0',
+        title: `Song ${i}`,
+        genre: 'pop',
+        durationMs: 1000,
+        popularityRank: i,
+      })),
+    )
     const speed = new EventsRealtimeView(catalog, { name: 'speed', partitions: [0], now: () => NOW })
-    const { app } = await startTestServing(testConfig({ KAFKA_PARTITIONS: '1' }), { catalog, realtime: [speed], now: () => NOW })
-    const res = await app.inject({ url: `/v1/songs/${encodeURIComponent(id)}/daily?from=2026-03-14&to=2026-03-15&format=csv` })
+    const { app } = await startTestServing(testConfig({ KAFKA_PARTITIONS: '1' }), {
+      catalog,
+      realtime: [speed],
+      now: () => NOW,
+    })
+    const res = await app.inject({
+      url: `/v1/songs/${encodeURIComponent(id)}/daily?from=2026-03-14&to=2026-03-15&format=csv`,
+    })
     expect(res.statusCode).toBe(200)
     expect(res.headers['content-type']).toBe('text/csv; charset=utf-8')
     const header = String(res.headers['content-disposition'])

@@ -26,7 +26,9 @@ async function schemaSerializer(): Promise<(report: unknown) => Promise<string>>
 
 function randomValues(random: () => number, withListeners: boolean): MetricValues {
   const v = zeroValues()
-  for (const m of METRICS) v[m.name] = m.name === 'listeners' && !withListeners ? 0 : Math.floor(random() * (m.name === 'msPlayed' ? 1e10 : 500))
+  for (const m of METRICS)
+    v[m.name] =
+      m.name === 'listeners' && !withListeners ? 0 : Math.floor(random() * (m.name === 'msPlayed' ? 1e10 : 500))
   return v
 }
 
@@ -42,27 +44,47 @@ describe('dailyJson', () => {
       const realtime: Array<Map<number, MetricValues>> = []
       for (let a = 0; a < 1 + Math.floor(random() * 2); a++) {
         const days = new Map<number, MetricValues>()
-        for (let d = first + 10; d < first + 25; d++) if (random() < 0.2) days.set(d, randomValues(random, random() < 0.5))
+        for (let d = first + 10; d < first + 25; d++)
+          if (random() < 0.2) days.set(d, randomValues(random, random() < 0.5))
         realtime.push(days)
       }
       const lo = first + Math.floor(random() * 12)
       const merge: MergeInput = {
-        first: lo, last: lo + Math.floor(random() * 14), watermark: snapshot.watermark, realtime,
+        first: lo,
+        last: lo + Math.floor(random() * 14),
+        watermark: snapshot.watermark,
+        realtime,
         batch: (d, out) => {
           const v = batch.get(d)
-          if (v) METRICS.forEach((m, i) => { out[i] = v[m.name] })
+          if (v)
+            METRICS.forEach((m, i) => {
+              out[i] = v[m.name]
+            })
           return v !== undefined
         },
       }
       const complete = random() < 0.7
       const head: DailyJsonInput = {
-        kind: round % 2 ? 'song' : 'artist', id: 's"1', name: 'Ärtist \\ "Nova"', artistId: round % 2 ? 'a\u00e91' : undefined,
-        from: formatDay(merge.first), to: formatDay(merge.last), complete,
-        missing: complete ? { instances: [], partitions: [] } : { instances: [{ instance: 'http://x', reason: 'timed out "5 ms"' }], partitions: [1, 3] },
+        kind: round % 2 ? 'song' : 'artist',
+        id: 's"1',
+        name: 'Ärtist \\ "Nova"',
+        artistId: round % 2 ? 'a\u00e91' : undefined,
+        from: formatDay(merge.first),
+        to: formatDay(merge.last),
+        complete,
+        missing: complete
+          ? { instances: [], partitions: [] }
+          : { instances: [{ instance: 'http://x', reason: 'timed out "5 ms"' }], partitions: [1, 3] },
       }
       const { days, totals } = mergeDaily(merge)
       const { artistId, ...rest } = head
-      const expected = await serialize({ ...rest, ...(artistId === undefined ? {} : { artistId }), watermark: merge.watermark, days, totals })
+      const expected = await serialize({
+        ...rest,
+        ...(artistId === undefined ? {} : { artistId }),
+        watermark: merge.watermark,
+        days,
+        totals,
+      })
       expect(dailyJson(snapshot, head, merge), `round ${round}`).toBe(expected)
     }
   })

@@ -7,25 +7,45 @@ import { testConfig } from '../helpers.ts'
 import { startTestServing } from './support/app.ts'
 import { catalog } from '../speed-layer/fixtures.ts'
 
-const centroid = { plays_per_active_day: 1, distinct_artists: 1, skip_rate: 0.5, complete_share: 0.5, night_share: 0.1, days_since_last_play: 1 }
+const centroid = {
+  plays_per_active_day: 1,
+  distinct_artists: 1,
+  skip_rate: 0.5,
+  complete_share: 0.5,
+  night_share: 0.1,
+  days_since_last_play: 1,
+}
 
 describe('GET /v1/listeners/:id and /v1/segments (local lake, real DuckDB)', () => {
-  it('answer a listener\'s segment and features from the latest segments run, 404 for an unknown listener', async () => {
+  it("answer a listener's segment and features from the latest segments run, 404 for an unknown listener", async () => {
     const config = testConfig()
     const lake = openLake(config)
     const file = path.join(config.home, 'seg.parquet')
     const duck = await openDuck(config)
     try {
-      await duck.conn.run(`COPY (SELECT * FROM (VALUES ('u1', 20.0, 5.0, 0.6, 0.4, 0.1, 1.0, 1, 'skippers'), ('u2', 70.0, 30.0, 0.1, 0.9, 0.7, 0.0, 0, 'heavy night listeners'))
+      await duck.conn
+        .run(`COPY (SELECT * FROM (VALUES ('u1', 20.0, 5.0, 0.6, 0.4, 0.1, 1.0, 1, 'skippers'), ('u2', 70.0, 30.0, 0.1, 0.9, 0.7, 0.0, 0, 'heavy night listeners'))
         AS t(user_id, plays_per_active_day, distinct_artists, skip_rate, complete_share, night_share, days_since_last_play, segment, segment_name))
         TO ${quoteLiteral(file)} (FORMAT parquet)`)
     } finally {
       duck.close()
     }
     const run: SegmentsRun = {
-      asOf: '2026-03-28', from: '2026-03-01T00:00:00.000Z', to: '2026-03-29T00:00:00.000Z', k: 2, seed: 42, listeners: 2, file: segmentsFileKey('2026-03-28'),
+      asOf: '2026-03-28',
+      from: '2026-03-01T00:00:00.000Z',
+      to: '2026-03-29T00:00:00.000Z',
+      k: 2,
+      seed: 42,
+      listeners: 2,
+      file: segmentsFileKey('2026-03-28'),
       segments: [
-        { segment: 0, name: 'heavy night listeners', size: 1, centroid, topArtists: [{ artistId: 'a1', plays: 10, share: 0.8, lift: 1.6 }] },
+        {
+          segment: 0,
+          name: 'heavy night listeners',
+          size: 1,
+          centroid,
+          topArtists: [{ artistId: 'a1', plays: 10, share: 0.8, lift: 1.6 }],
+        },
         { segment: 1, name: 'skippers', size: 1, centroid, topArtists: [] },
       ],
     }
@@ -37,8 +57,22 @@ describe('GET /v1/listeners/:id and /v1/segments (local lake, real DuckDB)', () 
     const u1 = await app.inject({ method: 'GET', url: '/v1/listeners/u1' })
     expect(u1.statusCode).toBe(200)
     expect(u1.json()).toEqual({
-      id: 'u1', profile: null, signals: [],
-      segment: { segment: 1, name: 'skippers', asOf: '2026-03-28', features: { plays_per_active_day: 20, distinct_artists: 5, skip_rate: 0.6, complete_share: 0.4, night_share: 0.1, days_since_last_play: 1 } },
+      id: 'u1',
+      profile: null,
+      signals: [],
+      segment: {
+        segment: 1,
+        name: 'skippers',
+        asOf: '2026-03-28',
+        features: {
+          plays_per_active_day: 20,
+          distinct_artists: 5,
+          skip_rate: 0.6,
+          complete_share: 0.4,
+          night_share: 0.1,
+          days_since_last_play: 1,
+        },
+      },
     })
     const unknown = await app.inject({ method: 'GET', url: '/v1/listeners/nobody' })
     expect(unknown.statusCode).toBe(404)
@@ -46,6 +80,12 @@ describe('GET /v1/listeners/:id and /v1/segments (local lake, real DuckDB)', () 
     expect((await app.inject({ method: 'GET', url: '/v1/listeners/bad%20id' })).statusCode).toBe(400)
     const segments = await app.inject({ method: 'GET', url: '/v1/segments' })
     expect(segments.json().segments.map((s: { name: string }) => s.name)).toEqual(['heavy night listeners', 'skippers'])
-    expect(segments.json().segments[0].topArtists[0]).toEqual({ artistId: 'a1', name: 'Artist 1', plays: 10, share: 0.8, lift: 1.6 })
+    expect(segments.json().segments[0].topArtists[0]).toEqual({
+      artistId: 'a1',
+      name: 'Artist 1',
+      plays: 10,
+      share: 0.8,
+      lift: 1.6,
+    })
   })
 })

@@ -18,7 +18,13 @@ import { EventsRealtimeView, aggregate, type ArrivedEvent } from './support/even
 const T0 = Date.UTC(2026, 0, 10)
 const HOURS = 60
 
-async function report(app: Awaited<ReturnType<typeof startTestServing>>['app'], kind: EntityKind, id: string, from: string, to: string): Promise<DailyReport> {
+async function report(
+  app: Awaited<ReturnType<typeof startTestServing>>['app'],
+  kind: EntityKind,
+  id: string,
+  from: string,
+  to: string,
+): Promise<DailyReport> {
   const res = await app.inject({ url: `/v1/${kind}s/${id}/daily?from=${from}&to=${to}&parts=true` })
   expect(res.statusCode, res.body).toBe(200)
   return res.json<DailyReport>()
@@ -48,8 +54,21 @@ describe('batch + realtime merge', () => {
       let now = T0
       const speedA = new EventsRealtimeView(catalog, { name: 'speed-a', partitions: [0, 1], now: () => now })
       const speedB = new EventsRealtimeView(catalog, { name: 'speed-b', partitions: [2, 3], now: () => now })
-      const { app, serving, lake } = await startTestServing(config, { catalog, realtime: [speedA, speedB], now: () => now })
-      const events = randomEvents({ catalog, count: 600, users: 25, start: T0, end: T0 + HOURS * HOUR_MS, lateShare: 0.15, partitions: 4, random })
+      const { app, serving, lake } = await startTestServing(config, {
+        catalog,
+        realtime: [speedA, speedB],
+        now: () => now,
+      })
+      const events = randomEvents({
+        catalog,
+        count: 600,
+        users: 25,
+        start: T0,
+        end: T0 + HOURS * HOUR_MS,
+        lateShare: 0.15,
+        partitions: 4,
+        random,
+      })
       const from = dayOf(T0 - 3 * DAY_MS)
       const to = dayOf(T0 + HOURS * HOUR_MS)
       let watermark = 0
@@ -78,7 +97,10 @@ describe('batch + realtime merge', () => {
           const song = [...catalog.songs.keys()][Math.floor(random() * catalog.songs.size)]!
           const artist = [...catalog.artists.keys()][Math.floor(random() * catalog.artists.size)]!
           const seen = events.slice(0, next)
-          for (const [kind, id] of [['song', song], ['artist', artist]] as const) {
+          for (const [kind, id] of [
+            ['song', song],
+            ['artist', artist],
+          ] as const) {
             const r = await report(app, kind, id, from, to)
             expect(r.complete).toBe(true)
             expect(r.watermark).toBe(watermark)
@@ -98,22 +120,39 @@ describe('batch + realtime merge', () => {
     const speed = new EventsRealtimeView(catalog, { name: 'speed', partitions: [0] })
     const { app, serving, lake } = await startTestServing(config, { catalog, realtime: [speed] })
     const W = T0 + 10 * HOUR_MS
-    const onTime: ArrivedEvent = { event: { eventId: 'x1', ts: T0 + HOUR_MS, userId: 'u1', songId: 's0-0', type: 'play' }, arrivedAt: T0 + HOUR_MS, partition: 0 }
+    const onTime: ArrivedEvent = {
+      event: { eventId: 'x1', ts: T0 + HOUR_MS, userId: 'u1', songId: 's0-0', type: 'play' },
+      arrivedAt: T0 + HOUR_MS,
+      partition: 0,
+    }
     // Played three days ago, arrived after W (an app that was offline).
-    const late: ArrivedEvent = { event: { eventId: 'x2', ts: T0 - 3 * DAY_MS + 5000, userId: 'u2', songId: 's0-0', type: 'play' }, arrivedAt: W + 60_000, partition: 0 }
+    const late: ArrivedEvent = {
+      event: { eventId: 'x2', ts: T0 - 3 * DAY_MS + 5000, userId: 'u2', songId: 's0-0', type: 'play' },
+      arrivedAt: W + 60_000,
+      partition: 0,
+    }
     await writeBatchRun(config, lake, catalog, [onTime], W, 'run-1')
     await serving.refresh()
     speed.ingest([onTime, late])
     const before = await report(app, 'song', 's0-0', dayOf(T0 - 3 * DAY_MS), dayOf(T0))
     expect(before.days.map((d) => [d.date, d.plays, d.source])).toEqual([
-      [dayOf(T0 - 3 * DAY_MS), 1, 'realtime'], [dayOf(T0 - 2 * DAY_MS), 0, 'batch'], [dayOf(T0 - DAY_MS), 0, 'batch'], [dayOf(T0), 1, 'batch'],
+      [dayOf(T0 - 3 * DAY_MS), 1, 'realtime'],
+      [dayOf(T0 - 2 * DAY_MS), 0, 'batch'],
+      [dayOf(T0 - DAY_MS), 0, 'batch'],
+      [dayOf(T0), 1, 'batch'],
     ])
     expect(before.totals.plays).toBe(2)
 
     await writeBatchRun(config, lake, catalog, [onTime, late], W + HOUR_MS, 'run-2', W)
     await serving.refresh()
     const after = await report(app, 'song', 's0-0', dayOf(T0 - 3 * DAY_MS), dayOf(T0))
-    expect(after.days[0]).toMatchObject({ date: dayOf(T0 - 3 * DAY_MS), plays: 1, listeners: 1, listenersExact: true, source: 'batch' })
+    expect(after.days[0]).toMatchObject({
+      date: dayOf(T0 - 3 * DAY_MS),
+      plays: 1,
+      listeners: 1,
+      listenersExact: true,
+      source: 'batch',
+    })
     expect(after.totals.plays).toBe(2)
   })
 
@@ -122,7 +161,11 @@ describe('batch + realtime merge', () => {
     const catalog = testCatalog(1, 1)
     const speed = new EventsRealtimeView(catalog, { name: 'speed', partitions: [0] })
     const { app, serving, lake } = await startTestServing(config, { catalog, realtime: [speed] })
-    const e: ArrivedEvent = { event: { eventId: 'y1', ts: T0 + 2 * HOUR_MS, userId: 'u1', songId: 's0-0', type: 'play' }, arrivedAt: T0 + 2 * HOUR_MS, partition: 0 }
+    const e: ArrivedEvent = {
+      event: { eventId: 'y1', ts: T0 + 2 * HOUR_MS, userId: 'u1', songId: 's0-0', type: 'play' },
+      arrivedAt: T0 + 2 * HOUR_MS,
+      partition: 0,
+    }
     speed.ingest([e])
     await writeBatchRun(config, lake, catalog, [e], T0 + HOUR_MS, 'run-1')
     await serving.refresh()
@@ -130,7 +173,9 @@ describe('batch + realtime merge', () => {
     speed.dropBefore(T0 + 3 * HOUR_MS)
     const r = await report(app, 'song', 's0-0', dayOf(T0), dayOf(T0))
     expect(r.complete).toBe(false)
-    expect(r.missing.instances).toEqual([{ instance: 'speed', reason: expect.stringContaining('not ready: buckets before') }])
+    expect(r.missing.instances).toEqual([
+      { instance: 'speed', reason: expect.stringContaining('not ready: buckets before') },
+    ])
     expect(r.missing.partitions).toEqual([0])
   })
 })

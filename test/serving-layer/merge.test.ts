@@ -7,15 +7,32 @@ const v = (plays: number, listeners: number): MetricValues => ({ ...zeroValues()
 const D = (s: string) => parseDay(s)!
 
 describe('mergeDaily', () => {
-  const batch = new Map([[D('2026-01-01'), v(5, 3)], [D('2026-01-02'), v(2, 2)]])
+  const batch = new Map([
+    [D('2026-01-01'), v(5, 3)],
+    [D('2026-01-02'), v(2, 2)],
+  ])
   const input = {
-    first: D('2026-01-01'), last: D('2026-01-05'), watermark: Date.parse('2026-01-03T05:00:00Z'),
+    first: D('2026-01-01'),
+    last: D('2026-01-05'),
+    watermark: Date.parse('2026-01-03T05:00:00Z'),
     batch: (d: number, out: Float64Array) => {
       const v = batch.get(d)
-      if (v) METRICS.forEach((m, i) => { out[i] = v[m.name] })
+      if (v)
+        METRICS.forEach((m, i) => {
+          out[i] = v[m.name]
+        })
       return v !== undefined
     },
-    realtime: [new Map([[D('2026-01-02'), v(1, 1)], [D('2026-01-04'), v(4, 2)]]), new Map([[D('2026-01-02'), v(3, 0)], [D('2026-01-04'), v(1, 1)]])],
+    realtime: [
+      new Map([
+        [D('2026-01-02'), v(1, 1)],
+        [D('2026-01-04'), v(4, 2)],
+      ]),
+      new Map([
+        [D('2026-01-02'), v(3, 0)],
+        [D('2026-01-04'), v(1, 1)],
+      ]),
+    ],
   }
 
   it('adds batch and every realtime answer per day and names the source', () => {

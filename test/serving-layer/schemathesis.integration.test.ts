@@ -27,7 +27,9 @@ describe('the OpenAPI contract', () => {
     cleanupTopics(config)
     // Cached after the first run (npm test provisions it); made here when absent.
     const schemathesis = execFileSync('bash', ['scripts/install-schemathesis.sh'], {
-      encoding: 'utf8', env: { ...process.env, PLAYCOUNT_CACHE: config.cacheDir }, stdio: ['ignore', 'pipe', 'inherit'],
+      encoding: 'utf8',
+      env: { ...process.env, PLAYCOUNT_CACHE: config.cacheDir },
+      stdio: ['ignore', 'pipe', 'inherit'],
     }).trim()
     await writeDefaultCatalog(config)
     const pipeline = await buildPipeline(config, ['serve', 'ingest'], createLogger({ level: 'silent' }))
@@ -35,15 +37,38 @@ describe('the OpenAPI contract', () => {
     onTestFinished(() => pipeline.stop())
 
     const reports = path.join(config.home, 'schemathesis')
-    const { stdout, code } = await run(schemathesis, [
-      '--config-file', CONFIG, 'run', `${base}/docs/json`, '--header', `Authorization: Bearer ${TOKEN}`, '--checks', 'all',
-      // Bounded: a few cases per operation and phase, one worker (the machine is shared), a deadline per request.
-      '--max-examples', '15', '--workers', '1', '--request-timeout', '10', '--no-color',
-      '--report', 'junit', '--report-junit-path', path.join(reports, 'junit.xml'),
-    ], { cwd: config.home, maxBuffer: 64 * 1024 * 1024 })
-      .then((r) => ({ ...r, code: 0 }), (err: { stdout?: string; stderr?: string; code?: number }) => ({
-        stdout: `${err.stdout ?? ''}${err.stderr ?? String(err)}`, code: err.code ?? -1,
-      }))
+    const { stdout, code } = await run(
+      schemathesis,
+      [
+        '--config-file',
+        CONFIG,
+        'run',
+        `${base}/docs/json`,
+        '--header',
+        `Authorization: Bearer ${TOKEN}`,
+        '--checks',
+        'all',
+        // Bounded: a few cases per operation and phase, one worker (the machine is shared), a deadline per request.
+        '--max-examples',
+        '15',
+        '--workers',
+        '1',
+        '--request-timeout',
+        '10',
+        '--no-color',
+        '--report',
+        'junit',
+        '--report-junit-path',
+        path.join(reports, 'junit.xml'),
+      ],
+      { cwd: config.home, maxBuffer: 64 * 1024 * 1024 },
+    ).then(
+      (r) => ({ ...r, code: 0 }),
+      (err: { stdout?: string; stderr?: string; code?: number }) => ({
+        stdout: `${err.stdout ?? ''}${err.stderr ?? String(err)}`,
+        code: err.code ?? -1,
+      }),
+    )
     expect(code, stdout).toBe(0)
     // Warnings (ids that 404, events refused for an unknown song) are not failures; a failure has this section.
     expect(stdout).not.toMatch(/^Failures:/m)

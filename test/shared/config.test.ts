@@ -27,7 +27,13 @@ describe('loadConfig', () => {
   })
 
   it('converts numbers and lists and derives the DLQ and the S3 endpoint', () => {
-    const c = loadConfig({ PORT: '9999', KAFKA_BROKERS: 'a:1,b:2', KAFKA_TOPIC: 'x', LAKE_URI: 's3://bkt/pre/', SPEED_URLS: 'http://a:1,http://b:2' })
+    const c = loadConfig({
+      PORT: '9999',
+      KAFKA_BROKERS: 'a:1,b:2',
+      KAFKA_TOPIC: 'x',
+      LAKE_URI: 's3://bkt/pre/',
+      SPEED_URLS: 'http://a:1,http://b:2',
+    })
     expect(c.http.port).toBe(9999)
     expect(c.kafka.brokers).toEqual(['a:1', 'b:2'])
     expect(c.kafka.dlqTopic).toBe('x.dlq')

@@ -1,11 +1,37 @@
 import { describe, expect, it } from 'vitest'
-import { DAY_MS, dayOfMs, dayStartMs, daysBetween, formatDay, parseDay, requireDay, resolveRange, yearOfDay } from '../../shared/day.ts'
+import {
+  DAY_MS,
+  dayOfMs,
+  dayStartMs,
+  daysBetween,
+  formatDay,
+  parseDay,
+  requireDay,
+  resolveRange,
+  yearOfDay,
+} from '../../shared/day.ts'
 
 describe('parseDay', () => {
   it('reads only real calendar dates in the form YYYY-MM-DD', () => {
     // Date.parse reads 2024-02-30 as 1 March: the one day type must not.
-    for (const bad of ['2024-02-30', '2023-02-29', '2100-02-29', '2026-04-31', '2026-13-01', '2026-00-10', '2026-01-00',
-      '2026-1-01', '2026-01-1', '20260101', '2026-01-01T00:00:00Z', ' 2026-01-01', '2026-01-01 ', '+02026-01-01', '', 'x']) {
+    for (const bad of [
+      '2024-02-30',
+      '2023-02-29',
+      '2100-02-29',
+      '2026-04-31',
+      '2026-13-01',
+      '2026-00-10',
+      '2026-01-00',
+      '2026-1-01',
+      '2026-01-1',
+      '20260101',
+      '2026-01-01T00:00:00Z',
+      ' 2026-01-01',
+      '2026-01-01 ',
+      '+02026-01-01',
+      '',
+      'x',
+    ]) {
       expect(parseDay(bad), bad).toBeUndefined()
     }
     expect(parseDay('2024-02-29')).toBe(Date.UTC(2024, 1, 29) / DAY_MS)
@@ -24,7 +50,9 @@ describe('parseDay', () => {
   })
 
   it('requireDay names the field and the rule', () => {
-    expect(() => requireDay('2024-02-30', '--date')).toThrow('--date must be a calendar date YYYY-MM-DD (got "2024-02-30")')
+    expect(() => requireDay('2024-02-30', '--date')).toThrow(
+      '--date must be a calendar date YYYY-MM-DD (got "2024-02-30")',
+    )
     expect(requireDay('2024-02-29', '--date')).toBe(parseDay('2024-02-29'))
   })
 })
@@ -35,7 +63,11 @@ describe('days and instants', () => {
     expect(dayOfMs(Date.parse('2026-03-16T00:00:00Z'))).toBe(parseDay('2026-03-16'))
     expect(dayOfMs(-1)).toBe(-1)
     expect(dayStartMs(parseDay('2026-03-16')!)).toBe(Date.parse('2026-03-16T00:00:00Z'))
-    expect(daysBetween(parseDay('2024-02-28')!, parseDay('2024-03-01')!).map(formatDay)).toEqual(['2024-02-28', '2024-02-29', '2024-03-01'])
+    expect(daysBetween(parseDay('2024-02-28')!, parseDay('2024-03-01')!).map(formatDay)).toEqual([
+      '2024-02-28',
+      '2024-02-29',
+      '2024-03-01',
+    ])
   })
 })
 
@@ -49,10 +81,16 @@ describe('resolveRange (the report API range)', () => {
   })
 
   it('refuses impossible dates, reversed ranges and ranges over 366 days, naming the parameter', () => {
-    expect(() => resolveRange('2024-02-30', undefined, now)).toThrow('from (querystring) must be a calendar date YYYY-MM-DD')
-    expect(() => resolveRange('2026-01-01', '2023-02-29', now)).toThrow('to (querystring) must be a calendar date YYYY-MM-DD')
+    expect(() => resolveRange('2024-02-30', undefined, now)).toThrow(
+      'from (querystring) must be a calendar date YYYY-MM-DD',
+    )
+    expect(() => resolveRange('2026-01-01', '2023-02-29', now)).toThrow(
+      'to (querystring) must be a calendar date YYYY-MM-DD',
+    )
     expect(() => resolveRange('2026-03-02', '2026-03-01', now)).toThrow('from (querystring) must be on or before to')
-    expect(() => resolveRange('2024-01-01', '2025-01-01', now)).toThrow('from..to (querystring) must span at most 366 days (asked 367)')
+    expect(() => resolveRange('2024-01-01', '2025-01-01', now)).toThrow(
+      'from..to (querystring) must span at most 366 days (asked 367)',
+    )
     // A leap year is exactly the limit.
     const leap = resolveRange('2024-01-01', '2024-12-31', now)
     expect(leap.last - leap.first + 1).toBe(366)

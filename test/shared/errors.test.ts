@@ -4,13 +4,21 @@ import { Errors, isPlaycountError, isRetryable } from '../../shared/errors.ts'
 
 describe('the error registry', () => {
   const doc = fs.readFileSync(new URL('../../docs/ERRORS.md', import.meta.url), 'utf8')
-  const rows = new Map([...doc.matchAll(/^\| (PLAYCOUNT_\w+) \| (\d+) \| (yes|no) \|/gm)].map((m) => [m[1], { status: Number(m[2]), retryable: m[3] === 'yes' }]))
+  const rows = new Map(
+    [...doc.matchAll(/^\| (PLAYCOUNT_\w+) \| (\d+) \| (yes|no) \|/gm)].map((m) => [
+      m[1],
+      { status: Number(m[2]), retryable: m[3] === 'yes' },
+    ]),
+  )
 
   it('matches docs/ERRORS.md code for code, status and retryable', () => {
     const codes = Object.values(Errors).map((E) => new E('x', 'y'))
     expect(new Set(codes.map((e) => e.code))).toEqual(new Set(rows.keys()))
     for (const e of codes) {
-      expect({ code: e.code, status: e.statusCode, retryable: e.retryable }).toEqual({ code: e.code, ...rows.get(e.code) })
+      expect({ code: e.code, status: e.statusCode, retryable: e.retryable }).toEqual({
+        code: e.code,
+        ...rows.get(e.code),
+      })
     }
   })
 

@@ -1,10 +1,23 @@
 import { describe, expect, it } from 'vitest'
-import { encodeEvent, EventSchema, MAX_EVENT_BYTES, parseEvent, parseEventBytes, type ListenEvent } from '../../shared/event.ts'
+import {
+  encodeEvent,
+  EventSchema,
+  MAX_EVENT_BYTES,
+  parseEvent,
+  parseEventBytes,
+  type ListenEvent,
+} from '../../shared/event.ts'
 
 const NOW = Date.parse('2024-06-01T12:00:00Z')
 const songs = new Set(['so-1', 'so-2'])
 const opts = { now: NOW, songExists: (id: string) => songs.has(id) }
-const base = { eventId: '6f1c2b1e-3a4d-4e5f-8a9b-0c1d2e3f4a5b', ts: NOW - 1000, userId: 'u-1', songId: 'so-1', type: 'play' }
+const base = {
+  eventId: '6f1c2b1e-3a4d-4e5f-8a9b-0c1d2e3f4a5b',
+  ts: NOW - 1000,
+  userId: 'u-1',
+  songId: 'so-1',
+  type: 'play',
+}
 
 type Row = [name: string, patch: Record<string, unknown>, expected: Partial<ListenEvent>]
 type Bad = [name: string, patch: Record<string, unknown>, reason: string, field: string, rule: RegExp]
@@ -12,7 +25,11 @@ type Bad = [name: string, patch: Record<string, unknown>, reason: string, field:
 const accepted: Row[] = [
   ['minimal event', {}, { ts: NOW - 1000 }],
   ['ts as ISO with Z', { ts: '2024-06-01T10:00:00Z' }, { ts: Date.parse('2024-06-01T10:00:00Z') }],
-  ['ts as ISO with offset, stored as UTC', { ts: '2024-06-01T12:00:00+02:00' }, { ts: Date.parse('2024-06-01T10:00:00Z') }],
+  [
+    'ts as ISO with offset, stored as UTC',
+    { ts: '2024-06-01T12:00:00+02:00' },
+    { ts: Date.parse('2024-06-01T10:00:00Z') },
+  ],
   ['ts as ISO with compact offset', { ts: '2024-06-01T05:30:00-0430' }, { ts: Date.parse('2024-06-01T10:00:00Z') }],
   ['ts as ISO with fraction', { ts: '2024-06-01T10:00:00.123Z' }, { ts: Date.parse('2024-06-01T10:00:00.123Z') }],
   ['ts as ISO without seconds', { ts: '2024-06-01T10:00Z' }, { ts: Date.parse('2024-06-01T10:00:00Z') }],
@@ -20,17 +37,31 @@ const accepted: Row[] = [
   ['ts as epoch 0', { ts: 0 }, { ts: 0 }],
   ['ts just under 1 hour ahead', { ts: NOW + 3_599_000 }, { ts: NOW + 3_599_000 }],
   ['userId of 64 allowed chars', { userId: 'A'.repeat(60) + '_.:-' }, { userId: 'A'.repeat(60) + '_.:-' }],
-  ...(['play', 'complete', 'skip', 'like', 'dislike', 'pause'] as const).map((type): Row => [`type ${type}`, { type }, { type }]),
+  ...(['play', 'complete', 'skip', 'like', 'dislike', 'pause'] as const).map((type): Row => [
+    `type ${type}`,
+    { type },
+    { type },
+  ]),
   ['msPlayed 0', { msPlayed: 0 }, { msPlayed: 0 }],
   ['msPlayed 24 h', { msPlayed: 86_400_000 }, { msPlayed: 86_400_000 }],
-  ...(['mobile', 'desktop', 'web', 'tablet', 'tv', 'speaker', 'other'] as const).map((device): Row => [`device ${device}`, { device }, { device }]),
+  ...(['mobile', 'desktop', 'web', 'tablet', 'tv', 'speaker', 'other'] as const).map((device): Row => [
+    `device ${device}`,
+    { device },
+    { device },
+  ]),
   ['country DE', { country: 'DE' }, { country: 'DE' }],
   ['unknown extra fields are ignored', { appVersion: '1.2.3' }, {}],
   ['eventId with a surrogate pair (one code point)', { eventId: 'e-\ud83c\udfb5' }, { eventId: 'e-\u{1F3B5}' }],
 ]
 
 const refused: Bad[] = [
-  ...(['eventId', 'ts', 'userId', 'songId', 'type'] as const).map((f): Bad => [`missing ${f}`, { [f]: undefined }, 'missing_field', f, /required/]),
+  ...(['eventId', 'ts', 'userId', 'songId', 'type'] as const).map((f): Bad => [
+    `missing ${f}`,
+    { [f]: undefined },
+    'missing_field',
+    f,
+    /required/,
+  ]),
   ['null userId counts as missing', { userId: null }, 'missing_field', 'userId', /required/],
   ['empty eventId', { eventId: '' }, 'invalid_field', 'eventId', /1-64 chars/],
   ['eventId over 64 chars', { eventId: 'e'.repeat(65) }, 'invalid_field', 'eventId', /1-64 chars/],
@@ -64,7 +95,13 @@ const refused: Bad[] = [
   ['msPlayed fractional', { msPlayed: 1.5 }, 'invalid_field', 'msPlayed', /integer/],
   ['msPlayed a string', { msPlayed: '100' }, 'invalid_field', 'msPlayed', /integer/],
   ['msPlayed null', { msPlayed: null }, 'invalid_field', 'msPlayed', /integer/],
-  ['device unknown', { device: 'car' }, 'invalid_field', 'device', /one of mobile, desktop, web, tablet, tv, speaker, other/],
+  [
+    'device unknown',
+    { device: 'car' },
+    'invalid_field',
+    'device',
+    /one of mobile, desktop, web, tablet, tv, speaker, other/,
+  ],
   ['country lower case', { country: 'de' }, 'invalid_field', 'country', /\[A-Z\]\{2\}/],
   ['country alpha-3', { country: 'DEU' }, 'invalid_field', 'country', /\[A-Z\]\{2\}/],
 ]
@@ -95,7 +132,10 @@ describe('the event contract', () => {
     ['a string', 'play'],
     ['null', null],
   ])('refuses %s where an event object is expected', (_name, value) => {
-    expect(parseEvent(value, opts)).toEqual({ ok: false, issue: { reason: 'invalid_field', field: '(event)', rule: 'must be a JSON object' } })
+    expect(parseEvent(value, opts)).toEqual({
+      ok: false,
+      issue: { reason: 'invalid_field', field: '(event)', rule: 'must be a JSON object' },
+    })
   })
 
   it('skips the catalog check when no catalog is given', () => {
@@ -106,23 +146,43 @@ describe('the event contract', () => {
     for (const id of ['\\ud800', '\\udbff', 'a\\udc00b']) {
       const bytes = `{"eventId":"${id}","ts":${NOW - 1000},"userId":"u-1","songId":"so-1","type":"play"}`
       expect(parseEventBytes(Buffer.from(bytes), opts)).toEqual({
-        ok: false, issue: { reason: 'invalid_field', field: 'eventId', rule: 'must be well-formed Unicode (no lone surrogate such as \\ud800)' },
+        ok: false,
+        issue: {
+          reason: 'invalid_field',
+          field: 'eventId',
+          rule: 'must be well-formed Unicode (no lone surrogate such as \\ud800)',
+        },
       })
     }
   })
 
   it('refuses bad JSON and oversized bytes', () => {
-    expect(parseEventBytes('{"eventId":', opts)).toMatchObject({ ok: false, issue: { reason: 'bad_json', field: '(event)', rule: /valid JSON/ } })
+    expect(parseEventBytes('{"eventId":', opts)).toMatchObject({
+      ok: false,
+      issue: { reason: 'bad_json', field: '(event)', rule: /valid JSON/ },
+    })
     const big = JSON.stringify({ ...base, pad: 'x'.repeat(MAX_EVENT_BYTES) })
-    expect(parseEventBytes(Buffer.from(big), opts)).toMatchObject({ ok: false, issue: { reason: 'too_large', rule: `must be at most ${MAX_EVENT_BYTES} bytes` } })
+    expect(parseEventBytes(Buffer.from(big), opts)).toMatchObject({
+      ok: false,
+      issue: { reason: 'too_large', rule: `must be at most ${MAX_EVENT_BYTES} bytes` },
+    })
   })
 
   it('round-trips through encodeEvent with ts as epoch ms, extra fields dropped', () => {
-    const r = parseEventBytes(JSON.stringify({ ...base, ts: '2024-06-01T10:00:00+01:00', msPlayed: 5, device: 'tv', country: 'FR', extra: 1 }), opts)
+    const r = parseEventBytes(
+      JSON.stringify({ ...base, ts: '2024-06-01T10:00:00+01:00', msPlayed: 5, device: 'tv', country: 'FR', extra: 1 }),
+      opts,
+    )
     expect(r.ok).toBe(true)
     if (!r.ok) return
     const line = encodeEvent(r.event)
-    expect(JSON.parse(line)).toEqual({ ...base, ts: Date.parse('2024-06-01T09:00:00Z'), msPlayed: 5, device: 'tv', country: 'FR' })
+    expect(JSON.parse(line)).toEqual({
+      ...base,
+      ts: Date.parse('2024-06-01T09:00:00Z'),
+      msPlayed: 5,
+      device: 'tv',
+      country: 'FR',
+    })
     expect(parseEventBytes(line, opts)).toEqual(r)
   })
 

@@ -12,7 +12,11 @@ import { createLogger } from '../../shared/logger.ts'
 import { createRegistry } from '../../shared/telemetry.ts'
 
 const plugin: FastifyPluginAsync = async (app) => {
-  app.get('/v1/thing', { schema: { summary: 'a thing', response: { 200: { type: 'object', properties: { ok: { type: 'boolean' } } } } } }, async () => ({ ok: true }))
+  app.get(
+    '/v1/thing',
+    { schema: { summary: 'a thing', response: { 200: { type: 'object', properties: { ok: { type: 'boolean' } } } } } },
+    async () => ({ ok: true }),
+  )
   app.post('/v1/thing', async () => ({ posted: true }))
   await app.register(async (internal) => {
     markRoutes(internal, 'internal')
@@ -22,13 +26,19 @@ const plugin: FastifyPluginAsync = async (app) => {
 
 async function build(env: Record<string, string>) {
   const app = await buildHttpApp(loadConfig({ LOG_LEVEL: 'silent', ...env }), {
-    log: createLogger({ level: 'silent' }), registry: createRegistry(), plugins: [plugin], readiness: () => ({ ready: true, details: {} }),
+    log: createLogger({ level: 'silent' }),
+    registry: createRegistry(),
+    plugins: [plugin],
+    readiness: () => ({ ready: true, details: {} }),
   })
   onTestFinished(() => app.close())
   return app
 }
 
-const get = (url: string, authorization?: string) => ({ url, headers: authorization === undefined ? {} : { authorization } })
+const get = (url: string, authorization?: string) => ({
+  url,
+  headers: authorization === undefined ? {} : { authorization },
+})
 
 describe('bearer tokens', () => {
   it('401 with WWW-Authenticate on a plugin route without the token, or with a wrong one, or another scheme', async () => {
@@ -37,8 +47,11 @@ describe('bearer tokens', () => {
       const res = await app.inject(get('/v1/thing', auth))
       expect(res.statusCode, String(auth)).toBe(401)
       expect(res.json()).toEqual({ error: 'PLAYCOUNT_UNAUTHORIZED', message: 'Missing or wrong bearer token' })
-      expect(res.headers['www-authenticate']).toBe(auth === undefined || !/^bearer /i.test(auth)
-        ? 'Bearer realm="playcount"' : 'Bearer realm="playcount", error="invalid_token"')
+      expect(res.headers['www-authenticate']).toBe(
+        auth === undefined || !/^bearer /i.test(auth)
+          ? 'Bearer realm="playcount"'
+          : 'Bearer realm="playcount", error="invalid_token"',
+      )
     }
     expect((await app.inject({ method: 'POST', url: '/v1/thing' })).statusCode).toBe(401)
     expect((await app.inject(get('/nowhere'))).statusCode).toBe(401)
@@ -53,7 +66,8 @@ describe('bearer tokens', () => {
 
   it('keeps /healthz, /readyz and /docs open; /metrics and internal routes take INTERNAL_TOKEN, not API_TOKEN', async () => {
     const app = await build({ API_TOKEN: 'api-secret', INTERNAL_TOKEN: 'int-secret' })
-    for (const url of ['/healthz', '/readyz', '/docs', '/docs/json', '/docs/yaml']) expect((await app.inject(get(url))).statusCode, url).toBe(200)
+    for (const url of ['/healthz', '/readyz', '/docs', '/docs/json', '/docs/yaml'])
+      expect((await app.inject(get(url))).statusCode, url).toBe(200)
     for (const url of ['/internal/thing', '/metrics']) {
       expect((await app.inject(get(url))).statusCode, url).toBe(401)
       expect((await app.inject(get(url, 'Bearer api-secret'))).statusCode, url).toBe(401)
@@ -74,8 +88,13 @@ describe('bearer tokens', () => {
   it('lets a CORS preflight through, and a 401 still carries the CORS headers', async () => {
     const app = await build({ API_TOKEN: 'api-secret', CORS_ORIGIN: 'https://app.example' })
     const preflight = await app.inject({
-      method: 'OPTIONS', url: '/v1/thing',
-      headers: { origin: 'https://app.example', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+      method: 'OPTIONS',
+      url: '/v1/thing',
+      headers: {
+        origin: 'https://app.example',
+        'access-control-request-method': 'GET',
+        'access-control-request-headers': 'authorization',
+      },
     })
     expect(preflight.statusCode).toBe(204)
     expect(preflight.headers['access-control-allow-origin']).toBe('https://app.example')
@@ -99,7 +118,10 @@ describe('bearer tokens', () => {
     const res = await app.inject({ method: 'DELETE', url: '/v1/thing?x=1' })
     expect(res.statusCode).toBe(405)
     expect(res.headers.allow).toBe('GET, HEAD, POST')
-    expect(res.json()).toEqual({ error: 'PLAYCOUNT_METHOD_NOT_ALLOWED', message: 'Method DELETE not allowed on /v1/thing; allowed: GET, HEAD, POST' })
+    expect(res.json()).toEqual({
+      error: 'PLAYCOUNT_METHOD_NOT_ALLOWED',
+      message: 'Method DELETE not allowed on /v1/thing; allowed: GET, HEAD, POST',
+    })
     expect((await app.inject({ method: 'DELETE', url: '/nowhere' })).statusCode).toBe(404)
   })
 })

@@ -9,8 +9,12 @@ import { kafkaLogLevel } from '../../shared/kafka.ts'
 
 const require = createRequire(import.meta.url)
 type Log = (message: string, extra?: Record<string, unknown>) => void
-interface KafkajsLogger { namespace(name: string): { error: Log; warn: Log; info: Log } }
-const { createLogger } = require('kafkajs/src/loggers') as { createLogger(o: { level: number; logCreator: (l: number) => (e: LogEntry) => void }): KafkajsLogger }
+interface KafkajsLogger {
+  namespace(name: string): { error: Log; warn: Log; info: Log }
+}
+const { createLogger } = require('kafkajs/src/loggers') as {
+  createLogger(o: { level: number; logCreator: (l: number) => (e: LogEntry) => void }): KafkajsLogger
+}
 const { createErrorFromCode } = require('kafkajs/src/protocol/error') as { createErrorFromCode(code: number): Error }
 
 /** The entry kafkajs hands to a logCreator when `write` logs through its namespaced logger. */
@@ -23,9 +27,15 @@ function entry(namespace: string, write: (log: ReturnType<KafkajsLogger['namespa
 
 /** What Connection logs when a broker answers a request with a protocol error (kafkajs src/network/connection.js). */
 function responseError(api: string, code: number): LogEntry {
-  return entry('Connection', (l) => l.error(`Response ${api}`, {
-    broker: '127.0.0.1:9092', clientId: 'playcount', error: createErrorFromCode(code).message, correlationId: 3, size: 41,
-  }))
+  return entry('Connection', (l) =>
+    l.error(`Response ${api}`, {
+      broker: '127.0.0.1:9092',
+      clientId: 'playcount',
+      error: createErrorFromCode(code).message,
+      correlationId: 3,
+      size: 41,
+    }),
+  )
 }
 
 describe('kafkaLogLevel', () => {
@@ -43,14 +53,26 @@ describe('kafkaLogLevel', () => {
   it('other broker errors stay errors', () => {
     expect(kafkaLogLevel(responseError('Produce(key: 0, version: 7)', 10))).toBe('error') // MESSAGE_TOO_LARGE
     expect(kafkaLogLevel(responseError('Metadata(key: 3, version: 6)', 3))).toBe('error') // UNKNOWN_TOPIC_OR_PARTITION
-    expect(kafkaLogLevel(entry('Consumer', (l) => l.error('Crash: KafkaJSNumberOfRetriesExceeded: connection refused', { groupId: 'g' })))).toBe('error')
+    expect(
+      kafkaLogLevel(
+        entry('Consumer', (l) =>
+          l.error('Crash: KafkaJSNumberOfRetriesExceeded: connection refused', { groupId: 'g' }),
+        ),
+      ),
+    ).toBe('error')
   })
 
   it('the bounded-retries warning of the idempotent producer is debug; other warnings stay warnings', () => {
-    const eos = entry('Producer', (l) => l.warn('Limiting retries for the idempotent producer may invalidate EoS guarantees'))
+    const eos = entry('Producer', (l) =>
+      l.warn('Limiting retries for the idempotent producer may invalidate EoS guarantees'),
+    )
     expect(eos.level).toBe(logLevel.WARN)
     expect(kafkaLogLevel(eos)).toBe('debug')
-    expect(kafkaLogLevel(entry('Admin', (l) => l.warn('Could not create topics', { error: 'x', retryCount: 1, retryTime: 300 })))).toBe('warn')
+    expect(
+      kafkaLogLevel(
+        entry('Admin', (l) => l.warn('Could not create topics', { error: 'x', retryCount: 1, retryTime: 300 })),
+      ),
+    ).toBe('warn')
   })
 
   it('info and debug entries are debug', () => {

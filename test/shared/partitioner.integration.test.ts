@@ -19,7 +19,11 @@ const PARTITIONS = 6
 function listens(n: number): ListenEvent[] {
   const now = Date.now()
   return Array.from({ length: n }, (_, i) => ({
-    eventId: `direct-${i}`, ts: now - i * 1000, userId: `listener-${i}`, songId: SONGS[i % SONGS.length]!.songId, type: 'play',
+    eventId: `direct-${i}`,
+    ts: now - i * 1000,
+    userId: `listener-${i}`,
+    songId: SONGS[i % SONGS.length]!.songId,
+    type: 'play',
   }))
 }
 
@@ -86,13 +90,18 @@ describe('producing to the topic directly', () => {
     // Every event is one play; a retry in another partition is a second one.
     const plays = async (): Promise<number> => {
       const { truth } = await realtimeAll([layer.view], 0)
-      return Object.entries(truth).filter(([k]) => k.startsWith('song:'))
+      return Object.entries(truth)
+        .filter(([k]) => k.startsWith('song:'))
         .reduce((n, [, days]) => n + Object.values(days).reduce((m, v) => m + (v.plays ?? 0), 0), 0)
     }
-    const counted = await eventually(async () => {
-      const n = await plays()
-      return n >= events.length + twice ? n : undefined
-    }, 30_000, 'the speed layer to count every copy')
+    const counted = await eventually(
+      async () => {
+        const n = await plays()
+        return n >= events.length + twice ? n : undefined
+      },
+      30_000,
+      'the speed layer to count every copy',
+    )
     expect(counted).toBe(events.length + twice)
   })
 })

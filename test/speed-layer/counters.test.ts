@@ -1,10 +1,23 @@
 import { describe, expect, it } from 'vitest'
 import { EVENT_TYPES, type ListenEvent } from '../../shared/event.ts'
 import { ADDITIVE_METRICS, METRICS, contribution, distinctValue } from '../../shared/metrics.ts'
-import { DISTINCT_METRICS, DayAccumulator, KindCounters, TYPE_INDEX, TYPE_PLANS, contributes } from '../../speed-layer/counters.ts'
+import {
+  DISTINCT_METRICS,
+  DayAccumulator,
+  KindCounters,
+  TYPE_INDEX,
+  TYPE_PLANS,
+  contributes,
+} from '../../speed-layer/counters.ts'
 
-const event = (type: ListenEvent['type'], msPlayed: number | undefined, userId = 'u1'): ListenEvent =>
-  ({ eventId: 'e', ts: 0, userId, songId: 's', type, ...(msPlayed === undefined ? {} : { msPlayed }) })
+const event = (type: ListenEvent['type'], msPlayed: number | undefined, userId = 'u1'): ListenEvent => ({
+  eventId: 'e',
+  ts: 0,
+  userId,
+  songId: 's',
+  type,
+  ...(msPlayed === undefined ? {} : { msPlayed }),
+})
 
 describe('counters driven by shared/metrics.ts', () => {
   it('add exactly what contribution() and distinctValue() say, for every event type', () => {
@@ -15,9 +28,15 @@ describe('counters driven by shared/metrics.ts', () => {
         const plan = TYPE_PLANS[TYPE_INDEX.get(type)!]!
         counters.apply(20_000, 7, plan, ms ?? 0, 42)
         const row = counters.row(20_000, 7)
-        ADDITIVE_METRICS.forEach((m, i) => expect(counters.value(row, i), `${m.name} of ${type}/${ms}`).toBe(contribution(m, e)))
-        DISTINCT_METRICS.forEach((m, j) => expect(counters.distinctCount(row, j)).toBe(distinctValue(m, e) === undefined ? 0 : 1))
-        const expectedAny = ADDITIVE_METRICS.some((m) => contribution(m, e) !== 0) || DISTINCT_METRICS.some((m) => distinctValue(m, e) !== undefined)
+        ADDITIVE_METRICS.forEach((m, i) =>
+          expect(counters.value(row, i), `${m.name} of ${type}/${ms}`).toBe(contribution(m, e)),
+        )
+        DISTINCT_METRICS.forEach((m, j) =>
+          expect(counters.distinctCount(row, j)).toBe(distinctValue(m, e) === undefined ? 0 : 1),
+        )
+        const expectedAny =
+          ADDITIVE_METRICS.some((m) => contribution(m, e) !== 0) ||
+          DISTINCT_METRICS.some((m) => distinctValue(m, e) !== undefined)
         expect(contributes(plan, ms ?? 0)).toBe(expectedAny)
       }
     }

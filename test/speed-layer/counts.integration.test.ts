@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest'
 import { eventually, testConfig } from '../helpers.ts'
-import { ARTISTS, PROFILES, SONGS, catalog, groundTruth, makeEvents, settle, setupTopic, speed, truthRecord } from './fixtures.ts'
+import {
+  ARTISTS,
+  PROFILES,
+  SONGS,
+  catalog,
+  groundTruth,
+  makeEvents,
+  settle,
+  setupTopic,
+  speed,
+  truthRecord,
+} from './fixtures.ts'
 import { DIMENSION_NAMES } from '../../shared/dimensions.ts'
 import { dayOfMs, formatDay } from '../../shared/day.ts'
 import { breakdownOracle } from '../support/oracle.ts'
@@ -41,16 +52,29 @@ describe('speed layer counters (real broker)', () => {
     const days = events.map((e) => dayOfMs(e.ts))
     const truth = breakdownOracle(events, (id) => catalog.artistOf(id)!, new Map(PROFILES.map((p) => [p.userId, p])))
     const got: Record<string, unknown> = {}
-    const entities = [...SONGS.map((s) => ['song', s.songId] as const), ...ARTISTS.map((a) => ['artist', a.artistId] as const)]
+    const entities = [
+      ...SONGS.map((s) => ['song', s.songId] as const),
+      ...ARTISTS.map((a) => ['artist', a.artistId] as const),
+    ]
     for (const [kind, id] of entities) {
       for (const dimension of DIMENSION_NAMES) {
-        const answer = await second.view.breakdown!({ kind, id, dimension, from: Math.min(...days), to: Math.max(...days), watermark: 0 })
+        const answer = await second.view.breakdown!({
+          kind,
+          id,
+          dimension,
+          from: Math.min(...days),
+          to: Math.max(...days),
+          watermark: 0,
+        })
         expect(answer.ready).toBe(true)
         for (const [day, value, v] of answer.rows) got[`${kind}:${id}|${formatDay(day)}|${dimension}|${value}`] = v
       }
     }
     const nonZero = Object.fromEntries([...truth].filter(([, v]) => Object.values(v).some((x) => x !== 0)))
-    expect(Object.keys(nonZero).some((k) => k.endsWith('|tier|premium')) && Object.keys(nonZero).some((k) => k.endsWith('|tier|unknown'))).toBe(true)
+    expect(
+      Object.keys(nonZero).some((k) => k.endsWith('|tier|premium')) &&
+        Object.keys(nonZero).some((k) => k.endsWith('|tier|unknown')),
+    ).toBe(true)
     expect(got).toEqual(nonZero)
     const status = await second.view.status()
     expect(status.partitions.map((p) => p.partition)).toEqual([0, 1, 2])
@@ -59,7 +83,9 @@ describe('speed layer counters (real broker)', () => {
     // speed layer writes none. The consumer went on counting (above).
     const invalid = part1.invalid + part2.invalid + part3.invalid
     const rejected = await second.registry.getSingleMetricAsString('playcount_speed_rejected_total')
-    const byReason: Record<string, number> = Object.fromEntries([...rejected.matchAll(/reason="(\w+)"} (\d+)/g)].map((m) => [m[1], Number(m[2])]))
+    const byReason: Record<string, number> = Object.fromEntries(
+      [...rejected.matchAll(/reason="(\w+)"} (\d+)/g)].map((m) => [m[1], Number(m[2])]),
+    )
     expect(Object.keys(byReason).sort()).toEqual(['bad_json', 'missing_field', 'unknown_song'])
     // The second instance rebuilt every partition from the start of the log, so it saw every bad message once.
     expect(Object.values(byReason).reduce((n, v) => n + v, 0)).toBe(invalid)
@@ -68,12 +94,18 @@ describe('speed layer counters (real broker)', () => {
     const dlq = await admin.fetchTopicOffsets(config.kafka.dlqTopic).finally(() => admin.disconnect())
     expect(dlq.map((p) => p.high)).toEqual(['0'])
     // Keys held and listener ids come from the engine thread, refreshed with every manifest poll.
-    const truthSongKeys = Object.entries(all).filter(([k]) => k.startsWith('song:')).reduce((n, [, days]) => n + Object.keys(days).length, 0)
-    const held = await eventually(async () => {
-      const keys = await second.registry.getSingleMetricAsString('playcount_speed_keys')
-      const value = (kind: string): number => Number(new RegExp(`kind="${kind}"} (\\d+)`).exec(keys)?.[1] ?? 0)
-      return value('song') > 0 ? { song: value('song'), listenerIds: value('listener_id') } : undefined
-    }, 10_000, 'the keys gauge')
+    const truthSongKeys = Object.entries(all)
+      .filter(([k]) => k.startsWith('song:'))
+      .reduce((n, [, days]) => n + Object.keys(days).length, 0)
+    const held = await eventually(
+      async () => {
+        const keys = await second.registry.getSingleMetricAsString('playcount_speed_keys')
+        const value = (kind: string): number => Number(new RegExp(`kind="${kind}"} (\\d+)`).exec(keys)?.[1] ?? 0)
+        return value('song') > 0 ? { song: value('song'), listenerIds: value('listener_id') } : undefined
+      },
+      10_000,
+      'the keys gauge',
+    )
     // Each (day, song) with events is a cell of at least one arrival bucket.
     expect(held.song).toBeGreaterThanOrEqual(truthSongKeys)
     expect(held.listenerIds).toBeGreaterThan(0)

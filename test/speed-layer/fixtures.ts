@@ -20,20 +20,37 @@ import { oracle, type Oracle } from '../support/oracle.ts'
 import { rng } from '../support/random.ts'
 import { onTestFinished } from 'vitest'
 
-export const ARTISTS: Artist[] = Array.from({ length: 4 }, (_, i) => ({ artistId: `a${i}`, name: `Artist ${i}`, genre: 'pop', country: 'DE' }))
+export const ARTISTS: Artist[] = Array.from({ length: 4 }, (_, i) => ({
+  artistId: `a${i}`,
+  name: `Artist ${i}`,
+  genre: 'pop',
+  country: 'DE',
+}))
 export const SONGS: Song[] = Array.from({ length: 12 }, (_, i) => ({
-  songId: `s${i}`, artistId: `a${i % 4}`, title: `Song ${i}`, genre: 'pop', durationMs: 180_000, popularityRank: i,
+  songId: `s${i}`,
+  artistId: `a${i % 4}`,
+  title: `Song ${i}`,
+  genre: 'pop',
+  durationMs: 180_000,
+  popularityRank: i,
 }))
 /** Profiles of u0..u29 (u30..u39 have none: `unknown` in the profile dimensions). */
 export const PROFILES: ListenerProfile[] = Array.from({ length: 30 }, (_, i) => ({
-  userId: `u${i}`, country: i % 7 === 0 ? null : (['SE', 'BR', 'JP'] as const)[i % 3]!, birthYear: i % 5 === 0 ? null : 1950 + i * 2,
-  gender: (['female', 'male', 'non-binary', 'unspecified'] as const)[i % 4]!, tier: i % 3 === 0 ? 'premium' : 'free', signupDate: null,
+  userId: `u${i}`,
+  country: i % 7 === 0 ? null : (['SE', 'BR', 'JP'] as const)[i % 3]!,
+  birthYear: i % 5 === 0 ? null : 1950 + i * 2,
+  gender: (['female', 'male', 'non-binary', 'unspecified'] as const)[i % 4]!,
+  tier: i % 3 === 0 ? 'premium' : 'free',
+  signupDate: null,
 }))
 export const catalog = new Catalog(ARTISTS, SONGS, PROFILES)
 
 const TYPES: EventType[] = ['play', 'play', 'play', 'complete', 'skip', 'like', 'dislike', 'pause']
 
-export interface Message { key: string; value: string }
+export interface Message {
+  key: string
+  value: string
+}
 
 export interface MadeEvents {
   messages: Message[]
@@ -46,7 +63,11 @@ export interface MadeEvents {
  * `n` messages: valid events of the last two days plus late ones (3 to 6 days old), about 8% resent duplicates
  * (a retry: same eventId and key) and `invalid` malformed messages spread among them.
  */
-export function makeEvents(seed: number, n: number, opts: { invalid?: number; now?: number; resend?: ListenEvent[] } = {}): MadeEvents {
+export function makeEvents(
+  seed: number,
+  n: number,
+  opts: { invalid?: number; now?: number; resend?: ListenEvent[] } = {},
+): MadeEvents {
   const r = rng(seed)
   const now = opts.now ?? Date.now()
   const messages: Message[] = []
@@ -69,7 +90,10 @@ export function makeEvents(seed: number, n: number, opts: { invalid?: number; no
     const late = r() < 0.1
     const ts = Math.floor(now - (late ? (3 + r() * 3) * DAY_MS : r() * 2 * DAY_MS))
     const e: ListenEvent = {
-      eventId: `e${seed}-${i}`, ts, userId: `u${Math.floor(r() * 40)}`, songId: `s${Math.floor(r() * SONGS.length)}`,
+      eventId: `e${seed}-${i}`,
+      ts,
+      userId: `u${Math.floor(r() * 40)}`,
+      songId: `s${Math.floor(r() * SONGS.length)}`,
       type: TYPES[Math.floor(r() * TYPES.length)]!,
     }
     if (r() < 0.7) e.msPlayed = Math.floor(r() * 200_000)
@@ -81,9 +105,15 @@ export function makeEvents(seed: number, n: number, opts: { invalid?: number; no
 
 function badMessage(i: number, now: number): Message {
   switch (i % 3) {
-    case 0: return { key: 'u-bad', value: '{"eventId": "x", bad json' }
-    case 1: return { key: 'u-bad', value: JSON.stringify({ eventId: `bad-${i}`, ts: now, userId: 'u-bad', songId: 'no-such-song', type: 'play' }) }
-    default: return { key: 'u-bad', value: JSON.stringify({ eventId: `bad-${i}`, ts: now, userId: 'u-bad', type: 'play' }) }
+    case 0:
+      return { key: 'u-bad', value: '{"eventId": "x", bad json' }
+    case 1:
+      return {
+        key: 'u-bad',
+        value: JSON.stringify({ eventId: `bad-${i}`, ts: now, userId: 'u-bad', songId: 'no-such-song', type: 'play' }),
+      }
+    default:
+      return { key: 'u-bad', value: JSON.stringify({ eventId: `bad-${i}`, ts: now, userId: 'u-bad', type: 'play' }) }
   }
 }
 
@@ -105,11 +135,17 @@ function nonZero(days: Record<string, Values>): Record<string, Values> {
 const RANGE = { from: 0, to: parseDay('2100-01-01')! }
 
 /** Every song's and artist's realtime days at `watermark`, summed over the views, zero days left out. */
-export async function realtimeAll(views: RealtimeView[], watermark: number): Promise<{ ready: boolean; partitions: number[]; truth: Record<string, Record<string, Values>> }> {
+export async function realtimeAll(
+  views: RealtimeView[],
+  watermark: number,
+): Promise<{ ready: boolean; partitions: number[]; truth: Record<string, Record<string, Values>> }> {
   const out: Record<string, Record<string, Values>> = {}
   const partitions: number[] = []
   let ready = true
-  const ids: Array<[EntityKind, string]> = [...SONGS.map((s) => ['song', s.songId] as [EntityKind, string]), ...ARTISTS.map((a) => ['artist', a.artistId] as [EntityKind, string])]
+  const ids: Array<[EntityKind, string]> = [
+    ...SONGS.map((s) => ['song', s.songId] as [EntityKind, string]),
+    ...ARTISTS.map((a) => ['artist', a.artistId] as [EntityKind, string]),
+  ]
   for (const [kind, id] of ids) {
     const sum: Record<string, Values> = {}
     for (const view of views) {
@@ -136,7 +172,10 @@ export function truthRecord(t: Oracle): Record<string, Record<string, Values>> {
 }
 
 /** Adds B to A per (key, day, metric): the batch part plus the realtime part. */
-export function addRecords(a: Record<string, Record<string, Values>>, b: Record<string, Record<string, Values>>): Record<string, Record<string, Values>> {
+export function addRecords(
+  a: Record<string, Record<string, Values>>,
+  b: Record<string, Record<string, Values>>,
+): Record<string, Record<string, Values>> {
   const out: Record<string, Record<string, Values>> = structuredClone(a)
   for (const [k, days] of Object.entries(b)) {
     const o = (out[k] ??= {})
@@ -173,7 +212,11 @@ export async function setupTopic(config: Readonly<Config>) {
 export function speed(config: Readonly<Config>, options: SpeedOptions = {}): SpeedLayer & { registry: Registry } {
   const registry = new Registry()
   const lake = openLake(config)
-  const layer = buildSpeedLayer(config, { catalog, lake, log: createLogger({ level: 'silent' }), registry }, { manifestPollMs: 200, ...options })
+  const layer = buildSpeedLayer(
+    config,
+    { catalog, lake, log: createLogger({ level: 'silent' }), registry },
+    { manifestPollMs: 200, ...options },
+  )
   let stopped = false
   const stop = async (): Promise<void> => {
     if (stopped) return
@@ -185,13 +228,22 @@ export function speed(config: Readonly<Config>, options: SpeedOptions = {}): Spe
 }
 
 /** Waits until the views, summed, equal `expected` and are ready; returns the last answer for the assertion. */
-export async function settle(views: RealtimeView[], watermark: number, expected: Record<string, Record<string, Values>>, timeoutMs = 30_000) {
+export async function settle(
+  views: RealtimeView[],
+  watermark: number,
+  expected: Record<string, Record<string, Values>>,
+  timeoutMs = 30_000,
+) {
   let last = await realtimeAll(views, watermark)
   try {
-    await eventually(async () => {
-      last = await realtimeAll(views, watermark)
-      return last.ready && isDeepStrictEqual(last.truth, expected) ? true : undefined
-    }, timeoutMs, 'the realtime view to equal the ground truth')
+    await eventually(
+      async () => {
+        last = await realtimeAll(views, watermark)
+        return last.ready && isDeepStrictEqual(last.truth, expected) ? true : undefined
+      },
+      timeoutMs,
+      'the realtime view to equal the ground truth',
+    )
   } catch {
     // Falls through to the caller's assertion, which shows the difference.
   }

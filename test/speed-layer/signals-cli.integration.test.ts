@@ -14,9 +14,19 @@ describe('playcount start speed with a bad rules file (real process)', () => {
     const lake = openLake(config)
     await writeCatalog(config, lake, { artists: ARTISTS, songs: SONGS }).finally(() => lake.close())
     const file = path.join(config.home, 'rules.json')
-    fs.writeFileSync(file, JSON.stringify({ rules: [{ name: 'repeat-play', type: 'play', threshold: 3, window: '30m' }, { name: 'binge', type: 'play', threshold: 0, window: '1h' }] }))
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        rules: [
+          { name: 'repeat-play', type: 'play', threshold: 3, window: '30m' },
+          { name: 'binge', type: 'play', threshold: 0, window: '1h' },
+        ],
+      }),
+    )
     const cli = new CliProcess(['start', 'speed'], childEnv(config, { SIGNAL_RULES_FILE: file }))
     expect(await cli.exit()).toBe(1)
-    expect(cli.stderr).toContain(`PLAYCOUNT_SIGNAL_RULES_INVALID: Invalid interest rules in ${file}: rule 1 (binge): field "threshold" must be an integer, >= 2`)
+    expect(cli.stderr).toContain(
+      `PLAYCOUNT_SIGNAL_RULES_INVALID: Invalid interest rules in ${file}: rule 1 (binge): field "threshold" must be an integer, >= 2`,
+    )
   })
 })

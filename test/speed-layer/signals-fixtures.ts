@@ -26,16 +26,24 @@ export function rulesFile(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'playcount-rules-'))
   onTestFinished(() => fs.rmSync(dir, { recursive: true, force: true }))
   const file = path.join(dir, 'rules.json')
-  fs.writeFileSync(file, JSON.stringify({ rules: [
-    { name: 'repeat-play', type: 'play', threshold: 3, window: '30m' },
-    { name: 'artist-skips', type: 'skip', threshold: 2, window: '10m', per: 'artist' },
-  ] }))
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      rules: [
+        { name: 'repeat-play', type: 'play', threshold: 3, window: '30m' },
+        { name: 'artist-skips', type: 'skip', threshold: 2, window: '10m', per: 'artist' },
+      ],
+    }),
+  )
   return file
 }
 
 const TYPES: EventType[] = ['play', 'play', 'play', 'skip', 'complete']
 
-export interface SignalEvents { messages: Message[]; events: ListenEvent[] }
+export interface SignalEvents {
+  messages: Message[]
+  events: ListenEvent[]
+}
 
 /**
  * `n` messages from event time `from` on, a few seconds apart: 20 listeners, 4 songs; 10% arrive up to 20 minutes
@@ -56,7 +64,11 @@ export function signalEvents(seed: number, n: number, from: number, resend: List
     t += Math.floor(r() * 4000)
     const ts = r() < 0.1 ? t - Math.floor(r() * 20 * 60_000) : t
     const e: ListenEvent = {
-      eventId: `sig${seed}-${i}`, ts, userId: `u${Math.floor(r() * 20)}`, songId: `s${Math.floor(r() * 4)}`, type: TYPES[Math.floor(r() * TYPES.length)]!,
+      eventId: `sig${seed}-${i}`,
+      ts,
+      userId: `u${Math.floor(r() * 20)}`,
+      songId: `s${Math.floor(r() * 4)}`,
+      type: TYPES[Math.floor(r() * TYPES.length)]!,
     }
     events.push(e)
     messages.push({ key: e.userId, value: encodeEvent(e) })
@@ -89,7 +101,10 @@ export async function readSignals(config: Readonly<Config>): Promise<Signal[]> {
   const left = new Map(ends.filter((o) => Number(o.high) > Number(o.low)).map((o) => [o.partition, Number(o.high)]))
   if (left.size === 0) return []
   const out: Signal[] = []
-  const consumer = kafka.consumer({ groupId: `readback-${crypto.randomBytes(5).toString('hex')}`, maxWaitTimeInMs: 100 })
+  const consumer = kafka.consumer({
+    groupId: `readback-${crypto.randomBytes(5).toString('hex')}`,
+    maxWaitTimeInMs: 100,
+  })
   await consumer.connect()
   try {
     await consumer.subscribe({ topic: config.kafka.signalsTopic, fromBeginning: true })
@@ -112,10 +127,14 @@ export async function readSignals(config: Readonly<Config>): Promise<Signal[]> {
 export async function waitForSignals(config: Readonly<Config>, n: number, timeoutMs = 60_000): Promise<Signal[]> {
   let last: Signal[] = []
   try {
-    await eventually(async () => {
-      last = await readSignals(config)
-      return new Set(last.map((s) => s.id)).size >= n ? true : undefined
-    }, timeoutMs, `${n} distinct signals`)
+    await eventually(
+      async () => {
+        last = await readSignals(config)
+        return new Set(last.map((s) => s.id)).size >= n ? true : undefined
+      },
+      timeoutMs,
+      `${n} distinct signals`,
+    )
   } catch {
     // The caller's assertion shows what is missing.
   }

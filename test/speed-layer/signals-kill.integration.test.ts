@@ -10,7 +10,15 @@ import { openLake } from '../../shared/lake.ts'
 import { childEnv, CliProcess } from '../cli/cli-process.ts'
 import { eventually, testConfig } from '../helpers.ts'
 import { ARTISTS, SONGS, setupTopic } from './fixtures.ts'
-import { byId, comparable, expectedSignals, readSignals, rulesFile, signalEvents, waitForSignals } from './signals-fixtures.ts'
+import {
+  byId,
+  comparable,
+  expectedSignals,
+  readSignals,
+  rulesFile,
+  signalEvents,
+  waitForSignals,
+} from './signals-fixtures.ts'
 
 async function freePort(): Promise<number> {
   const server = net.createServer()
@@ -21,7 +29,7 @@ async function freePort(): Promise<number> {
 }
 
 describe('interest signals across kill -9 (real broker, real process)', () => {
-  it('a speed process killed mid-stream and restarted leaves exactly the oracle\'s signals, no id twice', async () => {
+  it("a speed process killed mid-stream and restarted leaves exactly the oracle's signals, no id twice", async () => {
     const rules = rulesFile()
     const config = testConfig({ KAFKA_PARTITIONS: '3', SIGNAL_RULES_FILE: rules })
     const { produce } = await setupTopic(config)
@@ -39,10 +47,14 @@ describe('interest signals across kill -9 (real broker, real process)', () => {
     await first.line(/roles: speed/)
     // Killed as soon as it has sent its first signals, while part 2 is still being produced.
     const producing = produce(part2.messages)
-    const atKill = await eventually(async () => {
-      const n = (await readSignals(config)).length
-      return n > 0 ? n : undefined
-    }, 60_000, 'the first signals')
+    const atKill = await eventually(
+      async () => {
+        const n = (await readSignals(config)).length
+        return n > 0 ? n : undefined
+      },
+      60_000,
+      'the first signals',
+    )
     first.child.kill('SIGKILL')
     await first.exited
     await producing
@@ -54,7 +66,17 @@ describe('interest signals across kill -9 (real broker, real process)', () => {
     await second.line(/roles: speed/)
     await waitForSignals(config, want.length, 90_000)
     // Ready: every partition rebuilt up to the end of the log seen at start, i.e. every message produced above.
-    await eventually(async () => ((await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false)) ? true : undefined), 90_000, 'the second speed process ready')
+    await eventually(
+      async () =>
+        (await fetch(`http://127.0.0.1:${port}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        ))
+          ? true
+          : undefined,
+      90_000,
+      'the second speed process ready',
+    )
     const metrics = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text())
     second.child.kill('SIGTERM')
     expect(await second.exit()).toBe(0)
@@ -63,6 +85,8 @@ describe('interest signals across kill -9 (real broker, real process)', () => {
     expect(new Set(got.map((s) => s.id)).size).toBe(got.length)
     expect(got.map(comparable).sort(byId)).toEqual(want.map(comparable).sort(byId))
     // The restarted process re-detected what the first had sent, and suppressed it by id.
-    expect(Number(/playcount_speed_signals_total\{outcome="suppressed"\} (\d+)/.exec(metrics)?.[1] ?? 0)).toBeGreaterThanOrEqual(atKill)
+    expect(
+      Number(/playcount_speed_signals_total\{outcome="suppressed"\} (\d+)/.exec(metrics)?.[1] ?? 0),
+    ).toBeGreaterThanOrEqual(atKill)
   })
 })

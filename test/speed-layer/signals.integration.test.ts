@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest'
 import { testConfig } from '../helpers.ts'
 import { setupTopic, speed } from './fixtures.ts'
-import { byId, comparable, expectedSignals, readSignals, rulesFile, signalEvents, waitForSignals } from './signals-fixtures.ts'
+import {
+  byId,
+  comparable,
+  expectedSignals,
+  readSignals,
+  rulesFile,
+  signalEvents,
+  waitForSignals,
+} from './signals-fixtures.ts'
 
 describe('interest signals (real broker)', () => {
   it('equal the oracle with retries and late events, across a stop mid-stream and a full rebuild, and no id is sent twice', async () => {

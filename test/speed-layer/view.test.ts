@@ -13,7 +13,14 @@ const DAY = Date.parse('2026-03-10T00:00:00Z')
 const W = DAY + 5 * HOUR_MS
 const now = Date.now()
 let n = 0
-const ev = (userId: string, type: ListenEvent['type'], ts = DAY + HOUR_MS): ListenEvent => ({ eventId: `e${n++}`, ts, userId, songId: 's1', type, msPlayed: 100 })
+const ev = (userId: string, type: ListenEvent['type'], ts = DAY + HOUR_MS): ListenEvent => ({
+  eventId: `e${n++}`,
+  ts,
+  userId,
+  songId: 's1',
+  type,
+  msPlayed: 100,
+})
 
 function readyState(partition: number, endOffset = 0): PartitionState {
   return new PartitionState({ partition, heldFrom: 0, startOffset: 0, endOffset })
@@ -37,7 +44,15 @@ function fixture() {
   engine.applyEvent(0, ev('u2', 'like', DAY - DAY_MS), W + HOUR_MS, now) // a late event: previous day
   // p1: another listener.
   engine.applyEvent(1, ev('u3', 'play'), W, now)
-  const view = new LocalRealtimeView({ instance: 'test', states, engine: () => client, joined: () => true, holdFrom: () => 0, eventsPerSecond: () => 0, bucketMs: HOUR_MS })
+  const view = new LocalRealtimeView({
+    instance: 'test',
+    states,
+    engine: () => client,
+    joined: () => true,
+    holdFrom: () => 0,
+    eventsPerSecond: () => 0,
+    bucketMs: HOUR_MS,
+  })
   return { states, view, engine, p0, p1 }
 }
 
@@ -73,7 +88,11 @@ describe('LocalRealtimeView', () => {
     const rebuilding = await view.daily({ ...q, watermark: W })
     expect(rebuilding).toMatchObject({ ready: false, partitions: [0, 1] })
     expect(rebuilding.reason).toMatch(/partitions 2 are rebuilding/)
-    expect((await view.status()).partitions).toEqual([{ partition: 0, ready: true, lag: 0 }, { partition: 1, ready: true, lag: 0 }, { partition: 2, ready: false, lag: 10 }])
+    expect((await view.status()).partitions).toEqual([
+      { partition: 0, ready: true, lag: 0 },
+      { partition: 1, ready: true, lag: 0 },
+      { partition: 2, ready: false, lag: 10 },
+    ])
   })
 
   it('serves the same answers over SPEED_ROUTES and rejects a bad query with 400', async () => {
@@ -83,22 +102,49 @@ describe('LocalRealtimeView', () => {
     const res = await app.inject({ method: 'GET', url: SPEED_ROUTES.daily, query: { ...wireQ, watermark: String(W) } })
     expect(res.statusCode).toBe(200)
     const inProcess = await view.daily({ ...q, watermark: W })
-    expect(res.json()).toEqual({ ...inProcess, days: { '2026-03-09': inProcess.days.get(D9), '2026-03-10': inProcess.days.get(D10) } })
-    const trending = await app.inject({ method: 'GET', url: SPEED_ROUTES.trending, query: { kind: 'song', window: '24h', limit: '5' } })
+    expect(res.json()).toEqual({
+      ...inProcess,
+      days: { '2026-03-09': inProcess.days.get(D9), '2026-03-10': inProcess.days.get(D10) },
+    })
+    const trending = await app.inject({
+      method: 'GET',
+      url: SPEED_ROUTES.trending,
+      query: { kind: 'song', window: '24h', limit: '5' },
+    })
     expect(trending.json()).toEqual(await view.trending({ kind: 'song', window: '24h', limit: 5 }))
-    expect((await app.inject({ method: 'GET', url: SPEED_ROUTES.status })).json()).toMatchObject({ instance: 'test', ready: true })
-    expect((await app.inject({ method: 'GET', url: SPEED_ROUTES.daily, query: { ...wireQ, watermark: 'soon' } })).statusCode).toBe(400)
+    expect((await app.inject({ method: 'GET', url: SPEED_ROUTES.status })).json()).toMatchObject({
+      instance: 'test',
+      ready: true,
+    })
+    expect(
+      (await app.inject({ method: 'GET', url: SPEED_ROUTES.daily, query: { ...wireQ, watermark: 'soon' } })).statusCode,
+    ).toBe(400)
     // A watermark inside an arrival bucket cannot be answered exactly: refused, never approximated.
-    expect((await app.inject({ method: 'GET', url: SPEED_ROUTES.daily, query: { ...wireQ, watermark: String(W + 1) } })).statusCode).toBe(400)
+    expect(
+      (await app.inject({ method: 'GET', url: SPEED_ROUTES.daily, query: { ...wireQ, watermark: String(W + 1) } }))
+        .statusCode,
+    ).toBe(400)
     // Not a calendar date: refused with the parameter named, not read as 1 March.
-    const feb30 = await app.inject({ method: 'GET', url: SPEED_ROUTES.daily, query: { ...wireQ, from: '2024-02-30', watermark: String(W) } })
+    const feb30 = await app.inject({
+      method: 'GET',
+      url: SPEED_ROUTES.daily,
+      query: { ...wireQ, from: '2024-02-30', watermark: String(W) },
+    })
     expect(feb30.statusCode).toBe(400)
     expect(feb30.json().message).toMatch(/from \(querystring\) must be a calendar date YYYY-MM-DD/)
     await app.close()
   })
 
   it('ranks trending by plays in the window by arrival time', async () => {
-    const client = new InlineEngine({ songs: [['old', 'a'], ['new', 'a'], ['hour', 'a']], dedupWindow: 100, bucketMs: HOUR_MS })
+    const client = new InlineEngine({
+      songs: [
+        ['old', 'a'],
+        ['new', 'a'],
+        ['hour', 'a'],
+      ],
+      dedupWindow: 100,
+      bucketMs: HOUR_MS,
+    })
     client.engine.assign(0, 0)
     const t = Date.now()
     const play = (songId: string, arrival: number): void => {
@@ -110,20 +156,46 @@ describe('LocalRealtimeView', () => {
     play('new', t - 1000)
     play('new', t - 1000)
     play('hour', t - 30 * 60_000)
-    const view = new LocalRealtimeView({ instance: 'x', states: new Map([[0, readyState(0)]]), engine: () => client, joined: () => true, holdFrom: () => 0, eventsPerSecond: () => 0, bucketMs: HOUR_MS })
+    const view = new LocalRealtimeView({
+      instance: 'x',
+      states: new Map([[0, readyState(0)]]),
+      engine: () => client,
+      joined: () => true,
+      holdFrom: () => 0,
+      eventsPerSecond: () => 0,
+      bucketMs: HOUR_MS,
+    })
     expect((await view.trending({ kind: 'song', window: '5m', limit: 10 })).items).toEqual([{ id: 'new', plays: 2 }])
-    expect((await view.trending({ kind: 'song', window: '1h', limit: 10 })).items).toEqual([{ id: 'new', plays: 2 }, { id: 'hour', plays: 1 }])
-    expect((await view.trending({ kind: 'song', window: '24h', limit: 2 })).items).toEqual([{ id: 'old', plays: 3 }, { id: 'new', plays: 2 }])
+    expect((await view.trending({ kind: 'song', window: '1h', limit: 10 })).items).toEqual([
+      { id: 'new', plays: 2 },
+      { id: 'hour', plays: 1 },
+    ])
+    expect((await view.trending({ kind: 'song', window: '24h', limit: 2 })).items).toEqual([
+      { id: 'old', plays: 3 },
+      { id: 'new', plays: 2 },
+    ])
   })
 
   it('answers not ready, naming the cause, while the engine thread is dead', async () => {
     const dead = new WorkerEngine({ songs: [['s1', 'a1']], dedupWindow: 0, bucketMs: HOUR_MS })
     try {
-      const view = new LocalRealtimeView({ instance: 'x', states: new Map([[0, readyState(0)]]), engine: () => dead, joined: () => true, holdFrom: () => 0, eventsPerSecond: () => 0, bucketMs: HOUR_MS })
+      const view = new LocalRealtimeView({
+        instance: 'x',
+        states: new Map([[0, readyState(0)]]),
+        engine: () => dead,
+        joined: () => true,
+        holdFrom: () => 0,
+        eventsPerSecond: () => 0,
+        bucketMs: HOUR_MS,
+      })
       const a = await view.daily({ ...q, watermark: W })
       expect(a).toMatchObject({ ready: false, partitions: [], days: new Map() })
       expect(a.reason).toMatch(/^the counting engine is restarting: .*speed engine thread stopped/)
-      expect(await view.trending({ kind: 'song', window: '1h', limit: 3 })).toEqual({ ready: false, partitions: [], items: [] })
+      expect(await view.trending({ kind: 'song', window: '1h', limit: 3 })).toEqual({
+        ready: false,
+        partitions: [],
+        items: [],
+      })
     } finally {
       await dead.close()
     }

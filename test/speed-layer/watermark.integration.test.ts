@@ -40,7 +40,14 @@ describe('speed layer and a watermark move (real broker)', () => {
     const all = truthRecord(groundTruth([...part1.events, ...part2.events]))
     expect((await settle([a.view], 0, all)).truth).toEqual(all)
 
-    const manifest: ViewsManifest = { runId: 'r1', watermark: W, previousWatermark: 0, createdAt: new Date().toISOString(), views: {}, days: null }
+    const manifest: ViewsManifest = {
+      runId: 'r1',
+      watermark: W,
+      previousWatermark: 0,
+      createdAt: new Date().toISOString(),
+      views: {},
+      days: null,
+    }
     await lake.putBytes(VIEWS_MANIFEST_KEY, JSON.stringify(manifest))
     // Within the grace a reader of the old manifest (W = 0) is still served in full.
     const old = await settle([a.view], 0, all, 1000)
@@ -55,10 +62,14 @@ describe('speed layer and a watermark move (real broker)', () => {
     expect(additiveOnly(addRecords(t1, atW.truth))).toEqual(additiveOnly(all))
 
     // After the grace the buckets before W are gone: an old watermark is refused, W is still exact.
-    const refused = await eventually(async () => {
-      const r = await a.view.daily({ kind: 'song', id: 's1', from: 0, to: parseDay('2100-01-01')!, watermark: 0 })
-      return r.ready ? undefined : r
-    }, 10_000, 'buckets before W to be dropped')
+    const refused = await eventually(
+      async () => {
+        const r = await a.view.daily({ kind: 'song', id: 's1', from: 0, to: parseDay('2100-01-01')!, watermark: 0 })
+        return r.ready ? undefined : r
+      },
+      10_000,
+      'buckets before W to be dropped',
+    )
     expect(refused.reason).toMatch(/older than the buckets held/)
     expect((await a.view.status()).oldestWatermark).toBe(W)
     expect((await settle([a.view], W, realtimeTruth)).truth).toEqual(realtimeTruth)
@@ -70,6 +81,9 @@ describe('speed layer and a watermark move (real broker)', () => {
     await b.start()
     const rebuilt = await settle([b.view], W, realtimeTruth)
     expect(rebuilt.truth).toEqual(realtimeTruth)
-    expect((await b.view.daily({ kind: 'artist', id: 'a0', from: 0, to: parseDay('2100-01-01')!, watermark: W - BUCKET_MS })).ready).toBe(false)
+    expect(
+      (await b.view.daily({ kind: 'artist', id: 'a0', from: 0, to: parseDay('2100-01-01')!, watermark: W - BUCKET_MS }))
+        .ready,
+    ).toBe(false)
   })
 })

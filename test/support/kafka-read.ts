@@ -5,9 +5,17 @@ import type { Config } from '../../shared/config.ts'
 import { createKafka } from '../../shared/kafka.ts'
 import { eventually, randomName } from '../helpers.ts'
 
-export interface Received { key: string; value: string; partition: number }
+export interface Received {
+  key: string
+  value: string
+  partition: number
+}
 
-export async function readTopic(config: Readonly<Config>, expected: number, topic = config.kafka.topic): Promise<Received[]> {
+export async function readTopic(
+  config: Readonly<Config>,
+  expected: number,
+  topic = config.kafka.topic,
+): Promise<Received[]> {
   const kafka = createKafka(config)
   const consumer = kafka.consumer({ groupId: randomName('read') })
   onTestFinished(() => consumer.disconnect())

@@ -6,7 +6,15 @@ import type { Catalog } from '../../shared/catalog/catalog.ts'
 import type { ListenEvent } from '../../shared/event.ts'
 import { dayOf } from '../../shared/layout.ts'
 
-export interface DayValues { plays: number; completes: number; skips: number; likes: number; dislikes: number; msPlayed: number; listeners: number }
+export interface DayValues {
+  plays: number
+  completes: number
+  skips: number
+  likes: number
+  dislikes: number
+  msPlayed: number
+  listeners: number
+}
 
 /** `song:<id>` / `artist:<id>` → day → values (days with no events are absent). */
 export type Oracle = Map<string, Map<string, DayValues>>
@@ -23,7 +31,8 @@ export function oracle(events: Iterable<ListenEvent>, catalog: Catalog): Oracle 
       let days = out.get(key)
       if (!days) out.set(key, (days = new Map()))
       let v = days.get(day)
-      if (!v) days.set(day, (v = { plays: 0, completes: 0, skips: 0, likes: 0, dislikes: 0, msPlayed: 0, listeners: 0 }))
+      if (!v)
+        days.set(day, (v = { plays: 0, completes: 0, skips: 0, likes: 0, dislikes: 0, msPlayed: 0, listeners: 0 }))
       if (e.type === 'play') v.plays++
       else if (e.type === 'complete') v.completes++
       else if (e.type === 'skip') v.skips++
@@ -43,10 +52,21 @@ export function oracle(events: Iterable<ListenEvent>, catalog: Catalog): Oracle 
 }
 
 /** A listener's profile as the oracle reads it (docs/ARCHITECTURE.md#listener-profiles). */
-export interface OracleProfile { country: string | null; birthYear: number | null; gender: string; tier: string }
+export interface OracleProfile {
+  country: string | null
+  birthYear: number | null
+  gender: string
+  tier: string
+}
 
 const BANDS: ReadonlyArray<readonly [string, number, number]> = [
-  ['13-17', 13, 17], ['18-24', 18, 24], ['25-34', 25, 34], ['35-44', 35, 44], ['45-54', 45, 54], ['55-64', 55, 64], ['65+', 65, 150],
+  ['13-17', 13, 17],
+  ['18-24', 18, 24],
+  ['25-34', 25, 34],
+  ['35-44', 35, 44],
+  ['45-54', 45, 54],
+  ['55-64', 55, 64],
+  ['65+', 65, 150],
 ]
 
 /**
@@ -55,8 +75,11 @@ const BANDS: ReadonlyArray<readonly [string, number, number]> = [
  * (two digits); age the band of (year of ts − birth year); gender and tier the profile's; anything missing is
  * `unknown`. Key `kind:id|day|dimension|value`; the same metrics as `oracle`.
  */
-export function breakdownOracle(events: Iterable<ListenEvent>, artistOf: (songId: string) => string,
-  profiles: ReadonlyMap<string, OracleProfile>): Map<string, DayValues> {
+export function breakdownOracle(
+  events: Iterable<ListenEvent>,
+  artistOf: (songId: string) => string,
+  profiles: ReadonlyMap<string, OracleProfile>,
+): Map<string, DayValues> {
   const out = new Map<string, DayValues>()
   const sets = new Map<string, Set<string>>()
   const seen = new Set<string>()
@@ -79,7 +102,8 @@ export function breakdownOracle(events: Iterable<ListenEvent>, artistOf: (songId
       for (const [dimension, value] of Object.entries(values)) {
         const key = `${entity}|${day}|${dimension}|${value}`
         let v = out.get(key)
-        if (!v) out.set(key, (v = { plays: 0, completes: 0, skips: 0, likes: 0, dislikes: 0, msPlayed: 0, listeners: 0 }))
+        if (!v)
+          out.set(key, (v = { plays: 0, completes: 0, skips: 0, likes: 0, dislikes: 0, msPlayed: 0, listeners: 0 }))
         if (e.type === 'play') v.plays++
         else if (e.type === 'complete') v.completes++
         else if (e.type === 'skip') v.skips++

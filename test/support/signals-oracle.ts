@@ -9,14 +9,33 @@
 import crypto from 'node:crypto'
 import type { ListenEvent } from '../../shared/event.ts'
 
-export interface OracleRule { name: string; type: string; threshold: number; windowMs: number; per: 'song' | 'artist' }
-
-export interface OracleSignal {
-  id: string; rule: string; listener: string; songId: string; artistId: string; key: string
-  count: number; firstTs: number; lastTs: number; windowStart: number; windowEnd: number
+export interface OracleRule {
+  name: string
+  type: string
+  threshold: number
+  windowMs: number
+  per: 'song' | 'artist'
 }
 
-export function signalsOracle(events: Iterable<ListenEvent>, rules: OracleRule[], artistOf: (songId: string) => string): OracleSignal[] {
+export interface OracleSignal {
+  id: string
+  rule: string
+  listener: string
+  songId: string
+  artistId: string
+  key: string
+  count: number
+  firstTs: number
+  lastTs: number
+  windowStart: number
+  windowEnd: number
+}
+
+export function signalsOracle(
+  events: Iterable<ListenEvent>,
+  rules: OracleRule[],
+  artistOf: (songId: string) => string,
+): OracleSignal[] {
   const seen = new Set<string>()
   const windows = new Map<string, { count: number; first: number; last: number }>()
   const out: OracleSignal[] = []
@@ -35,8 +54,24 @@ export function signalsOracle(events: Iterable<ListenEvent>, rules: OracleRule[]
       w.first = Math.min(w.first, e.ts)
       w.last = Math.max(w.last, e.ts)
       if (w.count !== r.threshold) continue
-      const id = crypto.createHash('sha256').update([r.name, e.userId, key, String(windowStart)].join('\n')).digest('hex').slice(0, 32)
-      out.push({ id, rule: r.name, listener: e.userId, songId: e.songId, artistId, key, count: w.count, firstTs: w.first, lastTs: w.last, windowStart, windowEnd: windowStart + r.windowMs })
+      const id = crypto
+        .createHash('sha256')
+        .update([r.name, e.userId, key, String(windowStart)].join('\n'))
+        .digest('hex')
+        .slice(0, 32)
+      out.push({
+        id,
+        rule: r.name,
+        listener: e.userId,
+        songId: e.songId,
+        artistId,
+        key,
+        count: w.count,
+        firstTs: w.first,
+        lastTs: w.last,
+        windowStart,
+        windowEnd: windowStart + r.windowMs,
+      })
     }
   }
   return out

@@ -62,7 +62,9 @@ export class Packer {
     this.partitionOf = partitions ? partitionerFor(partitions) : undefined
   }
 
-  get count(): number { return this.valueEnds.length }
+  get count(): number {
+    return this.valueEnds.length
+  }
 
   add(key: string, line: string, at: number): void {
     this.values.append(line, true)
@@ -76,12 +78,22 @@ export class Packer {
   /** The batch so far (the packer starts empty again) and the buffers to transfer. */
   take(): { message: EventLinesMessage; transfer: ArrayBuffer[] } {
     const message: EventLinesMessage = {
-      count: this.count, lastAt: this.lastAt,
-      values: this.values.buf.buffer as ArrayBuffer, valuesLength: this.values.length, valueEnds: Int32Array.from(this.valueEnds),
-      keys: this.keys.buf.buffer as ArrayBuffer, keysLength: this.keys.length, keyEnds: Int32Array.from(this.keyEnds),
+      count: this.count,
+      lastAt: this.lastAt,
+      values: this.values.buf.buffer as ArrayBuffer,
+      valuesLength: this.values.length,
+      valueEnds: Int32Array.from(this.valueEnds),
+      keys: this.keys.buf.buffer as ArrayBuffer,
+      keysLength: this.keys.length,
+      keyEnds: Int32Array.from(this.keyEnds),
       partitions: this.partitionOf ? Int32Array.from(this.parts) : undefined,
     }
-    const transfer = [message.values, message.keys, message.valueEnds.buffer as ArrayBuffer, message.keyEnds.buffer as ArrayBuffer]
+    const transfer = [
+      message.values,
+      message.keys,
+      message.valueEnds.buffer as ArrayBuffer,
+      message.keyEnds.buffer as ArrayBuffer,
+    ]
     if (message.partitions) transfer.push(message.partitions.buffer as ArrayBuffer)
     this.values = new Bytes()
     this.keys = new Bytes()
@@ -94,8 +106,13 @@ export class Packer {
 
 export function unpack(m: EventLinesMessage): EventLines {
   return {
-    count: m.count, lastAt: m.lastAt, valueEnds: m.valueEnds, keyEnds: m.keyEnds, partitions: m.partitions,
-    values: Buffer.from(m.values, 0, m.valuesLength), keys: Buffer.from(m.keys, 0, m.keysLength),
+    count: m.count,
+    lastAt: m.lastAt,
+    valueEnds: m.valueEnds,
+    keyEnds: m.keyEnds,
+    partitions: m.partitions,
+    values: Buffer.from(m.values, 0, m.valuesLength),
+    keys: Buffer.from(m.keys, 0, m.keysLength),
   }
 }
 

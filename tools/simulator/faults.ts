@@ -22,7 +22,10 @@ export function retryDelay(rng: Random): number {
   return 1000 + rng.int(29_000)
 }
 
-export interface MalformedLine { line: string; reason: RejectReason }
+export interface MalformedLine {
+  line: string
+  reason: RejectReason
+}
 
 /** A broken variant of a (valid) event, with a fresh eventId so it never collides with a real one. */
 export function malformedLine(e: ListenEvent, isoTs: boolean, rng: Random): MalformedLine {

@@ -9,7 +9,10 @@ export const HABITS = ['casual', 'heavy-night', 'skipper', 'completionist'] as c
 export type Habit = (typeof HABITS)[number]
 
 /** Relative session starts per local hour for night listeners: most between 22:00 and 04:00. */
-export const NIGHT_RHYTHM = [1.9, 1.8, 1.6, 1.2, 0.6, 0.2, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.2, 0.3, 0.5, 0.8, 1.2, 1.6, 1.8] as const
+export const NIGHT_RHYTHM = [
+  1.9, 1.8, 1.6, 1.2, 0.6, 0.2, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.2, 0.3, 0.5, 0.8, 1.2, 1.6,
+  1.8,
+] as const
 
 export interface HabitModel {
   /** Share of listeners with this habit. */
@@ -28,7 +31,10 @@ export const HABIT_MODEL: Readonly<Record<Habit, HabitModel>> = {
   completionist: { share: 20, sessions: 1.5, skipBase: 0.02, night: false },
 }
 
-export const habitTable = new WeightedTable(HABITS, HABITS.map((h) => HABIT_MODEL[h].share))
+export const habitTable = new WeightedTable(
+  HABITS,
+  HABITS.map((h) => HABIT_MODEL[h].share),
+)
 
 /**
  * The habit of listener `index` of a simulation seeded `seed`: drawn from its own stream, so tests can tell each

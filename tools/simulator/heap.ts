@@ -59,8 +59,14 @@ export class TimeHeap<T> {
   }
 
   private swap(a: number, b: number): void {
-    const t = this.times[a]!; this.times[a] = this.times[b]!; this.times[b] = t
-    const s = this.seqs[a]!; this.seqs[a] = this.seqs[b]!; this.seqs[b] = s
-    const v = this.values[a]!; this.values[a] = this.values[b]!; this.values[b] = v
+    const t = this.times[a]!
+    this.times[a] = this.times[b]!
+    this.times[b] = t
+    const s = this.seqs[a]!
+    this.seqs[a] = this.seqs[b]!
+    this.seqs[b] = s
+    const v = this.values[a]!
+    this.values[a] = this.values[b]!
+    this.values[b] = v
   }
 }

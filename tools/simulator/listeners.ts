@@ -10,22 +10,58 @@ import { WeightedTable, zipfWeights, type Random } from '../../shared/random.ts'
 import { HABIT_MODEL, NIGHT_RHYTHM, type Habit } from './habits.ts'
 
 /** Relative session starts per local hour: a night trough, a commute peak, an evening high. */
-export const HOURLY_RHYTHM = [0.5, 0.3, 0.2, 0.15, 0.15, 0.3, 0.8, 1.4, 1.6, 1.2, 1.0, 1.1, 1.4, 1.3, 1.1, 1.1, 1.3, 1.6, 1.8, 1.9, 1.8, 1.5, 1.1, 0.8] as const
+export const HOURLY_RHYTHM = [
+  0.5, 0.3, 0.2, 0.15, 0.15, 0.3, 0.8, 1.4, 1.6, 1.2, 1.0, 1.1, 1.4, 1.3, 1.1, 1.1, 1.3, 1.6, 1.8, 1.9, 1.8, 1.5, 1.1,
+  0.8,
+] as const
 const RHYTHM_MAX = Math.max(...HOURLY_RHYTHM)
 const RHYTHM_MEAN = HOURLY_RHYTHM.reduce((a, b) => a + b, 0) / 24
 const NIGHT_MEAN = NIGHT_RHYTHM.reduce((a, b) => a + b, 0) / 24
 
 /** Country, share of listeners, UTC offset in hours (one zone per country is enough for a rhythm). */
 const COUNTRIES: ReadonlyArray<readonly [string, number, number]> = [
-  ['US', 28, -5], ['BR', 9, -3], ['GB', 7, 0], ['DE', 6, 1], ['MX', 5, -6], ['FR', 4, 1], ['IN', 5, 5.5], ['JP', 3, 9],
-  ['KR', 2, 9], ['CA', 3, -5], ['ES', 3, 1], ['IT', 3, 1], ['AU', 2, 10], ['NL', 2, 1], ['SE', 2, 1], ['PL', 2, 1],
-  ['ID', 3, 7], ['PH', 2, 8], ['NG', 2, 1], ['AR', 2, -3], ['CO', 2, -5], ['TR', 1, 3], ['ZA', 1, 2], ['IE', 1, 0],
+  ['US', 28, -5],
+  ['BR', 9, -3],
+  ['GB', 7, 0],
+  ['DE', 6, 1],
+  ['MX', 5, -6],
+  ['FR', 4, 1],
+  ['IN', 5, 5.5],
+  ['JP', 3, 9],
+  ['KR', 2, 9],
+  ['CA', 3, -5],
+  ['ES', 3, 1],
+  ['IT', 3, 1],
+  ['AU', 2, 10],
+  ['NL', 2, 1],
+  ['SE', 2, 1],
+  ['PL', 2, 1],
+  ['ID', 3, 7],
+  ['PH', 2, 8],
+  ['NG', 2, 1],
+  ['AR', 2, -3],
+  ['CO', 2, -5],
+  ['TR', 1, 3],
+  ['ZA', 1, 2],
+  ['IE', 1, 0],
 ]
 const DEVICES: ReadonlyArray<readonly [Device, number]> = [
-  ['mobile', 55], ['desktop', 14], ['web', 9], ['speaker', 9], ['tablet', 6], ['tv', 5], ['other', 2],
+  ['mobile', 55],
+  ['desktop', 14],
+  ['web', 9],
+  ['speaker', 9],
+  ['tablet', 6],
+  ['tv', 5],
+  ['other', 2],
 ]
-const countryTable = new WeightedTable(COUNTRIES, COUNTRIES.map((c) => c[1]))
-export const deviceTable = new WeightedTable(DEVICES.map((d) => d[0]), DEVICES.map((d) => d[1]))
+const countryTable = new WeightedTable(
+  COUNTRIES,
+  COUNTRIES.map((c) => c[1]),
+)
+export const deviceTable = new WeightedTable(
+  DEVICES.map((d) => d[0]),
+  DEVICES.map((d) => d[1]),
+)
 
 export const MEAN_SESSIONS_PER_DAY = 3
 export const MEAN_SONGS_PER_SESSION = 14
@@ -57,7 +93,9 @@ export class SongChooser {
   readonly genres: WeightedTable<string>
 
   constructor(catalog: Catalog, zipfExponent = 1) {
-    const ranked = [...catalog.songs.values()].sort((a, b) => a.popularityRank - b.popularityRank || (a.songId < b.songId ? -1 : 1))
+    const ranked = [...catalog.songs.values()].sort(
+      (a, b) => a.popularityRank - b.popularityRank || (a.songId < b.songId ? -1 : 1),
+    )
     if (ranked.length === 0) throw new RangeError('the catalog has no songs')
     const weights = zipfWeights(ranked.length, zipfExponent)
     this.all = new WeightedTable(ranked, weights)
@@ -69,12 +107,22 @@ export class SongChooser {
       groups.set(s.genre, g)
     })
     const genreNames = [...groups.keys()].sort()
-    for (const name of genreNames) this.byGenre.set(name, new WeightedTable(groups.get(name)!.songs, groups.get(name)!.weights))
-    this.genres = new WeightedTable(genreNames, genreNames.map((n) => groups.get(n)!.weights.reduce((a, b) => a + b, 0)))
+    for (const name of genreNames)
+      this.byGenre.set(name, new WeightedTable(groups.get(name)!.songs, groups.get(name)!.weights))
+    this.genres = new WeightedTable(
+      genreNames,
+      genreNames.map((n) => groups.get(n)!.weights.reduce((a, b) => a + b, 0)),
+    )
   }
 }
 
-export function createListener(index: number, total: number, rng: Random, chooser: SongChooser, habit: Habit = 'casual'): Listener {
+export function createListener(
+  index: number,
+  total: number,
+  rng: Random,
+  chooser: SongChooser,
+  habit: Habit = 'casual',
+): Listener {
   const [country, , offsetH] = countryTable.draw(rng)
   const first = chooser.genres.draw(rng)
   const genres = rng.chance(0.5) ? [first] : [...new Set([first, chooser.genres.draw(rng)])]
@@ -99,14 +147,15 @@ export function createListener(index: number, total: number, rng: Random, choose
 }
 
 export function rhythmAt(l: Listener, t: number): number {
-  const localHour = Math.floor((((t + l.utcOffsetMs) % DAY_MS) + DAY_MS) % DAY_MS / HOUR_MS)
+  const localHour = Math.floor(((((t + l.utcOffsetMs) % DAY_MS) + DAY_MS) % DAY_MS) / HOUR_MS)
   return (HABIT_MODEL[l.habit].night ? NIGHT_RHYTHM : HOURLY_RHYTHM)[localHour]!
 }
 
 /** The next session start after t: a Poisson process thinned by the local hour's rhythm. */
 export function nextSessionStart(l: Listener, t: number, rng: Random): number {
   // Thinned by the listener's own rhythm (both peak at 1.9), so sessionsPerDay holds for night listeners too.
-  const meanGapAtPeak = DAY_MS / l.sessionsPerDay * ((HABIT_MODEL[l.habit].night ? NIGHT_MEAN : RHYTHM_MEAN) / RHYTHM_MAX)
+  const meanGapAtPeak =
+    (DAY_MS / l.sessionsPerDay) * ((HABIT_MODEL[l.habit].night ? NIGHT_MEAN : RHYTHM_MEAN) / RHYTHM_MAX)
   let candidate = t
   for (let i = 0; i < 10_000; i++) {
     candidate += rng.exp(meanGapAtPeak)
@@ -118,7 +167,7 @@ export function nextSessionStart(l: Listener, t: number, rng: Random): number {
 /** Whether a listener is mid-session when the simulation starts, so even a 90 s run has activity. */
 export function activeAtStart(l: Listener, t: number, rng: Random): boolean {
   const sessionMs = MEAN_SONGS_PER_SESSION * 215_000
-  const share = (l.sessionsPerDay * sessionMs / DAY_MS) * (rhythmAt(l, t) / RHYTHM_MEAN)
+  const share = ((l.sessionsPerDay * sessionMs) / DAY_MS) * (rhythmAt(l, t) / RHYTHM_MEAN)
   return rng.chance(Math.min(0.9, share))
 }
 

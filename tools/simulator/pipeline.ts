@@ -25,7 +25,9 @@ export class Pipeline<T> {
     const batch = this.buffer
     this.buffer = []
     const p: Promise<void> = this.send(batch)
-      .catch((err: unknown) => { this.failure ??= { err } })
+      .catch((err: unknown) => {
+        this.failure ??= { err }
+      })
       .finally(() => this.inflight.delete(p))
     this.inflight.add(p)
   }

@@ -13,7 +13,11 @@ import { simulateInWorker } from './threaded.ts'
 
 export type Speed = 'realtime' | 'max'
 
-export interface Progress { fraction: number; emitted: number; seconds: number }
+export interface Progress {
+  fraction: number
+  emitted: number
+  seconds: number
+}
 
 export interface RunOptions {
   speed: Speed
@@ -25,14 +29,22 @@ export interface RunOptions {
   signal?: AbortSignal
 }
 
-export async function runSimulation(sim: SimOptions, sink: Sink, run: RunOptions): Promise<{ summary: SimSummary; seconds: number }> {
+export async function runSimulation(
+  sim: SimOptions,
+  sink: Sink,
+  run: RunOptions,
+): Promise<{ summary: SimSummary; seconds: number }> {
   const wall0 = performance.now()
   const elapsed = (): number => performance.now() - wall0
   let emitted = 0
   let lastAt = sim.start
   let lastProgress = 0
   const progress = (): void => {
-    run.onProgress?.({ fraction: Math.min(1, Math.max(0, (lastAt - sim.start) / sim.durationMs)), emitted, seconds: elapsed() / 1000 })
+    run.onProgress?.({
+      fraction: Math.min(1, Math.max(0, (lastAt - sim.start) / sim.durationMs)),
+      emitted,
+      seconds: elapsed() / 1000,
+    })
   }
   const tick = (): void => {
     if ((emitted & 1023) === 0 && elapsed() - lastProgress > 250) {
@@ -68,11 +80,12 @@ export async function runSimulation(sim: SimOptions, sink: Sink, run: RunOptions
 
   const summary = new SimSummary()
   // An aborted sleep just ends the wait; the loop then sees the signal and stops.
-  const pause = (ms: number): Promise<unknown> => sleep(ms, undefined, run.signal ? { signal: run.signal } : {}).catch(() => undefined)
+  const pause = (ms: number): Promise<unknown> =>
+    sleep(ms, undefined, run.signal ? { signal: run.signal } : {}).catch(() => undefined)
   for (const out of simulate(sim)) {
     if (run.signal?.aborted) break
     if (run.speed === 'realtime') {
-      const wait = (out.at - sim.start) - elapsed()
+      const wait = out.at - sim.start - elapsed()
       if (wait > 0) {
         await sink.flush()
         progress()

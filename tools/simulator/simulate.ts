@@ -12,7 +12,14 @@ import { lateness, malformedLine, retryDelay } from './faults.ts'
 import { habitFor } from './habits.ts'
 import { TimeHeap } from './heap.ts'
 import {
-  activeAtStart, chooseSong, createListener, deviceTable, MEAN_SONGS_PER_SESSION, nextSessionStart, SongChooser, type Listener,
+  activeAtStart,
+  chooseSong,
+  createListener,
+  deviceTable,
+  MEAN_SONGS_PER_SESSION,
+  nextSessionStart,
+  SongChooser,
+  type Listener,
 } from './listeners.ts'
 
 export interface SimOptions {
@@ -65,8 +72,10 @@ interface State {
 }
 
 function validate(o: SimOptions): void {
-  if (!Number.isInteger(o.listeners) || o.listeners < 0 || o.listeners > 10_000_000) throw new RangeError('listeners must be an integer in 0..10,000,000')
-  if (!Number.isFinite(o.start) || !(o.durationMs > 0)) throw new RangeError('start must be epoch ms and durationMs > 0')
+  if (!Number.isInteger(o.listeners) || o.listeners < 0 || o.listeners > 10_000_000)
+    throw new RangeError('listeners must be an integer in 0..10,000,000')
+  if (!Number.isFinite(o.start) || !(o.durationMs > 0))
+    throw new RangeError('start must be epoch ms and durationMs > 0')
   for (const f of ['duplicates', 'late', 'malformed'] as const) {
     const v = o[f] ?? 0
     if (!(v >= 0 && v <= 1)) throw new RangeError(`${f} must be a fraction in [0, 1]`)
@@ -83,7 +92,14 @@ export function lineOf(e: ListenEvent, isoTs: boolean): string {
   return `{"eventId":"${e.eventId}","ts":${ts},"userId":"${e.userId}","songId":${songId},"type":"${e.type}"${ms},"device":"${e.device}","country":"${e.country}"}`
 }
 
-function makeEvent(rng: Random, s: State, songId: string, type: ListenEvent['type'], ts: number, msPlayed?: number): ListenEvent {
+function makeEvent(
+  rng: Random,
+  s: State,
+  songId: string,
+  type: ListenEvent['type'],
+  ts: number,
+  msPlayed?: number,
+): ListenEvent {
   return msPlayed === undefined
     ? { eventId: rng.uuid(), ts, userId: s.l.userId, songId, type, device: s.device, country: s.l.country }
     : { eventId: rng.uuid(), ts, userId: s.l.userId, songId, type, msPlayed, device: s.device, country: s.l.country }
@@ -102,7 +118,9 @@ export function* simulate(opts: SimOptions): Generator<SimOutput, void, undefine
   for (let i = 0; i < opts.listeners; i++) {
     const l = createListener(i, opts.listeners, rng, chooser, habitFor(opts.seed, i))
     const s: State = { l, device: l.device, songsLeft: 0, pending: [], next: 0, nextSongAt: 0 }
-    const first = activeAtStart(l, opts.start, rng) ? opts.start + rng.int(180_000) : nextSessionStart(l, opts.start, rng)
+    const first = activeAtStart(l, opts.start, rng)
+      ? opts.start + rng.int(180_000)
+      : nextSessionStart(l, opts.start, rng)
     heap.push(first, s)
   }
 
@@ -181,7 +199,10 @@ export function* simulate(opts: SimOptions): Generator<SimOutput, void, undefine
 }
 
 function skipChance(l: Listener, song: Song): number {
-  const factor = l.favorites.has(song.songId) ? BEHAVIOUR.favoriteSkipFactor
-    : l.genres.includes(song.genre) ? BEHAVIOUR.tasteSkipFactor : BEHAVIOUR.otherSkipFactor
+  const factor = l.favorites.has(song.songId)
+    ? BEHAVIOUR.favoriteSkipFactor
+    : l.genres.includes(song.genre)
+      ? BEHAVIOUR.tasteSkipFactor
+      : BEHAVIOUR.otherSkipFactor
   return Math.min(0.9, l.skipBase * factor)
 }

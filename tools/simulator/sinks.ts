@@ -48,7 +48,10 @@ export function fileSink(file: string): Sink {
     flush: drain,
     async close() {
       await drain()
-      if (stream !== process.stdout) await new Promise<void>((resolve, reject) => (stream as fs.WriteStream).end((err?: Error | null) => (err ? reject(err) : resolve())))
+      if (stream !== process.stdout)
+        await new Promise<void>((resolve, reject) =>
+          (stream as fs.WriteStream).end((err?: Error | null) => (err ? reject(err) : resolve())),
+        )
     },
   }
 }
@@ -65,15 +68,27 @@ export const SIM_PRODUCER = { batchSize: 2000, maxInFlight: 3 } as const
  * ~10 us of CPU per event, 5000 x 3 ~14): kafkajs groups messages by partition by copying arrays, quadratic in
  * the messages per partition, and large batches cost more in GC.
  */
-export async function kafkaSink(config: Readonly<Config>, log: Logger, opts: { batchSize?: number; maxInFlight?: number } = {}): Promise<Sink> {
+export async function kafkaSink(
+  config: Readonly<Config>,
+  log: Logger,
+  opts: { batchSize?: number; maxInFlight?: number } = {},
+): Promise<Sink> {
   const kafka = createKafka(config, log, 'generator')
   const partitions = await prepareTopics(kafka, config)
   const maxInFlight = opts.maxInFlight ?? SIM_PRODUCER.maxInFlight
-  const producer: Producer = kafka.producer({ idempotent: false, maxInFlightRequests: maxInFlight, createPartitioner: Partitioners.DefaultPartitioner })
+  const producer: Producer = kafka.producer({
+    idempotent: false,
+    maxInFlightRequests: maxInFlight,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  })
   await producer.connect()
-  const pipeline = new Pipeline<Message>(opts.batchSize ?? SIM_PRODUCER.batchSize, async (messages) => {
-    await producer.send({ topic: config.kafka.topic, acks: -1, messages })
-  }, maxInFlight)
+  const pipeline = new Pipeline<Message>(
+    opts.batchSize ?? SIM_PRODUCER.batchSize,
+    async (messages) => {
+      await producer.send({ topic: config.kafka.topic, acks: -1, messages })
+    },
+    maxInFlight,
+  )
   return {
     name: `kafka topic ${config.kafka.topic}`,
     partitions,
@@ -96,10 +111,17 @@ export async function kafkaSink(config: Readonly<Config>, log: Logger, opts: { b
   }
 }
 
-export interface HttpTally { accepted: number; rejected: number }
+export interface HttpTally {
+  accepted: number
+  rejected: number
+}
 
 /** POSTs NDJSON batches to the collector; `tally` counts what it accepted and refused. */
-export function httpSink(url: string, log: Logger, opts: { batchSize?: number; apiToken?: string | undefined } = {}): Sink & { tally: HttpTally } {
+export function httpSink(
+  url: string,
+  log: Logger,
+  opts: { batchSize?: number; apiToken?: string | undefined } = {},
+): Sink & { tally: HttpTally } {
   const target = new URL(url)
   if (target.pathname === '/' || target.pathname === '') target.pathname = '/v1/events'
   const tally: HttpTally = { accepted: 0, rejected: 0 }
@@ -107,19 +129,23 @@ export function httpSink(url: string, log: Logger, opts: { batchSize?: number; a
   if (opts.apiToken) headers.authorization = `Bearer ${opts.apiToken}`
   const pipeline = new Pipeline<string>(opts.batchSize ?? 500, async (lines) => {
     const body = lines.join('\n') + '\n'
-    await withRetry(async () => {
-      const res = await fetch(target, { method: 'POST', headers, body })
-      const text = await res.text()
-      if (res.status === 202 || res.status === 400) {
-        const answer = JSON.parse(text) as { accepted?: number; rejected?: unknown[] }
-        tally.accepted += answer.accepted ?? 0
-        tally.rejected += answer.rejected?.length ?? 0
-        return
-      }
-      if (res.status === 413) throw new Errors.PAYLOAD_TOO_LARGE(`the collector refused a batch of ${lines.length} lines: ${text}`)
-      // 503 and other server-side failures: the collector did not take the batch, so resending is safe.
-      throw new Errors.KAFKA_UNAVAILABLE(`collector answered ${res.status}: ${text.slice(0, 200)}`)
-    }, { what: `POST ${target.href}`, log, retries: 10, maxTimeoutMs: 5000 })
+    await withRetry(
+      async () => {
+        const res = await fetch(target, { method: 'POST', headers, body })
+        const text = await res.text()
+        if (res.status === 202 || res.status === 400) {
+          const answer = JSON.parse(text) as { accepted?: number; rejected?: unknown[] }
+          tally.accepted += answer.accepted ?? 0
+          tally.rejected += answer.rejected?.length ?? 0
+          return
+        }
+        if (res.status === 413)
+          throw new Errors.PAYLOAD_TOO_LARGE(`the collector refused a batch of ${lines.length} lines: ${text}`)
+        // 503 and other server-side failures: the collector did not take the batch, so resending is safe.
+        throw new Errors.KAFKA_UNAVAILABLE(`collector answered ${res.status}: ${text.slice(0, 200)}`)
+      },
+      { what: `POST ${target.href}`, log, retries: 10, maxTimeoutMs: 5000 },
+    )
   })
   return {
     name: target.href,

@@ -14,13 +14,21 @@ export interface ThreadedRun {
   summary: () => SimSummary
 }
 
-export function simulateInWorker(sim: SimOptions, opts: { batchSize?: number; maxAhead?: number; partitions?: number | undefined } = {}): ThreadedRun {
+export function simulateInWorker(
+  sim: SimOptions,
+  opts: { batchSize?: number; maxAhead?: number; partitions?: number | undefined } = {},
+): ThreadedRun {
   const { catalog, ...rest } = sim
   const outstanding = new SharedArrayBuffer(4)
   const counter = new Int32Array(outstanding)
   const input: WorkerInput = {
-    sim: rest, artists: [...catalog.artists.values()], songs: [...catalog.songs.values()],
-    batchSize: opts.batchSize ?? 5000, maxAhead: opts.maxAhead ?? 4, outstanding, partitions: opts.partitions,
+    sim: rest,
+    artists: [...catalog.artists.values()],
+    songs: [...catalog.songs.values()],
+    batchSize: opts.batchSize ?? 5000,
+    maxAhead: opts.maxAhead ?? 4,
+    outstanding,
+    partitions: opts.partitions,
   }
   const worker = tsWorker(new URL('./worker.ts', import.meta.url), { workerData: input })
   const summary = new SimSummary()
@@ -32,12 +40,17 @@ export function simulateInWorker(sim: SimOptions, opts: { batchSize?: number; ma
   }
   worker.on('message', (m: Batch | Done) => push(m))
   worker.on('error', (err) => push(err))
-  worker.on('exit', (code) => { if (code !== 0) push(new Error(`simulator worker exited with code ${code}`)) })
+  worker.on('exit', (code) => {
+    if (code !== 0) push(new Error(`simulator worker exited with code ${code}`))
+  })
 
   async function* batches(): AsyncGenerator<EventLines, void, undefined> {
     try {
       for (;;) {
-        while (queue.length === 0) await new Promise<void>((resolve) => { wake = resolve })
+        while (queue.length === 0)
+          await new Promise<void>((resolve) => {
+            wake = resolve
+          })
         wake = undefined
         const m = queue.shift()!
         if (m instanceof Error) throw m

@@ -20,8 +20,14 @@ export interface WorkerInput {
   outstanding: SharedArrayBuffer
 }
 
-export interface Batch { type: 'batch'; packed: EventLinesMessage }
-export interface Done { type: 'done'; summary: Record<string, unknown> }
+export interface Batch {
+  type: 'batch'
+  packed: EventLinesMessage
+}
+export interface Done {
+  type: 'done'
+  summary: Record<string, unknown>
+}
 
 function main(input: WorkerInput): void {
   const port = parentPort!
@@ -29,7 +35,8 @@ function main(input: WorkerInput): void {
   const summary = new SimSummary()
   const packer = new Packer(input.partitions)
   const post = (): void => {
-    while (Atomics.load(outstanding, 0) >= input.maxAhead) Atomics.wait(outstanding, 0, Atomics.load(outstanding, 0), 1000)
+    while (Atomics.load(outstanding, 0) >= input.maxAhead)
+      Atomics.wait(outstanding, 0, Atomics.load(outstanding, 0), 1000)
     Atomics.add(outstanding, 0, 1)
     const { message, transfer } = packer.take()
     const batch: Batch = { type: 'batch', packed: message }

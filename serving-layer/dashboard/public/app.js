@@ -31,7 +31,11 @@ async function askToken(rejected) {
   if (window.localStorage.getItem(TOKEN_KEY) !== rejected) return true
   if (declined) return false
   asking ??= Promise.resolve().then(() => {
-    const given = window.prompt(rejected ? 'The API key was refused. API key:' : 'This playcount API needs a key (API_TOKEN, or one from `playcount keys create`):')
+    const given = window.prompt(
+      rejected
+        ? 'The API key was refused. API key:'
+        : 'This playcount API needs a key (API_TOKEN, or one from `playcount keys create`):',
+    )
     if (given) window.localStorage.setItem(TOKEN_KEY, given.trim())
     else declined = true
     asking = null
@@ -73,7 +77,9 @@ async function runSearch() {
     kind.textContent = hit.kind
     li.append(kind, hit.kind === 'song' && hit.artistName ? `${hit.name} — ${hit.artistName}` : hit.name)
     li.addEventListener('click', () => select(hit))
-    li.addEventListener('keydown', (e) => { if (e.key === 'Enter') select(hit) })
+    li.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') select(hit)
+    })
     list.append(li)
   }
 }
@@ -94,25 +100,34 @@ async function loadReport() {
   const hit = state.selected
   if (!hit) return
   const path = hit.kind === 'artist' ? 'artists' : 'songs'
-  const r = await api(`/v1/${path}/${encodeURIComponent(hit.id)}/daily?from=${$('from').value}&to=${$('to').value}&parts=true`)
+  const r = await api(
+    `/v1/${path}/${encodeURIComponent(hit.id)}/daily?from=${$('from').value}&to=${$('to').value}&parts=true`,
+  )
   $('report').hidden = false
   $('report-title').textContent = `${hit.kind === 'artist' ? 'Artist' : 'Song'}: ${r.name}`
   const complete = r.complete === false ? ' — INCOMPLETE: a realtime part is missing' : ''
-  $('report-meta').textContent = `${r.from} to ${r.to}, watermark ${r.watermark ? new Date(r.watermark).toISOString() : 'none'}${complete}`
+  $('report-meta').textContent =
+    `${r.from} to ${r.to}, watermark ${r.watermark ? new Date(r.watermark).toISOString() : 'none'}${complete}`
   const x = r.days.map((d) => Date.parse(`${d.date}T00:00:00Z`) / 1000)
   const parts = r.days.map(dayParts)
   const total = parts.map((p) => p.batch + p.realtime)
   const batch = parts.map((p) => p.batch)
   drawPlays(x, total, batch)
-  drawListeners(x, r.days.map((d) => d.listeners), r.days.map((d) => d.skips))
+  drawListeners(
+    x,
+    r.days.map((d) => d.listeners),
+    r.days.map((d) => d.skips),
+  )
   const t = r.totals
-  $('totals').replaceChildren(...['plays', 'completes', 'skips', 'likes', 'dislikes', 'listeners'].map((k) => {
-    const div = document.createElement('div')
-    const b = document.createElement('b')
-    b.textContent = fmt(t[k])
-    div.append(b, k)
-    return div
-  }))
+  $('totals').replaceChildren(
+    ...['plays', 'completes', 'skips', 'likes', 'dislikes', 'listeners'].map((k) => {
+      const div = document.createElement('div')
+      const b = document.createElement('b')
+      b.textContent = fmt(t[k])
+      div.append(b, k)
+      return div
+    }),
+  )
 }
 
 function width(el) {
@@ -124,52 +139,79 @@ function drawPlays(x, total, batch) {
   el.dataset.points = String(x.length)
   state.plotPlays?.destroy()
   const bars = uPlot.paths.bars({ size: [0.7, 40] })
-  state.plotPlays = new uPlot({
-    title: 'Plays per day', width: width(el), height: 240,
-    scales: { x: { time: true } },
-    series: [{}, { label: 'realtime', fill: 'rgba(255,159,67,0.85)', stroke: '#ff9f43', paths: bars, points: { show: false } },
-      { label: 'batch', fill: 'rgba(79,140,255,0.9)', stroke: '#4f8cff', paths: bars, points: { show: false } }],
-    axes: [{ stroke: '#8a93a6' }, { stroke: '#8a93a6' }],
-  }, [x, total, batch], el)
+  state.plotPlays = new uPlot(
+    {
+      title: 'Plays per day',
+      width: width(el),
+      height: 240,
+      scales: { x: { time: true } },
+      series: [
+        {},
+        { label: 'realtime', fill: 'rgba(255,159,67,0.85)', stroke: '#ff9f43', paths: bars, points: { show: false } },
+        { label: 'batch', fill: 'rgba(79,140,255,0.9)', stroke: '#4f8cff', paths: bars, points: { show: false } },
+      ],
+      axes: [{ stroke: '#8a93a6' }, { stroke: '#8a93a6' }],
+    },
+    [x, total, batch],
+    el,
+  )
 }
 
 function drawListeners(x, listeners, skips) {
   const el = $('chart-listeners')
   state.plotListeners?.destroy()
-  state.plotListeners = new uPlot({
-    title: 'Listeners and skips per day', width: width(el), height: 200,
-    scales: { x: { time: true } },
-    series: [{}, { label: 'listeners', stroke: '#4f8cff', width: 2 }, { label: 'skips', stroke: '#e55353', width: 2 }],
-    axes: [{ stroke: '#8a93a6' }, { stroke: '#8a93a6' }],
-  }, [x, listeners, skips], el)
+  state.plotListeners = new uPlot(
+    {
+      title: 'Listeners and skips per day',
+      width: width(el),
+      height: 200,
+      scales: { x: { time: true } },
+      series: [
+        {},
+        { label: 'listeners', stroke: '#4f8cff', width: 2 },
+        { label: 'skips', stroke: '#e55353', width: 2 },
+      ],
+      axes: [{ stroke: '#8a93a6' }, { stroke: '#8a93a6' }],
+    },
+    [x, listeners, skips],
+    el,
+  )
 }
 
 function drawEps() {
   const el = $('chart-eps')
   if (!state.plotEps) {
-    state.plotEps = new uPlot({
-      width: width(el), height: 120, legend: { show: false },
-      // The last six minutes, whatever the number of samples so far.
-      scales: { x: { time: true, range: () => [Date.now() / 1000 - 360, Date.now() / 1000] } },
-      series: [{}, { label: 'events/s', stroke: '#ff9f43', fill: 'rgba(255,159,67,0.2)', width: 2 }],
-      axes: [{ stroke: '#8a93a6' }, { stroke: '#8a93a6', size: 50 }],
-    }, [[], []], el)
+    state.plotEps = new uPlot(
+      {
+        width: width(el),
+        height: 120,
+        legend: { show: false },
+        // The last six minutes, whatever the number of samples so far.
+        scales: { x: { time: true, range: () => [Date.now() / 1000 - 360, Date.now() / 1000] } },
+        series: [{}, { label: 'events/s', stroke: '#ff9f43', fill: 'rgba(255,159,67,0.2)', width: 2 }],
+        axes: [{ stroke: '#8a93a6' }, { stroke: '#8a93a6', size: 50 }],
+      },
+      [[], []],
+      el,
+    )
   }
   state.plotEps.setData([state.eps.t, state.eps.v])
 }
 
 async function refreshTrending(window_, listId) {
   const { items } = await api(`/v1/trending?window=${window_}&limit=10`)
-  $(listId).replaceChildren(...items.map((it) => {
-    const li = document.createElement('li')
-    // A scoped key sees only its own entries, numbered with their true ranks among all.
-    li.value = it.rank
-    const n = document.createElement('span')
-    n.className = 'n'
-    n.textContent = fmt(it.plays)
-    li.append(`${it.name ?? it.id}${it.artistName ? ` — ${it.artistName}` : ''}`, n)
-    return li
-  }))
+  $(listId).replaceChildren(
+    ...items.map((it) => {
+      const li = document.createElement('li')
+      // A scoped key sees only its own entries, numbered with their true ranks among all.
+      li.value = it.rank
+      const n = document.createElement('span')
+      n.className = 'n'
+      n.textContent = fmt(it.plays)
+      li.append(`${it.name ?? it.id}${it.artistName ? ` — ${it.artistName}` : ''}`, n)
+      return li
+    }),
+  )
 }
 
 /** Whose key this is, in the header; the operators' figures (status) only for an admin key. */
@@ -197,7 +239,10 @@ async function refreshLive() {
   $('status').innerHTML = `watermark ${wm}${last}${incomplete}`
   state.eps.t.push(Date.now() / 1000)
   state.eps.v.push(eps)
-  if (state.eps.t.length > 120) { state.eps.t.shift(); state.eps.v.shift() }
+  if (state.eps.t.length > 120) {
+    state.eps.t.shift()
+    state.eps.v.shift()
+  }
   drawEps()
   await Promise.all([refreshTrending('5m', 'trending-5m'), refreshTrending('1h', 'trending-1h')])
 }
@@ -208,7 +253,10 @@ function showError(err) {
 
 defaultRange()
 $('q').addEventListener('input', onSearchInput)
-$('search-form').addEventListener('submit', (e) => { e.preventDefault(); runSearch().catch(showError) })
+$('search-form').addEventListener('submit', (e) => {
+  e.preventDefault()
+  runSearch().catch(showError)
+})
 $('from').addEventListener('change', () => loadReport().catch(showError))
 $('to').addEventListener('change', () => loadReport().catch(showError))
 // signals.js waits for it too: its panels are about every artist's listeners, for admin keys only.

@@ -11,40 +11,51 @@ function timeOf(ms) {
 async function refreshSignals() {
   const r = await api('/v1/signals?limit=10')
   $('signal-rate').textContent = fmt(r.perMinute)
-  $('signals-latest').replaceChildren(...r.signals.map((s) => {
-    const li = document.createElement('li')
-    const n = document.createElement('span')
-    n.className = 'n'
-    n.textContent = `${s.count}× ${timeOf(s.firstTs)}–${timeOf(s.lastTs)}`
-    li.append(`${s.listener}: ${s.songTitle} — ${s.artistName} (${s.rule})`, n)
-    return li
-  }))
+  $('signals-latest').replaceChildren(
+    ...r.signals.map((s) => {
+      const li = document.createElement('li')
+      const n = document.createElement('span')
+      n.className = 'n'
+      n.textContent = `${s.count}× ${timeOf(s.firstTs)}–${timeOf(s.lastTs)}`
+      li.append(`${s.listener}: ${s.songTitle} — ${s.artistName} (${s.rule})`, n)
+      return li
+    }),
+  )
   $('signals-empty').hidden = r.signals.length > 0
 }
 
 async function refreshSegments() {
   const r = await api('/v1/segments')
-  $('segments-asof').textContent = r.asOf ? `as of ${r.asOf}, ${fmt(r.listeners)} listeners` : 'no segments yet (the nightly batch computes them)'
-  $('segments').replaceChildren(...r.segments.map((s) => {
-    const tr = document.createElement('tr')
-    const share = r.listeners > 0 ? Math.round((100 * s.size) / r.listeners) : 0
-    const artists = s.topArtists.slice(0, 3).map((a) => `${a.name} ×${a.lift.toFixed(1)}`).join(', ')
-    for (const text of [s.name, `${fmt(s.size)} (${share}%)`, artists]) {
-      const td = document.createElement('td')
-      td.textContent = text
-      tr.append(td)
-    }
-    return tr
-  }))
+  $('segments-asof').textContent = r.asOf
+    ? `as of ${r.asOf}, ${fmt(r.listeners)} listeners`
+    : 'no segments yet (the nightly batch computes them)'
+  $('segments').replaceChildren(
+    ...r.segments.map((s) => {
+      const tr = document.createElement('tr')
+      const share = r.listeners > 0 ? Math.round((100 * s.size) / r.listeners) : 0
+      const artists = s.topArtists
+        .slice(0, 3)
+        .map((a) => `${a.name} ×${a.lift.toFixed(1)}`)
+        .join(', ')
+      for (const text of [s.name, `${fmt(s.size)} (${share}%)`, artists]) {
+        const td = document.createElement('td')
+        td.textContent = text
+        tr.append(td)
+      }
+      return tr
+    }),
+  )
 }
 
 // Signals and segments name listeners and every artist's plays: the API gives them to admin keys only.
-meReady.then(() => {
-  const admin = state.me?.role === 'admin'
-  for (const panel of document.querySelectorAll('.signals-panel, .segments-panel')) panel.hidden = !admin
-  if (!admin) return
-  refreshSignals().catch(showError)
-  refreshSegments().catch(showError)
-  setInterval(() => refreshSignals().catch(showError), 3000)
-  setInterval(() => refreshSegments().catch(showError), 60000)
-}).catch(() => undefined) // app.js shows why /v1/me failed
+meReady
+  .then(() => {
+    const admin = state.me?.role === 'admin'
+    for (const panel of document.querySelectorAll('.signals-panel, .segments-panel')) panel.hidden = !admin
+    if (!admin) return
+    refreshSignals().catch(showError)
+    refreshSegments().catch(showError)
+    setInterval(() => refreshSignals().catch(showError), 3000)
+    setInterval(() => refreshSegments().catch(showError), 60000)
+  })
+  .catch(() => undefined) // app.js shows why /v1/me failed

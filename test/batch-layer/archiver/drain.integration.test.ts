@@ -25,28 +25,40 @@ afterEach(async () => {
   for (const a of running.splice(0)) await a.stop()
 })
 
-interface Drain { pid: number; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>; kill(signal: NodeJS.Signals): void }
+interface Drain {
+  pid: number
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>
+  kill(signal: NodeJS.Signals): void
+}
 
 /** Spawns `playcount archive --drain`; the child is killed (and the wait fails) after `timeoutMs`. */
 function drain(env: Record<string, string>, timeoutMs: number): Drain {
   const child = spawn(process.execPath, [path.join(root, 'bin/playcount.js'), 'archive', '--drain'], {
-    cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
   })
   let stdout = ''
   let stderr = ''
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`archive --drain did not exit within ${timeoutMs} ms; stderr: ${stderr}`))
-    }, timeoutMs)
-    child.on('error', reject)
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer)
-      resolve({ code, signal, stdout, stderr })
-    })
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString()
   })
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString()
+  })
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
+    (resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL')
+        reject(new Error(`archive --drain did not exit within ${timeoutMs} ms; stderr: ${stderr}`))
+      }, timeoutMs)
+      child.on('error', reject)
+      child.on('exit', (code, signal) => {
+        clearTimeout(timer)
+        resolve({ code, signal, stdout, stderr })
+      })
+    },
+  )
   return { pid: child.pid!, exited, kill: (signal) => child.kill(signal) }
 }
 
@@ -73,31 +85,46 @@ async function assignment(config: Readonly<Config>): Promise<number[][]> {
   await admin.connect()
   try {
     const { groups } = await admin.describeGroups([groupId(config, 'archiver')])
-    return (groups[0]?.members ?? []).map((m) => AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment[config.kafka.topic] ?? [])
+    return (groups[0]?.members ?? []).map(
+      (m) => AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment[config.kafka.topic] ?? [],
+    )
   } finally {
     await admin.disconnect()
   }
 }
 
 describe('archive --drain', () => {
-  it('drains the partitions it is assigned and names those another archiver of the group holds, within a bounded time', { timeout: 150_000 }, async () => {
-    const { env, config } = await prepare(300)
-    const other = buildArchiver(config, { catalog: testCatalog(), lake: openLake(config), log: createLogger({ level: 'silent' }), registry: createRegistry() })
-    running.push(other)
-    await other.start()
-    await eventually(async () => ((await assignment(config)).flat().length === 3 ? true : undefined), 30_000, 'the running archiver to hold every partition')
+  it(
+    'drains the partitions it is assigned and names those another archiver of the group holds, within a bounded time',
+    { timeout: 150_000 },
+    async () => {
+      const { env, config } = await prepare(300)
+      const other = buildArchiver(config, {
+        catalog: testCatalog(),
+        lake: openLake(config),
+        log: createLogger({ level: 'silent' }),
+        registry: createRegistry(),
+      })
+      running.push(other)
+      await other.start()
+      await eventually(
+        async () => ((await assignment(config)).flat().length === 3 ? true : undefined),
+        30_000,
+        'the running archiver to hold every partition',
+      )
 
-    const { code, stdout, stderr } = await drain(env, 120_000).exited
-    expect(code).toBe(3)
-    const drained = [...stdout.matchAll(/partition (\d+): next offset/g)].map((m) => Number(m[1]))
-    const named = /partitions ([\d,]+) not drained: another archiver of the group holds them \((.+)\)/.exec(stderr)
-    expect(named, stderr).not.toBeNull()
-    const elsewhere = named![1]!.split(',').map(Number)
-    expect(drained.length).toBeGreaterThan(0)
-    expect(elsewhere.length).toBeGreaterThan(0)
-    expect([...drained, ...elsewhere].sort()).toEqual([0, 1, 2])
-    expect(named![2]).toMatch(new RegExp(`holds ${elsewhere.join(',')}`))
-  })
+      const { code, stdout, stderr } = await drain(env, 120_000).exited
+      expect(code).toBe(3)
+      const drained = [...stdout.matchAll(/partition (\d+): next offset/g)].map((m) => Number(m[1]))
+      const named = /partitions ([\d,]+) not drained: another archiver of the group holds them \((.+)\)/.exec(stderr)
+      expect(named, stderr).not.toBeNull()
+      const elsewhere = named![1]!.split(',').map(Number)
+      expect(drained.length).toBeGreaterThan(0)
+      expect(elsewhere.length).toBeGreaterThan(0)
+      expect([...drained, ...elsewhere].sort()).toEqual([0, 1, 2])
+      expect(named![2]).toMatch(new RegExp(`holds ${elsewhere.join(',')}`))
+    },
+  )
 
   it('stops on SIGTERM and removes its temp folder', { timeout: 120_000 }, async () => {
     const { env } = await prepare(30_000)

@@ -15,36 +15,43 @@ function sha256(file: string): string {
 }
 
 describe('ParquetWriter', () => {
-  it('keeps the rows in the order of the CSV (kafka_offset) without a sort, and the same rows give the same bytes', { timeout: 60_000 }, async () => {
-    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'parquet-writer-'))
-    onTestFinished(() => fs.rmSync(home, { recursive: true, force: true }))
-    const config = loadConfig({ ...process.env, PLAYCOUNT_HOME: home, LAKE_URI: path.join(home, 'lake') })
-    const csv = path.join(home, 'rows.csv')
-    const duck = await openDuck(config)
-    try {
-      // Offsets ascending but event ids and times not: an order the file could only keep by keeping the CSV's.
-      await duck.conn.run(`COPY (SELECT md5(i::VARCHAR) AS event_id, 1717243200000 - (i * 7919 % 100000) AS ts, 1717243200000 + i AS arrived_at,
+  it(
+    'keeps the rows in the order of the CSV (kafka_offset) without a sort, and the same rows give the same bytes',
+    { timeout: 60_000 },
+    async () => {
+      const home = fs.mkdtempSync(path.join(os.tmpdir(), 'parquet-writer-'))
+      onTestFinished(() => fs.rmSync(home, { recursive: true, force: true }))
+      const config = loadConfig({ ...process.env, PLAYCOUNT_HOME: home, LAKE_URI: path.join(home, 'lake') })
+      const csv = path.join(home, 'rows.csv')
+      const duck = await openDuck(config)
+      try {
+        // Offsets ascending but event ids and times not: an order the file could only keep by keeping the CSV's.
+        await duck.conn
+          .run(`COPY (SELECT md5(i::VARCHAR) AS event_id, 1717243200000 - (i * 7919 % 100000) AS ts, 1717243200000 + i AS arrived_at,
           'u-' || (i % 977) AS user_id, 's' || (i % 31) AS song_id, 'a' || (i % 7) AS artist_id, 'play' AS type,
           CASE WHEN i % 4 = 0 THEN NULL ELSE i % 240000 END AS ms_played, 'tv' AS device, 'DE' AS country, 3 AS kafka_partition, 1000 + i AS kafka_offset
         FROM range(${ROWS}) r(i)) TO ${quoteLiteral(csv)} (HEADER false)`)
-      const writer = await ParquetWriter.create(config)
-      const outs = ['a', 'b', 'c'].map((n) => path.join(home, `${n}.parquet`))
-      try {
-        await writer.write(csv, outs[0]!)
-        // Two at once, on the writer's two connections.
-        await Promise.all([writer.write(csv, outs[1]!), writer.write(csv, outs[2]!)])
-      } finally {
-        await writer.close()
-      }
-      expect(new Set(outs.map(sha256)).size).toBe(1)
-      const [[rows, ordered, groups]] = (await duck.conn.runAndReadAll(`SELECT count(*), bool_and(kafka_offset = 1000 + rn - 1),
+        const writer = await ParquetWriter.create(config)
+        const outs = ['a', 'b', 'c'].map((n) => path.join(home, `${n}.parquet`))
+        try {
+          await writer.write(csv, outs[0]!)
+          // Two at once, on the writer's two connections.
+          await Promise.all([writer.write(csv, outs[1]!), writer.write(csv, outs[2]!)])
+        } finally {
+          await writer.close()
+        }
+        expect(new Set(outs.map(sha256)).size).toBe(1)
+        const [[rows, ordered, groups]] = (
+          await duck.conn.runAndReadAll(`SELECT count(*), bool_and(kafka_offset = 1000 + rn - 1),
           (SELECT count(DISTINCT row_group_id) FROM parquet_metadata(${quoteLiteral(outs[0]!)}))
-        FROM (SELECT kafka_offset, row_number() OVER () AS rn FROM read_parquet(${quoteLiteral(outs[0]!)}))`)).getRows() as [[bigint, boolean, bigint]]
-      expect([rows, ordered, groups]).toEqual([BigInt(ROWS), true, 2n])
-    } finally {
-      duck.close()
-    }
-  })
+        FROM (SELECT kafka_offset, row_number() OVER () AS rn FROM read_parquet(${quoteLiteral(outs[0]!)}))`)
+        ).getRows() as [[bigint, boolean, bigint]]
+        expect([rows, ordered, groups]).toEqual([BigInt(ROWS), true, 2n])
+      } finally {
+        duck.close()
+      }
+    },
+  )
 
   it('reports an events file without rows as a lake error naming the file, not wrapped in a second one', async () => {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'parquet-writer-'))
@@ -53,14 +60,17 @@ describe('ParquetWriter', () => {
     const empty = path.join(home, 'empty.parquet')
     const duck = await openDuck(config)
     try {
-      await duck.conn.run(`COPY (SELECT 1::BIGINT AS kafka_offset WHERE false) TO ${quoteLiteral(empty)} (FORMAT parquet)`)
+      await duck.conn.run(
+        `COPY (SELECT 1::BIGINT AS kafka_offset WHERE false) TO ${quoteLiteral(empty)} (FORMAT parquet)`,
+      )
     } finally {
       duck.close()
     }
     const writer = await ParquetWriter.create(config)
     onTestFinished(() => writer.close())
     await expect(writer.lastOffset(empty)).rejects.toMatchObject({
-      code: 'PLAYCOUNT_LAKE_IO', message: `Lake read or write failed: ${empty} holds no rows`,
+      code: 'PLAYCOUNT_LAKE_IO',
+      message: `Lake read or write failed: ${empty} holds no rows`,
     })
   })
 })

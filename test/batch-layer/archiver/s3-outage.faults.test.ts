@@ -18,7 +18,16 @@ import { createLogger } from '../../../shared/logger.ts'
 import { createRegistry } from '../../../shared/telemetry.ts'
 import { startMinio, waitForS3 } from '../../../services/minio.ts'
 import { eventually, randomName } from '../../helpers.ts'
-import { archiverEnv, createTopic, duplicatesAndMissing, eventsInHour, produce, readArchive, testCatalog, type TestMessage } from './support.ts'
+import {
+  archiverEnv,
+  createTopic,
+  duplicatesAndMissing,
+  eventsInHour,
+  produce,
+  readArchive,
+  testCatalog,
+  type TestMessage,
+} from './support.ts'
 
 const OUTAGE_MS = 30_000
 
@@ -31,7 +40,9 @@ async function freePort(): Promise<number> {
 }
 
 /** A MinIO of this test only, on its own ports and data folder. */
-async function ownMinio(cacheDir: string): Promise<{ endpoint: string; start(): Promise<void>; stop(): Promise<void> }> {
+async function ownMinio(
+  cacheDir: string,
+): Promise<{ endpoint: string; start(): Promise<void>; stop(): Promise<void> }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'minio-outage-'))
   const port = await freePort()
   const consolePort = await freePort()
@@ -42,7 +53,18 @@ async function ownMinio(cacheDir: string): Promise<{ endpoint: string; start(): 
     const p = pid
     pid = undefined
     process.kill(p, 'SIGKILL')
-    await eventually(async () => { try { process.kill(p, 0); return undefined } catch { return true } }, 10_000, 'minio to exit')
+    await eventually(
+      async () => {
+        try {
+          process.kill(p, 0)
+          return undefined
+        } catch {
+          return true
+        }
+      },
+      10_000,
+      'minio to exit',
+    )
   }
   const start = async (): Promise<void> => {
     const spawned = startMinio({ cacheDir, dir, port, consolePort })
@@ -72,17 +94,34 @@ describe('archiver during an S3 outage', () => {
   it('waits for the lake, commits nothing beyond it, and archives everything exactly once afterwards', async () => {
     const base = await archiverEnv({ s3: false })
     const minio = await ownMinio(loadConfig(base).cacheDir)
-    const config = loadConfig({ ...base, S3_ENDPOINT: minio.endpoint, LAKE_URI: `s3://playcount/${randomName('lake')}`,
-      ARCHIVE_MAX_ROWS_PER_FILE: '1000', ARCHIVE_GRACE_MS: '0' })
+    const config = loadConfig({
+      ...base,
+      S3_ENDPOINT: minio.endpoint,
+      LAKE_URI: `s3://playcount/${randomName('lake')}`,
+      ARCHIVE_MAX_ROWS_PER_FILE: '1000',
+      ARCHIVE_GRACE_MS: '0',
+    })
     await createTopic(config)
     const now = hourStart(Date.now())
     const before = eventsInHour('a', 3000, 3, now - 2 * HOUR_MS)
     await produce(config, before)
     const lake = openLake(config)
-    const archiver = buildArchiver(config, { catalog: testCatalog(), lake, log: createLogger({ level: 'silent' }), registry: createRegistry() })
-    onTestFinished(async () => { await archiver.stop(); lake.close() })
+    const archiver = buildArchiver(config, {
+      catalog: testCatalog(),
+      lake,
+      log: createLogger({ level: 'silent' }),
+      registry: createRegistry(),
+    })
+    onTestFinished(async () => {
+      await archiver.stop()
+      lake.close()
+    })
     await archiver.start()
-    await eventually(async () => ((await committed(config)).every((c) => c === 1000) ? true : undefined), 60_000, 'the first files')
+    await eventually(
+      async () => ((await committed(config)).every((c) => c === 1000) ? true : undefined),
+      60_000,
+      'the first files',
+    )
 
     await minio.stop()
     // 1100 rows per partition: a size split at 1000 that must wait for the lake.
@@ -94,7 +133,11 @@ describe('archiver during an S3 outage', () => {
       await sleep(2000)
     }
     await minio.start()
-    await eventually(async () => ((await committed(config)).every((c) => c === 2100) ? true : undefined), 120_000, 'the archiver to catch up')
+    await eventually(
+      async () => ((await committed(config)).every((c) => c === 2100) ? true : undefined),
+      120_000,
+      'the archiver to catch up',
+    )
 
     const contents = await readArchive(config)
     const next = new Map<number, number>()
@@ -104,6 +147,8 @@ describe('archiver during an S3 outage', () => {
       return { partition: m.partition, offset }
     })
     expect(duplicatesAndMissing(contents, expected)).toEqual({ duplicates: [], missing: [], extra: [] })
-    expect(contents.files.map((f) => f.rows).sort((a, b) => a - b)).toEqual([100, 100, 100, 1000, 1000, 1000, 1000, 1000, 1000])
+    expect(contents.files.map((f) => f.rows).sort((a, b) => a - b)).toEqual([
+      100, 100, 100, 1000, 1000, 1000, 1000, 1000, 1000,
+    ])
   })
 })

@@ -15,9 +15,18 @@ export const W = T0 + 28 * HOUR_MS
 
 export async function writeEngineLake(config: Readonly<Config>, lake: Lake, n = 1500): Promise<ArchivedEvent[]> {
   const partitions = config.kafka.partitions
-  const base = makeEvents({ n, seed: 42, arrivalFrom: T0, arrivalSpanMs: 27 * HOUR_MS, lateMs: 30 * HOUR_MS, partitions })
+  const base = makeEvents({
+    n,
+    seed: 42,
+    arrivalFrom: T0,
+    arrivalSpanMs: 27 * HOUR_MS,
+    lateMs: 30 * HOUR_MS,
+    partitions,
+  })
   // Retries: same id, ts and partition (the key is the userId), arriving 5 min to 3 h later.
-  const retries = base.filter((_, i) => i % 23 === 0).map((e, i) => duplicateOf(e, 5 * 60_000 + (i % 36) * 5 * 60_000, 100_000 + i))
+  const retries = base
+    .filter((_, i) => i % 23 === 0)
+    .map((e, i) => duplicateOf(e, 5 * 60_000 + (i % 36) * 5 * 60_000, 100_000 + i))
   const events = [...base, ...retries].filter((e) => e.arrivedAt < W)
   await writeArchive(config, lake, events)
   await writeProgress(config, lake, W)

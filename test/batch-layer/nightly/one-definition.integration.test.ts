@@ -17,7 +17,15 @@ import { readViewsManifest } from '../../../shared/views.ts'
 import { testConfig } from '../../helpers.ts'
 import { writeListeners, type ListenerProfile } from '../../../shared/catalog/listeners.ts'
 import { breakdownOracle } from '../../support/oracle.ts'
-import { duplicateOf, groundTruth, makeEvents, readView, writeArchive, writeProgress, type ArchivedEvent } from './fixture.ts'
+import {
+  duplicateOf,
+  groundTruth,
+  makeEvents,
+  readView,
+  writeArchive,
+  writeProgress,
+  type ArchivedEvent,
+} from './fixture.ts'
 
 const T0 = Date.parse('2024-03-01T21:00:00Z')
 /** Profiles for u0..u4; u5 and u6 have none, so their events count under `unknown`. */
@@ -31,23 +39,36 @@ const PROFILES: ListenerProfile[] = [
 
 /** A breakdown view keyed like breakdownOracle: `kind:id|day|dimension|value`. */
 function breakdownKeys(kind: 'song' | 'artist', rows: Map<string, MetricValues>): Record<string, MetricValues> {
-  return Object.fromEntries([...rows].map(([k, v]) => {
-    const [day, id, ...rest] = k.split('|')
-    return [`${kind}:${id!}|${day!}|${rest.join('|')}`, v]
-  }))
+  return Object.fromEntries(
+    [...rows].map(([k, v]) => {
+      const [day, id, ...rest] = k.split('|')
+      return [`${kind}:${id!}|${day!}|${rest.join('|')}`, v]
+    }),
+  )
 }
 const W = T0 + 4 * HOUR_MS
 
-function speedCounters(events: readonly ArchivedEvent[], partitions: number): Record<'song_daily' | 'artist_daily', Map<string, MetricValues>> & { breakdowns: Record<string, MetricValues> } {
+function speedCounters(
+  events: readonly ArchivedEvent[],
+  partitions: number,
+): Record<'song_daily' | 'artist_daily', Map<string, MetricValues>> & { breakdowns: Record<string, MetricValues> } {
   const songs = new Map(events.map((e) => [e.songId, e.artistId] as const))
   const engine = new SpeedEngine({ songs: [...songs], dedupWindow: 100_000, bucketMs: HOUR_MS, profiles: PROFILES })
   const all = Array.from({ length: partitions }, (_, p) => p)
   for (const p of all) engine.assign(p, 0)
-  for (const e of [...events].sort((a, b) => a.partition - b.partition || a.offset - b.offset)) engine.applyEvent(e.partition, e, e.arrivedAt, e.arrivedAt)
+  for (const e of [...events].sort((a, b) => a.partition - b.partition || a.offset - b.offset))
+    engine.applyEvent(e.partition, e, e.arrivedAt, e.arrivedAt)
   const days = events.map((e) => Math.floor(e.ts / DAY_MS))
   const range = { partitions: all, watermark: 0, fromDay: Math.min(...days), toDay: Math.max(...days) }
-  const out = { song_daily: new Map<string, MetricValues>(), artist_daily: new Map<string, MetricValues>(), breakdowns: {} as Record<string, MetricValues> }
-  for (const [view, kind, ids] of [['song_daily', 'song', songs.keys()], ['artist_daily', 'artist', new Set(songs.values())]] as const) {
+  const out = {
+    song_daily: new Map<string, MetricValues>(),
+    artist_daily: new Map<string, MetricValues>(),
+    breakdowns: {} as Record<string, MetricValues>,
+  }
+  for (const [view, kind, ids] of [
+    ['song_daily', 'song', songs.keys()],
+    ['artist_daily', 'artist', new Set(songs.values())],
+  ] as const) {
     for (const id of ids) {
       for (const [day, values] of engine.daily({ ...range, kind, id })) out[view].set(`${formatDay(day)}|${id}`, values)
       for (const dimension of DIMENSION_NAMES) {
@@ -64,7 +85,14 @@ describe('one metric definition', () => {
   it('the speed layer counters and the batch SQL agree over the same events', async () => {
     const config = testConfig({ KAFKA_PARTITIONS: '3' })
     const lake = openLake(config)
-    const base = makeEvents({ n: 600, seed: 21, arrivalFrom: T0, arrivalSpanMs: 3 * HOUR_MS, lateMs: 26 * HOUR_MS, partitions: 3 })
+    const base = makeEvents({
+      n: 600,
+      seed: 21,
+      arrivalFrom: T0,
+      arrivalSpanMs: 3 * HOUR_MS,
+      lateMs: 26 * HOUR_MS,
+      partitions: 3,
+    })
     // Retries land on the same partition (the Kafka key is the userId), later in the log.
     const retries = base.filter((_, i) => i % 17 === 0).map((e, i) => duplicateOf(e, 20 * 60_000, 5_000 + i))
     const events = [...base, ...retries].filter((e) => e.arrivedAt < W)
@@ -81,13 +109,20 @@ describe('one metric definition', () => {
       expect(batch, view).toEqual(Object.fromEntries([...reference[view]!].sort()))
     }
     const artistOf = (id: string): string => events.find((e) => e.songId === id)!.artistId
-    const firstArrivals = [...events].sort((a, b) => a.arrivedAt - b.arrivedAt || a.partition - b.partition || a.offset - b.offset)
-    const truth = Object.fromEntries(breakdownOracle(firstArrivals, artistOf, new Map(PROFILES.map((p) => [p.userId, p]))))
+    const firstArrivals = [...events].sort(
+      (a, b) => a.arrivedAt - b.arrivedAt || a.partition - b.partition || a.offset - b.offset,
+    )
+    const truth = Object.fromEntries(
+      breakdownOracle(firstArrivals, artistOf, new Map(PROFILES.map((p) => [p.userId, p]))),
+    )
     const batchBreakdowns = {
       ...breakdownKeys('song', await readView(config, lake, manifest, 'song_breakdown_daily')),
       ...breakdownKeys('artist', await readView(config, lake, manifest, 'artist_breakdown_daily')),
     }
-    expect(Object.keys(truth).some((k) => k.endsWith('|tier|unknown')) && Object.keys(truth).some((k) => k.endsWith('|age|65+'))).toBe(true)
+    expect(
+      Object.keys(truth).some((k) => k.endsWith('|tier|unknown')) &&
+        Object.keys(truth).some((k) => k.endsWith('|age|65+')),
+    ).toBe(true)
     expect(batchBreakdowns).toEqual(truth)
     // An event that adds to no metric (a pause without msPlayed) leaves an all-zero row in SQL and no cell in the
     // speed layer; a reader sees zeros either way.

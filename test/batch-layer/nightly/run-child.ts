@@ -7,9 +7,13 @@ import { createLogger } from '../../../shared/logger.ts'
 const config = loadConfig()
 const lake = openLake(config)
 try {
-  const summary = await runBatch(config, { lake, log: createLogger({ level: 'silent' }) }, {
-    onProgress: (p) => process.stdout.write(`${JSON.stringify({ progress: p })}\n`),
-  })
+  const summary = await runBatch(
+    config,
+    { lake, log: createLogger({ level: 'silent' }) },
+    {
+      onProgress: (p) => process.stdout.write(`${JSON.stringify({ progress: p })}\n`),
+    },
+  )
   process.stdout.write(`${JSON.stringify({ summary })}\n`)
 } catch (err) {
   process.stdout.write(`${JSON.stringify({ error: (err as { code?: string }).code ?? String(err) })}\n`)

@@ -7,7 +7,16 @@ import { readLatestSegments } from '../../../shared/segments.ts'
 import { runBatch } from '../../../batch-layer/nightly/run.ts'
 import { readRunHistory } from '../../../batch-layer/nightly/history.ts'
 import { testConfig, testS3Config } from '../../helpers.ts'
-import { duplicateOf, groundTruth, makeEvents, queryLake, readView, writeArchive, writeProgress, type ArchivedEvent } from './fixture.ts'
+import {
+  duplicateOf,
+  groundTruth,
+  makeEvents,
+  queryLake,
+  readView,
+  writeArchive,
+  writeProgress,
+  type ArchivedEvent,
+} from './fixture.ts'
 
 const log = createLogger({ level: 'silent' })
 const T0 = Date.parse('2024-03-01T22:00:00Z')
@@ -15,7 +24,12 @@ const W1 = T0 + 2 * HOUR_MS // 2024-03-02T00:00Z
 const W2 = W1 + 2 * HOUR_MS
 const GROUPED = ['song_daily', 'artist_daily', 'artist_country_daily', 'song_device_daily']
 
-async function expectViewsEqualTruth(config: ReturnType<typeof testConfig>, lake: ReturnType<typeof openLake>, events: ArchivedEvent[], w: number): Promise<void> {
+async function expectViewsEqualTruth(
+  config: ReturnType<typeof testConfig>,
+  lake: ReturnType<typeof openLake>,
+  events: ArchivedEvent[],
+  w: number,
+): Promise<void> {
   const manifest = await readViewsManifest(lake)
   expect(manifest?.watermark).toBe(w)
   const truth = groundTruth(events, w)
@@ -33,8 +47,13 @@ describe('runBatch', () => {
 
     const first = makeEvents({ n: 400, seed: 7, arrivalFrom: T0, arrivalSpanMs: 2 * HOUR_MS, partitions: 2 })
     // Retries: the same events again, some within the first batch, some arriving after W1.
-    const dupsEarly = first.slice(0, 20).map((e, i) => duplicateOf(e, 1000, 10_000 + i)).filter((e) => e.arrivedAt < W1)
-    const dupsLate = first.slice(20, 40).map((e, i) => ({ ...duplicateOf(e, 0, 20_000 + i), arrivedAt: W1 + 60_000 + i }))
+    const dupsEarly = first
+      .slice(0, 20)
+      .map((e, i) => duplicateOf(e, 1000, 10_000 + i))
+      .filter((e) => e.arrivedAt < W1)
+    const dupsLate = first
+      .slice(20, 40)
+      .map((e, i) => ({ ...duplicateOf(e, 0, 20_000 + i), arrivedAt: W1 + 60_000 + i }))
     await writeArchive(config, lake, [...first, ...dupsEarly])
     await writeProgress(config, lake, W1, [0])
     // Partition 1 has no progress document yet: W is the minimum over ALL partitions, so still 0.
@@ -50,24 +69,46 @@ describe('runBatch', () => {
     expect((await readLatestSegments(lake))?.asOf).toBe('2024-03-01')
 
     // Next hours: new events, some of them hours late (event day 2024-03-01), and the late retries.
-    const second = makeEvents({ n: 300, seed: 11, arrivalFrom: W1, arrivalSpanMs: 2 * HOUR_MS, lateMs: 3 * HOUR_MS, partitions: 2, firstOffset: 1000 })
+    const second = makeEvents({
+      n: 300,
+      seed: 11,
+      arrivalFrom: W1,
+      arrivalSpanMs: 2 * HOUR_MS,
+      lateMs: 3 * HOUR_MS,
+      partitions: 2,
+      firstOffset: 1000,
+    })
     const all = [...first, ...dupsEarly, ...second, ...dupsLate]
     await writeArchive(config, lake, [...second, ...dupsLate])
     await writeProgress(config, lake, W2, [0])
     expect((await runBatch(config, { lake, log })).status).toBe('noop')
     await writeProgress(config, lake, W2, [1])
     const run2 = await runBatch(config, { lake, log })
-    expect(run2).toMatchObject({ status: 'ok', watermarkBefore: W1, watermarkAfter: W2, daysRecomputed: ['2024-03-01', '2024-03-02'] })
+    expect(run2).toMatchObject({
+      status: 'ok',
+      watermarkBefore: W1,
+      watermarkAfter: W2,
+      daysRecomputed: ['2024-03-01', '2024-03-02'],
+    })
     expect(run2.duplicatesDropped).toBe(dupsEarly.length + dupsLate.length)
     await expectViewsEqualTruth(config, lake, all, W2)
     const m2 = (await readViewsManifest(lake))!
-    expect(m2).toMatchObject({ runId: run2.runId, previousWatermark: W1, days: { from: '2024-03-01', to: '2024-03-02' } })
+    expect(m2).toMatchObject({
+      runId: run2.runId,
+      previousWatermark: W1,
+      days: { from: '2024-03-01', to: '2024-03-02' },
+    })
 
     // Top songs: ranked by plays, then listeners, then id.
     const truth = groundTruth(all, W2).song_daily!
-    const expectedTop = [...truth].filter(([k]) => k.startsWith('2024-03-02|'))
-      .sort(([ka, a], [kb, b]) => b.plays - a.plays || b.listeners - a.listeners || ka.localeCompare(kb)).map(([k]) => k.split('|')[1])
-    const top = await queryLake(config, `SELECT song_id FROM read_parquet('${lake.location(viewFiles(m2, 'top_songs_daily', { from: '2024-03-02' })[0]!)}') ORDER BY rank`)
+    const expectedTop = [...truth]
+      .filter(([k]) => k.startsWith('2024-03-02|'))
+      .sort(([ka, a], [kb, b]) => b.plays - a.plays || b.listeners - a.listeners || ka.localeCompare(kb))
+      .map(([k]) => k.split('|')[1])
+    const top = await queryLake(
+      config,
+      `SELECT song_id FROM read_parquet('${lake.location(viewFiles(m2, 'top_songs_daily', { from: '2024-03-02' })[0]!)}') ORDER BY rank`,
+    )
     expect(top.map((r) => r.song_id)).toEqual(expectedTop)
 
     // Asking for one day rewrites only that day; the other day's files are reused from the previous manifest.
@@ -87,7 +128,9 @@ describe('runBatch', () => {
     expect(history[2]).toMatchObject({ runId: run1.runId, trigger: 'cli', watermarkAfter: W1, rowsRead: run1.rowsRead })
     // Only the current and the previous manifest's runs keep files.
     const m4 = (await readViewsManifest(lake))!
-    const named = new Set([m3, m4].flatMap((m) => [...Object.values(m.views).flat(), `views/runs/${m.runId}/file-days.json`]))
+    const named = new Set(
+      [m3, m4].flatMap((m) => [...Object.values(m.views).flat(), `views/runs/${m.runId}/file-days.json`]),
+    )
     expect((await lake.list('views/runs/')).filter((k) => !named.has(k))).toEqual([])
     expect(named.size).toBeGreaterThan(0)
     lake.close()
@@ -96,7 +139,14 @@ describe('runBatch', () => {
   it('works the same over an S3 lake', async () => {
     const config = await testS3Config({ KAFKA_PARTITIONS: '2' })
     const lake = openLake(config)
-    const events = makeEvents({ n: 200, seed: 3, arrivalFrom: T0, arrivalSpanMs: 2 * HOUR_MS, lateMs: 30 * HOUR_MS, partitions: 2 })
+    const events = makeEvents({
+      n: 200,
+      seed: 3,
+      arrivalFrom: T0,
+      arrivalSpanMs: 2 * HOUR_MS,
+      lateMs: 30 * HOUR_MS,
+      partitions: 2,
+    })
     await writeArchive(config, lake, events)
     await writeProgress(config, lake, W1)
     const run = await runBatch(config, { lake, log })
@@ -109,8 +159,12 @@ describe('runBatch', () => {
   it('refuses a bad date before touching anything', async () => {
     const config = testConfig()
     const lake = openLake(config)
-    await expect(runBatch(config, { lake, log }, { dates: ['2024-02-30'] })).rejects.toMatchObject({ code: 'PLAYCOUNT_BAD_REQUEST' })
-    await expect(runBatch(config, { lake, log }, { from: '2024-03-02', to: '2024-03-01' })).rejects.toMatchObject({ code: 'PLAYCOUNT_BAD_REQUEST' })
+    await expect(runBatch(config, { lake, log }, { dates: ['2024-02-30'] })).rejects.toMatchObject({
+      code: 'PLAYCOUNT_BAD_REQUEST',
+    })
+    await expect(runBatch(config, { lake, log }, { from: '2024-03-02', to: '2024-03-01' })).rejects.toMatchObject({
+      code: 'PLAYCOUNT_BAD_REQUEST',
+    })
     expect(await lake.list('views/')).toEqual([])
   })
 })

@@ -29,7 +29,13 @@ describe('the DuckDB engine in shards', () => {
 
     const days = one.daysRecomputed
     const two = await runBatch(config, { lake, log }, { shards: 2, from: days[0]!, to: days[days.length - 1]! })
-    expect(two).toMatchObject({ status: 'ok', shards: 2, daysRecomputed: days, rowsRead: one.rowsRead, duplicatesDropped: one.duplicatesDropped })
+    expect(two).toMatchObject({
+      status: 'ok',
+      shards: 2,
+      daysRecomputed: days,
+      rowsRead: one.rowsRead,
+      duplicatesDropped: one.duplicatesDropped,
+    })
     expect(one.duplicatesDropped).toBeGreaterThan(0)
     const byTwo = await dumpViews(config, lake, (await readViewsManifest(lake))!)
     expect(byTwo.schema).toEqual(byOne.schema)
@@ -64,12 +70,23 @@ describe('the DuckDB engine in shards', () => {
       }
       started.push(shard().catch((err: unknown) => err))
     }
-    const two = await runBatch(config, { lake, log }, { ...days, shards: 2, remoteShardsMs: 60_000, onProgress: (p) => elsewhere(p) })
+    const two = await runBatch(
+      config,
+      { lake, log },
+      { ...days, shards: 2, remoteShardsMs: 60_000, onProgress: (p) => elsewhere(p) },
+    )
     expect(two).toMatchObject({ status: 'ok', shards: 2, rowsRead: one.rowsRead })
     expect((await dumpViews(config, lake, (await readViewsManifest(lake))!)).rows).toEqual(byOne.rows)
 
-    const failed = runBatch(config, { lake, log }, { ...days, shards: 2, remoteShardsMs: 60_000, onProgress: (p) => elsewhere(p, 1) })
-    await expect(failed).rejects.toMatchObject({ code: 'PLAYCOUNT_BATCH_ENGINE_FAILED', message: expect.stringMatching(/^The duckdb shard 1 batch engine failed: .*part-p1-/) })
+    const failed = runBatch(
+      config,
+      { lake, log },
+      { ...days, shards: 2, remoteShardsMs: 60_000, onProgress: (p) => elsewhere(p, 1) },
+    )
+    await expect(failed).rejects.toMatchObject({
+      code: 'PLAYCOUNT_BATCH_ENGINE_FAILED',
+      message: expect.stringMatching(/^The duckdb shard 1 batch engine failed: .*part-p1-/),
+    })
     await Promise.all(started)
     expect((await readViewsManifest(lake))!.runId).toBe(two.runId)
     lake.close()
@@ -78,19 +95,30 @@ describe('the DuckDB engine in shards', () => {
   it('refuses a shard count that does not divide the partition count, before taking the lock', async () => {
     const config = testConfig({ KAFKA_PARTITIONS: '4' })
     const lake = openLake(config)
-    await expect(runBatch(config, { lake, log }, { shards: 3 })).rejects.toMatchObject({ code: 'PLAYCOUNT_BAD_REQUEST',
-      message: expect.stringContaining('shards must be a divisor of KAFKA_PARTITIONS (4), got 3') })
+    await expect(runBatch(config, { lake, log }, { shards: 3 })).rejects.toMatchObject({
+      code: 'PLAYCOUNT_BAD_REQUEST',
+      message: expect.stringContaining('shards must be a divisor of KAFKA_PARTITIONS (4), got 3'),
+    })
     expect(await lake.list('views/')).toEqual([])
     lake.close()
   })
 
-  it('counts a listener twice when one listener\'s events are in two shards (the precondition is needed)', async () => {
+  it("counts a listener twice when one listener's events are in two shards (the precondition is needed)", async () => {
     const config = testConfig({ KAFKA_PARTITIONS: '2' })
     const lake = openLake(config)
     // A producer that did not key by userId: u1's plays of s0 landed in both partitions.
     const at = W - HOUR_MS
-    const play = (i: number, partition: number): ArchivedEvent => ({ eventId: `x${i}`, ts: at - 60_000, userId: 'u1', songId: 's0',
-      artistId: 'a0', type: 'play', partition, offset: i, arrivedAt: at + i })
+    const play = (i: number, partition: number): ArchivedEvent => ({
+      eventId: `x${i}`,
+      ts: at - 60_000,
+      userId: 'u1',
+      songId: 's0',
+      artistId: 'a0',
+      type: 'play',
+      partition,
+      offset: i,
+      arrivedAt: at + i,
+    })
     await writeArchive(config, lake, [play(0, 0), play(1, 1)])
     await writeProgress(config, lake, W)
     await runBatch(config, { lake, log })

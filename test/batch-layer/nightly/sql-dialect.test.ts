@@ -15,7 +15,7 @@ describe('the view compiler', () => {
     expect(duck).toMatch(/ ANTI JOIN batch_dup_hashes h ON hash\(s\.event_id\)/)
     // Spark SQL has no QUALIFY, no multi-column GROUPING(), no AT TIME ZONE, no hash() of 64 bits.
     expect(spark).not.toMatch(/QUALIFY|GROUPING\(|AT TIME ZONE|[^4]\bhash\(/i)
-    expect(spark).toContain('to_date(ts) IN (DATE \'2024-03-01\', DATE \'2024-03-03\')')
+    expect(spark).toContain("to_date(ts) IN (DATE '2024-03-01', DATE '2024-03-03')")
     expect(spark).toMatch(/LEFT ANTI JOIN batch_dup_hashes h ON xxhash64\(s\.event_id\)/)
     expect(spark).toContain('CACHE TABLE batch_agg AS')
     // The four grouped views, and one set per (song|artist, dimension) for the breakdowns.
@@ -24,8 +24,10 @@ describe('the view compiler', () => {
     for (const v of BATCH_VIEW_NAMES) expect(viewSql(v, 'batch_agg')).toContain(METRICS.map((m) => m.column).join(', '))
   })
 
-  it('gives Spark a grouping id equal to DuckDB\'s GROUPING over the same columns', () => {
-    expect(SPARK.groupingId(['a', 'b', 'c', 'd'])).toBe('grouping(a) * 8 + grouping(b) * 4 + grouping(c) * 2 + grouping(d) * 1')
+  it("gives Spark a grouping id equal to DuckDB's GROUPING over the same columns", () => {
+    expect(SPARK.groupingId(['a', 'b', 'c', 'd'])).toBe(
+      'grouping(a) * 8 + grouping(b) * 4 + grouping(c) * 2 + grouping(d) * 1',
+    )
     expect(DUCKDB.groupingId(['a', 'b'])).toBe('GROUPING(a, b)')
   })
 

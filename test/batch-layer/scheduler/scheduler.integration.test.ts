@@ -23,14 +23,20 @@ describe('buildBatchScheduler', () => {
     await scheduler.idle()
     const history = await readRunHistory(lake)
     expect(history.map((h) => h.trigger)).toEqual(['api', 'catch-up'])
-    expect(await registry.getSingleMetricAsString('playcount_batch_runs_total')).toContain('trigger="catch-up",status="noop"} 1')
+    expect(await registry.getSingleMetricAsString('playcount_batch_runs_total')).toContain(
+      'trigger="catch-up",status="noop"} 1',
+    )
   })
 
   it('does not run at start when no scheduled time passed since the last run', async () => {
     const config = testConfig({ BATCH_SCHEDULE: '30 0 * * *' })
     const lake = openLake(config)
     await runBatch(config, { lake, log })
-    const scheduler = buildBatchScheduler(config, { lake, log, registry: createRegistry() }, { now: () => Date.now() + 1000 })
+    const scheduler = buildBatchScheduler(
+      config,
+      { lake, log, registry: createRegistry() },
+      { now: () => Date.now() + 1000 },
+    )
     onTestFinished(() => scheduler.stop())
     const runNextAt = Date.parse(`${new Date().toISOString().slice(0, 10)}T00:30:00Z`)
     // Running this test exactly across 00:30 UTC would legitimately catch up; skip the assertion then.
@@ -60,10 +66,14 @@ describe('buildBatchScheduler', () => {
     const lake = openLake(config)
     const scheduler = buildBatchScheduler(config, { lake, log, registry: createRegistry() })
     await scheduler.start()
-    const history = await eventually(async () => {
-      const h = await readRunHistory(lake)
-      return h.some((r) => r.trigger === 'schedule') ? h : undefined
-    }, 10_000, 'a scheduled run')
+    const history = await eventually(
+      async () => {
+        const h = await readRunHistory(lake)
+        return h.some((r) => r.trigger === 'schedule') ? h : undefined
+      },
+      10_000,
+      'a scheduled run',
+    )
     await scheduler.stop()
     expect(history.every((h) => h.status === 'noop')).toBe(true)
   })

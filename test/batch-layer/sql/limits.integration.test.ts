@@ -17,7 +17,10 @@ async function session(config: Readonly<Config>, limits: Partial<SqlLimits> = {}
   const lake = openLake(config)
   await writeArchive(config, lake, events)
   const sql = await openSqlSession(config, lake, { ...SQL_LIMITS, ...limits })
-  onTestFinished(() => { sql.close(); lake.close() })
+  onTestFinished(() => {
+    sql.close()
+    lake.close()
+  })
   return sql
 }
 
@@ -27,7 +30,10 @@ describe('playcount sql limits', () => {
     const t0 = Date.now()
     const err = await sql.query('SELECT sum(i) FROM range(10000000000000) t(i)').catch((e: unknown) => e)
     const elapsed = Date.now() - t0
-    expect(err).toMatchObject({ code: 'PLAYCOUNT_SQL_TIMEOUT', message: expect.stringMatching(/1 s time limit; raise it with --timeout/) })
+    expect(err).toMatchObject({
+      code: 'PLAYCOUNT_SQL_TIMEOUT',
+      message: expect.stringMatching(/1 s time limit; raise it with --timeout/),
+    })
     expect(elapsed).toBeGreaterThanOrEqual(1000)
     expect(elapsed).toBeLessThan(5000)
     expect((await sql.query('SELECT count(*) FROM events')).rows).toEqual([[events.length]])
@@ -37,7 +43,8 @@ describe('playcount sql limits', () => {
     const sql = await session(testConfig(), { memoryLimit: '256MB' })
     // A list cannot spill: 300M values need ~2.4 GB.
     await expect(sql.query('SELECT length(list(i)) FROM range(300000000) t(i)')).rejects.toMatchObject({
-      code: 'PLAYCOUNT_SQL_MEMORY_LIMIT', message: expect.stringMatching(/256MB memory limit; raise it with --memory-limit/),
+      code: 'PLAYCOUNT_SQL_MEMORY_LIMIT',
+      message: expect.stringMatching(/256MB memory limit; raise it with --memory-limit/),
     })
     expect((await sql.query('SELECT 1 AS one')).rows).toEqual([[1]])
   })
@@ -46,21 +53,27 @@ describe('playcount sql limits', () => {
     const sql = await session(testConfig(), { maxRows: 5000 })
     expect((await sql.query('SELECT i FROM range(5000) t(i)')).rows).toHaveLength(5000)
     await expect(sql.query('SELECT i FROM range(20000) t(i)')).rejects.toMatchObject({
-      code: 'PLAYCOUNT_SQL_TOO_MANY_ROWS', message: expect.stringMatching(/more than 5000 rows; add a LIMIT or raise it with --max-rows/),
+      code: 'PLAYCOUNT_SQL_TOO_MANY_ROWS',
+      message: expect.stringMatching(/more than 5000 rows; add a LIMIT or raise it with --max-rows/),
     })
     expect((await sql.query('SELECT count(*) FROM events')).rows).toEqual([[events.length]])
   })
 
-  it('spills into a private temp folder that close() deletes, and cannot read the working folder\'s .tmp', async () => {
+  it("spills into a private temp folder that close() deletes, and cannot read the working folder's .tmp", async () => {
     const config = testConfig()
     const sql = await session(config, { memoryLimit: '64MB' })
     expect(path.dirname(sql.tempDirectory)).toBe(path.join(config.home, 'tmp'))
     expect(fs.statSync(sql.tempDirectory).mode & 0o777).toBe(0o700)
     expect((await sql.query(`SELECT current_setting('temp_directory')`)).rows).toEqual([[sql.tempDirectory]])
     // Sorting ~200 MB of rows under a 64 MB limit has to spill.
-    expect((await sql.query('SELECT count(*) FROM (SELECT i, i::VARCHAR AS s FROM range(5000000) t(i) ORDER BY s DESC)')).rows).toEqual([[5_000_000]])
+    expect(
+      (await sql.query('SELECT count(*) FROM (SELECT i, i::VARCHAR AS s FROM range(5000000) t(i) ORDER BY s DESC)'))
+        .rows,
+    ).toEqual([[5_000_000]])
     const dotTmp = path.join(process.cwd(), '.tmp')
-    await expect(sql.query(`SELECT * FROM glob('${dotTmp}/*')`)).rejects.toMatchObject({ code: 'PLAYCOUNT_SQL_FORBIDDEN' })
+    await expect(sql.query(`SELECT * FROM glob('${dotTmp}/*')`)).rejects.toMatchObject({
+      code: 'PLAYCOUNT_SQL_FORBIDDEN',
+    })
     sql.close()
     expect(fs.existsSync(sql.tempDirectory)).toBe(false)
   })
@@ -69,7 +82,10 @@ describe('playcount sql limits', () => {
     const config = testConfig()
     const lake = openLake(config)
     onTestFinished(() => lake.close())
-    await lake.putBytes(VIEWS_MANIFEST_KEY, JSON.stringify({ views: { song_daily: ['views/song_daily/day=2024-03-01.parquet'] } }))
+    await lake.putBytes(
+      VIEWS_MANIFEST_KEY,
+      JSON.stringify({ views: { song_daily: ['views/song_daily/day=2024-03-01.parquet'] } }),
+    )
     await expect(openSqlSession(config, lake)).rejects.toThrow(/day=2024-03-01\.parquet/)
     expect(fs.readdirSync(path.join(config.home, 'tmp'))).toEqual([])
   })
@@ -81,9 +97,18 @@ describe('playcount sql limits', () => {
     expect(pivot.columns).toEqual(['device', ...types])
     const total = pivot.rows.reduce((a, r) => a + (r.slice(1) as number[]).reduce((x, y) => x + y, 0), 0)
     expect(total).toBe(events.length)
-    expect((await sql.query('SELECT * FROM (PIVOT (SELECT type FROM events) ON type USING count(*)) p')).rows).toEqual([types.map((t) => events.filter((e) => e.type === t).length)])
-    for (const q of ['PIVOT events ON type USING count(*); DROP VIEW events', 'SELECT 1; SELECT 2', 'PIVOT events ON type USING count(*); PIVOT events ON device USING count(*)']) {
-      await expect(sql.query(q), q).rejects.toMatchObject({ code: 'PLAYCOUNT_SQL_FORBIDDEN', message: expect.stringContaining('one statement at a time') })
+    expect((await sql.query('SELECT * FROM (PIVOT (SELECT type FROM events) ON type USING count(*)) p')).rows).toEqual([
+      types.map((t) => events.filter((e) => e.type === t).length),
+    ])
+    for (const q of [
+      'PIVOT events ON type USING count(*); DROP VIEW events',
+      'SELECT 1; SELECT 2',
+      'PIVOT events ON type USING count(*); PIVOT events ON device USING count(*)',
+    ]) {
+      await expect(sql.query(q), q).rejects.toMatchObject({
+        code: 'PLAYCOUNT_SQL_FORBIDDEN',
+        message: expect.stringContaining('one statement at a time'),
+      })
     }
     expect((await sql.query('SELECT count(*) FROM events')).rows).toEqual([[events.length]])
   })

@@ -30,28 +30,49 @@ async function lakeWithViews(config: Readonly<Config>): Promise<{ lake: Lake; sq
   await writeProgress(config, lake, W)
   await runBatch(config, { lake, log: createLogger({ level: 'silent' }) })
   const sql = await openSqlSession(config, lake)
-  onTestFinished(() => { sql.close(); lake.close() })
+  onTestFinished(() => {
+    sql.close()
+    lake.close()
+  })
   return { lake, sql }
 }
 
-const examples = [...fs.readFileSync(path.join(here, '../../../batch-layer/sql/EXAMPLES.md'), 'utf8').matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => m[1]!)
+const examples = [
+  ...fs
+    .readFileSync(path.join(here, '../../../batch-layer/sql/EXAMPLES.md'), 'utf8')
+    .matchAll(/```sql\n([\s\S]*?)```/g),
+].map((m) => m[1]!)
 
 describe('playcount sql session', () => {
   it('answers over the views, refuses writes and reads outside the lake (local lake)', async () => {
     const config = testConfig({ KAFKA_PARTITIONS: '2' })
     const { lake, sql } = await lakeWithViews(config)
-    expect(sql.views).toEqual(expect.arrayContaining(['events', 'song_daily', 'artist_daily', 'songs', 'artists', 'listeners',
-      'song_breakdown_daily', 'artist_breakdown_daily']))
+    expect(sql.views).toEqual(
+      expect.arrayContaining([
+        'events',
+        'song_daily',
+        'artist_daily',
+        'songs',
+        'artists',
+        'listeners',
+        'song_breakdown_daily',
+        'artist_breakdown_daily',
+      ]),
+    )
     expect((await sql.query(`SELECT count(*) FROM listeners`)).rows).toEqual([[2]])
     expect((await sql.query('SELECT count(*) AS n FROM events')).rows).toEqual([[events.length]])
     const truth = [...groundTruth(events, W).song_daily!.values()].reduce((a, v) => a + v.plays, 0)
     expect((await sql.query('SELECT sum(plays) FROM song_daily')).rows).toEqual([[truth]])
-    const joined = await sql.query(`SELECT s.title, a.name FROM song_daily d JOIN songs s USING (song_id) JOIN artists a ON a.artist_id = d.artist_id LIMIT 1`)
+    const joined = await sql.query(
+      `SELECT s.title, a.name FROM song_daily d JOIN songs s USING (song_id) JOIN artists a ON a.artist_id = d.artist_id LIMIT 1`,
+    )
     expect(joined.rows[0]).toEqual([expect.stringMatching(/^Song /), expect.stringMatching(/^Artist /)])
     expect((await sql.query('DESCRIBE song_daily')).rows.map((r) => r[0])).toContain('listeners')
     expect((await sql.query(`-- a comment\nEXPLAIN SELECT * FROM events`)).columns.length).toBeGreaterThan(0)
     // Reading the lake's own files directly is fine.
-    expect((await sql.query(`SELECT count(*) FROM read_parquet('${lake.location('events')}/*/*/*.parquet')`)).rows).toEqual([[events.length]])
+    expect(
+      (await sql.query(`SELECT count(*) FROM read_parquet('${lake.location('events')}/*/*/*.parquet')`)).rows,
+    ).toEqual([[events.length]])
 
     const forbidden = [
       `COPY (SELECT * FROM events) TO '${lake.location('stolen.csv')}'`,
@@ -84,16 +105,23 @@ describe('playcount sql session', () => {
     const config = await testS3Config({ KAFKA_PARTITIONS: '2' })
     const { lake, sql } = await lakeWithViews(config)
     expect((await sql.query('SELECT count(DISTINCT event_id) FROM events')).rows).toEqual([[events.length]])
-    expect((await sql.query(`SELECT count(*) FROM read_parquet('${lake.location('catalog/songs.parquet')}')`)).rows).toEqual([[6]])
+    expect(
+      (await sql.query(`SELECT count(*) FROM read_parquet('${lake.location('catalog/songs.parquet')}')`)).rows,
+    ).toEqual([[6]])
     const bucket = /^s3:\/\/([^/]+)\//.exec(lake.location(''))![1]
     // Another server, standing in for anyone's: httpfs sends it a signed request if a lake URL can name it.
     const requests: string[] = []
-    const server = http.createServer((req, res) => { requests.push(`${req.method} ${req.url}`); res.end('from elsewhere') })
+    const server = http.createServer((req, res) => {
+      requests.push(`${req.method} ${req.url}`)
+      res.end('from elsewhere')
+    })
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())))
     const elsewhere = `127.0.0.1:${(server.address() as AddressInfo).port}`
     const songs = lake.location('catalog/songs.parquet')
-    for (const q of [`SELECT * FROM read_parquet('s3://${bucket}/elsewhere/x.parquet')`, `SELECT * FROM read_csv('/etc/passwd')`,
+    for (const q of [
+      `SELECT * FROM read_parquet('s3://${bucket}/elsewhere/x.parquet')`,
+      `SELECT * FROM read_csv('/etc/passwd')`,
       `COPY (SELECT 1) TO '${lake.location('z.csv')}'`,
       `SELECT * FROM read_text('${lake.location('')}../../x?s3_endpoint=${elsewhere}')`,
       `SELECT * FROM read_text('${songs}?s3_endpoint=${elsewhere}')`,
@@ -103,12 +131,19 @@ describe('playcount sql session', () => {
       `SELECT * FROM read_text('${lake.location('')}../elsewhere/x')`,
       `SELECT * FROM read_text('http://${elsewhere}/x')`,
       // Globs too: an S3 lake is allowed object by object.
-      `SELECT * FROM glob('${lake.location('')}*')`]) {
+      `SELECT * FROM glob('${lake.location('')}*')`,
+    ]) {
       await expect(sql.query(q), q).rejects.toMatchObject({ code: 'PLAYCOUNT_SQL_FORBIDDEN' })
     }
     // A manifest naming an object with a query string is refused before DuckDB sees the name.
-    await lake.putBytes(VIEWS_MANIFEST_KEY, JSON.stringify({ views: { song_daily: [`views/song_daily/day=2024-03-01.parquet?s3_endpoint=${elsewhere}`] } }))
-    await expect(openSqlSession(config, lake)).rejects.toMatchObject({ code: 'PLAYCOUNT_SQL_FORBIDDEN', message: expect.stringContaining('not plain') })
+    await lake.putBytes(
+      VIEWS_MANIFEST_KEY,
+      JSON.stringify({ views: { song_daily: [`views/song_daily/day=2024-03-01.parquet?s3_endpoint=${elsewhere}`] } }),
+    )
+    await expect(openSqlSession(config, lake)).rejects.toMatchObject({
+      code: 'PLAYCOUNT_SQL_FORBIDDEN',
+      message: expect.stringContaining('not plain'),
+    })
     expect(requests).toEqual([])
   })
 })

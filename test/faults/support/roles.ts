@@ -10,7 +10,12 @@ export class RoleProcess {
   private child: ChildProcess | undefined
   restarts = 0
 
-  constructor(readonly role: string, readonly port: number, private readonly env: Record<string, string>, private readonly logDir: string) {}
+  constructor(
+    readonly role: string,
+    readonly port: number,
+    private readonly env: Record<string, string>,
+    private readonly logDir: string,
+  ) {}
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`
@@ -19,7 +24,8 @@ export class RoleProcess {
   start(): void {
     const log = fs.openSync(path.join(this.logDir, `${this.role}.log`), 'a')
     this.child = spawn(process.execPath, [bin, 'start', this.role], {
-      env: { ...process.env, ...this.env, PORT: String(this.port), LOG_LEVEL: 'info' }, stdio: ['ignore', log, log],
+      env: { ...process.env, ...this.env, PORT: String(this.port), LOG_LEVEL: 'info' },
+      stdio: ['ignore', log, log],
     })
     fs.closeSync(log)
   }
@@ -54,9 +60,13 @@ export class RoleProcess {
   async ready(timeoutMs = 120_000): Promise<void> {
     const deadline = Date.now() + timeoutMs
     for (;;) {
-      const ok = await fetch(`${this.url}/readyz`).then((r) => r.ok, () => false)
+      const ok = await fetch(`${this.url}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      )
       if (ok) return
-      if (Date.now() > deadline) throw new Error(`${this.role} not ready after ${timeoutMs} ms (see ${this.logDir}/${this.role}.log)`)
+      if (Date.now() > deadline)
+        throw new Error(`${this.role} not ready after ${timeoutMs} ms (see ${this.logDir}/${this.role}.log)`)
       await new Promise((r) => setTimeout(r, 250))
     }
   }
@@ -66,8 +76,13 @@ export class RoleProcess {
 export function runCli(args: string[], env: Record<string, string>, logDir: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const log = fs.openSync(path.join(logDir, `cli-${args[0]}.log`), 'a')
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', log, log] })
+    const child = spawn(process.execPath, [bin, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', log, log],
+    })
     fs.closeSync(log)
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`playcount ${args.join(' ')} exited ${code} (see ${logDir})`))))
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`playcount ${args.join(' ')} exited ${code} (see ${logDir})`)),
+    )
   })
 }

@@ -6,23 +6,36 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { ListenEvent } from '../../../shared/event.ts'
 
-export interface TrafficResult { batches: number; sent: number; accepted: ListenEvent[]; retries: number; rejected: number }
+export interface TrafficResult {
+  batches: number
+  sent: number
+  accepted: ListenEvent[]
+  retries: number
+  rejected: number
+}
 
-export async function sendTraffic(url: string, batches: Array<Array<{ line: string; event: ListenEvent }>>,
-  opts: { ratePerSecond: number; signal?: AbortSignal }): Promise<TrafficResult> {
+export async function sendTraffic(
+  url: string,
+  batches: Array<Array<{ line: string; event: ListenEvent }>>,
+  opts: { ratePerSecond: number; signal?: AbortSignal },
+): Promise<TrafficResult> {
   const result: TrafficResult = { batches: 0, sent: 0, accepted: [], retries: 0, rejected: 0 }
   const t0 = Date.now()
   for (const batch of batches) {
     for (;;) {
       const res = await fetch(`${url}/v1/events`, {
-        method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: batch.map((b) => b.line).join('\n'),
+        method: 'POST',
+        headers: { 'content-type': 'application/x-ndjson' },
+        body: batch.map((b) => b.line).join('\n'),
         signal: AbortSignal.timeout(15_000),
       }).catch(() => undefined)
       if (res?.status === 202) {
         const answer = (await res.json()) as { accepted: number; rejected: Array<{ index: number }> }
         const refused = new Set(answer.rejected.map((r) => r.index))
         result.rejected += refused.size
-        batch.forEach((b, i) => { if (!refused.has(i)) result.accepted.push(b.event) })
+        batch.forEach((b, i) => {
+          if (!refused.has(i)) result.accepted.push(b.event)
+        })
         break
       }
       await res?.text()

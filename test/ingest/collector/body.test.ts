@@ -8,7 +8,8 @@ const now = Date.UTC(2024, 5, 1)
 const event = (i: number): string =>
   JSON.stringify({ eventId: `e-${i}`, ts: now - i, userId: `u-${i}`, songId: 's-1', type: 'play' })
 const nested = (levels: number): string => '{"x":'.repeat(levels - 1) + '{}' + '}'.repeat(levels - 1)
-const outcome = (results: ParseResult[]): string[] => results.map((r) => (r.ok ? r.event.eventId : `${r.issue.reason} ${r.issue.field}`))
+const outcome = (results: ParseResult[]): string[] =>
+  results.map((r) => (r.ok ? r.event.eventId : `${r.issue.reason} ${r.issue.field}`))
 
 describe('NDJSON bodies', () => {
   it('takes CRLF and LF lines, skips blank ones, and numbers items among the non-blank lines', () => {
@@ -24,8 +25,16 @@ describe('NDJSON bodies', () => {
 
   it('refuses only the line nested too deep or holding a reserved key', () => {
     const deep = `{"eventId":"d","extra":${'['.repeat(8500)}${']'.repeat(8500)}}`
-    const body = Buffer.from([event(1), deep, '{"__proto__":{"x":1},"eventId":"p"}', event(2), '{"a":{"constructor":1}}'].join('\n'))
-    expect(outcome(validateItems(ndjsonItems(body), { now }))).toEqual(['e-1', 'too_deep (event)', 'invalid_field __proto__', 'e-2', 'invalid_field constructor'])
+    const body = Buffer.from(
+      [event(1), deep, '{"__proto__":{"x":1},"eventId":"p"}', event(2), '{"a":{"constructor":1}}'].join('\n'),
+    )
+    expect(outcome(validateItems(ndjsonItems(body), { now }))).toEqual([
+      'e-1',
+      'too_deep (event)',
+      'invalid_field __proto__',
+      'e-2',
+      'invalid_field constructor',
+    ])
   })
 })
 
@@ -34,15 +43,34 @@ describe('JSON bodies', () => {
     const body = Buffer.from(`[${event(1)}, ${nested(8500)} ,${event(2)}]`)
     const results = validateItems(jsonItems(body), { now })
     expect(outcome(results)).toEqual(['e-1', 'too_deep (event)', 'e-2'])
-    expect(results[1]).toMatchObject({ ok: false, issue: { rule: `must nest at most ${MAX_DEPTH} levels (an event is a flat object)` } })
+    expect(results[1]).toMatchObject({
+      ok: false,
+      issue: { rule: `must nest at most ${MAX_DEPTH} levels (an event is a flat object)` },
+    })
   })
 
   it('refuses only the array item holding __proto__ or constructor at any level, escaped or not', () => {
-    const items = [event(1), '{"__proto__":{"isAdmin":true}}', '{"a":[{"b":{"constructor":{"prototype":1}}}]}', '{"__prot\\u006f__":1}', event(2),
-      '{"constructor ":1,"x":"__proto__","y":["constructor"]}']
+    const items = [
+      event(1),
+      '{"__proto__":{"isAdmin":true}}',
+      '{"a":[{"b":{"constructor":{"prototype":1}}}]}',
+      '{"__prot\\u006f__":1}',
+      event(2),
+      '{"constructor ":1,"x":"__proto__","y":["constructor"]}',
+    ]
     const results = validateItems(jsonItems(Buffer.from(`[${items.join(',')}]`)), { now })
-    expect(outcome(results)).toEqual(['e-1', 'invalid_field __proto__', 'invalid_field constructor', 'invalid_field __proto__', 'e-2', 'missing_field eventId'])
-    expect(results[1]).toMatchObject({ ok: false, issue: { rule: 'is a reserved key: __proto__ and constructor are refused at any level of an event' } })
+    expect(outcome(results)).toEqual([
+      'e-1',
+      'invalid_field __proto__',
+      'invalid_field constructor',
+      'invalid_field __proto__',
+      'e-2',
+      'missing_field eventId',
+    ])
+    expect(results[1]).toMatchObject({
+      ok: false,
+      issue: { rule: 'is a reserved key: __proto__ and constructor are refused at any level of an event' },
+    })
   })
 
   it('takes one event, a byte order mark, and refuses text that is not JSON as a whole', () => {
@@ -65,7 +93,10 @@ describe('the body screen', () => {
   })
 
   it('counts levels from the event: exactly MAX_DEPTH passes, one more is refused', () => {
-    for (const [levels, issue] of [[MAX_DEPTH, undefined], [MAX_DEPTH + 1, 'too_deep']] as const) {
+    for (const [levels, issue] of [
+      [MAX_DEPTH, undefined],
+      [MAX_DEPTH + 1, 'too_deep'],
+    ] as const) {
       const text = `[${nested(levels)}]`
       expect(screenJson(Buffer.from(text), 0, text.length, true)[0]?.issue?.reason).toBe(issue)
       expect(screenJson(Buffer.from(nested(levels)), 0, nested(levels).length, false)[0]?.issue?.reason).toBe(issue)
@@ -75,7 +106,24 @@ describe('the body screen', () => {
   it('finds exactly the items JSON.parse finds, each range parsing to its value (random JSON)', () => {
     const random = rng(20261130)
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!
-    const chars = ['a', '"', '\\', ',', ':', '[', ']', '{', '}', ' ', '\n', 'é', '\u{1F3B5}', '\ud800', '\u0000', 'constructor']
+    const chars = [
+      'a',
+      '"',
+      '\\',
+      ',',
+      ':',
+      '[',
+      ']',
+      '{',
+      '}',
+      ' ',
+      '\n',
+      'é',
+      '\u{1F3B5}',
+      '\ud800',
+      '\u0000',
+      'constructor',
+    ]
     const str = (): string => Array.from({ length: Math.floor(random() * 6) }, () => pick(chars)).join('')
     const value = (depth: number): unknown => {
       const kind = depth > 5 ? Math.floor(random() * 4) : Math.floor(random() * 6)
@@ -97,6 +145,7 @@ describe('the body screen', () => {
   })
 
   it('ends on text that is not JSON (an unterminated string, stray closers)', () => {
-    for (const text of ['{"a":"x', '}}]]{', '"\\', '[']) expect(() => screenJson(Buffer.from(text), 0, text.length, true)).not.toThrow()
+    for (const text of ['{"a":"x', '}}]]{', '"\\', '['])
+      expect(() => screenJson(Buffer.from(text), 0, text.length, true)).not.toThrow()
   })
 })

@@ -25,7 +25,11 @@ describe('DailyIndex', () => {
 describe('DailyIndex.read', () => {
   it('copies a row into a buffer without allocating, false for gaps', () => {
     const b = new DailyIndexBuilder()
-    b.add('a1', 10, METRICS.map((_, i) => i + 1))
+    b.add(
+      'a1',
+      10,
+      METRICS.map((_, i) => i + 1),
+    )
     const index = b.build()
     const out = new Float64Array(METRICS.length)
     expect(index.read('a1', 10, out)).toBe(true)

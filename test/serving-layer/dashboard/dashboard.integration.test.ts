@@ -22,7 +22,9 @@ describe('the dashboard', () => {
   it('loads, searches, draws the daily chart with one point per day, and the live panel, without console errors', async () => {
     const config = testConfig({ PORT: '0', KAFKA_PARTITIONS: '2' })
     cleanupTopics(config)
-    const pipeline = await buildPipeline(config, ['speed', 'serve', 'ingest'], createLogger({ level: 'silent' }), { createDefaultCatalog: true })
+    const pipeline = await buildPipeline(config, ['speed', 'serve', 'ingest'], createLogger({ level: 'silent' }), {
+      createDefaultCatalog: true,
+    })
     const base = await pipeline.start()
     onTestFinished(() => pipeline.stop())
 
@@ -31,30 +33,63 @@ describe('the dashboard', () => {
     const songs = pipeline.catalog.songsOf(artist.artistId).slice(0, 3)
     const now = Date.now()
     const events = Array.from({ length: 70 }, (_, i) => ({
-      eventId: `dash-${i}`, ts: now - (i % 7) * DAY_MS - 60_000, userId: `u${i % 9}`,
-      songId: songs[i % songs.length]!.songId, type: i % 5 === 4 ? 'skip' : 'play', msPlayed: 30_000, device: 'web', country: 'DE',
+      eventId: `dash-${i}`,
+      ts: now - (i % 7) * DAY_MS - 60_000,
+      userId: `u${i % 9}`,
+      songId: songs[i % songs.length]!.songId,
+      type: i % 5 === 4 ? 'skip' : 'play',
+      msPlayed: 30_000,
+      device: 'web',
+      country: 'DE',
     }))
     // A fan plays another artist's song three times within one 30-minute window: one repeat-play signal (the default rule).
     const window = 30 * 60_000
     let windowStart = now - (now % window)
     if (now - windowStart < 60_000) windowStart -= window
     const fanSong = [...pipeline.catalog.songs.values()].find((x) => x.artistId !== artist.artistId)!
-    const fan = [0, 1, 2].map((k) => ({ eventId: `dash-fan-${k}`, ts: windowStart + k * 1000, userId: 'fan', songId: fanSong.songId, type: 'play' }))
-    const res = await fetch(`${base}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([...events, ...fan]) })
+    const fan = [0, 1, 2].map((k) => ({
+      eventId: `dash-fan-${k}`,
+      ts: windowStart + k * 1000,
+      userId: 'fan',
+      songId: fanSong.songId,
+      type: 'play',
+    }))
+    const res = await fetch(`${base}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([...events, ...fan]),
+    })
     expect(res.status).toBe(202)
-    await eventually(async () => {
-      const r = (await (await fetch(`${base}/v1/artists/${artist.artistId}/daily?from=${dayOf(now - 6 * DAY_MS)}&to=${dayOf(now)}`)).json()) as { totals: { plays: number } }
-      return r.totals.plays === 56 ? true : undefined
-    }, 30_000, 'the realtime view to count the 56 plays')
+    await eventually(
+      async () => {
+        const r = (await (
+          await fetch(`${base}/v1/artists/${artist.artistId}/daily?from=${dayOf(now - 6 * DAY_MS)}&to=${dayOf(now)}`)
+        ).json()) as { totals: { plays: number } }
+        return r.totals.plays === 56 ? true : undefined
+      },
+      30_000,
+      'the realtime view to count the 56 plays',
+    )
 
     const browser = await chromium.launch({
-      executablePath: CHROMIUM, headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     })
     onTestFinished(() => browser.close())
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
     const consoleErrors: string[] = []
-    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()) })
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text())
+    })
     page.on('pageerror', (e) => consoleErrors.push(e.message))
 
     await page.goto(`${base}/`)
@@ -70,7 +105,9 @@ describe('the dashboard', () => {
     expect(await page.locator('#chart-listeners canvas').count()).toBe(1)
     expect(await page.locator('#chart-eps canvas').count()).toBe(1)
     // The marketing panels: the fan's signal with the song's title; no segments before a nightly run.
-    await expect.poll(() => page.locator('#signals-latest li').first().innerText(), { timeout: 15_000 }).toContain(`fan: ${fanSong.title}`)
+    await expect
+      .poll(() => page.locator('#signals-latest li').first().innerText(), { timeout: 15_000 })
+      .toContain(`fan: ${fanSong.title}`)
     expect(await page.locator('#signals-empty').isVisible()).toBe(false)
     await expect.poll(() => page.locator('#segments-asof').innerText()).toContain('no segments yet')
 
@@ -89,13 +126,20 @@ describe('the dashboard', () => {
     onTestFinished(() => pipeline.stop())
     const artist = [...pipeline.catalog.artists.values()][0]!
 
-    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu'] })
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu'],
+    })
     onTestFinished(() => browser.close())
     const page = await browser.newPage()
     const pageErrors: string[] = []
     page.on('pageerror', (e) => pageErrors.push(e.message))
     const prompts: string[] = []
-    page.on('dialog', (d) => { prompts.push(d.message()); void d.accept(token) })
+    page.on('dialog', (d) => {
+      prompts.push(d.message())
+      void d.accept(token)
+    })
 
     await page.goto(`${base}/`)
     // The live panel's first calls (status, then trending) get 401: one prompt, then they are answered.
@@ -108,31 +152,41 @@ describe('the dashboard', () => {
     expect(pageErrors).toEqual([])
   })
 
-  it('with a key scoped to one artist, shows whose key it is, finds only that artist, and no operators\' figures', async () => {
+  it("with a key scoped to one artist, shows whose key it is, finds only that artist, and no operators' figures", async () => {
     const config = testConfig({ PORT: '0', KAFKA_PARTITIONS: '1' })
     cleanupTopics(config)
     await writeDefaultCatalog(config)
     const pipeline = await buildPipeline(config, ['serve'], createLogger({ level: 'silent' }))
     const [mine, other] = [...pipeline.catalog.artists.values()]
     // Written before start, which loads the store again.
-    const { label } = await addKeys(config, [{ name: 'label', role: 'reader', artists: [mine!.artistId], label: 'Label A' }])
+    const { label } = await addKeys(config, [
+      { name: 'label', role: 'reader', artists: [mine!.artistId], label: 'Label A' },
+    ])
     const base = await pipeline.start()
     onTestFinished(() => pipeline.stop())
 
-    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu'] })
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu'],
+    })
     onTestFinished(() => browser.close())
     const page = await browser.newPage()
     const pageErrors: string[] = []
     page.on('pageerror', (e) => pageErrors.push(e.message))
     await page.goto(`${base}/?token=${encodeURIComponent(label)}`)
-    await expect.poll(() => page.locator('#key').innerText(), { timeout: 15_000 }).toBe('key label (reader, Label A; 1 artist)')
+    await expect
+      .poll(() => page.locator('#key').innerText(), { timeout: 15_000 })
+      .toBe('key label (reader, Label A; 1 artist)')
     expect(await page.locator('#live-figures').isHidden()).toBe(true)
     expect(await page.locator('.signals-panel').isHidden()).toBe(true)
     expect(await page.locator('.segments-panel').isHidden()).toBe(true)
     await page.fill('#q', mine!.name)
     await expect.poll(() => page.locator(`#results li[data-id="${mine!.artistId}"]`).count()).toBe(1)
     await page.fill('#q', other!.name)
-    await expect.poll(() => page.locator('#results li').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-id')))).not.toContain(other!.artistId)
+    await expect
+      .poll(() => page.locator('#results li').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-id'))))
+      .not.toContain(other!.artistId)
     expect(await page.locator(`#results li[data-id="${other!.artistId}"]`).count()).toBe(0)
     expect(pageErrors).toEqual([])
   })

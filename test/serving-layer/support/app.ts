@@ -10,9 +10,16 @@ import type { RealtimeView } from '../../../shared/realtime.ts'
 import { createRegistry } from '../../../shared/telemetry.ts'
 import { buildServing, type Serving } from '../../../serving-layer/index.ts'
 
-export interface TestServing { app: FastifyInstance; serving: Serving; lake: Lake }
+export interface TestServing {
+  app: FastifyInstance
+  serving: Serving
+  lake: Lake
+}
 
-export async function startTestServing(config: Readonly<Config>, deps: { catalog: Catalog; realtime: RealtimeView[]; now?: () => number }): Promise<TestServing> {
+export async function startTestServing(
+  config: Readonly<Config>,
+  deps: { catalog: Catalog; realtime: RealtimeView[]; now?: () => number },
+): Promise<TestServing> {
   const log = createLogger({ level: config.logLevel })
   const registry = createRegistry()
   const lake = openLake(config, log)

@@ -10,9 +10,21 @@ export function testCatalog(artists = 3, songsPerArtist = 3): Catalog {
   const as: Artist[] = []
   const ss: Song[] = []
   for (let a = 0; a < artists; a++) {
-    as.push({ artistId: `a${a}`, name: `Artist ${a} ${['Nova', 'Echo', 'Drift', 'Pulse'][a % 4]}`, genre: 'pop', country: 'DE' })
+    as.push({
+      artistId: `a${a}`,
+      name: `Artist ${a} ${['Nova', 'Echo', 'Drift', 'Pulse'][a % 4]}`,
+      genre: 'pop',
+      country: 'DE',
+    })
     for (let s = 0; s < songsPerArtist; s++) {
-      ss.push({ songId: `s${a}-${s}`, artistId: `a${a}`, title: `Song ${s} of ${a}`, genre: 'pop', durationMs: 200_000, popularityRank: a * songsPerArtist + s })
+      ss.push({
+        songId: `s${a}-${s}`,
+        artistId: `a${a}`,
+        title: `Song ${s} of ${a}`,
+        genre: 'pop',
+        durationMs: 200_000,
+        popularityRank: a * songsPerArtist + s,
+      })
     }
   }
   return new Catalog(as, ss)
@@ -48,7 +60,14 @@ export function randomEvents(spec: EventSpec): ArrivedEvent[] {
     const ts = arrivedAt - (late ? Math.floor((1 + r() * 2) * 86_400_000) : Math.floor(r() * 120_000))
     const userId = `u${Math.floor(r() * spec.users)}`
     const type = r() < 0.5 ? 'play' : EVENT_TYPES[Math.floor(r() * EVENT_TYPES.length)]!
-    const event: ListenEvent = { eventId: `e${i}`, ts, userId, songId: songs[Math.floor(r() * songs.length)]!, type, msPlayed: Math.floor(r() * 200_000) }
+    const event: ListenEvent = {
+      eventId: `e${i}`,
+      ts,
+      userId,
+      songId: songs[Math.floor(r() * songs.length)]!,
+      type,
+      msPlayed: Math.floor(r() * 200_000),
+    }
     out.push({ event, arrivedAt, partition: partitionOf(userId, spec.partitions) })
   }
   return out.sort((a, b) => a.arrivedAt - b.arrivedAt)

@@ -9,10 +9,19 @@ import type { ListenEvent } from '../../../shared/event.ts'
 import { dayOf, hourStart } from '../../../shared/layout.ts'
 import { METRICS, contribution, distinctValue, zeroValues, type MetricValues } from '../../../shared/metrics.ts'
 import type {
-  RealtimeDailyAnswer, RealtimeDailyQuery, RealtimeView, SpeedStatus, TrendingAnswer, TrendingQuery,
+  RealtimeDailyAnswer,
+  RealtimeDailyQuery,
+  RealtimeView,
+  SpeedStatus,
+  TrendingAnswer,
+  TrendingQuery,
 } from '../../../shared/realtime.ts'
 
-export interface ArrivedEvent { event: ListenEvent; arrivedAt: number; partition: number }
+export interface ArrivedEvent {
+  event: ListenEvent
+  arrivedAt: number
+  partition: number
+}
 
 const WINDOW_MS = { '5m': 300_000, '1h': 3_600_000, '24h': 86_400_000 } as const
 
@@ -22,7 +31,7 @@ export function aggregate(events: Iterable<ArrivedEvent>): Map<string, MetricVal
   for (const { event } of events) {
     const day = dayOf(event.ts)
     let d = days.get(day)
-    if (!d) days.set(day, d = { v: zeroValues(), sets: new Map() })
+    if (!d) days.set(day, (d = { v: zeroValues(), sets: new Map() }))
     for (const m of METRICS) {
       if (m.kind !== 'distinct') {
         d.v[m.name] += contribution(m, event)
@@ -31,7 +40,7 @@ export function aggregate(events: Iterable<ArrivedEvent>): Map<string, MetricVal
       const value = distinctValue(m, event)
       if (value === undefined) continue
       let set = d.sets.get(m.name)
-      if (!set) d.sets.set(m.name, set = new Set())
+      if (!set) d.sets.set(m.name, (set = new Set()))
       set.add(value)
       d.v[m.name] = set.size
     }
@@ -39,7 +48,10 @@ export function aggregate(events: Iterable<ArrivedEvent>): Map<string, MetricVal
   return new Map([...days].map(([k, d]) => [k, d.v]))
 }
 
-interface Bucket { values: MetricValues; sets: Map<string, Set<string>> }
+interface Bucket {
+  values: MetricValues
+  sets: Map<string, Set<string>>
+}
 
 /**
  * Counters as a speed layer keeps them: per entity, event day and ARRIVAL hour, so a query for W adds the buckets
@@ -57,7 +69,10 @@ export class EventsRealtimeView implements RealtimeView {
   private readonly partitions: number[]
   private readonly now: () => number
 
-  constructor(private readonly catalog: Catalog, opts: { name: string; partitions: number[]; now?: () => number }) {
+  constructor(
+    private readonly catalog: Catalog,
+    opts: { name: string; partitions: number[]; now?: () => number },
+  ) {
     this.name = opts.name
     this.owned = new Set(opts.partitions)
     this.partitions = [...opts.partitions]
@@ -74,11 +89,11 @@ export class EventsRealtimeView implements RealtimeView {
       if (event.type === 'play') this.plays.push({ arrivedAt, song: event.songId, artist })
       for (const key of [`song:${event.songId}`, `artist:${artist}`]) {
         let days = this.buckets.get(key)
-        if (!days) this.buckets.set(key, days = new Map())
+        if (!days) this.buckets.set(key, (days = new Map()))
         let hours = days.get(day)
-        if (!hours) days.set(day, hours = new Map())
+        if (!hours) days.set(day, (hours = new Map()))
         let b = hours.get(hour)
-        if (!b) hours.set(hour, b = { values: zeroValues(), sets: new Map() })
+        if (!b) hours.set(hour, (b = { values: zeroValues(), sets: new Map() }))
         for (const m of METRICS) {
           if (m.kind !== 'distinct') {
             b.values[m.name] += contribution(m, event)
@@ -87,7 +102,7 @@ export class EventsRealtimeView implements RealtimeView {
           const value = distinctValue(m, event)
           if (value === undefined) continue
           let set = b.sets.get(m.name)
-          if (!set) b.sets.set(m.name, set = new Set())
+          if (!set) b.sets.set(m.name, (set = new Set()))
           set.add(value)
           b.values[m.name] = set.size
         }
@@ -99,14 +114,16 @@ export class EventsRealtimeView implements RealtimeView {
   dropBefore(watermark: number): void {
     this.oldestWatermark = Math.max(this.oldestWatermark, watermark)
     for (const days of this.buckets.values()) {
-      for (const hours of days.values()) for (const hour of hours.keys()) if (hour < this.oldestWatermark) hours.delete(hour)
+      for (const hours of days.values())
+        for (const hour of hours.keys()) if (hour < this.oldestWatermark) hours.delete(hour)
     }
   }
 
   async daily(q: RealtimeDailyQuery): Promise<RealtimeDailyAnswer> {
     const base = { watermark: q.watermark, partitions: this.partitions, days: new Map<Day, MetricValues>() }
     if (!this.ready) return { ...base, ready: false, reason: this.reason ?? 'rebuilding' }
-    if (q.watermark < this.oldestWatermark) return { ...base, ready: false, reason: `buckets before ${new Date(this.oldestWatermark).toISOString()} dropped` }
+    if (q.watermark < this.oldestWatermark)
+      return { ...base, ready: false, reason: `buckets before ${new Date(this.oldestWatermark).toISOString()} dropped` }
     const days = new Map<Day, MetricValues>()
     for (const [date, hours] of this.buckets.get(`${q.kind}:${q.id}`) ?? []) {
       const day = parseDay(date)!
@@ -125,13 +142,19 @@ export class EventsRealtimeView implements RealtimeView {
       const id = q.kind === 'song' ? p.song : p.artist
       plays.set(id, (plays.get(id) ?? 0) + 1)
     }
-    const items = [...plays].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, q.limit).map(([id, n]) => ({ id, plays: n }))
+    const items = [...plays]
+      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+      .slice(0, q.limit)
+      .map(([id, n]) => ({ id, plays: n }))
     return { ready: this.ready, partitions: [...this.owned], items }
   }
 
   async status(): Promise<SpeedStatus> {
     return {
-      instance: this.name, ready: this.ready, eventsPerSecond: 0, oldestWatermark: this.oldestWatermark,
+      instance: this.name,
+      ready: this.ready,
+      eventsPerSecond: 0,
+      oldestWatermark: this.oldestWatermark,
       partitions: [...this.owned].map((partition) => ({ partition, ready: this.ready, lag: 0 })),
     }
   }

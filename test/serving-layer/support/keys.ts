@@ -5,7 +5,10 @@ import type { Config } from '../../../shared/config.ts'
 import { openLake } from '../../../shared/lake.ts'
 
 /** The printed keys by name. */
-export async function addKeys<N extends string>(config: Readonly<Config>, specs: Array<NewKey & { name: N }>): Promise<Record<N, string>> {
+export async function addKeys<N extends string>(
+  config: Readonly<Config>,
+  specs: Array<NewKey & { name: N }>,
+): Promise<Record<N, string>> {
   const lake = openLake(config)
   try {
     const minted = specs.map((s) => mintKey(s))
@@ -17,4 +20,10 @@ export async function addKeys<N extends string>(config: Readonly<Config>, specs:
 }
 
 export const call = (url: string, key: string | undefined, init: RequestInit = {}): Promise<Response> =>
-  fetch(url, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), ...(key === undefined ? {} : { authorization: `Bearer ${key}` }) } })
+  fetch(url, {
+    ...init,
+    headers: {
+      ...(init.headers as Record<string, string> | undefined),
+      ...(key === undefined ? {} : { authorization: `Bearer ${key}` }),
+    },
+  })

@@ -14,7 +14,15 @@ describe('API keys', () => {
     const byId = new Map([[entry.id, entry]])
     expect(verifyKey(byId, key)).toBe(entry)
     const other = mintKey({ name: 'x', role: 'admin', artists: [] }).key
-    for (const wrong of [other, `${key.slice(0, -1)}${key.endsWith('A') ? 'B' : 'A'}`, key.slice(0, -1), `${key} `, '', 'pc__', entry.hash]) {
+    for (const wrong of [
+      other,
+      `${key.slice(0, -1)}${key.endsWith('A') ? 'B' : 'A'}`,
+      key.slice(0, -1),
+      `${key} `,
+      '',
+      'pc__',
+      entry.hash,
+    ]) {
       expect(verifyKey(byId, wrong), wrong).toBeUndefined()
     }
     expect([...(principalOf(entry).artists as Set<string>)]).toEqual(['ar-1', 'ar-2'])
@@ -25,7 +33,9 @@ describe('API keys', () => {
     const { entry } = mintKey({ name: 'k', role: 'admin', artists: [], expiresAt: new Date(now + 1000) }, new Date(now))
     expect(isLive(entry, now)).toBe(true)
     expect(isLive(entry, now + 1000)).toBe(false)
-    expect(isLive({ ...entry, expiresAt: undefined, revokedAt: new Date(now).toISOString() } as typeof entry, now)).toBe(false)
+    expect(
+      isLive({ ...entry, expiresAt: undefined, revokedAt: new Date(now).toISOString() } as typeof entry, now),
+    ).toBe(false)
     expect(() => mintKey({ name: 'r', role: 'reader', artists: [] })).toThrow(/--artist ID .* or --all-artists/)
     expect(() => mintKey({ name: 'i', role: 'ingest', artists: ['ar-1'] })).toThrow(/reader keys only/)
     expect(principalOf(mintKey({ name: 'r', role: 'reader', artists: [], allArtists: true }).entry).artists).toBe('all')
@@ -41,8 +51,12 @@ describe('API keys', () => {
 
   it('checks the keys document and names what is wrong', () => {
     expect(parseKeyFile(undefined, 'keys.json')).toEqual({ version: 1, keys: [] })
-    expect(() => parseKeyFile(Buffer.from('{'), 'keys.json')).toThrow(/PLAYCOUNT_KEYS_INVALID|keys.json is not valid: not JSON/)
+    expect(() => parseKeyFile(Buffer.from('{'), 'keys.json')).toThrow(
+      /PLAYCOUNT_KEYS_INVALID|keys.json is not valid: not JSON/,
+    )
     const { entry } = mintKey({ name: 'k', role: 'admin', artists: [] })
-    expect(() => parseKeyFile(Buffer.from(JSON.stringify({ version: 1, keys: [{ ...entry, role: 'owner' }] })), 'keys.json')).toThrow(/\/keys\/0\/role/)
+    expect(() =>
+      parseKeyFile(Buffer.from(JSON.stringify({ version: 1, keys: [{ ...entry, role: 'owner' }] })), 'keys.json'),
+    ).toThrow(/\/keys\/0\/role/)
   })
 })

@@ -19,7 +19,7 @@ import { openLake } from '../../../shared/lake.ts'
 import { createLogger } from '../../../shared/logger.ts'
 import { createRegistry } from '../../../shared/telemetry.ts'
 
-const ARTIST_OF: Record<string, string> = { 'a1': 'a1', 's1': 'a1', 'a2': 'a2', 's2': 'a2' }
+const ARTIST_OF: Record<string, string> = { a1: 'a1', s1: 'a1', a2: 'a2', s2: 'a2' }
 const scope: ScopeRule = {
   artistOf: (req) => ARTIST_OF[(req.params as { id: string }).id],
   notFound: (req) => new Errors.NOT_FOUND('Thing', (req.params as { id: string }).id),
@@ -39,16 +39,30 @@ const plugin: FastifyPluginAsync = async (app) => {
 async function build() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'playcount-scope-'))
   onTestFinished(() => fs.rmSync(dir, { recursive: true, force: true }))
-  const config = loadConfig({ LOG_LEVEL: 'silent', KEYS_FILE: path.join(dir, 'keys.json'), LAKE_URI: path.join(dir, 'lake') })
+  const config = loadConfig({
+    LOG_LEVEL: 'silent',
+    KEYS_FILE: path.join(dir, 'keys.json'),
+    LAKE_URI: path.join(dir, 'lake'),
+  })
   const lake = openLake(config)
   onTestFinished(() => lake.close())
   const store = openKeyStore(config, lake)
-  const minted = { reader: mintKey({ name: 'r', role: 'reader', artists: ['a1'] }), ingest: mintKey({ name: 'i', role: 'ingest', artists: [] }), admin: mintKey({ name: 'a', role: 'admin', artists: [] }) }
+  const minted = {
+    reader: mintKey({ name: 'r', role: 'reader', artists: ['a1'] }),
+    ingest: mintKey({ name: 'i', role: 'ingest', artists: [] }),
+    admin: mintKey({ name: 'a', role: 'admin', artists: [] }),
+  }
   await updateKeys(store, () => Object.values(minted).map((m) => m.entry))
   const log = createLogger({ level: 'silent' })
   const keys = new KeyRing(store, { reloadMs: 60_000, log })
   await keys.load()
-  const app = await buildHttpApp(config, { log, registry: createRegistry(), plugins: [plugin], keys, readiness: () => ({ ready: true, details: {} }) })
+  const app = await buildHttpApp(config, {
+    log,
+    registry: createRegistry(),
+    plugins: [plugin],
+    keys,
+    readiness: () => ({ ready: true, details: {} }),
+  })
   onTestFinished(() => app.close())
   const as = (who: keyof typeof minted, url: string, method: 'GET' | 'POST' = 'GET') =>
     app.inject({ method, url, headers: { authorization: `Bearer ${minted[who].key}` } })
@@ -56,7 +70,7 @@ async function build() {
 }
 
 describe('route scopes', () => {
-  it('hides an id outside the key\'s artists behind the route\'s own 404, after validation', async () => {
+  it("hides an id outside the key's artists behind the route's own 404, after validation", async () => {
     const { as } = await build()
     expect((await as('reader', '/v1/things/s1')).statusCode).toBe(200)
     const hidden = await as('reader', '/v1/things/s2')

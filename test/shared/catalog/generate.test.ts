@@ -20,7 +20,9 @@ describe('generateCatalog', () => {
   })
 
   it('ranks popularity 1..N with no gaps', () => {
-    expect(c.songs.map((s) => s.popularityRank).sort((a, b) => a - b)).toEqual(Array.from({ length: 3000 }, (_, i) => i + 1))
+    expect(c.songs.map((s) => s.popularityRank).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 3000 }, (_, i) => i + 1),
+    )
   })
 
   it('looks like a real catalog: names, genres, plausible durations, skewed catalogue sizes', () => {
@@ -41,7 +43,10 @@ describe('generateCatalog', () => {
     // Big artists have big catalogues: the top 10% of artists hold well over 10% of the songs.
     const perArtist = new Map<string, number>()
     for (const s of c.songs) perArtist.set(s.artistId, (perArtist.get(s.artistId) ?? 0) + 1)
-    const top = [...perArtist.values()].sort((a, b) => b - a).slice(0, 30).reduce((x, y) => x + y, 0)
+    const top = [...perArtist.values()]
+      .sort((a, b) => b - a)
+      .slice(0, 30)
+      .reduce((x, y) => x + y, 0)
     expect(top / 3000).toBeGreaterThan(0.25)
   })
 

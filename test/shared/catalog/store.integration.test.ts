@@ -10,7 +10,10 @@ import { testConfig, testS3Config } from '../../helpers.ts'
 const log = createLogger({ level: 'silent' })
 
 describe('the catalog in the lake', () => {
-  it.each([['a local folder', false], ['S3', true]])('round-trips through Parquet in %s', async (_name, s3) => {
+  it.each([
+    ['a local folder', false],
+    ['S3', true],
+  ])('round-trips through Parquet in %s', async (_name, s3) => {
     const config = s3 ? await testS3Config() : testConfig()
     const lake = openLake(config)
     try {

@@ -9,16 +9,122 @@ const opts = { now: NOW, songExists: (id: string) => songs.has(id) }
 const base = `{"eventId":"6f1c2b1e-3a4d-4e5f-8a9b-0c1d2e3f4a5b","ts":${NOW - 1000},"userId":"u-1","songId":"so-1","type":"play","msPlayed":1200,"device":"tv","country":"FR"}`
 
 const replacements: Array<[string, string[]]> = [
-  ['"ts":' + (NOW - 1000), ['"ts":0', '"ts":00', '"ts":-1', '"ts":1.0', '"ts":1e3', '"ts":1E3', `"ts":${NOW + 3_600_000}`, `"ts":${NOW + 3_600_001}`,
-    '"ts":"2024-06-01T10:00:00Z"', '"ts":"2024-02-30T00:00:00Z"', '"ts":null', '"ts":true', '"ts":9999999999999999', '"ts":123456789012345', '"ts": 5 ', '"ts":-0']],
-  ['"msPlayed":1200', ['"msPlayed":0', '"msPlayed":86400000', '"msPlayed":86400001', '"msPlayed":-1', '"msPlayed":1.5', '"msPlayed":"100"', '"msPlayed":null', '"msPlayed":01', '"msPlayed":2e3', '"msPlayed":1200.0', '"msPlayed":']],
-  ['"userId":"u-1"', ['"userId":""', `"userId":"${'u'.repeat(64)}"`, `"userId":"${'u'.repeat(65)}"`, '"userId":"u 1"', '"userId":"u/1"', '"userId":"A_.:-9z"', '"userId":"ü"', '"userId":"u\\u002d1"', '"userId":null', '"userId":1', '"USERID":"u-1"', '"userId" : "u-1"']],
-  ['"eventId":"6f1c2b1e-3a4d-4e5f-8a9b-0c1d2e3f4a5b"', ['"eventId":""', `"eventId":"${'e'.repeat(64)}"`, `"eventId":"${'e'.repeat(65)}"`, '"eventId":"a\\"b"', '"eventId":"a\tb"', '"eventId":"é"', '"eventId":42', '"eventId":"x","eventId":"y"', '"eventI":"x"', '"eventIdx":"x"',
-    '"eventId":"\\ud800"', '"eventId":"e\\udbff"', '"eventId":"\\udc00e"', '"eventId":"\\ud83c\\udfb5"', '"eventId":"\\uD800"']],
-  ['"songId":"so-1"', ['"songId":"so-2"', '"songId":"so-404"', '"songId":""', '"songId":"so\\u002d1"', '"songId":"so-1\\ud800"', `"songId":"${'s'.repeat(65)}"`]],
-  ['"type":"play"', ['"type":"complete"', '"type":"skip"', '"type":"like"', '"type":"dislike"', '"type":"pause"', '"type":"PLAY"', '"type":"stop"', '"type":"pla"', '"type":"plays"', '"type":1']],
-  ['"device":"tv"', ['"device":"mobile"', '"device":"other"', '"device":"car"', '"device":"TV"', '"device":null', '"device":""']],
-  ['"country":"FR"', ['"country":"de"', '"country":"DEU"', '"country":"D"', '"country":"Z["', '"country":"@A"', '"country":"ZZ"', '"country":null']],
+  [
+    '"ts":' + (NOW - 1000),
+    [
+      '"ts":0',
+      '"ts":00',
+      '"ts":-1',
+      '"ts":1.0',
+      '"ts":1e3',
+      '"ts":1E3',
+      `"ts":${NOW + 3_600_000}`,
+      `"ts":${NOW + 3_600_001}`,
+      '"ts":"2024-06-01T10:00:00Z"',
+      '"ts":"2024-02-30T00:00:00Z"',
+      '"ts":null',
+      '"ts":true',
+      '"ts":9999999999999999',
+      '"ts":123456789012345',
+      '"ts": 5 ',
+      '"ts":-0',
+    ],
+  ],
+  [
+    '"msPlayed":1200',
+    [
+      '"msPlayed":0',
+      '"msPlayed":86400000',
+      '"msPlayed":86400001',
+      '"msPlayed":-1',
+      '"msPlayed":1.5',
+      '"msPlayed":"100"',
+      '"msPlayed":null',
+      '"msPlayed":01',
+      '"msPlayed":2e3',
+      '"msPlayed":1200.0',
+      '"msPlayed":',
+    ],
+  ],
+  [
+    '"userId":"u-1"',
+    [
+      '"userId":""',
+      `"userId":"${'u'.repeat(64)}"`,
+      `"userId":"${'u'.repeat(65)}"`,
+      '"userId":"u 1"',
+      '"userId":"u/1"',
+      '"userId":"A_.:-9z"',
+      '"userId":"ü"',
+      '"userId":"u\\u002d1"',
+      '"userId":null',
+      '"userId":1',
+      '"USERID":"u-1"',
+      '"userId" : "u-1"',
+    ],
+  ],
+  [
+    '"eventId":"6f1c2b1e-3a4d-4e5f-8a9b-0c1d2e3f4a5b"',
+    [
+      '"eventId":""',
+      `"eventId":"${'e'.repeat(64)}"`,
+      `"eventId":"${'e'.repeat(65)}"`,
+      '"eventId":"a\\"b"',
+      '"eventId":"a\tb"',
+      '"eventId":"é"',
+      '"eventId":42',
+      '"eventId":"x","eventId":"y"',
+      '"eventI":"x"',
+      '"eventIdx":"x"',
+      '"eventId":"\\ud800"',
+      '"eventId":"e\\udbff"',
+      '"eventId":"\\udc00e"',
+      '"eventId":"\\ud83c\\udfb5"',
+      '"eventId":"\\uD800"',
+    ],
+  ],
+  [
+    '"songId":"so-1"',
+    [
+      '"songId":"so-2"',
+      '"songId":"so-404"',
+      '"songId":""',
+      '"songId":"so\\u002d1"',
+      '"songId":"so-1\\ud800"',
+      `"songId":"${'s'.repeat(65)}"`,
+    ],
+  ],
+  [
+    '"type":"play"',
+    [
+      '"type":"complete"',
+      '"type":"skip"',
+      '"type":"like"',
+      '"type":"dislike"',
+      '"type":"pause"',
+      '"type":"PLAY"',
+      '"type":"stop"',
+      '"type":"pla"',
+      '"type":"plays"',
+      '"type":1',
+    ],
+  ],
+  [
+    '"device":"tv"',
+    ['"device":"mobile"', '"device":"other"', '"device":"car"', '"device":"TV"', '"device":null', '"device":""'],
+  ],
+  [
+    '"country":"FR"',
+    [
+      '"country":"de"',
+      '"country":"DEU"',
+      '"country":"D"',
+      '"country":"Z["',
+      '"country":"@A"',
+      '"country":"ZZ"',
+      '"country":null',
+    ],
+  ],
   ['{', [' {', '\n{ ', '\uFEFF{', '[{', '{"extra":1,', '{"extra":{"a":1},', '{"__proto__":{"x":1},']],
   ['}', ['} ', '}\n', '}}', '},', '}x', ' } ', '}]', ',}', ',"extra":[1,2]}']],
   [',', [' , ', ',\t', ',,', '']],
@@ -31,7 +137,8 @@ for (const [from, tos] of replacements) {
     cases.push(base.split(from).join(to))
   }
 }
-for (const drop of ['"msPlayed":1200,', '"device":"tv",', ',"country":"FR"', '"type":"play",', '"songId":"so-1",']) cases.push(base.replace(drop, ''))
+for (const drop of ['"msPlayed":1200,', '"device":"tv",', ',"country":"FR"', '"type":"play",', '"songId":"so-1",'])
+  cases.push(base.replace(drop, ''))
 cases.push('', ' ', '{}', 'null', '[]', '"play"', base.slice(0, -1), base.slice(0, 40))
 
 describe('the byte scan agrees with the full parse', () => {
@@ -48,11 +155,17 @@ describe('the byte scan agrees with the full parse', () => {
     for (const id of ['\\ud800', 'e\\udbff', '\\udc00']) {
       const bytes = Buffer.from(base.replace('6f1c2b1e-3a4d-4e5f-8a9b-0c1d2e3f4a5b', id))
       expect(scanAccepts(fields, bytes, 0, bytes.length, NOW)).toBe(false)
-      expect(parseEventBytes(bytes, opts)).toMatchObject({ ok: false, issue: { reason: 'invalid_field', field: 'eventId', rule: /well-formed Unicode/ } })
+      expect(parseEventBytes(bytes, opts)).toMatchObject({
+        ok: false,
+        issue: { reason: 'invalid_field', field: 'eventId', rule: /well-formed Unicode/ },
+      })
     }
   })
 
   it('accepts the common message on the fast path', () => {
-    expect(parseEventBytes(Buffer.from(base), opts)).toMatchObject({ ok: true, event: { ts: NOW - 1000, msPlayed: 1200, device: 'tv', country: 'FR' } })
+    expect(parseEventBytes(Buffer.from(base), opts)).toMatchObject({
+      ok: true,
+      event: { ts: NOW - 1000, msPlayed: 1200, device: 'tv', country: 'FR' },
+    })
   })
 })

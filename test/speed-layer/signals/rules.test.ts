@@ -12,17 +12,31 @@ function file(text: string, name = 'rules.json'): string {
   return f
 }
 
-const rule = (over: Record<string, unknown>) => ({ rules: [{ name: 'ok', type: 'play', threshold: 3, window: '30m' }, { name: 'r2', type: 'skip', threshold: 2, window: '10m', ...over }] })
+const rule = (over: Record<string, unknown>) => ({
+  rules: [
+    { name: 'ok', type: 'play', threshold: 3, window: '30m' },
+    { name: 'r2', type: 'skip', threshold: 2, window: '10m', ...over },
+  ],
+})
 
 describe('interest rules file', () => {
   it('defaults to repeat-play: play >= 3 within 30m per (listener, song)', () => {
-    expect(loadRules(undefined)).toEqual([{ name: 'repeat-play', type: 'play', threshold: 3, windowMs: 1_800_000, per: 'song', latenessMs: 3_600_000 }])
+    expect(loadRules(undefined)).toEqual([
+      { name: 'repeat-play', type: 'play', threshold: 3, windowMs: 1_800_000, per: 'song', latenessMs: 3_600_000 },
+    ])
     expect(loadRules(undefined)).toBe(DEFAULT_RULES)
   })
 
   it('reads a valid file with durations, per and lateness', () => {
     const rules = loadRules(file(JSON.stringify(rule({ per: 'artist', lateness: '90s' }))))
-    expect(rules[1]).toEqual({ name: 'r2', type: 'skip', threshold: 2, windowMs: 600_000, per: 'artist', latenessMs: 90_000 })
+    expect(rules[1]).toEqual({
+      name: 'r2',
+      type: 'skip',
+      threshold: 2,
+      windowMs: 600_000,
+      per: 'artist',
+      latenessMs: 90_000,
+    })
   })
 
   it.each([
@@ -47,16 +61,22 @@ describe('interest rules file', () => {
   })
 
   it('refuses a file that is missing, not JSON, or not { rules: [...] }', () => {
-    expect(() => loadRules('/no/such/rules.json')).toThrow(/Invalid interest rules in \/no\/such\/rules.json: cannot read it \(ENOENT\)/)
+    expect(() => loadRules('/no/such/rules.json')).toThrow(
+      /Invalid interest rules in \/no\/such\/rules.json: cannot read it \(ENOENT\)/,
+    )
     expect(() => loadRules(file('{ rules: '))).toThrow(/not JSON/)
     expect(() => parseRules([], 'x.json')).toThrow(/expected \{ "rules": \[ \.\.\. \] \}/)
-    expect(() => parseRules({ rules: [{ name: 'a', type: 'play', window: '30m' }] }, 'x.json')).toThrow(/rule 0 \(a\): field "threshold"/)
+    expect(() => parseRules({ rules: [{ name: 'a', type: 'play', window: '30m' }] }, 'x.json')).toThrow(
+      /rule 0 \(a\): field "threshold"/,
+    )
   })
 
   it('reads YAML when the file ends in .yaml, with the same checks', () => {
     const yaml = 'rules:\n  - name: repeat-play\n    type: play\n    threshold: 3\n    window: 30m\n'
     expect(loadRules(file(yaml, 'rules.yaml'))).toEqual(DEFAULT_RULES)
-    expect(() => loadRules(file(yaml.replace('threshold: 3', 'threshold: three'), 'rules.yml'))).toThrow(/rule 0 \(repeat-play\): field "threshold" must be an integer/)
+    expect(() => loadRules(file(yaml.replace('threshold: 3', 'threshold: three'), 'rules.yml'))).toThrow(
+      /rule 0 \(repeat-play\): field "threshold" must be an integer/,
+    )
     expect(() => loadRules(file('rules: [', 'rules.yaml'))).toThrow(/not YAML/)
   })
 

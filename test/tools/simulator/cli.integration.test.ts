@@ -12,8 +12,26 @@ describe('playcount generate', () => {
   it('writes byte-identical NDJSON for the same seed and start, creating the default catalog first', async () => {
     const config = testConfig()
     const env = { ...process.env, LAKE_URI: config.lakeUri, PLAYCOUNT_HOME: config.home, LOG_LEVEL: 'silent' }
-    const args = (out: string) => ['generate', '--listeners', '300', '--start', '2024-06-01T00:00:00Z', '--duration', '2h',
-      '--seed', '9', '--duplicates', '0.02', '--late', '0.02', '--malformed', '0.02', '--out', out, '--no-progress']
+    const args = (out: string) => [
+      'generate',
+      '--listeners',
+      '300',
+      '--start',
+      '2024-06-01T00:00:00Z',
+      '--duration',
+      '2h',
+      '--seed',
+      '9',
+      '--duplicates',
+      '0.02',
+      '--late',
+      '0.02',
+      '--malformed',
+      '0.02',
+      '--out',
+      out,
+      '--no-progress',
+    ]
     const a = path.join(config.home, 'a.ndjson')
     const b = path.join(config.home, 'b.ndjson')
     const first = await run('node', [bin, ...args(a)], { env })
@@ -28,7 +46,9 @@ describe('playcount generate', () => {
   it('refuses a bad duration naming the rule', async () => {
     const config = testConfig()
     const env = { ...process.env, LAKE_URI: config.lakeUri, LOG_LEVEL: 'silent' }
-    const err = await run('node', [bin, 'generate', '--duration', 'soon', '--out', '-'], { env }).catch((e: { stderr: string; code: number }) => e)
+    const err = await run('node', [bin, 'generate', '--duration', 'soon', '--out', '-'], { env }).catch(
+      (e: { stderr: string; code: number }) => e,
+    )
     expect((err as { code: number }).code).toBe(1)
     expect((err as { stderr: string }).stderr).toMatch(/PLAYCOUNT_BAD_REQUEST: .*must look like 90s/)
   })

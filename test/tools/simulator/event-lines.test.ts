@@ -26,7 +26,13 @@ describe('Packer', () => {
 
   it('computes the partition kafkajs itself would pick for a keyed message', () => {
     const kafkajs = Partitioners.DefaultPartitioner()
-    const partitionMetadata = Array.from({ length: 12 }, (_, partitionId) => ({ partitionErrorCode: 0, partitionId, leader: 1, replicas: [1], isr: [1] }))
+    const partitionMetadata = Array.from({ length: 12 }, (_, partitionId) => ({
+      partitionErrorCode: 0,
+      partitionId,
+      leader: 1,
+      replicas: [1],
+      isr: [1],
+    }))
     const ours = partitionerFor(12)
     for (let i = 0; i < 200; i++) {
       const key = `u${i * 7919}`

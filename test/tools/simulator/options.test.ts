@@ -2,8 +2,15 @@ import { describe, expect, it } from 'vitest'
 import { parseDuration, parseFraction, parseStart } from '../../../tools/simulator/options.ts'
 
 describe('simulator options', () => {
-  it.each([['90s', 90_000], ['2h', 7_200_000], ['3d', 259_200_000], ['1h30m', 5_400_000], ['500ms', 500], ['45', 45_000], ['1w', 604_800_000]])(
-    'parses the duration %s', (text, ms) => expect(parseDuration(text)).toBe(ms))
+  it.each([
+    ['90s', 90_000],
+    ['2h', 7_200_000],
+    ['3d', 259_200_000],
+    ['1h30m', 5_400_000],
+    ['500ms', 500],
+    ['45', 45_000],
+    ['1w', 604_800_000],
+  ])('parses the duration %s', (text, ms) => expect(parseDuration(text)).toBe(ms))
 
   it.each(['', 'soon', '2x', '1h 30m', '-5s'])('refuses the duration "%s"', (text) => {
     expect(() => parseDuration(text)).toThrow(/must look like 90s/)

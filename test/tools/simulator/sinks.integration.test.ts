@@ -19,11 +19,20 @@ const catalog = new Catalog(g.artists, g.songs)
 const log = createLogger({ level: 'silent' })
 // Recent event times, so the collector's future-ts rule applies as in production.
 const start = Math.floor(Date.now() / 60_000) * 60_000 - 3_600_000
-const sim: SimOptions = { catalog, listeners: 300, start, durationMs: 1_800_000, seed: 3, duplicates: 0.02, late: 0.02, malformed: 0.03 }
+const sim: SimOptions = {
+  catalog,
+  listeners: 300,
+  start,
+  durationMs: 1_800_000,
+  seed: 3,
+  duplicates: 0.02,
+  late: 0.02,
+  malformed: 0.03,
+}
 const expected = [...simulate(sim)]
 
 describe('simulator sinks', () => {
-  it('writes the generator\'s lines to a file, byte for byte', async () => {
+  it("writes the generator's lines to a file, byte for byte", async () => {
     const file = path.join(testConfig().home, 'events.ndjson')
     const sink = fileSink(file)
     const { summary } = await runSimulation(sim, sink, { speed: 'max' })
@@ -39,7 +48,9 @@ describe('simulator sinks', () => {
     const sink = fileSink(path.join(home, 'threaded.ndjson'))
     const threaded = await runSimulation(sim, sink, { speed: 'max', threaded: true })
     await sink.close()
-    expect(fs.readFileSync(path.join(home, 'threaded.ndjson'), 'utf8')).toBe(expected.map((o) => o.line + '\n').join(''))
+    expect(fs.readFileSync(path.join(home, 'threaded.ndjson'), 'utf8')).toBe(
+      expected.map((o) => o.line + '\n').join(''),
+    )
     expect({ ...threaded.summary }).toEqual({ ...plain.summary })
   })
 
@@ -56,7 +67,9 @@ describe('simulator sinks', () => {
     expect(got.map((m) => `${m.key} ${m.value}`).sort()).toEqual(sent)
     // Per-listener order survives: one key, one partition, in emission order.
     const user = expected[0]!.key
-    expect(got.filter((m) => m.key === user).map((m) => m.value)).toEqual(expected.filter((o) => o.key === user).map((o) => o.line))
+    expect(got.filter((m) => m.key === user).map((m) => m.value)).toEqual(
+      expected.filter((o) => o.key === user).map((o) => o.line),
+    )
     expect(new Set(got.filter((m) => m.key === user).map((m) => m.partition)).size).toBe(1)
     // The worker computed the partitions: they are the ones kafkajs's own partitioner picks (as the collector's do).
     const partitionOf = partitionerFor(config.kafka.partitions)
@@ -70,7 +83,12 @@ describe('simulator sinks', () => {
     const collector = buildCollector(config, { catalog, log, registry })
     await collector.start()
     onTestFinished(() => collector.stop())
-    const app = await buildHttpApp(config, { log, registry, plugins: [collector.routes], readiness: () => ({ ready: true, details: {} }) })
+    const app = await buildHttpApp(config, {
+      log,
+      registry,
+      plugins: [collector.routes],
+      readiness: () => ({ ready: true, details: {} }),
+    })
     onTestFinished(() => app.close())
     const url = await app.listen({ host: '127.0.0.1', port: 0 })
     const sink = httpSink(url, log, { batchSize: 200 })
@@ -91,7 +109,11 @@ describe('simulator sinks', () => {
     const lastOffset = r.summary.lastAt - short.start
     expect(Date.now() - t0).toBeGreaterThanOrEqual(lastOffset - 50)
     const t1 = Date.now()
-    await runSimulation({ ...short, durationMs: 3_600_000, listeners: 50 }, fileSink(path.join(testConfig().home, 'cap.ndjson')), { speed: 'max', rate: 200 })
+    await runSimulation(
+      { ...short, durationMs: 3_600_000, listeners: 50 },
+      fileSink(path.join(testConfig().home, 'cap.ndjson')),
+      { speed: 'max', rate: 200 },
+    )
     const capped = [...simulate({ ...short, durationMs: 3_600_000, listeners: 50 })].length
     expect(Date.now() - t1).toBeGreaterThanOrEqual((capped / 200) * 1000 * 0.8)
   })
