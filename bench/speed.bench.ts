@@ -18,6 +18,7 @@ import vm from 'node:vm'
 import { Consumer as PlatformaticConsumer } from '@platformatic/kafka'
 import { Registry } from 'prom-client'
 import { Catalog, type Artist, type Song } from '../shared/catalog/catalog.ts'
+import { generateListeners } from '../shared/catalog/listeners.ts'
 import type { Config } from '../shared/config.ts'
 import { createKafka, prepareTopics } from '../shared/kafka.ts'
 import { openLake } from '../shared/lake.ts'
@@ -36,6 +37,12 @@ const SONGS = 50_000
 const ARTISTS = 5_000
 const TYPES = ['play', 'play', 'play', 'complete', 'skip', 'like', 'pause'] as const
 
+const USERS = 200_000
+/** Profiles for the bench's listeners `user-0` .. `user-199999` (shared/catalog/listeners.ts). */
+const PROFILES = generateListeners({ listeners: USERS, seed: 7 }).map((p, i) => ({ ...p, userId: `user-${i}` }))
+const DEVICE_MIX = ['mobile', 'mobile', 'mobile', 'desktop', 'web', 'tv', 'speaker'] as const
+const COUNTRY_MIX = ['DE', 'US', 'BR', 'GB', 'FR', 'SE', 'JP', 'MX', 'IN', 'KR', 'ES'] as const
+
 function benchCatalog(): Catalog {
   const artists: Artist[] = Array.from({ length: ARTISTS }, (_, i) => ({
     artistId: `ar${i}`,
@@ -51,21 +58,22 @@ function benchCatalog(): Catalog {
     durationMs: 200_000,
     popularityRank: i,
   }))
-  return new Catalog(artists, songs)
+  return new Catalog(artists, songs, PROFILES)
 }
 
 function eventText(i: number, ts: number, userId: string, song: number, type: string, msPlayed: number): string {
-  return `{"eventId":"${i.toString(16).padStart(8, '0')}-5bd2-4e1a-9f3c-${(i * 7919).toString(16).padStart(12, '0')}","ts":${ts},"userId":"${userId}","songId":"so${song}","type":"${type}","msPlayed":${msPlayed},"device":"mobile","country":"DE"}`
+  return `{"eventId":"${i.toString(16).padStart(8, '0')}-5bd2-4e1a-9f3c-${(i * 7919).toString(16).padStart(12, '0')}","ts":${ts},"userId":"${userId}","songId":"so${song}","type":"${type}","msPlayed":${msPlayed},"device":"${DEVICE_MIX[i % 7]!}"${i % 5 === 0 ? '' : `,"country":"${COUNTRY_MIX[i % 11]!}"`}}`
 }
 
 /**
  * Where the time of one event goes without Kafka: the consuming thread's copy into a batch, then the engine's work,
- * with the given interest rules. `recent`: event times one after another over the last hour (as live traffic has
- * them, so every play reaches an open window) instead of spread over two days.
+ * with the given interest rules and breakdown records on or off. `recent`: event times one after another over the
+ * last hour (as live traffic has them, so every play reaches an open window) instead of spread over two days.
  */
 function cpuPerEvent(
   rules: readonly Rule[] = [],
   recent = false,
+  breakdowns = true,
 ): { encodeUs: number; engineUs: number; signals: number } {
   const n = 300_000
   const now = Date.now()
@@ -92,6 +100,8 @@ function cpuPerEvent(
     dedupWindow: 500_000,
     bucketMs: 3_600_000,
     rules,
+    profiles: catalog.listeners,
+    breakdowns,
   })
   engine.assign(0, 0)
   t = performance.now()
@@ -207,11 +217,12 @@ async function bareConsumerPlatformatic(config: Readonly<Config>): Promise<{ per
 /** (b) One speed layer from offset 0 to the end: consume-and-count throughput, and the rebuild time. */
 async function speedLayer(
   config: Readonly<Config>,
+  breakdowns: boolean,
 ): Promise<{ perSecond: number; seconds: number; rebuildSeconds: number }> {
   const speed = buildSpeedLayer(
     config,
     { catalog: benchCatalog(), lake: openLake(config), log: createLogger({ level: 'warn' }), registry: new Registry() },
-    { manifestPollMs: 1000 },
+    { manifestPollMs: 1000, breakdowns, instance: `bench-${breakdowns ? 'on' : 'off'}` },
   )
   const t0 = Date.now()
   await speed.start()
@@ -238,7 +249,7 @@ function heapAfterGc(gc: () => void): number {
 }
 
 /** Bytes per (day, song) key: one engine partition filled with a million distinct keys, each from one play. */
-function memoryPerKey(gc: () => void): { perKey: number; perDedupId: number } {
+function memoryPerKey(gc: () => void, breakdowns: boolean): { perKey: number; perDedupId: number } {
   const songs = 100_000
   const keys = 1_000_000
   const songIds = Array.from({ length: songs }, (_, i) => `so${i}`)
@@ -246,6 +257,8 @@ function memoryPerKey(gc: () => void): { perKey: number; perDedupId: number } {
     songs: songIds.map((id, i) => [id, `ar${i % 500}`] as const),
     dedupWindow: 1000,
     bucketMs: 3_600_000,
+    profiles: PROFILES,
+    breakdowns,
   })
   engine.assign(0, 0)
   const now = Date.now()
@@ -253,11 +266,13 @@ function memoryPerKey(gc: () => void): { perKey: number; perDedupId: number } {
   for (let i = 0; i < keys; i++) {
     const e = {
       eventId: `e${i}`,
-      ts: (i % 10) * DAY_MS + 20_000 * DAY_MS,
+      ts: (i % 10) * DAY_MS + 20_000 * DAY_MS + (i % 24) * 3_600_000,
       userId: `user-${i % 5000}`,
       songId: songIds[Math.floor(i / 10)]!,
       type: 'play' as const,
       msPlayed: 1000,
+      device: DEVICE_MIX[i % 7]!,
+      country: COUNTRY_MIX[i % 11]!,
     }
     engine.applyEvent(0, e, now, now)
   }
@@ -303,26 +318,31 @@ export default async function run(ctx: BenchContext): Promise<BenchRow[]> {
     ctx.log(
       `bare @platformatic/kafka consumer: ${Math.round(platformatic.perSecond).toLocaleString('en-US')} events/s (${platformatic.seconds.toFixed(1)} s)`,
     )
-    const speed = await speedLayer(config)
+    const speed = await speedLayer(config, true)
     ctx.log(
       `speed layer: ${Math.round(speed.perSecond).toLocaleString('en-US')} events/s (${speed.seconds.toFixed(1)} s), rebuild incl. group join ${speed.rebuildSeconds.toFixed(1)} s`,
     )
     // The same log with the interest rules off (an empty SIGNAL_RULES_FILE); the run above has the default rule.
     const noRules = path.join(ctx.config.home, `bench-no-rules-${suffix}.json`)
     fs.writeFileSync(noRules, '{ "rules": [] }')
-    const off = await speedLayer({
-      ...config,
-      kafka: { ...config.kafka, groupPrefix: `bench-off-${suffix}` },
-      signals: { ...config.signals, rulesFile: noRules },
-    })
+    const off = await speedLayer(
+      {
+        ...config,
+        kafka: { ...config.kafka, groupPrefix: `bench-off-${suffix}` },
+        signals: { ...config.signals, rulesFile: noRules },
+      },
+      true,
+    )
     fs.rmSync(noRules, { force: true })
     ctx.log(
       `speed layer, rules off: ${Math.round(off.perSecond).toLocaleString('en-US')} events/s (${off.seconds.toFixed(1)} s)`,
     )
     v8.setFlagsFromString('--expose-gc')
     const gc = vm.runInNewContext('gc') as () => void
-    const mem = memoryPerKey(gc)
+    const mem = memoryPerKey(gc, true)
+    const memOff = memoryPerKey(gc, false)
     const cpu = cpuPerEvent()
+    const cpuOff = cpuPerEvent([], false, false)
     ctx.log(
       `without Kafka: batch copy ${cpu.encodeUs.toFixed(2)} µs/event (consuming thread), engine ${cpu.engineUs.toFixed(2)} µs/event (engine thread)`,
     )
@@ -330,7 +350,16 @@ export default async function run(ctx: BenchContext): Promise<BenchRow[]> {
     ctx.log(
       `engine on events of the last hour: ${live.off.engineUs.toFixed(2)} µs/event rules off, ${live.on.engineUs.toFixed(2)} µs/event with repeat-play (${live.on.signals} signals)`,
     )
+    const noBreakdowns = await speedLayer(
+      { ...config, kafka: { ...config.kafka, groupPrefix: `bench-nobd-${suffix}` } },
+      false,
+    )
+    ctx.log(
+      `speed layer, breakdowns off: ${Math.round(noBreakdowns.perSecond).toLocaleString('en-US')} events/s (${noBreakdowns.seconds.toFixed(1)} s)`,
+    )
+    ctx.log(`engine: ${cpu.engineUs.toFixed(2)} µs/event with breakdowns, ${cpuOff.engineUs.toFixed(2)} without`)
     const ratio = speed.perSecond / bare.perSecond
+    const cpuRatio = cpu.engineUs / cpuOff.engineUs
     // Measured when the preload is 10M (the default); extrapolated from the rate on a smaller preload.
     const measured10M = N === 10_000_000
     const rebuild10M = measured10M
@@ -356,7 +385,7 @@ export default async function run(ctx: BenchContext): Promise<BenchRow[]> {
       },
       {
         bench: 'speed',
-        measure: 'speed layer consume-and-count (default repeat-play rule on)',
+        measure: 'speed layer consume-and-count (default repeat-play rule on, breakdowns on)',
         value: speed.perSecond,
         unit: 'events/s',
         baseline: bare.perSecond,
@@ -410,6 +439,36 @@ export default async function run(ctx: BenchContext): Promise<BenchRow[]> {
         unit: 'µs',
         baseline: live.off.engineUs,
         ratio: live.on.engineUs / live.off.engineUs,
+      },
+      {
+        bench: 'speed',
+        measure: 'speed layer consume-and-count, breakdowns off',
+        value: noBreakdowns.perSecond,
+        unit: 'events/s',
+        baseline: bare.perSecond,
+        ratio: noBreakdowns.perSecond / bare.perSecond,
+      },
+      {
+        bench: 'speed',
+        measure: 'memory per million (day, song) keys, breakdowns off (above: on, one breakdown record per key)',
+        value: (memOff.perKey * 1e6) / 2 ** 20,
+        unit: 'MiB',
+      },
+      {
+        bench: 'speed',
+        measure: 'CPU per event without Kafka: engine thread, breakdowns off',
+        value: cpuOff.engineUs,
+        unit: 'µs',
+      },
+      {
+        bench: 'speed',
+        measure: 'CPU per event without Kafka: engine thread, breakdowns on',
+        value: cpu.engineUs,
+        unit: 'µs',
+        baseline: cpuOff.engineUs,
+        ratio: cpuRatio,
+        target: '<= 1.5x off',
+        met: cpuRatio <= 1.5,
       },
     ]
   } finally {

@@ -15,6 +15,8 @@ import type { RealtimeView } from '../shared/realtime.ts'
 import { BatchViews } from './batch/batch-views.ts'
 import type { ServingContext } from './context.ts'
 import { nameViews } from './realtime/fan-out.ts'
+import { breakdownRoutes } from './routes/breakdown.ts'
+import { chartRoutes } from './routes/charts.ts'
 import { dailyRoutes } from './routes/daily.ts'
 import { searchRoutes } from './routes/search.ts'
 import { statusRoutes } from './routes/status.ts'
@@ -65,6 +67,8 @@ export function buildServing(config: Readonly<Config>, deps: ServingDeps): Servi
 
   const routes: FastifyPluginAsync = async (app) => {
     dailyRoutes(app, ctx)
+    breakdownRoutes(app, ctx)
+    chartRoutes(app, ctx)
     searchRoutes(app, ctx)
     trendingRoutes(app, ctx)
     statusRoutes(app, ctx)

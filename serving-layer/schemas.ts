@@ -3,6 +3,7 @@
  * responses fast, and are the OpenAPI document at /docs.
  */
 import { Type } from '@sinclair/typebox'
+import { DIMENSIONS, DIMENSION_NAMES } from '../shared/dimensions.ts'
 import { METRICS } from '../shared/metrics.ts'
 import { TRENDING_WINDOWS } from '../shared/realtime.ts'
 import { DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS } from '../shared/day.ts'
@@ -231,6 +232,105 @@ export const statusSchema = {
           Type.Null(),
         ],
         { description: "the in-process archiver's dead letters; null when no archiver runs in this process" },
+      ),
+    }),
+    ...errors,
+  },
+}
+
+export const BreakdownQuery = Query({
+  by: StringEnum(DIMENSION_NAMES, { description: DIMENSIONS.map((d) => `${d.name}: ${d.description}`).join('; ') }),
+  from: Type.Optional(dateParam(`first day (inclusive); default ${DEFAULT_RANGE_DAYS - 1} days before to`)),
+  to: Type.Optional(dateParam('last day (inclusive); default today (UTC)')),
+  format: Type.Optional(StringEnum(['json', 'csv'], { default: 'json' })),
+})
+
+export const BreakdownReport = Type.Object({
+  kind: StringEnum(['song', 'artist']),
+  id: Type.String(),
+  name: Type.String(),
+  by: StringEnum(DIMENSION_NAMES),
+  from: Type.String(),
+  to: Type.String(),
+  watermark: Type.Number({ description: 'W (epoch ms), as on the daily route' }),
+  complete: Complete,
+  missing: Missing,
+  values: Type.Array(
+    Type.Object({
+      value: Type.String({
+        description: "a value of the dimension, or unknown (no value in the event nor the listener's profile)",
+      }),
+      ...Metrics,
+      listenersExact: Type.Boolean({
+        description:
+          'listeners summed over the days of the range (and over batch and realtime parts of a day) is an upper bound when false',
+      }),
+      source: StringEnum(['batch', 'realtime', 'batch+realtime'], {
+        description: 'the parts with data for this value over the range',
+      }),
+    }),
+    { description: 'the values with data over the range, most plays first' },
+  ),
+})
+
+export const breakdownSchema = (kind: 'song' | 'artist') => ({
+  summary: `One ${kind}'s metrics per value of a dimension`,
+  description:
+    'The metrics over the range per value of the dimension `by` (shared/dimensions.ts), merged per day by the ' +
+    'same watermark rule as the daily route. `?format=csv` returns the values as CSV.',
+  tags: ['report'],
+  params: DailyParams,
+  querystring: BreakdownQuery,
+  response: {
+    200: {
+      description: 'the values with data',
+      content: {
+        'application/json': { schema: BreakdownReport },
+        'text/csv': {
+          schema: {
+            type: 'string',
+            description: 'with ?format=csv: a header row, then one row per value with the columns of values[]',
+          },
+        },
+      },
+    },
+    ...errors,
+  },
+})
+
+export const ChartQuery = Query({
+  date: Type.Optional(dateParam('the day of the chart; default today (UTC), live')),
+  kind: Type.Optional(StringEnum(['song', 'artist'], { default: 'song' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+})
+
+export const chartSchema = {
+  summary: 'The top songs or artists of a day, with their rank the day before',
+  description:
+    'Ranked by plays (then listeners, then id) of the day, each merged batch + realtime by the watermark rule as ' +
+    "on the daily route; today's chart is live. previousRank is the rank the day before (null when not ranked then), " +
+    'change = previousRank - rank (positive: moved up).',
+  tags: ['report'],
+  querystring: ChartQuery,
+  response: {
+    200: Type.Object({
+      date: Type.String(),
+      kind: StringEnum(['song', 'artist']),
+      watermark: Type.Number(),
+      complete: Complete,
+      missing: Missing,
+      entries: Type.Array(
+        Type.Object({
+          rank: Type.Integer(),
+          id: Type.String(),
+          name: Type.String(),
+          artistId: Type.Optional(Type.String()),
+          ...Metrics,
+          listenersExact: Type.Boolean(),
+          source: StringEnum(['batch', 'realtime', 'batch+realtime']),
+          previousRank: Type.Union([Type.Integer(), Type.Null()]),
+          change: Type.Union([Type.Integer(), Type.Null()]),
+        }),
       ),
     }),
     ...errors,

@@ -68,6 +68,17 @@ export function requireDay(text: string, field: string): Day {
 
 const pad2 = (n: number): string => (n < 10 ? `0${n}` : String(n))
 
+/** The calendar year of a day (no allocation: the speed layer's age bands call it per event). */
+export function yearOfDay(day: Day): number {
+  const z = day + 719468
+  const era = Math.floor(z / 146097)
+  const doe = z - era * 146097
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365)
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100))
+  const mp = Math.floor((5 * doy + 2) / 153)
+  return yoe + era * 400 + (mp >= 10 ? 1 : 0)
+}
+
 /** A day as 'YYYY-MM-DD' (years 0–9999). */
 export function formatDay(day: Day): string {
   // civil_from_days

@@ -72,6 +72,7 @@ export const Errors = {
     500,
     false,
   ),
+  LISTENERS_INVALID: define('PLAYCOUNT_LISTENERS_INVALID', 'Listener profiles refused: %s', 400, false),
   DLQ_REFUSED: define('PLAYCOUNT_DLQ_REFUSED', 'The dead-letter topic refused letters: %s', 500, false),
   DRAIN_INCOMPLETE: define('PLAYCOUNT_DRAIN_INCOMPLETE', 'archive --drain did not finish: %s', 503, true),
   INTERNAL: define('PLAYCOUNT_INTERNAL', 'Internal error: %s', 500, false),

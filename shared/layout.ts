@@ -38,6 +38,8 @@ export function parseEventsFileKey(
 
 export const CATALOG_ARTISTS_KEY = 'catalog/artists.parquet'
 export const CATALOG_SONGS_KEY = 'catalog/songs.parquet'
+/** Listener profiles (shared/catalog/listeners.ts); optional: without it every listener is `unknown`. */
+export const CATALOG_LISTENERS_KEY = 'catalog/listeners.parquet'
 
 /** Archive progress, one document per partition, written by the archiver after each durable write. */
 export function archiveProgressKey(topic: string, partition: number): string {

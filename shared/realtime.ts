@@ -35,6 +35,35 @@ export interface RealtimeDailyAnswer {
   days: ReadonlyMap<Day, MetricValues>
 }
 
+/** One song's or artist's metrics per (event day, value) of one dimension (shared/dimensions.ts). */
+export interface RealtimeBreakdownQuery extends RealtimeDailyQuery {
+  dimension: string
+}
+
+export interface RealtimeBreakdownAnswer {
+  ready: boolean
+  reason?: string
+  watermark: number
+  partitions: number[]
+  /** Only (day, value) pairs with realtime data, ordered by day. */
+  rows: ReadonlyArray<readonly [day: Day, value: string, values: MetricValues]>
+}
+
+/** Every song's or artist's metrics of one event day (the daily charts), arrivals at or after the watermark. */
+export interface RealtimeDayQuery {
+  kind: EntityKind
+  day: Day
+  watermark: number
+}
+export interface RealtimeDayAnswer {
+  ready: boolean
+  reason?: string
+  watermark: number
+  partitions: number[]
+  /** Only ids with realtime data that day. */
+  rows: ReadonlyArray<readonly [id: string, values: MetricValues]>
+}
+
 export interface TrendingQuery {
   kind: EntityKind
   window: TrendingWindow
@@ -61,6 +90,13 @@ export interface SpeedStatus {
 
 export interface RealtimeView {
   daily(q: RealtimeDailyQuery): Promise<RealtimeDailyAnswer>
+  /**
+   * Breakdowns, counted by the same arrival buckets as `daily` (so the watermark merge is the same). Optional: a
+   * view without it (a remote speed instance, until SPEED_ROUTES carries breakdowns) makes a report incomplete.
+   */
+  breakdown?(q: RealtimeBreakdownQuery): Promise<RealtimeBreakdownAnswer>
+  /** For the daily charts; optional like `breakdown`. */
+  dayAll?(q: RealtimeDayQuery): Promise<RealtimeDayAnswer>
   trending(q: TrendingQuery): Promise<TrendingAnswer>
   status(): Promise<SpeedStatus>
 }

@@ -24,6 +24,8 @@ export const BATCH_VIEW_NAMES = [
   'artist_country_daily',
   'song_device_daily',
   'top_songs_daily',
+  'song_breakdown_daily',
+  'artist_breakdown_daily',
 ] as const
 export type BatchViewName = (typeof BATCH_VIEW_NAMES)[number]
 

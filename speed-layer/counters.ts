@@ -86,8 +86,8 @@ export class KindCounters {
   minDay = Infinity
   maxDay = -Infinity
 
-  /** Adds one event (its type's plan, msPlayed, and the interned userId or -1) to the cell (day, key). */
-  apply(day: number, key: number, plan: TypePlan, ms: number, user: number): void {
+  /** Adds one event (its type's plan, msPlayed, and the interned userId or -1) to the cell (day, key); its row. */
+  apply(day: number, key: number, plan: TypePlan, ms: number, user: number): number {
     const cells = this.cells
     const before = cells.size
     const row = cells.findOrAdd(day, key)
@@ -99,7 +99,7 @@ export class KindCounters {
     const values = this.values
     const at = row * N_ADDITIVE
     for (let i = 0; i < N_ADDITIVE; i++) values[at + i]! += plan.base[i]! + plan.slope[i]! * ms
-    if (!plan.anyDistinct) return
+    if (!plan.anyDistinct) return row
     for (let j = 0; j < N_DISTINCT; j++) {
       if (plan.distinct[j] === 0) continue
       const slot = row * N_DISTINCT + j
@@ -112,6 +112,7 @@ export class KindCounters {
       this.heads[slot] = m + 1
       this.counts[slot]!++
     }
+    return row
   }
 
   /** The row of (day, key), or -1. */

@@ -5,11 +5,14 @@
  */
 import { OrderedWorker } from '../shared/fast/ts-worker.ts'
 import type { TrendingItem } from '../shared/realtime.ts'
+import type { BreakdownRequest, BreakdownRows } from './breakdown-query.ts'
 import {
   SpeedEngine,
   type BatchOutcome,
   type DailyRequest,
   type DailyRows,
+  type DayAllRequest,
+  type DayAllRows,
   type EngineBatch,
   type EngineSetup,
   type EngineStats,
@@ -24,6 +27,8 @@ export interface EngineClient {
   dropBefore(partition: number, t: number): Promise<number>
   prune(now: number): Promise<void>
   daily(q: DailyRequest): Promise<DailyRows>
+  breakdown(q: BreakdownRequest): Promise<BreakdownRows>
+  dayAll(q: DayAllRequest): Promise<DayAllRows>
   trending(q: TrendingRequest): Promise<TrendingItem[]>
   stats(): Promise<EngineStats>
   close(): Promise<void>
@@ -73,6 +78,12 @@ export class InlineEngine implements EngineClient {
   daily(q: DailyRequest): Promise<DailyRows> {
     return this.call('daily', q)
   }
+  breakdown(q: BreakdownRequest): Promise<BreakdownRows> {
+    return this.call('breakdown', q)
+  }
+  dayAll(q: DayAllRequest): Promise<DayAllRows> {
+    return this.call('dayAll', q)
+  }
   trending(q: TrendingRequest): Promise<TrendingItem[]> {
     return this.call('trending', q)
   }
@@ -121,6 +132,12 @@ export class WorkerEngine implements EngineClient {
   }
   daily(q: DailyRequest): Promise<DailyRows> {
     return this.call('daily', [q])
+  }
+  breakdown(q: BreakdownRequest): Promise<BreakdownRows> {
+    return this.call('breakdown', [q])
+  }
+  dayAll(q: DayAllRequest): Promise<DayAllRows> {
+    return this.call('dayAll', [q])
   }
   trending(q: TrendingRequest): Promise<TrendingItem[]> {
     return this.call('trending', [q])

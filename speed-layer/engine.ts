@@ -13,15 +13,20 @@ import type { ListenEvent } from '../shared/event.ts'
 import { FIELD } from '../shared/fast/event-scan.ts'
 import type { KafkaBatchBuffers } from '../shared/fast/batch-packing.ts'
 import { MessageValidator, PARSED, SCANNED, type Rejection } from '../shared/fast/validate.ts'
-import { dayOfMs } from '../shared/day.ts'
+import { DAY_MS, dayOfMs } from '../shared/day.ts'
+import { HOUR_MS } from '../shared/layout.ts'
 import type { MetricValues } from '../shared/metrics.ts'
 import type { EntityKind, TrendingItem, TrendingWindow } from '../shared/realtime.ts'
-import { DayAccumulator, TYPE_INDEX, type KindCounters } from './counters.ts'
+import { DayAccumulator, TYPE_INDEX, TYPE_PLANS, type KindCounters } from './counters.ts'
 import { Interner } from '../shared/fast/interner.ts'
 import { PartitionCounts, type Outcome } from './partition-counts.ts'
 import type { Signal } from '../shared/signals.ts'
 import { SignalDetector, type DetectorStats } from './signals/detector.ts'
 import type { Rule } from './signals/rules.ts'
+import type { ListenerProfile } from '../shared/catalog/listeners.ts'
+import { ProfileTable, SlotWriter, countryCode, deviceCode } from './breakdown.ts'
+import { packEventDims } from './event-log.ts'
+import { breakdownRows, type BreakdownRequest, type BreakdownRows } from './breakdown-query.ts'
 
 export interface EngineSetup {
   /** The catalog as (songId, artistId) pairs: only these songs are counted. */
@@ -32,6 +37,10 @@ export interface EngineSetup {
   rules?: readonly Rule[]
   /** Open windows per partition and rule, at most (SIGNAL_MAX_WINDOWS). */
   signalCap?: number
+  /** Listener profiles, for the profile dimensions (shared/dimensions.ts); listeners without one are `unknown`. */
+  profiles?: readonly ListenerProfile[]
+  /** Keep breakdown records (speed-layer/README.md, "Breakdown records"); default true. */
+  breakdowns?: boolean
   /** Fault tests: the engine thread exits once it has taken this many messages (as a crash of the thread would). */
   exitAfterMessages?: number
 }
@@ -62,6 +71,14 @@ export interface DailyRequest {
   toDay: number
 }
 
+export interface DayAllRequest {
+  partitions: number[]
+  watermark: number
+  kind: EntityKind
+  day: number
+}
+export type DayAllRows = Array<[id: string, values: MetricValues]>
+
 export type DailyRows = Array<[day: number, values: MetricValues]>
 
 export interface TrendingRequest {
@@ -75,6 +92,8 @@ export interface TrendingRequest {
 export interface EngineStats {
   songKeys: number
   artistKeys: number
+  /** Breakdown records held (one per counted event, with breakdowns on). */
+  breakdownRecords: number
   /** Distinct listener ids interned (compacted when buckets are dropped). */
   listenerIds: number
   /** The engine thread's JS heap and the typed arrays it holds (counters, dedup windows, interned ids). */
@@ -96,6 +115,9 @@ export class SpeedEngine {
   /** Artist id of each song id. */
   private readonly artistOf: Int32Array
   private readonly validator = new MessageValidator(this.songs)
+  private readonly profileIds: readonly string[]
+  private readonly slotWriter: SlotWriter
+  private readonly breakdowns: boolean
 
   constructor(private readonly setup: EngineSetup) {
     if (!Number.isSafeInteger(setup.dedupWindow) || setup.dedupWindow < 1)
@@ -107,6 +129,18 @@ export class SpeedEngine {
       const song = this.songs.internString(songId)
       this.artistOf[song] = this.artists.internString(artistId)
     }
+    const profiles = setup.profiles ?? []
+    this.profileIds = profiles.map((p) => p.userId)
+    this.seedUsers(this.users)
+    this.slotWriter = new SlotWriter(new ProfileTable(profiles))
+    this.breakdowns = setup.breakdowns !== false
+  }
+
+  /** Interns the profiles' userIds first, so a listener's interned id is its profile row (breakdown.ts). */
+  private seedUsers(users: Interner): void {
+    this.profileIds.forEach((id, row) => {
+      if (users.internString(id) !== row) throw new RangeError(`listener profile ${id} appears twice`)
+    })
   }
 
   /** Starts a partition afresh: counts arrivals from `heldFrom`, earlier ones only fill the dedup window. */
@@ -128,7 +162,7 @@ export class SpeedEngine {
     const pc = this.partition(b.partition)
     const { values, ends, arrivals, offsets, now } = b
     const valueStarts = b.starts
-    const { validator, artistOf, users } = this
+    const { validator, artistOf, users, breakdowns } = this
     const { starts, ends: fieldEnds, numbers } = validator.fields
     const out: BatchOutcome = { counted: 0, duplicates: 0, heldOut: 0, rejections: [], signals: [] }
     // The hook of the interest rules: after dedup, on every first-seen event (held out or not: a rebuild's warm-up
@@ -141,21 +175,34 @@ export class SpeedEngine {
       let outcome: Outcome
       if (verdict === SCANNED) {
         const song = validator.song
-        const ms = (validator.fields.seen & (1 << FIELD.msPlayed)) !== 0 ? numbers[FIELD.msPlayed]! : 0
+        const seen = validator.fields.seen
+        const ms = (seen & (1 << FIELD.msPlayed)) !== 0 ? numbers[FIELD.msPlayed]! : 0
+        const type = numbers[FIELD.type]!
+        const ts = numbers[FIELD.ts]!
+        const day = dayOfMs(ts)
+        const user =
+          breakdowns || TYPE_PLANS[type]!.anyDistinct
+            ? users.intern(values, starts[FIELD.userId]!, fieldEnds[FIELD.userId]!)
+            : -1
+        const dims = breakdowns
+          ? packEventDims(
+              (seen & (1 << FIELD.country)) !== 0 ? numbers[FIELD.country]! : -1,
+              (seen & (1 << FIELD.device)) !== 0 ? numbers[FIELD.device]! : -1,
+              Math.floor((ts - day * DAY_MS) / HOUR_MS),
+            )
+          : -1
         outcome = pc.apply(
           values,
           starts[FIELD.eventId]!,
           fieldEnds[FIELD.eventId]!,
           arrival,
-          dayOfMs(numbers[FIELD.ts]!),
+          day,
           song,
           artistOf[song]!,
-          numbers[FIELD.type]!,
+          type,
           ms,
-          values,
-          starts[FIELD.userId]!,
-          fieldEnds[FIELD.userId]!,
-          users,
+          user,
+          dims,
           now,
         )
         if (detector !== undefined && outcome !== 'duplicate' && detector.wants(numbers[FIELD.type]!)) {
@@ -228,10 +275,12 @@ export class SpeedEngine {
   private compactUsers(): void {
     let live = 0
     for (const pc of this.partitions.values()) live += pc.members
-    if (this.users.size <= 2 * live + COMPACT_SLACK) return
+    if (this.users.size <= this.profileIds.length + 2 * live + COMPACT_SLACK) return
     const old = this.users
     const fresh = new Interner(false)
+    this.seedUsers(fresh)
     const moved = new Int32Array(old.size).fill(-1)
+    for (let row = 0; row < this.profileIds.length; row++) moved[row] = row
     const newIdOf = (id: number): number => {
       const known = moved[id]!
       return known >= 0 ? known : (moved[id] = fresh.internFrom(old, id))
@@ -243,6 +292,26 @@ export class SpeedEngine {
   prune(now: number): void {
     for (const pc of this.partitions.values()) pc.trending.prune(now)
     for (const d of this.detectors.values()) d.prune()
+  }
+
+  /** Every song's (or artist's) metrics of one event day, arrivals at or after the watermark (the daily charts). */
+  dayAll(q: DayAllRequest): DayAllRows {
+    const byKey = new Map<number, DayAccumulator>()
+    for (const p of q.partitions) {
+      for (const bucket of this.partition(p).bucketsFrom(q.watermark)) {
+        const counters = bucket[q.kind]
+        for (let row = 0; row < counters.size; row++) {
+          if (counters.dayOf(row) !== q.day) continue
+          const key = counters.cells.keyB[row]!
+          let acc = byKey.get(key)
+          if (acc === undefined) byKey.set(key, (acc = new DayAccumulator()))
+          acc.addRow(counters, row)
+        }
+      }
+      for (const acc of byKey.values()) acc.endPartition()
+    }
+    const names = this.interner(q.kind)
+    return [...byKey].map(([key, acc]) => [names.stringOf(key), acc.values()])
   }
 
   daily(q: DailyRequest): DailyRows {
@@ -272,6 +341,18 @@ export class SpeedEngine {
     return [...byDay.keys()].sort((a, b) => a - b).map((day) => [day, byDay.get(day)!.values()])
   }
 
+  /** Per (day, value) of one dimension, the metrics of one song or artist (breakdown-query.ts). */
+  breakdown(q: BreakdownRequest): BreakdownRows {
+    const key = this.interner(q.kind).internString(q.id, false)
+    if (key < 0) return []
+    return breakdownRows(
+      q,
+      key,
+      q.partitions.map((p) => this.partition(p)),
+      this.slotWriter,
+    )
+  }
+
   trending(q: TrendingRequest): TrendingItem[] {
     const totals = new Map<number, number>()
     for (const p of q.partitions) this.partition(p).trending.sumInto(totals, q.kind, q.window, q.now)
@@ -285,10 +366,12 @@ export class SpeedEngine {
   stats(): EngineStats {
     let songKeys = 0
     let artistKeys = 0
+    let breakdownRecords = 0
     let tableBytes = this.songs.bytes + this.artists.bytes + this.users.bytes
     for (const pc of this.partitions.values()) {
       songKeys += pc.keys('song')
       artistKeys += pc.keys('artist')
+      breakdownRecords += pc.records
       tableBytes += pc.bytes
     }
     const signals: DetectorStats = { windows: 0, tooLate: 0, evicted: 0 }
@@ -301,6 +384,7 @@ export class SpeedEngine {
     return {
       songKeys,
       artistKeys,
+      breakdownRecords,
       listenerIds: this.users.size,
       heapBytes: v8.getHeapStatistics().used_heap_size,
       tableBytes,
@@ -310,23 +394,13 @@ export class SpeedEngine {
 
   private applyParsed(pc: PartitionCounts, e: ListenEvent, song: number, arrival: number, now: number): Outcome {
     const id = encoder.encode(e.eventId)
-    const user = encoder.encode(e.userId)
-    return pc.apply(
-      id,
-      0,
-      id.length,
-      arrival,
-      dayOfMs(e.ts),
-      song,
-      this.artistOf[song]!,
-      TYPE_INDEX.get(e.type)!,
-      e.msPlayed ?? 0,
-      user,
-      0,
-      user.length,
-      this.users,
-      now,
-    )
+    const type = TYPE_INDEX.get(e.type)!
+    const day = dayOfMs(e.ts)
+    const user = this.breakdowns || TYPE_PLANS[type]!.anyDistinct ? this.users.internString(e.userId) : -1
+    const dims = this.breakdowns
+      ? packEventDims(countryCode(e.country), deviceCode(e.device), Math.floor((e.ts - day * DAY_MS) / HOUR_MS))
+      : -1
+    return pc.apply(id, 0, id.length, arrival, day, song, this.artistOf[song]!, type, e.msPlayed ?? 0, user, dims, now)
   }
 
   private partition(p: number): PartitionCounts {

@@ -59,6 +59,8 @@ export function buildSpeedLayer(config: Readonly<Config>, deps: SpeedDeps, optio
     bucketMs: opts.bucketMs,
     rules,
     signalCap: config.signals.maxWindows,
+    profiles: deps.catalog.listeners,
+    breakdowns: opts.breakdowns,
   }
   const newEngine = (faults: Partial<EngineSetup> = {}): EngineClient =>
     opts.engine === 'worker' ? new WorkerEngine({ ...setup, ...faults }, () => void recover()) : new InlineEngine(setup)
@@ -68,6 +70,7 @@ export function buildSpeedLayer(config: Readonly<Config>, deps: SpeedDeps, optio
   let stats: EngineStats = {
     songKeys: 0,
     artistKeys: 0,
+    breakdownRecords: 0,
     listenerIds: 0,
     heapBytes: 0,
     tableBytes: 0,

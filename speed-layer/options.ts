@@ -17,6 +17,8 @@ export interface SpeedOptions {
   dedupWarmupMs?: number
   /** Where the counting engine runs: its own thread (production), or this one (tools, tests of the engine). */
   engine?: 'worker' | 'inline'
+  /** Count breakdown cells per (day, song|artist, dimension value) (default true; the bench measures both). */
+  breakdowns?: boolean
   /** Fault tests: the first engine thread exits after this many messages; its replacement runs on. */
   engineExitAfter?: number
 }
@@ -34,6 +36,7 @@ export function resolveOptions(o: SpeedOptions = {}): ResolvedSpeedOptions {
     dropGraceMs: o.dropGraceMs ?? 60_000,
     dedupWarmupMs: o.dedupWarmupMs ?? HOUR_MS,
     engine: o.engine ?? 'worker',
+    breakdowns: o.breakdowns ?? true,
     ...(o.engineExitAfter === undefined ? {} : { engineExitAfter: o.engineExitAfter }),
   }
 }

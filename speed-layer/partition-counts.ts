@@ -5,7 +5,7 @@
 import type { EntityKind } from '../shared/realtime.ts'
 import { KindCounters, TYPE_PLANS, additiveIndex, contributes } from './counters.ts'
 import { Dedup } from '../shared/fast/dedup-table.ts'
-import type { Interner } from '../shared/fast/interner.ts'
+import { EventLog } from './event-log.ts'
 import { Trending } from './trending.ts'
 
 /** Trending ranks by this additive metric. */
@@ -17,6 +17,8 @@ export type Outcome = 'counted' | 'duplicate' | 'held_out'
 export class Bucket {
   readonly song = new KindCounters()
   readonly artist = new KindCounters()
+  /** Breakdown records of the counted events, chained per song and artist cell (event-log.ts). */
+  readonly log = new EventLog()
   constructor(readonly start: number) {}
 }
 
@@ -35,8 +37,9 @@ export class PartitionCounts {
   }
 
   /**
-   * One valid event: its eventId at `ids[idStart, idEnd)`, its userId at `userBytes[userStart, userEnd)`, its event
-   * day, interned song and artist, type index and msPlayed.
+   * One valid event: its eventId at `ids[idStart, idEnd)`, its event day, interned song and artist, type index,
+   * msPlayed, interned listener (-1 when no metric takes it) and, with breakdowns on, its packed event dimensions
+   * (event-log.ts; -1 with breakdowns off).
    */
   apply(
     ids: Uint8Array,
@@ -48,19 +51,17 @@ export class PartitionCounts {
     artist: number,
     type: number,
     ms: number,
-    userBytes: Uint8Array,
-    userStart: number,
-    userEnd: number,
-    users: Interner,
+    user: number,
+    dims: number,
     now: number,
   ): Outcome {
     if (!this.dedup.addBytes(ids, idStart, idEnd)) return 'duplicate'
     const plan = TYPE_PLANS[type]!
     if (arrival < this.heldFrom || !contributes(plan, ms)) return 'held_out'
-    const user = plan.anyDistinct ? users.intern(userBytes, userStart, userEnd) : -1
     const bucket = this.bucketFor(arrival)
-    bucket.song.apply(day, song, plan, ms, user)
-    bucket.artist.apply(day, artist, plan, ms, user)
+    const songRow = bucket.song.apply(day, song, plan, ms, user)
+    const artistRow = bucket.artist.apply(day, artist, plan, ms, user)
+    if (dims >= 0) bucket.log.append(songRow, artistRow, user, dims, type, ms)
     const plays = plan.base[TRENDING_INDEX]! + plan.slope[TRENDING_INDEX]! * ms
     if (plays !== 0) this.trending.add(arrival, now, song, artist, plays)
     return 'counted'
@@ -89,7 +90,7 @@ export class PartitionCounts {
   /** Listener ids referenced by the buckets held (counted once per cell they appear in). */
   get members(): number {
     let n = 0
-    for (const b of this.buckets.values()) n += b.song.memberCount + b.artist.memberCount
+    for (const b of this.buckets.values()) n += b.song.memberCount + b.artist.memberCount + b.log.size
     return n
   }
 
@@ -97,6 +98,7 @@ export class PartitionCounts {
     for (const b of this.buckets.values()) {
       b.song.remapMembers(newIdOf)
       b.artist.remapMembers(newIdOf)
+      b.log.remapUsers(newIdOf)
     }
   }
 
@@ -106,9 +108,16 @@ export class PartitionCounts {
     return n
   }
 
+  /** Breakdown records held (one per counted event with breakdowns on). */
+  get records(): number {
+    let n = 0
+    for (const b of this.buckets.values()) n += b.log.size
+    return n
+  }
+
   get bytes(): number {
     let n = this.dedup.bytes
-    for (const b of this.buckets.values()) n += b.song.bytes + b.artist.bytes
+    for (const b of this.buckets.values()) n += b.song.bytes + b.artist.bytes + b.log.bytes
     return n
   }
 

@@ -3,8 +3,13 @@
  * asked watermark, from the partitions that are rebuilt and still hold that watermark's buckets.
  */
 import { Errors } from '../shared/errors.ts'
+import { dimensionByName } from '../shared/dimensions.ts'
 import type {
+  RealtimeBreakdownAnswer,
+  RealtimeBreakdownQuery,
   RealtimeDailyAnswer,
+  RealtimeDayAnswer,
+  RealtimeDayQuery,
   RealtimeDailyQuery,
   RealtimeView,
   SpeedStatus,
@@ -42,6 +47,86 @@ export class LocalRealtimeView implements RealtimeView {
   constructor(private readonly src: ViewSource) {}
 
   async daily(q: RealtimeDailyQuery): Promise<RealtimeDailyAnswer> {
+    const { reasons, covered } = this.coverage(q)
+    let rows: DailyRows = []
+    try {
+      if (covered.length > 0) {
+        rows = await this.src.engine().daily({
+          partitions: covered.map((st) => st.partition),
+          watermark: q.watermark,
+          kind: q.kind,
+          id: q.id,
+          fromDay: q.from,
+          toDay: q.to,
+        })
+      }
+    } catch (err) {
+      return { ready: false, reason: engineGone(err), watermark: q.watermark, partitions: [], days: new Map() }
+    }
+    const answer: RealtimeDailyAnswer = {
+      ready: reasons.length === 0,
+      watermark: q.watermark,
+      partitions: covered.map((s) => s.partition),
+      days: new Map(rows),
+    }
+    if (reasons.length > 0) answer.reason = reasons.join('; ')
+    return answer
+  }
+
+  async breakdown(q: RealtimeBreakdownQuery): Promise<RealtimeBreakdownAnswer> {
+    if (dimensionByName(q.dimension) === undefined)
+      throw new Errors.BAD_REQUEST(`dimension ${q.dimension} is not one of the dimensions`)
+    const { reasons, covered } = this.coverage(q)
+    let rows: RealtimeBreakdownAnswer['rows'] = []
+    try {
+      if (covered.length > 0) {
+        rows = await this.src.engine().breakdown({
+          partitions: covered.map((st) => st.partition),
+          watermark: q.watermark,
+          kind: q.kind,
+          id: q.id,
+          dimension: q.dimension,
+          fromDay: q.from,
+          toDay: q.to,
+        })
+      }
+    } catch (err) {
+      return { ready: false, reason: engineGone(err), watermark: q.watermark, partitions: [], rows: [] }
+    }
+    const answer: RealtimeBreakdownAnswer = {
+      ready: reasons.length === 0,
+      watermark: q.watermark,
+      partitions: covered.map((s) => s.partition),
+      rows,
+    }
+    if (reasons.length > 0) answer.reason = reasons.join('; ')
+    return answer
+  }
+
+  async dayAll(q: RealtimeDayQuery): Promise<RealtimeDayAnswer> {
+    const { reasons, covered } = this.coverage({ kind: q.kind, id: '', from: q.day, to: q.day, watermark: q.watermark })
+    let rows: RealtimeDayAnswer['rows'] = []
+    try {
+      if (covered.length > 0) {
+        rows = await this.src
+          .engine()
+          .dayAll({ partitions: covered.map((st) => st.partition), watermark: q.watermark, kind: q.kind, day: q.day })
+      }
+    } catch (err) {
+      return { ready: false, reason: engineGone(err), watermark: q.watermark, partitions: [], rows: [] }
+    }
+    const answer: RealtimeDayAnswer = {
+      ready: reasons.length === 0,
+      watermark: q.watermark,
+      partitions: covered.map((s) => s.partition),
+      rows,
+    }
+    if (reasons.length > 0) answer.reason = reasons.join('; ')
+    return answer
+  }
+
+  /** Which partitions can answer for the watermark asked, and why the others cannot. */
+  private coverage(q: RealtimeDailyQuery): { reasons: string[]; covered: PartitionState[] } {
     const { from, to } = q
     if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to))
       throw new Errors.BAD_REQUEST(`from and to must be day numbers, got ${from}, ${to}`)
@@ -61,30 +146,7 @@ export class LocalRealtimeView implements RealtimeView {
     if (rebuilding.length > 0) reasons.push(`partitions ${rebuilding.join(',')} are rebuilding from the log`)
     if (dropped.length > 0)
       reasons.push(`watermark ${q.watermark} is older than the buckets held for partitions ${dropped.join(',')}`)
-
-    let rows: DailyRows = []
-    try {
-      if (covered.length > 0) {
-        rows = await this.src.engine().daily({
-          partitions: covered.map((st) => st.partition),
-          watermark: q.watermark,
-          kind: q.kind,
-          id: q.id,
-          fromDay: from,
-          toDay: to,
-        })
-      }
-    } catch (err) {
-      return { ready: false, reason: engineGone(err), watermark: q.watermark, partitions: [], days: new Map() }
-    }
-    const answer: RealtimeDailyAnswer = {
-      ready: reasons.length === 0,
-      watermark: q.watermark,
-      partitions: covered.map((s) => s.partition),
-      days: new Map(rows),
-    }
-    if (reasons.length > 0) answer.reason = reasons.join('; ')
-    return answer
+    return { reasons, covered }
   }
 
   async trending(q: TrendingQuery): Promise<TrendingAnswer> {

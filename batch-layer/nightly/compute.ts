@@ -27,13 +27,18 @@ export async function scalar(conn: DuckDBConnection, sql: string): Promise<numbe
   return Number(r.getRows()[0]?.[0] ?? 0)
 }
 
-/** Builds the temp table `batch_agg` from the archive files; `days` must not be empty. */
+/**
+ * Builds the temp table `batch_agg` from the archive files, with the listener profiles' location (catalog/listeners)
+ * if the lake has them; `days` must not be empty.
+ */
 export async function aggregateEvents(
   conn: DuckDBConnection,
   locations: readonly string[],
   days: readonly string[],
+  listeners?: string,
 ): Promise<AggregateResult> {
-  const job = batchJobSql(DUCKDB, `read_parquet(${fileList(locations)})`, days)
+  const profiles = listeners === undefined ? undefined : `read_parquet(${quoteLiteral(listeners)})`
+  const job = batchJobSql(DUCKDB, `read_parquet(${fileList(locations)})`, days, profiles)
   for (const statement of job.statements) await conn.run(statement)
   const counted = await scalar(conn, job.countedSql)
   const duplicatesDropped = await scalar(conn, job.duplicatesSql)
@@ -76,10 +81,12 @@ export async function computeViews(
     locations: readonly string[]
     days: readonly string[]
     outDir: string
+    /** Where catalog/listeners is, if the lake has it. */
+    listeners?: string
     onWrite?: (done: number, total: number) => void
   },
 ): Promise<ComputeResult> {
   if (opts.days.length === 0 || opts.locations.length === 0) return { rowsRead: 0, duplicatesDropped: 0, files: {} }
-  const counts = await aggregateEvents(conn, opts.locations, opts.days)
+  const counts = await aggregateEvents(conn, opts.locations, opts.days, opts.listeners)
   return { ...counts, files: await writeViewFiles(conn, opts.outDir, opts.onWrite) }
 }

@@ -6,6 +6,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api'
 import type { BatchEngine, Config } from '../../shared/config.ts'
 import type { Lake } from '../../shared/lake.ts'
+import { CATALOG_LISTENERS_KEY } from '../../shared/layout.ts'
 import { computeViews, type ComputeResult } from './compute.ts'
 import { computeSharded } from './shards.ts'
 import { computeViewsOnSpark } from './spark-engine.ts'
@@ -35,6 +36,7 @@ export async function computeWithEngine(
     locations: run.keys.map((k) => lake.location(k)),
     days: run.days,
     outDir: run.outDir,
+    ...((await lake.exists(CATALOG_LISTENERS_KEY)) ? { listeners: lake.location(CATALOG_LISTENERS_KEY) } : {}),
     onWrite: (done, total) => run.onProgress?.({ stage: 'aggregate', message: 'writing view files', done, total }),
   })
 }

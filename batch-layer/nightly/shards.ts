@@ -22,7 +22,7 @@ import { lakeEnv, type Config } from '../../shared/config.ts'
 import { fileList, openDuck, quoteLiteral } from '../../shared/duckdb.ts'
 import { Errors } from '../../shared/errors.ts'
 import type { Lake } from '../../shared/lake.ts'
-import { parseEventsFileKey } from '../../shared/layout.ts'
+import { CATALOG_LISTENERS_KEY, parseEventsFileKey } from '../../shared/layout.ts'
 import { aggregateEvents, writeViewFiles, type AggregateResult, type ComputeResult } from './compute.ts'
 import { runPrefix } from './manifest.ts'
 import type { BatchProgress } from './types.ts'
@@ -109,10 +109,12 @@ async function aggregateShard(
     const duck = await openDuck(config, threads === undefined ? {} : { threads })
     const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), `playcount-shard-${k}-`))
     try {
+      const listeners = (await lake.exists(CATALOG_LISTENERS_KEY)) ? lake.location(CATALOG_LISTENERS_KEY) : undefined
       figures = await aggregateEvents(
         duck.conn,
         keys.map((key) => lake.location(key)),
         plan.days,
+        listeners,
       )
       const file = path.join(tmp, 'partial.parquet')
       await duck.conn.run(`COPY batch_agg TO ${quoteLiteral(file)} (FORMAT parquet, COMPRESSION zstd)`)

@@ -19,6 +19,7 @@ import type { Config } from '../../shared/config.ts'
 import { fileList, quoteLiteral } from '../../shared/duckdb.ts'
 import { Errors } from '../../shared/errors.ts'
 import type { Lake } from '../../shared/lake.ts'
+import { CATALOG_LISTENERS_KEY } from '../../shared/layout.ts'
 import { pysparkPython, pysparkSparkHome } from '../../shared/spark.ts'
 import { BATCH_VIEW_NAMES } from '../../shared/views.ts'
 import type { ComputeResult } from './compute.ts'
@@ -179,7 +180,8 @@ export async function computeViewsOnSpark(
   opts: SparkComputeOptions,
 ): Promise<ComputeResult> {
   if (opts.days.length === 0 || opts.keys.length === 0) return { rowsRead: 0, duplicatesDropped: 0, files: {} }
-  const job = batchJobSql(SPARK, 'batch_files', opts.days)
+  const hasProfiles = await lake.exists(CATALOG_LISTENERS_KEY)
+  const job = batchJobSql(SPARK, 'batch_files', opts.days, hasProfiles ? 'batch_listeners' : undefined)
   const staging = `${runPrefix(opts.runId)}spark/`
   const jobFile = path.join(opts.outDir, 'spark-job.json')
   await fsp.writeFile(
@@ -188,6 +190,8 @@ export async function computeViewsOnSpark(
       {
         appName: `playcount batch ${opts.runId}`,
         files: opts.keys.map((k) => sparkLocation(lake, k)),
+        // Registered as `batch_listeners` by spark-job.py, for the profile dimensions (shared/dimensions.ts).
+        listeners: hasProfiles ? sparkLocation(lake, CATALOG_LISTENERS_KEY) : null,
         statements: job.statements,
         figures: { counted: job.countedSql, duplicates: job.duplicatesSql },
         views: BATCH_VIEW_NAMES.map((name) => ({

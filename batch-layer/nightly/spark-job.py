@@ -1,6 +1,7 @@
 """The Spark engine's job runner (spark-submit spark-job.py job.json): runs the Spark SQL that playcount compiled.
 
-It holds no SQL of its own. job.json names the archive files to read (registered as `batch_files`), the statements
+It holds no SQL of its own. job.json names the archive files to read (registered as `batch_files`), the listener
+profiles if the lake has them (registered as `batch_listeners`), the statements
 to run in order, two scalar queries for the run's figures, and each view's select with the folder to write it to,
 partitioned by day. Lines starting with PLAYCOUNT_ on stdout are for playcount: the step being run, the figures,
 or the error in one line.
@@ -31,6 +32,8 @@ def main(job_file):
         spark = SparkSession.builder.appName(job["appName"]).getOrCreate()
         say("STEP", f"reading {len(job['files'])} archive files")
         spark.read.parquet(*job["files"]).createOrReplaceTempView("batch_files")
+        if job.get("listeners"):
+            spark.read.parquet(job["listeners"]).createOrReplaceTempView("batch_listeners")
         for i, statement in enumerate(job["statements"]):
             say("STEP", f"statement {i + 1}/{len(job['statements'])}: {statement.split(' AS ')[0]}")
             spark.sql(statement)

@@ -9,6 +9,8 @@ export interface SqlDialect {
   readonly name: 'duckdb' | 'spark'
   /** The UTC calendar day of a timestamp column. */
   eventDay(column: string): string
+  /** The UTC hour of a timestamp column as two digits, 00..23 (the `hour` dimension). */
+  utcHour(column: string): string
   /** A timestamp literal from an ISO-8601 instant with zone. */
   timestamp(iso: string): string
   /** A 64-bit hash of a string expression (dedup candidates; collisions only cost an exact pass). */
@@ -34,6 +36,7 @@ export const DUCKDB: SqlDialect = {
   name: 'duckdb',
   // AT TIME ZONE 'UTC' makes the day independent of the session's TimeZone setting.
   eventDay: (c) => `CAST(${c} AT TIME ZONE 'UTC' AS DATE)`,
+  utcHour: (c) => `lpad(CAST(hour(${c} AT TIME ZONE 'UTC') AS VARCHAR), 2, '0')`,
   timestamp: (iso) => `TIMESTAMPTZ ${quoteLiteral(iso)}`,
   hash: (e) => `hash(${e})`,
   groupingId: (cols) => `GROUPING(${cols.join(', ')})`,
@@ -48,6 +51,7 @@ export const SPARK: SqlDialect = {
   name: 'spark',
   // The Spark engine sets spark.sql.session.timeZone=UTC; to_date then takes the UTC day of the instant.
   eventDay: (c) => `to_date(${c})`,
+  utcHour: (c) => `lpad(CAST(hour(${c}) AS STRING), 2, '0')`,
   timestamp: (iso) => `TIMESTAMP ${quoteLiteral(iso)}`,
   hash: (e) => `xxhash64(${e})`,
   // Spark's grouping() takes one column; its grouping_id() orders bits the same way but is tied to the set list.

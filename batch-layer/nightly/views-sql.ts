@@ -13,6 +13,7 @@
  */
 import { quoteLiteral } from '../../shared/duckdb.ts'
 import { dayStartMs, requireDay } from '../../shared/day.ts'
+import { DIMENSIONS, dimensionSql } from '../../shared/dimensions.ts'
 import { METRICS, metricsSelectList } from '../../shared/metrics.ts'
 import { DUCKDB, type SqlDialect } from './sql-dialect.ts'
 
@@ -27,7 +28,9 @@ export interface ViewSpec {
   readonly orderBy: string
 }
 
-const KEYS = ['song_id', 'artist_id', 'device', 'country'] as const
+/** One column per dimension (shared/dimensions.ts), d0..dn in DIMENSIONS order: its value, never NULL. */
+const DIM_COLS = DIMENSIONS.map((_, i) => `d${i}`)
+const KEYS = ['song_id', 'artist_id', 'device', 'country', ...DIM_COLS] as const
 
 const GROUPED = {
   song_daily: {
@@ -68,8 +71,35 @@ const GROUPED = {
   },
 } as const satisfies Record<
   string,
-  { columns: ReadonlyArray<readonly [string, string]>; orderBy: string; keys: ReadonlyArray<(typeof KEYS)[number]> }
+  { columns: ReadonlyArray<readonly [string, string]>; orderBy: string; keys: readonly string[] }
 >
+
+/** The breakdown views: per (day, song|artist, dimension, value), one grouping set per (kind, dimension). */
+const BREAKDOWN = {
+  song_breakdown_daily: {
+    kind: 'song_id',
+    columns: [
+      ['day', 'DATE'],
+      ['song_id', 'VARCHAR'],
+      ['artist_id', 'VARCHAR'],
+      ['dimension', 'VARCHAR'],
+      ['value', 'VARCHAR'],
+    ],
+    orderBy: 'song_id, dimension, value',
+  },
+  artist_breakdown_daily: {
+    kind: 'artist_id',
+    columns: [
+      ['day', 'DATE'],
+      ['artist_id', 'VARCHAR'],
+      ['dimension', 'VARCHAR'],
+      ['value', 'VARCHAR'],
+    ],
+    orderBy: 'artist_id, dimension, value',
+  },
+} as const
+type BreakdownView = keyof typeof BREAKDOWN
+const BREAKDOWN_SETS = Object.values(BREAKDOWN).flatMap((v) => DIM_COLS.map((c) => [v.kind, c] as const))
 
 export const TOP_SONGS_LIMIT = 100
 
@@ -85,6 +115,7 @@ export const VIEW_SPECS: readonly ViewSpec[] = [
     ],
     orderBy: 'rank',
   },
+  ...Object.entries(BREAKDOWN).map(([name, v]) => ({ name, columns: v.columns, orderBy: v.orderBy })),
 ]
 
 export function viewSpec(view: string): ViewSpec {
@@ -95,16 +126,19 @@ export function viewSpec(view: string): ViewSpec {
 
 type GroupedView = keyof typeof GROUPED
 
-/** The grouping id of a view's set over (song_id, artist_id, device, country): a bit is 1 when rolled up. */
-function groupingIdOf(view: GroupedView): number {
-  const keys: readonly string[] = GROUPED[view].keys
+/** The grouping id of a set over KEYS: a bit is 1 when rolled up. */
+function groupingIdFor(keys: readonly string[]): number {
   return KEYS.reduce((g, k, i) => g | (keys.includes(k) ? 0 : 1 << (KEYS.length - 1 - i)), 0)
+}
+
+function groupingIdOf(view: GroupedView): number {
+  return groupingIdFor(GROUPED[view].keys)
 }
 
 /** The set whose `events` count every deduplicated row once (artist_daily), for the run's rows-read figure. */
 export const ARTIST_SET = groupingIdOf('artist_daily')
 
-const EVENT_COLUMNS = 'song_id, artist_id, user_id, type, ms_played, device, country'
+const EVENT_COLUMNS = 'ts, song_id, artist_id, user_id, type, ms_played, device, country'
 const metricColumns = METRICS.map((m) => m.column).join(', ')
 
 /** The run's filter on event time: a range the Parquet readers push down, made exact by a day list when needed. */
@@ -126,17 +160,15 @@ export function dayFilterSql(d: SqlDialect, days: readonly string[]): string {
  */
 export function groupedAggregateSql(source: string, d: SqlDialect = DUCKDB): string {
   const measures = `max(artist_id) AS song_artist_id, count(*) AS events,\n  ${metricsSelectList()}`
+  const allSets: Array<readonly string[]> = [...Object.values(GROUPED).map((v) => v.keys), ...BREAKDOWN_SETS]
   if (d.groupingSets) {
-    const sets = Object.values(GROUPED)
-      .map((v) => `(day, ${v.keys.join(', ')})`)
-      .join(', ')
+    const sets = allSets.map((keys) => `(day, ${keys.join(', ')})`).join(', ')
     return `SELECT ${d.groupingId(KEYS)} AS g, day, ${KEYS.join(', ')},\n  ${measures}\nFROM ${source}\nGROUP BY GROUPING SETS (${sets})`
   }
-  return (Object.keys(GROUPED) as GroupedView[])
-    .map((view) => {
-      const keys: readonly string[] = GROUPED[view].keys
+  return allSets
+    .map((keys) => {
       const cols = KEYS.map((k) => (keys.includes(k) ? k : `CAST(NULL AS STRING) AS ${k}`))
-      return `SELECT ${groupingIdOf(view)} AS g, day, ${cols.join(', ')},\n  ${measures}\nFROM ${source}\nGROUP BY day, ${keys.join(', ')}`
+      return `SELECT ${groupingIdFor(keys)} AS g, day, ${cols.join(', ')},\n  ${measures}\nFROM ${source}\nGROUP BY day, ${keys.join(', ')}`
     })
     .join('\nUNION ALL\n')
 }
@@ -160,16 +192,39 @@ export interface BatchJobSql {
   readonly duplicatesSql: string
 }
 
-/** The job over `files` (a relation of archive rows: read_parquet(...) or a registered table) on `days`. */
-export function batchJobSql(d: SqlDialect, files: string, days: readonly string[]): BatchJobSql {
+/**
+ * Each deduplicated event with its dimension values d0..dn (shared/dimensions.ts, the one definition), the listener
+ * profiles (`listeners`, a relation of catalog/listeners, if the lake has them) joined by user_id.
+ */
+function withDimensionsSql(d: SqlDialect, deduped: string, listeners: string | undefined): string {
+  const cols = {
+    country: 'e.country',
+    device: 'e.device',
+    utcHour: d.utcHour('e.ts'),
+    day: 'e.day',
+    ...(listeners === undefined
+      ? {}
+      : { profile: { country: 'l.country', birthYear: 'l.birth_year', gender: 'l.gender', tier: 'l.tier' } }),
+  }
+  const dims = DIMENSIONS.map((dim, i) => `${dimensionSql(dim, cols)} AS d${i}`).join(', ')
+  const join = listeners === undefined ? '' : ` LEFT JOIN ${listeners} l ON l.user_id = e.user_id`
+  return `(SELECT e.*, ${dims} FROM ${deduped}${join}) ed`
+}
+
+/**
+ * The job over `files` (a relation of archive rows: read_parquet(...) or a registered table) on `days`, with the
+ * listener profiles' relation when the lake has them.
+ */
+export function batchJobSql(d: SqlDialect, files: string, days: readonly string[], listeners?: string): BatchJobSql {
   const day = d.eventDay('ts')
-  const deduped = `(
+  const dedupedEvents = `(
     SELECT ${day} AS day, ${EVENT_COLUMNS} FROM batch_src s ${d.antiJoin} batch_dup_hashes h ON ${d.hash('s.event_id')} = h.h
     UNION ALL
     SELECT ${day} AS day, ${EVENT_COLUMNS} FROM (
       SELECT *, row_number() OVER (PARTITION BY event_id ORDER BY arrived_at, kafka_partition, kafka_offset) AS copy FROM batch_dups
     ) c WHERE copy = 1
   ) e`
+  const deduped = withDimensionsSql(d, dedupedEvents, listeners)
   return {
     statements: [
       d.createView('batch_src', `SELECT * FROM ${files} WHERE ${dayFilterSql(d, days)}`),
@@ -200,6 +255,14 @@ export function batchJobSql(d: SqlDialect, files: string, days: readonly string[
  */
 export function viewSql(view: string, aggTable: string, day?: string): string {
   const where = day === undefined ? '' : ` AND day = DATE ${quoteLiteral(day)}`
+  if (view in BREAKDOWN) {
+    const spec = BREAKDOWN[view as BreakdownView]
+    const ids = DIM_COLS.map((c) => groupingIdFor([spec.kind, c]))
+    const dimension = `CASE g ${DIMENSIONS.map((dim, i) => `WHEN ${ids[i]!} THEN '${dim.name}'`).join(' ')} END`
+    const keys = spec.kind === 'song_id' ? 'day, song_id, song_artist_id AS artist_id' : 'day, artist_id'
+    return `SELECT ${keys}, ${dimension} AS dimension, coalesce(${DIM_COLS.join(', ')}) AS value, ${metricColumns} FROM ${aggTable}
+    WHERE g IN (${ids.join(', ')})${where}${day === undefined ? '' : ` ORDER BY ${spec.orderBy}`}`
+  }
   if (view === 'top_songs_daily') {
     return `SELECT day, rank, song_id, artist_id, ${metricColumns} FROM (
       SELECT day, CAST(row_number() OVER (PARTITION BY day ORDER BY plays DESC, listeners DESC, song_id) AS INTEGER) AS rank,

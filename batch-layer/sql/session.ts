@@ -13,7 +13,12 @@ import type { Config } from '../../shared/config.ts'
 import { fileList, openDuck, quoteIdent, quoteLiteral, type DuckSession } from '../../shared/duckdb.ts'
 import { Errors } from '../../shared/errors.ts'
 import { isPlainKey, type Lake } from '../../shared/lake.ts'
-import { CATALOG_ARTISTS_KEY, CATALOG_SONGS_KEY, parseEventsFileKey } from '../../shared/layout.ts'
+import {
+  CATALOG_ARTISTS_KEY,
+  CATALOG_LISTENERS_KEY,
+  CATALOG_SONGS_KEY,
+  parseEventsFileKey,
+} from '../../shared/layout.ts'
 import { readViewsManifest } from '../../shared/views.ts'
 import { EMPTY_SEGMENTS_SQL, readLatestSegments } from '../../shared/segments.ts'
 import { VIEW_SPECS, emptyViewSql } from '../nightly/views-sql.ts'
@@ -45,6 +50,8 @@ const EMPTY: Record<string, string> = {
   songs: `SELECT NULL::VARCHAR AS song_id, NULL::VARCHAR AS artist_id, NULL::VARCHAR AS title, NULL::VARCHAR AS genre,
     NULL::INTEGER AS duration_ms, NULL::INTEGER AS popularity_rank WHERE false`,
   artists: `SELECT NULL::VARCHAR AS artist_id, NULL::VARCHAR AS name, NULL::VARCHAR AS genre, NULL::VARCHAR AS country WHERE false`,
+  listeners: `SELECT NULL::VARCHAR AS user_id, NULL::VARCHAR AS country, NULL::INTEGER AS birth_year, NULL::VARCHAR AS gender,
+    NULL::VARCHAR AS tier, NULL::DATE AS signup_date WHERE false`,
 }
 
 /** Creates the views; returns their names and the lake keys they read, all plain (shared/lake.ts). */
@@ -69,15 +76,18 @@ async function createViews(conn: DuckDBConnection, lake: Lake): Promise<{ views:
   )
   const manifest = await readViewsManifest(lake)
   for (const spec of VIEW_SPECS) await define(spec.name, manifest?.views[spec.name] ?? [], emptyViewSql(spec))
-  for (const [name, key] of [
+  const catalog = [
     ['songs', CATALOG_SONGS_KEY],
     ['artists', CATALOG_ARTISTS_KEY],
-  ] as const) {
-    await define(name, (await lake.exists(key)) ? [key] : [], EMPTY[name]!)
-  }
+    ['listeners', CATALOG_LISTENERS_KEY],
+  ] as const
+  for (const [name, key] of catalog) await define(name, (await lake.exists(key)) ? [key] : [], EMPTY[name]!)
   const segments = await readLatestSegments(lake)
   await define('listener_segments', segments === undefined ? [] : [segments.file], EMPTY_SEGMENTS_SQL)
-  return { views: ['events', ...VIEW_SPECS.map((s) => s.name), 'songs', 'artists', 'listener_segments'], keys }
+  return {
+    views: ['events', ...VIEW_SPECS.map((s) => s.name), ...catalog.map(([name]) => name), 'listener_segments'],
+    keys,
+  }
 }
 
 /**

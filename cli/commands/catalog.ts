@@ -1,6 +1,12 @@
 import type { Command } from 'commander'
 import { generateCatalog, writeCatalog } from '../../shared/catalog/generate.ts'
-import { ensureCatalog } from '../../shared/catalog/default.ts'
+import { DEFAULT_LISTENERS, ensureCatalog } from '../../shared/catalog/default.ts'
+import {
+  LISTENER_COLUMNS,
+  generateListeners,
+  readListenersFile,
+  writeListeners,
+} from '../../shared/catalog/listeners.ts'
 import { loadConfig } from '../../shared/config.ts'
 import { openLake } from '../../shared/lake.ts'
 import { createLogger } from '../../shared/logger.ts'
@@ -22,17 +28,44 @@ export function registerCatalog(program: Command): void {
     .description('generate a synthetic catalog (realistic names, Zipf-like popularity) and write it as Parquet')
     .option('--artists <n>', 'number of artists', positiveInt('artists'), 200)
     .option('--songs <n>', 'number of songs', positiveInt('songs'), 2000)
+    .option(
+      '--listeners <n>',
+      "listener profiles (ids user-000001..., as the simulator's listeners)",
+      positiveInt('listeners'),
+      DEFAULT_LISTENERS,
+    )
     .option('--seed <n>', 'seed: the same seed gives the same catalog', positiveInt('seed'), 42)
-    .action(async (o: { artists: number; songs: number; seed: number }) => {
+    .action(async (o: { artists: number; songs: number; listeners: number; seed: number }) => {
       const config = loadConfig()
       const lake = openLake(config)
       try {
         const t0 = Date.now()
         const generated = generateCatalog(o)
         await writeCatalog(config, lake, generated)
+        await writeListeners(config, lake, generateListeners({ listeners: o.listeners, seed: o.seed }))
         console.log(
-          `wrote ${generated.artists.length} artists and ${generated.songs.length} songs to ${lake.location('catalog/')} in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+          `wrote ${generated.artists.length} artists, ${generated.songs.length} songs and ${o.listeners} listener profiles to ${lake.location('catalog/')} in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
         )
+      } finally {
+        lake.close()
+      }
+    })
+  const listeners = catalog.command('listeners').description('listener profiles: catalog/listeners.parquet')
+  listeners
+    .command('import')
+    .description(
+      `replace the lake's listener profiles with a Parquet or CSV file (header row) with the columns:
+${LISTENER_COLUMNS.map(([c, rule]) => `  ${c}: ${rule}`).join('\n')}
+A bad value stops the import with PLAYCOUNT_LISTENERS_INVALID naming its row and column; nothing is written then.`,
+    )
+    .argument('<file>', 'a .parquet or .csv file')
+    .action(async (file: string) => {
+      const config = loadConfig()
+      const lake = openLake(config)
+      try {
+        const profiles = await readListenersFile(config, file)
+        await writeListeners(config, lake, profiles)
+        console.log(`wrote ${profiles.length} listener profiles to ${lake.location('catalog/listeners.parquet')}`)
       } finally {
         lake.close()
       }

@@ -82,7 +82,7 @@ export function registerSql(program: Command): void {
   program
     .command('sql')
     .description(
-      'read-only DuckDB SQL over the lake: views events, song_daily, artist_daily, artist_country_daily, song_device_daily, top_songs_daily, songs, artists (no query: interactive)',
+      'read-only DuckDB SQL over the lake: views events, song_daily, artist_daily, artist_country_daily, song_device_daily, top_songs_daily, song_breakdown_daily, artist_breakdown_daily, songs, artists, listeners (no query: interactive)',
     )
     .argument('[query]', 'one SELECT / WITH / PIVOT / DESCRIBE / SHOW / SUMMARIZE / EXPLAIN statement')
     .addOption(new Option('--format <format>', 'output format').choices(SQL_FORMATS).default('table'))

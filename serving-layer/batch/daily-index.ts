@@ -54,6 +54,16 @@ export class DailyIndex {
     }
   }
 
+  /** Calls `fn` with each id that has a row on `day` and its values (METRICS order, `out` reused). */
+  forEachOn(day: number, out: Float64Array, fn: (id: string) => void): void {
+    for (const [id, s] of this.series) {
+      const i = day - s.first
+      if (i < 0 || i >= s.has.length || s.has[i] === 0) continue
+      for (let m = 0; m < M; m++) out[m] = s.data[i * M + m]!
+      fn(id)
+    }
+  }
+
   get ids(): number {
     return this.series.size
   }

@@ -1,5 +1,6 @@
 /**
- * Loads the batch views a manifest names (song_daily, artist_daily) from the lake into DailyIndexes with DuckDB.
+ * Loads the batch views a manifest names (song_daily, artist_daily, and the breakdown views) from the lake into
+ * DailyIndexes with DuckDB. A breakdown row is indexed by the composite id `breakdownId(id, dimension, value)`.
  * Rows are streamed chunk by chunk, so the event loop keeps answering queries from the previous snapshot while a
  * large view loads.
  */
@@ -17,19 +18,32 @@ export interface BatchSnapshot {
   watermark: number
   manifest: ViewsManifest | undefined
   indexes: Record<EntityKind, DailyIndex>
+  /** The breakdown views, by `breakdownId`. */
+  breakdowns: Record<EntityKind, DailyIndex>
   loadedAt: number
+}
+
+/** The id of a breakdown series in a DailyIndex: id, dimension and value joined by NUL (never in any of them). */
+export function breakdownId(id: string, dimension: string, value: string): string {
+  return `${id}\u0000${dimension}\u0000${value}`
 }
 
 export const EMPTY_SNAPSHOT: BatchSnapshot = Object.freeze({
   watermark: 0,
   manifest: undefined,
   indexes: { song: DailyIndex.EMPTY, artist: DailyIndex.EMPTY },
+  breakdowns: { song: DailyIndex.EMPTY, artist: DailyIndex.EMPTY },
   loadedAt: 0,
 })
 
 const VIEWS: Record<EntityKind, { view: string; idColumn: string }> = {
   song: { view: 'song_daily', idColumn: 'song_id' },
   artist: { view: 'artist_daily', idColumn: 'artist_id' },
+}
+
+const BREAKDOWN_VIEWS: Record<EntityKind, { view: string; idColumn: string }> = {
+  song: { view: 'song_breakdown_daily', idColumn: 'song_id' },
+  artist: { view: 'artist_breakdown_daily', idColumn: 'artist_id' },
 }
 
 export async function loadBatchSnapshot(
@@ -40,6 +54,7 @@ export async function loadBatchSnapshot(
   const duck = await openDuck(config, { threads: 1 })
   try {
     const indexes = {} as Record<EntityKind, DailyIndex>
+    const breakdowns = {} as Record<EntityKind, DailyIndex>
     for (const kind of Object.keys(VIEWS) as EntityKind[]) {
       const { view, idColumn } = VIEWS[kind]
       const keys = manifest.views[view] ?? []
@@ -49,10 +64,21 @@ export async function loadBatchSnapshot(
           : await loadView(
               duck.conn,
               keys.map((k) => lake.location(k)),
-              idColumn,
+              quoteIdent(idColumn),
+            )
+      const b = BREAKDOWN_VIEWS[kind]
+      const bKeys = manifest.views[b.view] ?? []
+      const composite = `${quoteIdent(b.idColumn)} || chr(0) || dimension || chr(0) || value`
+      breakdowns[kind] =
+        bKeys.length === 0
+          ? DailyIndex.EMPTY
+          : await loadView(
+              duck.conn,
+              bKeys.map((k) => lake.location(k)),
+              composite,
             )
     }
-    return { watermark: manifest.watermark, manifest, indexes, loadedAt: Date.now() }
+    return { watermark: manifest.watermark, manifest, indexes, breakdowns, loadedAt: Date.now() }
   } finally {
     duck.close()
   }
@@ -60,10 +86,11 @@ export async function loadBatchSnapshot(
 
 type Conn = Awaited<ReturnType<typeof openDuck>>['conn']
 
-async function loadView(conn: Conn, locations: string[], idColumn: string): Promise<DailyIndex> {
+/** `idSql` is the SQL of the series id: a quoted column, or the breakdown's composite id. */
+async function loadView(conn: Conn, locations: string[], idSql: string): Promise<DailyIndex> {
   // `day` may be a DATE or a 'YYYY-MM-DD' string; both cast to DATE. Metrics come back as JS numbers.
   const metrics = METRICS.map((m) => `CAST(${quoteIdent(m.column)} AS DOUBLE)`).join(', ')
-  const sql = `SELECT CAST(${quoteIdent(idColumn)} AS VARCHAR), CAST(CAST(day AS DATE) - DATE '1970-01-01' AS INTEGER), ${metrics}
+  const sql = `SELECT CAST(${idSql} AS VARCHAR), CAST(CAST(day AS DATE) - DATE '1970-01-01' AS INTEGER), ${metrics}
     FROM read_parquet(${fileList(locations)}, union_by_name = true)`
   const result = await conn.stream(sql)
   const builder = new DailyIndexBuilder()

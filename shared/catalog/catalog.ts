@@ -1,6 +1,6 @@
 /**
  * The catalog: artists and songs, stored as Parquet in the lake's catalog/ and loaded by every layer as a lookup
- * (songId to artistId and names) and a name search.
+ * (songId to artistId and names) and a name search, with the listener profiles (listeners.ts).
  */
 export interface Artist {
   artistId: string
@@ -17,6 +17,8 @@ export interface Song {
   popularityRank: number
 }
 
+import type { ListenerProfile } from './listeners.ts'
+
 export interface SearchHit {
   kind: 'artist' | 'song'
   id: string
@@ -27,9 +29,12 @@ export interface SearchHit {
 export class Catalog {
   readonly artists: ReadonlyMap<string, Artist>
   readonly songs: ReadonlyMap<string, Song>
+  /** Listener profiles (catalog/listeners), in the order of the lake's file. */
+  readonly listeners: readonly ListenerProfile[]
   private readonly songsByArtist = new Map<string, Song[]>()
 
-  constructor(artists: Artist[], songs: Song[]) {
+  constructor(artists: Artist[], songs: Song[], listeners: readonly ListenerProfile[] = []) {
+    this.listeners = listeners
     this.artists = new Map(artists.map((a) => [a.artistId, a]))
     this.songs = new Map(songs.map((s) => [s.songId, s]))
     for (const s of songs) {

@@ -3,6 +3,7 @@
  * lookup every layer uses.
  */
 import { Catalog, type Artist, type Song } from './catalog.ts'
+import { loadListeners } from './listeners.ts'
 import type { Config } from '../config.ts'
 import { openDuck, quoteLiteral } from '../duckdb.ts'
 import { Errors } from '../errors.ts'
@@ -40,7 +41,7 @@ export async function loadCatalog(config: Readonly<Config>, lake: Lake): Promise
       durationMs: Number(durationMs),
       popularityRank: Number(popularityRank),
     }))
-    return new Catalog(artists, songs)
+    return new Catalog(artists, songs, await loadListeners(config, lake))
   } catch (err) {
     throw new Errors.LAKE_IO(`reading the catalog at ${lake.location('catalog/')}: ${(err as Error).message}`, {
       cause: err,

@@ -8,6 +8,7 @@ import {
   parseDay,
   requireDay,
   resolveRange,
+  yearOfDay,
 } from '../../shared/day.ts'
 
 describe('parseDay', () => {
@@ -93,5 +94,15 @@ describe('resolveRange (the report API range)', () => {
     // A leap year is exactly the limit.
     const leap = resolveRange('2024-01-01', '2024-12-31', now)
     expect(leap.last - leap.first + 1).toBe(366)
+  })
+})
+
+describe('yearOfDay', () => {
+  it('is the year of formatDay for every day of 1968..2101', () => {
+    const wrong: number[] = []
+    for (let day = -800; day < 48_000; day++) if (yearOfDay(day) !== Number(formatDay(day).slice(0, 4))) wrong.push(day)
+    expect(wrong).toEqual([])
+    expect(yearOfDay(parseDay('2024-12-31')!)).toBe(2024)
+    expect(yearOfDay(parseDay('2025-01-01')!)).toBe(2025)
   })
 })

@@ -1,6 +1,20 @@
 import { describe, expect, it } from 'vitest'
 import { eventually, testConfig } from '../helpers.ts'
-import { groundTruth, makeEvents, settle, setupTopic, speed, truthRecord } from './fixtures.ts'
+import {
+  ARTISTS,
+  PROFILES,
+  SONGS,
+  catalog,
+  groundTruth,
+  makeEvents,
+  settle,
+  setupTopic,
+  speed,
+  truthRecord,
+} from './fixtures.ts'
+import { DIMENSION_NAMES } from '../../shared/dimensions.ts'
+import { dayOfMs, formatDay } from '../../shared/day.ts'
+import { breakdownOracle } from '../support/oracle.ts'
 
 describe('speed layer counters (real broker)', () => {
   it('equal the ground truth with duplicates, late and invalid events, across a stop and a restart mid-stream', async () => {
@@ -32,6 +46,36 @@ describe('speed layer counters (real broker)', () => {
     const a2 = await settle([second.view], 0, all)
     expect(a2.truth).toEqual(all)
     expect(second.isReady()).toBe(true)
+
+    // Breakdowns through the broker and the engine thread equal the oracle (days and values with data).
+    const events = [...part1.events, ...part2.events, ...part3.events]
+    const days = events.map((e) => dayOfMs(e.ts))
+    const truth = breakdownOracle(events, (id) => catalog.artistOf(id)!, new Map(PROFILES.map((p) => [p.userId, p])))
+    const got: Record<string, unknown> = {}
+    const entities = [
+      ...SONGS.map((s) => ['song', s.songId] as const),
+      ...ARTISTS.map((a) => ['artist', a.artistId] as const),
+    ]
+    for (const [kind, id] of entities) {
+      for (const dimension of DIMENSION_NAMES) {
+        const answer = await second.view.breakdown!({
+          kind,
+          id,
+          dimension,
+          from: Math.min(...days),
+          to: Math.max(...days),
+          watermark: 0,
+        })
+        expect(answer.ready).toBe(true)
+        for (const [day, value, v] of answer.rows) got[`${kind}:${id}|${formatDay(day)}|${dimension}|${value}`] = v
+      }
+    }
+    const nonZero = Object.fromEntries([...truth].filter(([, v]) => Object.values(v).some((x) => x !== 0)))
+    expect(
+      Object.keys(nonZero).some((k) => k.endsWith('|tier|premium')) &&
+        Object.keys(nonZero).some((k) => k.endsWith('|tier|unknown')),
+    ).toBe(true)
+    expect(got).toEqual(nonZero)
     const status = await second.view.status()
     expect(status.partitions.map((p) => p.partition)).toEqual([0, 1, 2])
 

@@ -5,6 +5,7 @@
 import { isDeepStrictEqual } from 'node:util'
 import { Registry } from 'prom-client'
 import { Catalog, type Artist, type Song } from '../../shared/catalog/catalog.ts'
+import type { ListenerProfile } from '../../shared/catalog/listeners.ts'
 import { formatDay, parseDay } from '../../shared/day.ts'
 import type { Config } from '../../shared/config.ts'
 import { encodeEvent, type EventType, type ListenEvent } from '../../shared/event.ts'
@@ -33,7 +34,16 @@ export const SONGS: Song[] = Array.from({ length: 12 }, (_, i) => ({
   durationMs: 180_000,
   popularityRank: i,
 }))
-export const catalog = new Catalog(ARTISTS, SONGS)
+/** Profiles of u0..u29 (u30..u39 have none: `unknown` in the profile dimensions). */
+export const PROFILES: ListenerProfile[] = Array.from({ length: 30 }, (_, i) => ({
+  userId: `u${i}`,
+  country: i % 7 === 0 ? null : (['SE', 'BR', 'JP'] as const)[i % 3]!,
+  birthYear: i % 5 === 0 ? null : 1950 + i * 2,
+  gender: (['female', 'male', 'non-binary', 'unspecified'] as const)[i % 4]!,
+  tier: i % 3 === 0 ? 'premium' : 'free',
+  signupDate: null,
+}))
+export const catalog = new Catalog(ARTISTS, SONGS, PROFILES)
 
 const TYPES: EventType[] = ['play', 'play', 'play', 'complete', 'skip', 'like', 'dislike', 'pause']
 

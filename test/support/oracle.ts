@@ -50,3 +50,74 @@ export function oracle(events: Iterable<ListenEvent>, catalog: Catalog): Oracle 
   }
   return out
 }
+
+/** A listener's profile as the oracle reads it (docs/ARCHITECTURE.md#listener-profiles). */
+export interface OracleProfile {
+  country: string | null
+  birthYear: number | null
+  gender: string
+  tier: string
+}
+
+const BANDS: ReadonlyArray<readonly [string, number, number]> = [
+  ['13-17', 13, 17],
+  ['18-24', 18, 24],
+  ['25-34', 25, 34],
+  ['35-44', 35, 44],
+  ['45-54', 45, 54],
+  ['55-64', 55, 64],
+  ['65+', 65, 150],
+]
+
+/**
+ * The breakdowns' ground truth, from the words of docs/ARCHITECTURE.md#dimensions and independent of
+ * shared/dimensions.ts: country is the event's, else the profile's; device the event's; hour the UTC hour of ts
+ * (two digits); age the band of (year of ts − birth year); gender and tier the profile's; anything missing is
+ * `unknown`. Key `kind:id|day|dimension|value`; the same metrics as `oracle`.
+ */
+export function breakdownOracle(
+  events: Iterable<ListenEvent>,
+  artistOf: (songId: string) => string,
+  profiles: ReadonlyMap<string, OracleProfile>,
+): Map<string, DayValues> {
+  const out = new Map<string, DayValues>()
+  const sets = new Map<string, Set<string>>()
+  const seen = new Set<string>()
+  for (const e of events) {
+    if (seen.has(e.eventId)) continue
+    seen.add(e.eventId)
+    const day = dayOf(e.ts)
+    const p = profiles.get(e.userId)
+    const at = new Date(e.ts)
+    const age = p?.birthYear == null ? undefined : at.getUTCFullYear() - p.birthYear
+    const values: Record<string, string> = {
+      country: e.country ?? p?.country ?? 'unknown',
+      device: e.device ?? 'unknown',
+      hour: String(at.getUTCHours()).padStart(2, '0'),
+      age: BANDS.find(([, lo, hi]) => age !== undefined && age >= lo && age <= hi)?.[0] ?? 'unknown',
+      gender: p?.gender ?? 'unknown',
+      tier: p?.tier ?? 'unknown',
+    }
+    for (const entity of [`song:${e.songId}`, `artist:${artistOf(e.songId)}`]) {
+      for (const [dimension, value] of Object.entries(values)) {
+        const key = `${entity}|${day}|${dimension}|${value}`
+        let v = out.get(key)
+        if (!v)
+          out.set(key, (v = { plays: 0, completes: 0, skips: 0, likes: 0, dislikes: 0, msPlayed: 0, listeners: 0 }))
+        if (e.type === 'play') v.plays++
+        else if (e.type === 'complete') v.completes++
+        else if (e.type === 'skip') v.skips++
+        else if (e.type === 'like') v.likes++
+        else if (e.type === 'dislike') v.dislikes++
+        v.msPlayed += e.msPlayed ?? 0
+        if (e.type === 'play') {
+          let s = sets.get(key)
+          if (!s) sets.set(key, (s = new Set()))
+          s.add(e.userId)
+          v.listeners = s.size
+        }
+      }
+    }
+  }
+  return out
+}

@@ -4,6 +4,7 @@
  */
 import type { Catalog, Song } from '../../shared/catalog/catalog.ts'
 import type { Device } from '../../shared/event.ts'
+import { listenerId } from '../../shared/catalog/listeners.ts'
 import { DAY_MS, HOUR_MS } from '../../shared/layout.ts'
 import { WeightedTable, zipfWeights, type Random } from '../../shared/random.ts'
 import { HABIT_MODEL, NIGHT_RHYTHM, type Habit } from './habits.ts'
@@ -115,10 +116,6 @@ export class SongChooser {
   }
 }
 
-function pad(i: number, width: number): string {
-  return String(i).padStart(width, '0')
-}
-
 export function createListener(
   index: number,
   total: number,
@@ -134,7 +131,8 @@ export function createListener(
   const model = HABIT_MODEL[habit]
   return {
     index,
-    userId: `user-${pad(index + 1, Math.max(6, String(total).length))}`,
+    // The same ids as the generated listener profiles (shared/catalog/listeners.ts), so simulated events have profiles.
+    userId: listenerId(index, total),
     country,
     utcOffsetMs: offsetH * HOUR_MS,
     device: deviceTable.draw(rng),

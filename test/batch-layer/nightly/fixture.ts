@@ -240,6 +240,8 @@ const VIEW_KEYS: Record<string, string[]> = {
   artist_daily: ['artist_id'],
   artist_country_daily: ['artist_id', 'country'],
   song_device_daily: ['song_id', 'device'],
+  song_breakdown_daily: ['song_id', 'dimension', 'value'],
+  artist_breakdown_daily: ['artist_id', 'dimension', 'value'],
 }
 
 /** A view as the manifest names it, keyed like groundTruth. */

@@ -1,3 +1,4 @@
+import { DIMENSIONS } from '../../../shared/dimensions.ts'
 import { describe, expect, it } from 'vitest'
 import { DUCKDB, SPARK } from '../../../batch-layer/nightly/sql-dialect.ts'
 import { batchJobSql, mergePartialsSql, viewSql } from '../../../batch-layer/nightly/views-sql.ts'
@@ -17,7 +18,9 @@ describe('the view compiler', () => {
     expect(spark).toContain("to_date(ts) IN (DATE '2024-03-01', DATE '2024-03-03')")
     expect(spark).toMatch(/LEFT ANTI JOIN batch_dup_hashes h ON xxhash64\(s\.event_id\)/)
     expect(spark).toContain('CACHE TABLE batch_agg AS')
-    expect(spark.match(/GROUP BY day, /g)).toHaveLength(4)
+    // The four grouped views, and one set per (song|artist, dimension) for the breakdowns.
+    expect(spark.match(/GROUP BY day, /g)).toHaveLength(4 + 2 * DIMENSIONS.length)
+    expect(spark).toContain(`lpad(CAST(hour(e.ts) AS STRING), 2, '0')`)
     for (const v of BATCH_VIEW_NAMES) expect(viewSql(v, 'batch_agg')).toContain(METRICS.map((m) => m.column).join(', '))
   })
 

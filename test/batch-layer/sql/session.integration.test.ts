@@ -3,6 +3,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { writeListeners } from '../../../shared/catalog/listeners.ts'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { runBatch } from '../../../batch-layer/nightly/run.ts'
 import { openSqlSession, type SqlSession } from '../../../batch-layer/sql/session.ts'
@@ -22,6 +23,10 @@ async function lakeWithViews(config: Readonly<Config>): Promise<{ lake: Lake; sq
   const lake = openLake(config)
   await writeArchive(config, lake, events)
   await writeCatalog(config, lake)
+  await writeListeners(config, lake, [
+    { userId: 'u1', country: 'SE', birthYear: 1990, gender: 'female', tier: 'premium', signupDate: '2023-05-01' },
+    { userId: 'u2', country: null, birthYear: null, gender: 'unspecified', tier: 'free', signupDate: null },
+  ])
   await writeProgress(config, lake, W)
   await runBatch(config, { lake, log: createLogger({ level: 'silent' }) })
   const sql = await openSqlSession(config, lake)
@@ -42,7 +47,19 @@ describe('playcount sql session', () => {
   it('answers over the views, refuses writes and reads outside the lake (local lake)', async () => {
     const config = testConfig({ KAFKA_PARTITIONS: '2' })
     const { lake, sql } = await lakeWithViews(config)
-    expect(sql.views).toEqual(expect.arrayContaining(['events', 'song_daily', 'artist_daily', 'songs', 'artists']))
+    expect(sql.views).toEqual(
+      expect.arrayContaining([
+        'events',
+        'song_daily',
+        'artist_daily',
+        'songs',
+        'artists',
+        'listeners',
+        'song_breakdown_daily',
+        'artist_breakdown_daily',
+      ]),
+    )
+    expect((await sql.query(`SELECT count(*) FROM listeners`)).rows).toEqual([[2]])
     expect((await sql.query('SELECT count(*) AS n FROM events')).rows).toEqual([[events.length]])
     const truth = [...groundTruth(events, W).song_daily!.values()].reduce((a, v) => a + v.plays, 0)
     expect((await sql.query('SELECT sum(plays) FROM song_daily')).rows).toEqual([[truth]])
@@ -81,7 +98,7 @@ describe('playcount sql session', () => {
     expect(fs.existsSync(lake.location('y.csv'))).toBe(false)
 
     for (const q of examples) expect((await sql.query(q)).rows.length, q).toBeGreaterThan(0)
-    expect(examples).toHaveLength(6)
+    expect(examples).toHaveLength(9)
   })
 
   it('reads an S3 lake and nothing outside its prefix', async () => {

@@ -1,0 +1,156 @@
+/**
+ * GET /v1/charts/daily: the top songs or artists of a day with their rank the day before. Every id's values of a day
+ * are merged by the daily route's rule (batch view + realtime answers for arrivals at or after W), then ranked by
+ * plays, listeners, id — the order of the batch's top_songs_daily.
+ */
+import type { FastifyInstance } from 'fastify'
+import type { Static } from '@sinclair/typebox'
+import { dayOfMs, formatDay, requireDay, type Day } from '../../shared/day.ts'
+import { METRICS, zeroValues, type MetricValues } from '../../shared/metrics.ts'
+import type { EntityKind, RealtimeDayAnswer, RealtimeView } from '../../shared/realtime.ts'
+import type { BatchSnapshot } from '../batch/load-views.ts'
+import type { ServingContext } from '../context.ts'
+import type { Source } from '../merge.ts'
+import { mayRead } from '../../shared/access/keys.ts'
+import { collect, type Missing } from '../realtime/fan-out.ts'
+import { chartSchema, type ChartQuery } from '../schemas.ts'
+
+interface Merged {
+  id: string
+  values: MetricValues
+  batch: boolean
+  realtime: boolean
+  listenersBoth: boolean
+}
+
+export interface ChartEntry extends MetricValues {
+  rank: number
+  id: string
+  name: string
+  artistId?: string
+  listenersExact: boolean
+  source: Source
+  previousRank: number | null
+  change: number | null
+}
+
+export interface Chart {
+  date: string
+  kind: EntityKind
+  watermark: number
+  complete: boolean
+  missing: Missing
+  entries: ChartEntry[]
+}
+
+function notServed(watermark: number): Promise<RealtimeDayAnswer> {
+  return Promise.resolve({
+    ready: false,
+    reason: 'this speed instance does not serve charts',
+    watermark,
+    partitions: [],
+    rows: [],
+  })
+}
+
+/** Every id's merged values of `day`, ranked. */
+function ranked(snapshot: BatchSnapshot, kind: EntityKind, day: Day, answers: readonly RealtimeDayAnswer[]): Merged[] {
+  const all = new Map<string, Merged>()
+  const get = (id: string): Merged => {
+    let m = all.get(id)
+    if (m === undefined)
+      all.set(id, (m = { id, values: zeroValues(), batch: false, realtime: false, listenersBoth: false }))
+    return m
+  }
+  const out = new Float64Array(METRICS.length)
+  snapshot.indexes[kind].forEachOn(day, out, (id) => {
+    const m = get(id)
+    METRICS.forEach((metric, i) => {
+      m.values[metric.name] += out[i]!
+    })
+    m.batch = true
+  })
+  for (const a of answers) {
+    for (const [id, values] of a.rows) {
+      const m = get(id)
+      if (m.batch && m.values.listeners > 0 && values.listeners > 0) m.listenersBoth = true
+      for (const metric of METRICS) m.values[metric.name] += values[metric.name]
+      m.realtime = true
+    }
+  }
+  return [...all.values()]
+    .filter((m) => METRICS.some((x) => m.values[x.name] !== 0))
+    .sort(
+      (a, b) => b.values.plays - a.values.plays || b.values.listeners - a.values.listeners || (a.id < b.id ? -1 : 1),
+    )
+}
+
+/**
+ * `visible`: whether the caller may see an id (a key scoped to artists sees only its own entries, each with its true
+ * rank among all, as on /v1/trending).
+ */
+export async function dailyChart(
+  ctx: ServingContext,
+  kind: EntityKind,
+  date: string | undefined,
+  limit: number,
+  visible: (id: string) => boolean = () => true,
+): Promise<Chart> {
+  const day = date === undefined ? dayOfMs(ctx.now()) : requireDay(date, 'date')
+  const snapshot = ctx.batch.current
+  const watermark = snapshot.watermark
+  const ask =
+    (d: Day) =>
+    (v: RealtimeView): Promise<RealtimeDayAnswer> =>
+      v.dayAll?.({ kind, day: d, watermark }) ?? notServed(watermark)
+  const [today, before] = await Promise.all([
+    collect(ctx.realtime, ask(day), ctx.config.kafka.partitions, watermark),
+    collect(ctx.realtime, ask(day - 1), ctx.config.kafka.partitions, watermark),
+  ])
+  const previous = new Map(ranked(snapshot, kind, day - 1, before.answers).map((m, i) => [m.id, i + 1]))
+  const entries = ranked(snapshot, kind, day, today.answers)
+    .map((m, i): ChartEntry => {
+      const previousRank = previous.get(m.id) ?? null
+      const song = kind === 'song' ? ctx.catalog.songs.get(m.id) : undefined
+      const name = song?.title ?? ctx.catalog.artists.get(m.id)?.name ?? m.id
+      return {
+        rank: i + 1,
+        id: m.id,
+        name,
+        ...(song === undefined ? {} : { artistId: song.artistId }),
+        ...m.values,
+        listenersExact: !m.listenersBoth,
+        source: m.batch && m.realtime ? 'batch+realtime' : m.batch ? 'batch' : 'realtime',
+        previousRank,
+        change: previousRank === null ? null : previousRank - (i + 1),
+      }
+    })
+    .filter((e) => visible(e.id))
+    .slice(0, limit)
+  const complete = today.complete && before.complete
+  return {
+    date: formatDay(day),
+    kind,
+    watermark,
+    complete,
+    missing: complete ? today.missing : today.complete ? before.missing : today.missing,
+    entries,
+  }
+}
+
+export function chartRoutes(app: FastifyInstance, ctx: ServingContext): void {
+  app.get<{ Querystring: Static<typeof ChartQuery> }>(
+    '/v1/charts/daily',
+    { schema: chartSchema, config: { scope: 'filtered' } },
+    async (req) => {
+      const kind = (req.query.kind ?? 'song') as EntityKind
+      const p = req.principal
+      const visible = (id: string): boolean => {
+        if (p === undefined || p.artists === 'all') return true
+        const artist = kind === 'artist' ? id : ctx.catalog.artistOf(id)
+        return artist !== undefined && mayRead(p, artist)
+      }
+      return dailyChart(ctx, kind, req.query.date, req.query.limit ?? 50, visible)
+    },
+  )
+}
