@@ -1,9 +1,9 @@
 /**
  * API keys against a real process (cli/pipeline.ts listening on a port, Kafka, the lake): a key scoped to one artist
- * reads that artist and its songs by every route and format, and gets for another artist and its songs the very 404
- * an unknown id gets; search and trending show only its own entries (trending with their true ranks); roles keep
- * readers off the collector and ingest keys off the reports; status and /metrics are admin-only; API_TOKEN stays an
- * admin key.
+ * reads that artist and its songs by every route and format (daily, breakdown), and gets for another artist and its
+ * songs the very 404 an unknown id gets; search, trending and the daily chart show only its own entries (trending and
+ * the chart with their true ranks); roles keep readers off the collector and ingest keys off the reports; status and
+ * /metrics are admin-only; API_TOKEN stays an admin key.
  */
 import crypto from 'node:crypto'
 import { describe, expect, it, onTestFinished } from 'vitest'
@@ -151,6 +151,53 @@ describe('API keys scoped to artists', () => {
         [2, mySongs[0]],
       ])
       expect(await trending(keys['label-a'])).toEqual([expect.objectContaining({ rank: 2, id: mySongs[0], plays: 1 })])
+
+      // Breakdowns take the daily route's scope: 200 on its artist and songs, an unknown id's 404 for the others.
+      const breakdowns = (kind: 'artists' | 'songs', id: string) =>
+        ['breakdown?by=device', 'breakdown?by=country&format=csv'].map(
+          (q) => `/v1/${kind}/${encodeURIComponent(id)}/${q}`,
+        )
+      for (const p of [...breakdowns('artists', mine!.artistId), ...mySongs.flatMap((s) => breakdowns('songs', s))])
+        expect((await call(url + p, keys['label-a'])).status, p).toBe(200)
+      for (const p of [
+        ...breakdowns('artists', other!.artistId),
+        ...otherSongs.flatMap((s) => breakdowns('songs', s)),
+      ]) {
+        const denied = await call(url + p, keys['label-a'])
+        const unknown = await call(url + p.replace(/(artists|songs)\/[^/]+/, '$1/no-such-id'), keys['label-a'])
+        expect(denied.status, p).toBe(404)
+        expect(unknown.status, p).toBe(404)
+        expect(denied.headers.get('content-type')).toBe(unknown.headers.get('content-type'))
+        const id = decodeURIComponent(/(?:artists|songs)\/([^/]+)/.exec(p)![1]!)
+        expect(await denied.text(), p).toBe((await unknown.text()).replace('no-such-id', id))
+        expect((await call(url + p, keys.ops)).status, `${p} with an admin key`).toBe(200)
+      }
+
+      // Charts: the admin sees both songs and both artists; the scoped key only its own, at the admin's ranks.
+      type Entry = { id: string; rank: number; plays: number; artistId?: string }
+      const chart = async (kind: 'song' | 'artist', key: string) => {
+        const res = await call(`${url}/v1/charts/daily?kind=${kind}&limit=50`, key)
+        expect(res.status).toBe(200)
+        return (await res.json()).entries as Entry[]
+      }
+      for (const kind of ['song', 'artist'] as const) {
+        const [ownId, otherId] = kind === 'song' ? [mySongs[0]!, otherSongs[0]!] : [mine!.artistId, other!.artistId]
+        await eventually(
+          async () => ((await chart(kind, keys.ops)).some((e) => e.id === ownId) ? true : undefined),
+          30_000,
+          `the ${kind} chart has today's plays`,
+        )
+        const full = await chart(kind, keys.ops)
+        const scoped = await chart(kind, keys['label-a'])
+        const ownOf = (e: Entry) => (kind === 'song' ? e.artistId : e.id) === mine!.artistId
+        expect(full.map((e) => e.id)).toEqual(expect.arrayContaining([ownId, otherId]))
+        expect(full.findIndex((e) => e.id === otherId)).toBeLessThan(full.findIndex((e) => e.id === ownId))
+        expect(scoped.length).toBeGreaterThan(0)
+        expect(scoped.filter((e) => !ownOf(e))).toEqual([])
+        expect(scoped).toEqual(full.filter(ownOf))
+        expect(scoped.find((e) => e.id === ownId)!.rank).toBe(full.find((e) => e.id === ownId)!.rank)
+        expect(JSON.stringify(scoped)).not.toContain(otherId)
+      }
 
       // The OpenAPI document says what a 404 means on a scoped route, and documents 403 and 429.
       const doc = await (await fetch(`${url}/docs/json`)).json()
