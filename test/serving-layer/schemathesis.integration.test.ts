@@ -72,8 +72,11 @@ describe('the OpenAPI contract', () => {
     expect(code, stdout).toBe(0)
     // Warnings (ids that 404, events refused for an unknown song) are not failures; a failure has this section.
     expect(stdout).not.toMatch(/^Failures:/m)
-    // It did test every documented operation (six report and ingest routes, signals, segments, listeners, /v1/me).
-    expect(stdout).toMatch(/Tested: 10\b/)
+    // It did test every operation the document lists, however many routes exist.
+    const document = (await (await fetch(`${base}/docs/json`)).json()) as { paths: Record<string, object> }
+    const operations = Object.values(document.paths).reduce((n, methods) => n + Object.keys(methods).length, 0)
+    expect(operations).toBeGreaterThan(10)
+    expect(stdout).toMatch(new RegExp(`Tested: ${operations}\\b`))
     expect(fs.readFileSync(path.join(reports, 'junit.xml'), 'utf8')).toMatch(/<testsuite [^>]*failures="0"/)
   })
 })
