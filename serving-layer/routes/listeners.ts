@@ -1,10 +1,12 @@
 /**
  * GET /v1/listeners/:id (a listener's segment, its features and latest signals) and GET /v1/segments (the latest
- * segments: sizes, centroids, names, and the artists each plays most with how its share compares). Listener
- * profiles (country, age, gender, tier) do not exist in the lake yet: `profile` is null until they do.
+ * segments: sizes, centroids, names, and the artists each plays most with how its share compares). `profile` is the
+ * listener's row of catalog/listeners as the catalog object holds it (no second copy), null for a listener without
+ * one (docs/ARCHITECTURE.md#listener-profiles). A listener is known by a profile, a segment or a held signal.
  */
 import type { FastifyInstance } from 'fastify'
 import { Type } from '@sinclair/typebox'
+import { GENDERS, TIERS } from '../../shared/dimensions.ts'
 import { Errors } from '../../shared/errors.ts'
 import type { ServingContext } from '../context.ts'
 import { SignalItem } from '../signals/schemas.ts'
@@ -13,6 +15,22 @@ import { withNames } from './signals.ts'
 const LAST_SIGNALS = 10
 const ErrorRef = Type.Ref('ErrorBody')
 const Numbers = Type.Record(Type.String(), Type.Number())
+const literals = (values: readonly string[]) => Type.Union(values.map((v) => Type.Literal(v)))
+
+const Profile = Type.Object(
+  {
+    country: Type.Union([Type.String({ pattern: '^[A-Z]{2}$' }), Type.Null()], {
+      description: 'ISO-3166-1 alpha-2 country of the account, null when not known',
+    }),
+    birthYear: Type.Union([Type.Integer(), Type.Null()], { description: 'null when not known' }),
+    gender: literals(GENDERS),
+    tier: literals(TIERS),
+    signupDate: Type.Union([Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' }), Type.Null()], {
+      description: 'YYYY-MM-DD, null when not known',
+    }),
+  },
+  { description: "the listener's row of catalog/listeners" },
+)
 
 const listenerSchema = {
   summary: 'A listener: segment, features and latest interest signals',
@@ -21,7 +39,9 @@ const listenerSchema = {
   response: {
     200: Type.Object({
       id: Type.String(),
-      profile: Type.Null({ description: 'listener profiles are not in the lake yet' }),
+      profile: Type.Union([Profile, Type.Null()], {
+        description: 'null for a listener without a profile (their events still count, under `unknown`)',
+      }),
       segment: Type.Union([
         Type.Object({ segment: Type.Integer(), name: Type.String(), asOf: Type.String(), features: Numbers }),
         Type.Null(),
@@ -69,10 +89,14 @@ export function listenerRoutes(app: FastifyInstance, ctx: ServingContext): void 
     const { run, byUser } = ctx.segments.current
     const seg = byUser.get(id)
     const signals = ctx.signals.store.query({ listener: id, limit: LAST_SIGNALS }).map((s) => withNames(ctx, s))
-    if (seg === undefined && signals.length === 0) throw new Errors.NOT_FOUND('listener', id)
+    const p = ctx.catalog.profileOf(id)
+    if (p === undefined && seg === undefined && signals.length === 0) throw new Errors.NOT_FOUND('listener', id)
     return {
       id,
-      profile: null,
+      profile:
+        p === undefined
+          ? null
+          : { country: p.country, birthYear: p.birthYear, gender: p.gender, tier: p.tier, signupDate: p.signupDate },
       signals,
       segment:
         seg === undefined || run === undefined

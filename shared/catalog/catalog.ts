@@ -32,9 +32,12 @@ export class Catalog {
   /** Listener profiles (catalog/listeners), in the order of the lake's file. */
   readonly listeners: readonly ListenerProfile[]
   private readonly songsByArtist = new Map<string, Song[]>()
+  /** Index over `listeners` (the same objects, so one entry per profile and no copy of its fields). */
+  private readonly listenersById: ReadonlyMap<string, ListenerProfile>
 
   constructor(artists: Artist[], songs: Song[], listeners: readonly ListenerProfile[] = []) {
     this.listeners = listeners
+    this.listenersById = new Map(listeners.map((p) => [p.userId, p]))
     this.artists = new Map(artists.map((a) => [a.artistId, a]))
     this.songs = new Map(songs.map((s) => [s.songId, s]))
     for (const s of songs) {
@@ -45,6 +48,11 @@ export class Catalog {
   }
 
   hasSong = (songId: string): boolean => this.songs.has(songId)
+
+  /** The listener's profile, or undefined for a listener the lake has none for (their events still count). */
+  profileOf(userId: string): ListenerProfile | undefined {
+    return this.listenersById.get(userId)
+  }
 
   artistOf(songId: string): string | undefined {
     return this.songs.get(songId)?.artistId

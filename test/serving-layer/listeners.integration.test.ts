@@ -5,7 +5,7 @@ import { openLake } from '../../shared/lake.ts'
 import { SEGMENTS_LATEST_KEY, segmentsFileKey, type SegmentsRun } from '../../shared/segments.ts'
 import { testConfig } from '../helpers.ts'
 import { startTestServing } from './support/app.ts'
-import { catalog } from '../speed-layer/fixtures.ts'
+import { catalog, PROFILES } from '../speed-layer/fixtures.ts'
 
 const centroid = {
   plays_per_active_day: 1,
@@ -24,7 +24,7 @@ describe('GET /v1/listeners/:id and /v1/segments (local lake, real DuckDB)', () 
     const duck = await openDuck(config)
     try {
       await duck.conn
-        .run(`COPY (SELECT * FROM (VALUES ('u1', 20.0, 5.0, 0.6, 0.4, 0.1, 1.0, 1, 'skippers'), ('u2', 70.0, 30.0, 0.1, 0.9, 0.7, 0.0, 0, 'heavy night listeners'))
+        .run(`COPY (SELECT * FROM (VALUES ('u1', 20.0, 5.0, 0.6, 0.4, 0.1, 1.0, 1, 'skippers'), ('u2', 70.0, 30.0, 0.1, 0.9, 0.7, 0.0, 0, 'heavy night listeners'), ('u35', 20.0, 5.0, 0.6, 0.4, 0.1, 1.0, 1, 'skippers'))
         AS t(user_id, plays_per_active_day, distinct_artists, skip_rate, complete_share, night_share, days_since_last_play, segment, segment_name))
         TO ${quoteLiteral(file)} (FORMAT parquet)`)
     } finally {
@@ -56,9 +56,11 @@ describe('GET /v1/listeners/:id and /v1/segments (local lake, real DuckDB)', () 
     const { app } = await startTestServing(config, { catalog, realtime: [] })
     const u1 = await app.inject({ method: 'GET', url: '/v1/listeners/u1' })
     expect(u1.statusCode).toBe(200)
+    const { userId, ...row } = PROFILES[1]!
+    expect(userId).toBe('u1')
     expect(u1.json()).toEqual({
       id: 'u1',
-      profile: null,
+      profile: row,
       signals: [],
       segment: {
         segment: 1,
@@ -74,6 +76,16 @@ describe('GET /v1/listeners/:id and /v1/segments (local lake, real DuckDB)', () 
         },
       },
     })
+    // u35 has events (a segment) but no profile: known, profile null.
+    const eventsOnly = await app.inject({ method: 'GET', url: '/v1/listeners/u35' })
+    expect(eventsOnly.statusCode).toBe(200)
+    expect(eventsOnly.json()).toMatchObject({ id: 'u35', profile: null, segment: { segment: 1 } })
+    // u3 has a profile (premium, with a birth year) but no segment or signal: still a known listener.
+    const profileOnly = await app.inject({ method: 'GET', url: '/v1/listeners/u3' })
+    expect(profileOnly.statusCode).toBe(200)
+    const { userId: id3, ...row3 } = PROFILES[3]!
+    expect(id3).toBe('u3')
+    expect(profileOnly.json()).toEqual({ id: 'u3', profile: row3, segment: null, signals: [] })
     const unknown = await app.inject({ method: 'GET', url: '/v1/listeners/nobody' })
     expect(unknown.statusCode).toBe(404)
     expect(unknown.json().message).toMatch(/listener not found: nobody/)
