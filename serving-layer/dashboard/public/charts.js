@@ -36,6 +36,8 @@ export async function loadCharts(date) {
   const [songs, artists] = await Promise.all(
     ['song', 'artist'].map((kind) => api(`/v1/charts/daily?kind=${kind}&limit=50${q}`)),
   )
+  // Today's chart is asked without a date: the input shows which day the API answered for.
+  $('charts-date').value = songs.date
   $('charts-title').textContent =
     `Top 50 of ${songs.date}${songs.complete ? '' : ' — INCOMPLETE: a realtime part is missing'}`
   $('charts-songs').replaceChildren(...songs.entries.map((e) => row('song', e)))
