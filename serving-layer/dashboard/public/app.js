@@ -2,7 +2,15 @@
 // Plain browser JavaScript over the public report API; uPlot draws the charts.
 'use strict'
 
-const state = { me: null, selected: null, eps: { t: [], v: [] }, plotPlays: null, plotListeners: null, plotEps: null }
+const state = {
+  me: null,
+  selected: null,
+  onReport: null,
+  eps: { t: [], v: [] },
+  plotPlays: null,
+  plotListeners: null,
+  plotEps: null,
+}
 // With API_TOKEN or API keys set the API wants a bearer key: asked once on a 401 (or given as ?token=), kept in
 // localStorage. The API shows a key only its own artists (search, reports, trending); /v1/me says whose key it is.
 const TOKEN_KEY = 'playcount.token'
@@ -84,10 +92,11 @@ async function runSearch() {
   }
 }
 
+/** Opens a song's or artist's report; views.js keeps it in the URL. */
 function select(hit) {
   state.selected = hit
   $('results').replaceChildren()
-  loadReport().catch(showError)
+  return loadReport().catch(showError)
 }
 
 function dayParts(day) {
@@ -128,6 +137,8 @@ async function loadReport() {
       return div
     }),
   )
+  // The audience panels and the URL (views.js, an ES module loaded after this script).
+  await state.onReport?.(hit, $('from').value, $('to').value)
 }
 
 function width(el) {

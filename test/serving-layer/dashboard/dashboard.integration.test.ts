@@ -111,8 +111,41 @@ describe('the dashboard', () => {
     expect(await page.locator('#signals-empty').isVisible()).toBe(false)
     await expect.poll(() => page.locator('#segments-asof').innerText()).toContain('no segments yet')
 
+    // The audience panels: the world map's countries (Germany, 276, coloured), 24 hour bars, the URL names the view.
+    await expect.poll(() => page.locator('#map path.country').count()).toBeGreaterThan(100)
+    expect(await page.locator('#map path[data-id="276"]').getAttribute('fill')).not.toBe('#2a3040')
+    await expect.poll(() => page.locator('#countries tr').first().innerText()).toContain('DE')
+    expect(await page.locator('#chart-hours').getAttribute('data-bars')).toBe('24')
+    expect(await page.locator('#chart-hours canvas').count()).toBe(1)
+    expect(await page.locator('#devices .share[data-value="web"]').count()).toBe(1)
+    expect(new URL(page.url()).searchParams.get('artist')).toBe(artist.artistId)
+
     fs.mkdirSync(ARTIFACTS, { recursive: true })
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard.png'), fullPage: true })
+
+    // The charts page: today's top songs; a row opens its song's view and the URL names it.
+    await page.goto(`${base}/#charts`)
+    const top = songs[0]!
+    const row = page.locator(`#charts-songs a[data-id="${top.songId}"]`)
+    await row.waitFor()
+    await page.screenshot({ path: path.join(ARTIFACTS, 'charts.png'), fullPage: true })
+    // A past day through the date input: the URL names it, and a reload keeps it.
+    const yesterday = dayOf(now - DAY_MS)
+    await page.fill('#charts-date', yesterday)
+    await expect.poll(() => page.locator('#charts-title').innerText()).toContain(`Top 50 of ${yesterday}`)
+    expect(new URL(page.url()).hash).toBe(`#charts?date=${yesterday}`)
+    await page.reload()
+    await expect.poll(() => page.locator('#charts-title').innerText()).toContain(`Top 50 of ${yesterday}`)
+    await row.waitFor()
+    await row.click()
+    await expect.poll(() => page.locator('#report-title').innerText()).toBe(`Song: ${top.title}`)
+    expect(new URL(page.url()).searchParams.get('song')).toBe(top.songId)
+    expect(await page.locator('#charts-page').isHidden()).toBe(true)
+    // A shared URL restores the view on a reload.
+    await page.reload()
+    await expect.poll(() => page.locator('#report-title').innerText()).toBe(`Song: ${top.title}`)
+    await expect.poll(() => page.locator('#map path.country').count()).toBeGreaterThan(100)
+    expect(await page.locator('#chart-hours').getAttribute('data-bars')).toBe('24')
     expect(consoleErrors).toEqual([])
   })
 
