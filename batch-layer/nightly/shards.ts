@@ -18,6 +18,7 @@ import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import type { DuckDBConnection } from '@duckdb/node-api'
+import { stopWithThisProcess } from '../../shared/child-processes.ts'
 import { lakeEnv, type Config } from '../../shared/config.ts'
 import { fileList, openDuck, quoteLiteral } from '../../shared/duckdb.ts'
 import { Errors } from '../../shared/errors.ts'
@@ -134,13 +135,15 @@ async function spawnShard(config: Readonly<Config>, runId: string, k: number, th
   await fsp.mkdir(path.dirname(logFile), { recursive: true })
   const log = fs.openSync(logFile, 'w')
   try {
-    const child = spawn(
-      process.execPath,
-      [CLI, 'batch-shard', '--run', runId, '--shard', String(k), '--threads', String(threads)],
-      {
-        env: { ...process.env, ...lakeEnv(config) },
-        stdio: ['ignore', log, log],
-      },
+    const child = stopWithThisProcess(
+      spawn(
+        process.execPath,
+        [CLI, 'batch-shard', '--run', runId, '--shard', String(k), '--threads', String(threads)],
+        {
+          env: { ...process.env, ...lakeEnv(config) },
+          stdio: ['ignore', log, log],
+        },
+      ),
     )
     const code = await new Promise<number | null>((resolve, reject) => {
       child.on('error', reject)

@@ -15,6 +15,7 @@ import fsp from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { DuckDBConnection } from '@duckdb/node-api'
+import { stopWithThisProcess } from '../../shared/child-processes.ts'
 import type { Config } from '../../shared/config.ts'
 import { fileList, quoteLiteral } from '../../shared/duckdb.ts'
 import { Errors } from '../../shared/errors.ts'
@@ -109,11 +110,9 @@ async function submit(
   const log = fs.createWriteStream(logFile)
   const out: SparkOutcome = { code: null }
   // In the job's folder: Spark leaves a spark-warehouse folder in its working directory.
-  const child = spawn(bin, submitArgs(config, jobFile), {
-    env,
-    cwd: path.dirname(jobFile),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const child = stopWithThisProcess(
+    spawn(bin, submitArgs(config, jobFile), { env, cwd: path.dirname(jobFile), stdio: ['ignore', 'pipe', 'pipe'] }),
+  )
   const onLine = (line: string): void => {
     const text = line.trim()
     if (text === '') return
