@@ -28,7 +28,7 @@ function onSignal(signal: NodeJS.Signals): void {
 }
 
 /** Registers `child` to be stopped with this process; returns it. */
-export function stopWithThisProcess(child: ChildProcess): ChildProcess {
+export function stopWithThisProcess<T extends ChildProcess>(child: T): T {
   live.add(child)
   child.once('exit', () => live.delete(child))
   if (!installed) {
