@@ -26,6 +26,7 @@ import type { Lake } from '../../shared/lake.ts'
 import { CATALOG_LISTENERS_KEY, parseEventsFileKey } from '../../shared/layout.ts'
 import { aggregateEvents, writeViewFiles, type AggregateResult, type ComputeResult } from './compute.ts'
 import { runPrefix } from './manifest.ts'
+import { batchLogFile } from './run-logs.ts'
 import type { BatchProgress } from './types.ts'
 import { mergePartialsSql } from './views-sql.ts'
 
@@ -131,7 +132,7 @@ async function aggregateShard(
 
 /** Runs shard k as a child process, its output in a log file; throws BATCH_ENGINE_FAILED with its last line. */
 async function spawnShard(config: Readonly<Config>, runId: string, k: number, threads: number): Promise<void> {
-  const logFile = path.join(config.home, 'logs', `batch-${runId}-shard-${k}.log`)
+  const logFile = batchLogFile(config, runId, `shard-${k}`)
   await fsp.mkdir(path.dirname(logFile), { recursive: true })
   const log = fs.openSync(logFile, 'w')
   try {

@@ -25,6 +25,7 @@ import { pysparkPython, pysparkSparkHome } from '../../shared/spark.ts'
 import { BATCH_VIEW_NAMES } from '../../shared/views.ts'
 import type { ComputeResult } from './compute.ts'
 import { runPrefix } from './manifest.ts'
+import { batchLogFile } from './run-logs.ts'
 import { SPARK } from './sql-dialect.ts'
 import type { BatchProgress } from './types.ts'
 import { batchJobSql, normalizedViewSql, viewSpec, viewSql } from './views-sql.ts'
@@ -203,7 +204,7 @@ export async function computeViewsOnSpark(
       2,
     ),
   )
-  const logFile = path.join(config.home, 'logs', `batch-${opts.runId}-spark.log`)
+  const logFile = batchLogFile(config, opts.runId, 'spark')
   opts.onProgress?.({ stage: 'aggregate', message: `spark-submit --master ${config.spark.master} (log: ${logFile})` })
   const outcome = await submit(config, jobFile, logFile, opts.onProgress)
   if (outcome.code !== 0 || outcome.figures === undefined) {
