@@ -147,7 +147,8 @@ Refuses a KAFKA_BROKERS other than the local broker, and an s3:// LAKE_URI on an
           await stopChild(running.now.simulator)
           await running.now.pipeline.stop()
         }
-        if (started.length > 0) await servicesDown(config, started)
+        if (started.length > 0)
+          for (const r of await servicesDown(config, started)) console.log(`${r.name}: ${r.state}`)
       })
 
       if (historyDays > 0) await history(config, log, historyDays)
