@@ -6,19 +6,22 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
+import { runBatch } from '../../../batch-layer/nightly/run.ts'
 import { computeSegments } from '../../../batch-layer/segments/segments.ts'
 import { openSqlSession } from '../../../batch-layer/sql/session.ts'
 import { Catalog } from '../../../shared/catalog/catalog.ts'
 import { generateCatalog } from '../../../shared/catalog/generate.ts'
 import { generateListeners, writeListeners } from '../../../shared/catalog/listeners.ts'
+import type { Config } from '../../../shared/config.ts'
 import { openDuck, quoteLiteral } from '../../../shared/duckdb.ts'
 import { openLake, type Lake } from '../../../shared/lake.ts'
-import { DAY_MS, eventsFileKey } from '../../../shared/layout.ts'
+import { DAY_MS, eventsFileKey, HOUR_MS } from '../../../shared/layout.ts'
+import { createLogger } from '../../../shared/logger.ts'
 import { readLatestSegments, type SegmentsRun } from '../../../shared/segments.ts'
 import { habitFor, HABITS } from '../../../tools/simulator/habits.ts'
 import { simulate } from '../../../tools/simulator/simulate.ts'
-import type { Config } from '../../../shared/config.ts'
-import { testConfig } from '../../helpers.ts'
+import { testConfig, testS3Config } from '../../helpers.ts'
+import { makeEvents, writeArchive, writeCatalog, writeProgress } from '../nightly/fixture.ts'
 
 const SEED = 7
 const LISTENERS = 240
@@ -150,4 +153,27 @@ describe('listener segments (real DuckDB, local lake)', () => {
       expect(run.segments[0]!.topArtists.length).toBeGreaterThan(0)
     },
   )
+
+  it('read the premium tier from an S3 lake in the nightly run', async () => {
+    const t0 = Date.parse('2024-03-01T20:00:00Z')
+    const config = await testS3Config({ KAFKA_PARTITIONS: '2' })
+    const lake = openLake(config)
+    onTestFinished(() => lake.close())
+    await writeArchive(
+      config,
+      lake,
+      makeEvents({ n: 300, seed: 9, arrivalFrom: t0, arrivalSpanMs: 3 * HOUR_MS, partitions: 2 }),
+    )
+    await writeCatalog(config, lake)
+    await writeListeners(config, lake, [
+      { userId: 'u1', country: 'SE', birthYear: 1990, gender: 'female', tier: 'premium', signupDate: null },
+      { userId: 'u2', country: null, birthYear: null, gender: 'unspecified', tier: 'free', signupDate: null },
+    ])
+    await writeProgress(config, lake, t0 + 3 * HOUR_MS)
+    await runBatch(config, { lake, log: createLogger({ level: 'silent' }) })
+    const rows = await segmentRows(config, lake)
+    const tier: Record<string, number> = { u1: 1, u2: 0 }
+    expect(rows.filter(([u]) => String(u) in tier).length).toBe(2)
+    expect(rows.map(([u, , , p]) => [u, p])).toEqual(rows.map(([u]) => [u, tier[String(u)] ?? null]))
+  })
 })
