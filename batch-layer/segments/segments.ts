@@ -1,8 +1,8 @@
 /**
  * The nightly listener segments (docs/ARCHITECTURE.md#segments): features per listener over the trailing window
  * ending at the start of `asOf + 1` day, k-means, then the listeners' features and segments as one Parquet file and a
- * summary (sizes, centroids, names, each segment's top artists and how its share of their plays compares) in the
- * lake under views/segments/, with views/segments/latest.json written last.
+ * summary (sizes, centroids with the premium share, names, each segment's top artists and how its share of their
+ * plays compares) in the lake under views/segments/, with views/segments/latest.json written last.
  */
 import fsp from 'node:fs/promises'
 import path from 'node:path'
