@@ -1,10 +1,7 @@
-import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { openDuck, quoteLiteral } from '../../shared/duckdb.ts'
-import { openLake } from '../../shared/lake.ts'
-import { SEGMENTS_LATEST_KEY, segmentsFileKey, type SegmentsRun } from '../../shared/segments.ts'
 import { testConfig } from '../helpers.ts'
 import { startTestServing } from './support/app.ts'
+import { putSegments } from './support/segments.ts'
 import { catalog, PROFILES } from '../speed-layer/fixtures.ts'
 
 const centroid = {
@@ -17,28 +14,16 @@ const centroid = {
   premium: 0.25,
 }
 
+const SEGMENT_ROWS = `SELECT * FROM (VALUES ('u1', 20.0, 5.0, 0.6, 0.4, 0.1, 1.0, 0.0, 1, 'skippers'),
+    ('u2', 70.0, 30.0, 0.1, 0.9, 0.7, 0.0, 0.0, 0, 'heavy night listeners'), ('u35', 20.0, 5.0, 0.6, 0.4, 0.1, 1.0, NULL, 1, 'skippers'))
+  AS t(user_id, plays_per_active_day, distinct_artists, skip_rate, complete_share, night_share, days_since_last_play, premium, segment, segment_name)`
+
 describe('GET /v1/listeners/:id and /v1/segments (local lake, real DuckDB)', () => {
   it("answer a listener's segment and features from the latest segments run, 404 for an unknown listener", async () => {
     const config = testConfig()
-    const lake = openLake(config)
-    const file = path.join(config.home, 'seg.parquet')
-    const duck = await openDuck(config)
-    try {
-      await duck.conn
-        .run(`COPY (SELECT * FROM (VALUES ('u1', 20.0, 5.0, 0.6, 0.4, 0.1, 1.0, 0.0, 1, 'skippers'), ('u2', 70.0, 30.0, 0.1, 0.9, 0.7, 0.0, 0.0, 0, 'heavy night listeners'), ('u35', 20.0, 5.0, 0.6, 0.4, 0.1, 1.0, NULL, 1, 'skippers'))
-        AS t(user_id, plays_per_active_day, distinct_artists, skip_rate, complete_share, night_share, days_since_last_play, premium, segment, segment_name))
-        TO ${quoteLiteral(file)} (FORMAT parquet)`)
-    } finally {
-      duck.close()
-    }
-    const run: SegmentsRun = {
-      asOf: '2026-03-28',
-      from: '2026-03-01T00:00:00.000Z',
-      to: '2026-03-29T00:00:00.000Z',
+    await putSegments(config, SEGMENT_ROWS, {
       k: 2,
-      seed: 42,
       listeners: 2,
-      file: segmentsFileKey('2026-03-28'),
       segments: [
         {
           segment: 0,
@@ -57,10 +42,7 @@ describe('GET /v1/listeners/:id and /v1/segments (local lake, real DuckDB)', () 
           topArtists: [],
         },
       ],
-    }
-    await lake.putFile(run.file, file)
-    await lake.putBytes(SEGMENTS_LATEST_KEY, JSON.stringify(run))
-    lake.close()
+    })
 
     const { app } = await startTestServing(config, { catalog, realtime: [] })
     const u1 = await app.inject({ method: 'GET', url: '/v1/listeners/u1' })
@@ -125,32 +107,18 @@ describe('GET /v1/listeners/:id and /v1/segments (local lake, real DuckDB)', () 
 
   it('read a segments run written before the premium feature as premium unknown', async () => {
     const config = testConfig()
-    const lake = openLake(config)
-    const file = path.join(config.home, 'seg.parquet')
-    const duck = await openDuck(config)
-    try {
-      await duck.conn
-        .run(`COPY (SELECT 'u1' AS user_id, 20.0 AS plays_per_active_day, 5.0 AS distinct_artists, 0.6 AS skip_rate,
-        0.4 AS complete_share, 0.1 AS night_share, 1.0 AS days_since_last_play, 0 AS segment, 'skippers' AS segment_name)
-        TO ${quoteLiteral(file)} (FORMAT parquet)`)
-    } finally {
-      duck.close()
-    }
     const oldCentroid: Partial<typeof centroid> = { ...centroid }
     delete oldCentroid.premium
-    const old = {
-      asOf: '2026-03-28',
-      from: '2026-03-01T00:00:00.000Z',
-      to: '2026-03-29T00:00:00.000Z',
-      k: 1,
-      seed: 42,
-      listeners: 1,
-      file: segmentsFileKey('2026-03-28'),
-      segments: [{ segment: 0, name: 'skippers', size: 1, centroid: oldCentroid, topArtists: [] }],
-    }
-    await lake.putFile(old.file, file)
-    await lake.putBytes(SEGMENTS_LATEST_KEY, JSON.stringify(old))
-    lake.close()
+    await putSegments(
+      config,
+      `SELECT 'u1' AS user_id, 20.0 AS plays_per_active_day, 5.0 AS distinct_artists, 0.6 AS skip_rate,
+        0.4 AS complete_share, 0.1 AS night_share, 1.0 AS days_since_last_play, 0 AS segment, 'skippers' AS segment_name`,
+      {
+        k: 1,
+        listeners: 1,
+        segments: [{ segment: 0, name: 'skippers', size: 1, centroid: oldCentroid, topArtists: [] }],
+      },
+    )
 
     const { app } = await startTestServing(config, { catalog, realtime: [] })
     const u1 = await app.inject({ method: 'GET', url: '/v1/listeners/u1' })
