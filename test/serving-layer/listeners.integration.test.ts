@@ -1,18 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { testConfig } from '../helpers.ts'
 import { startTestServing } from './support/app.ts'
-import { putSegments } from './support/segments.ts'
+import { HABIT_CENTROID, putSegments } from './support/segments.ts'
 import { catalog, PROFILES } from '../speed-layer/fixtures.ts'
 
-const centroid = {
-  plays_per_active_day: 1,
-  distinct_artists: 1,
-  skip_rate: 0.5,
-  complete_share: 0.5,
-  night_share: 0.1,
-  days_since_last_play: 1,
-  premium: 0.25,
-}
+const centroid = { ...HABIT_CENTROID, premium: 0.25 }
 
 const SEGMENT_ROWS = `SELECT * FROM (VALUES ('u1', 20.0, 5.0, 0.6, 0.4, 0.1, 1.0, 0.0, 1, 'skippers'),
     ('u2', 70.0, 30.0, 0.1, 0.9, 0.7, 0.0, 0.0, 0, 'heavy night listeners'), ('u35', 20.0, 5.0, 0.6, 0.4, 0.1, 1.0, NULL, 1, 'skippers'))
@@ -107,8 +99,6 @@ describe('GET /v1/listeners/:id and /v1/segments (local lake, real DuckDB)', () 
 
   it('read a segments run written before the premium feature as premium unknown', async () => {
     const config = testConfig()
-    const oldCentroid: Partial<typeof centroid> = { ...centroid }
-    delete oldCentroid.premium
     await putSegments(
       config,
       `SELECT 'u1' AS user_id, 20.0 AS plays_per_active_day, 5.0 AS distinct_artists, 0.6 AS skip_rate,
@@ -116,7 +106,7 @@ describe('GET /v1/listeners/:id and /v1/segments (local lake, real DuckDB)', () 
       {
         k: 1,
         listeners: 1,
-        segments: [{ segment: 0, name: 'skippers', size: 1, centroid: oldCentroid, topArtists: [] }],
+        segments: [{ segment: 0, name: 'skippers', size: 1, centroid: HABIT_CENTROID, topArtists: [] }],
       },
     )
 

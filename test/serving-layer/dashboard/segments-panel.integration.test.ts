@@ -2,22 +2,12 @@
  * The dashboard's segments panel in real headless Chromium over a segments run in a local lake: each segment's
  * premium share among its members with a profile, and none shown where no member's tier is known.
  */
-import { chromium } from 'playwright-core'
-import { describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { catalog } from '../../speed-layer/fixtures.ts'
 import { testConfig } from '../../helpers.ts'
 import { startTestServing } from '../support/app.ts'
-import { putSegments } from '../support/segments.ts'
-
-const CHROMIUM = '/usr/bin/chromium'
-const centroid = {
-  plays_per_active_day: 1,
-  distinct_artists: 1,
-  skip_rate: 0.5,
-  complete_share: 0.5,
-  night_share: 0.1,
-  days_since_last_play: 1,
-}
+import { newBrowserPage } from '../support/browser.ts'
+import { HABIT_CENTROID, putSegments } from '../support/segments.ts'
 
 describe('the dashboard segments panel', () => {
   it('shows the premium share of each segment', async () => {
@@ -34,7 +24,7 @@ describe('the dashboard segments panel', () => {
             segment: 0,
             name: 'skippers',
             size: 3,
-            centroid: { ...centroid, premium: 0.4 },
+            centroid: { ...HABIT_CENTROID, premium: 0.4 },
             profiles: 3,
             topArtists: [],
           },
@@ -42,7 +32,7 @@ describe('the dashboard segments panel', () => {
             segment: 1,
             name: 'explorers',
             size: 1,
-            centroid: { ...centroid, premium: null },
+            centroid: { ...HABIT_CENTROID, premium: null },
             profiles: 0,
             topArtists: [],
           },
@@ -52,13 +42,7 @@ describe('the dashboard segments panel', () => {
     const { app } = await startTestServing(config, { catalog, realtime: [] }, { dashboard: true })
     const base = await app.listen({ port: 0, host: '127.0.0.1' })
 
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu'],
-    })
-    onTestFinished(() => browser.close())
-    const page = await browser.newPage()
+    const page = await newBrowserPage()
     await page.goto(`${base}/`)
     const rows = page.locator('#segments tr')
     await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(2)

@@ -7,6 +7,16 @@ import { SEGMENTS_LATEST_KEY, segmentsFileKey } from '../../../shared/segments.t
 
 export const SEGMENTS_AS_OF = '2026-03-28'
 
+/** A centroid of every feature but premium, as a run written before premium existed has. */
+export const HABIT_CENTROID = {
+  plays_per_active_day: 1,
+  distinct_artists: 1,
+  skip_rate: 0.5,
+  complete_share: 0.5,
+  night_share: 0.1,
+  days_since_last_play: 1,
+}
+
 /**
  * `select`: the file's rows (user_id, features, segment, segment_name); `run`: the summary's k, listeners and
  * segments, untyped so a test can write a run of an older shape.
