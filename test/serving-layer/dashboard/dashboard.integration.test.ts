@@ -157,6 +157,15 @@ describe('the dashboard', () => {
     await expect.poll(() => page.locator('#status').innerText(), { timeout: 15_000 }).toContain('watermark')
     expect(prompts).toEqual(['This playcount API needs a key (API_TOKEN, or one from `playcount keys create`):'])
     expect(await page.evaluate(() => window.localStorage.getItem('playcount.token'))).toBe(token)
+    // No events and no batch run yet: the overview says how to get events in, and where numbers will come from.
+    await expect
+      .poll(() => page.getByTestId('overview-empty').innerText())
+      .toBe(
+        'No plays today yet. Start the demo and its simulated listeners with `npm start`, or send events to ' +
+          'POST /v1/events on this server (README: The event).',
+      )
+    expect(await page.getByTestId('watermark-line').innerText()).toContain('No batch run yet')
+    expect(await page.locator('#top-songs li').innerText()).toBe('No songs played today yet.')
     await page.fill('#q', artist.name)
     await expect.poll(() => page.locator(`#results li[data-id="${artist.artistId}"]`).count()).toBe(1)
     expect(prompts).toHaveLength(1)
