@@ -4,7 +4,7 @@
  */
 import { Type } from '@sinclair/typebox'
 import { DIMENSIONS, DIMENSION_NAMES } from '../shared/dimensions.ts'
-import { METRICS } from '../shared/metrics.ts'
+import { ADDITIVE_METRICS, METRICS } from '../shared/metrics.ts'
 import { TRENDING_WINDOWS } from '../shared/realtime.ts'
 import { DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS } from '../shared/day.ts'
 
@@ -18,6 +18,9 @@ const errors = { 400: ErrorRef, 404: ErrorRef }
 
 const Metrics = Object.fromEntries(METRICS.map((m) => [m.name, Type.Number({ description: m.description })]))
 const MetricsObject = Type.Object(Metrics)
+const AdditiveMetrics = Object.fromEntries(
+  ADDITIVE_METRICS.map((m) => [m.name, Type.Number({ description: m.description })]),
+)
 
 const Missing = Type.Object(
   {
@@ -319,6 +322,21 @@ export const chartSchema = {
       watermark: Type.Number(),
       complete: Complete,
       missing: Missing,
+      totals: Type.Object(
+        {
+          entries: Type.Integer({ description: 'songs (or artists) with data that day' }),
+          ...AdditiveMetrics,
+          parts: Type.Object(
+            { batch: Type.Object(AdditiveMetrics), realtime: Type.Object(AdditiveMetrics) },
+            { description: 'the batch part (arrivals before W) and the realtime part (at or after W)' },
+          ),
+        },
+        {
+          description:
+            "the day's additive metrics over every song (or artist) the key may see, not only the top `limit`, merged " +
+            'by the same rule; no listeners, since the views count distinct listeners per song and per artist only',
+        },
+      ),
       entries: Type.Array(
         Type.Object({
           rank: Type.Integer(),

@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { Static } from '@sinclair/typebox'
 import { dayOfMs, formatDay, requireDay, type Day } from '../../shared/day.ts'
-import { METRICS, zeroValues, type MetricValues } from '../../shared/metrics.ts'
+import { ADDITIVE_METRICS, METRICS, zeroValues, type MetricValues } from '../../shared/metrics.ts'
 import type { EntityKind, RealtimeDayAnswer, RealtimeView } from '../../shared/realtime.ts'
 import type { BatchSnapshot } from '../batch/load-views.ts'
 import type { ServingContext } from '../context.ts'
@@ -18,6 +18,8 @@ import { chartSchema, type ChartQuery } from '../schemas.ts'
 interface Merged {
   id: string
   values: MetricValues
+  /** The realtime part of `values` (the batch part is the rest). */
+  realtimePart: MetricValues
   batch: boolean
   realtime: boolean
   listenersBoth: boolean
@@ -34,13 +36,46 @@ export interface ChartEntry extends MetricValues {
   change: number | null
 }
 
+type AdditiveValues = Record<(typeof ADDITIVE_METRICS)[number]['name'], number>
+
+/**
+ * The day's additive metrics summed over every id the caller may see (all of them, not only the top `limit`), with
+ * the batch and realtime parts. No listeners: the same person listens to many songs, and the views hold distinct
+ * listeners per song and per artist only, so a sum would not count people.
+ */
+export interface ChartTotals extends AdditiveValues {
+  entries: number
+  parts: { batch: AdditiveValues; realtime: AdditiveValues }
+}
+
 export interface Chart {
   date: string
   kind: EntityKind
   watermark: number
   complete: boolean
   missing: Missing
+  totals: ChartTotals
   entries: ChartEntry[]
+}
+
+function additiveZero(): AdditiveValues {
+  return Object.fromEntries(ADDITIVE_METRICS.map((m) => [m.name, 0])) as AdditiveValues
+}
+
+function sumTotals(merged: readonly Merged[]): ChartTotals {
+  const totals: ChartTotals = {
+    entries: merged.length,
+    ...additiveZero(),
+    parts: { batch: additiveZero(), realtime: additiveZero() },
+  }
+  for (const m of merged) {
+    for (const { name } of ADDITIVE_METRICS) {
+      totals[name] += m.values[name]
+      totals.parts.realtime[name] += m.realtimePart[name]
+      totals.parts.batch[name] += m.values[name] - m.realtimePart[name]
+    }
+  }
+  return totals
 }
 
 function notServed(watermark: number): Promise<RealtimeDayAnswer> {
@@ -59,7 +94,17 @@ function ranked(snapshot: BatchSnapshot, kind: EntityKind, day: Day, answers: re
   const get = (id: string): Merged => {
     let m = all.get(id)
     if (m === undefined)
-      all.set(id, (m = { id, values: zeroValues(), batch: false, realtime: false, listenersBoth: false }))
+      all.set(
+        id,
+        (m = {
+          id,
+          values: zeroValues(),
+          realtimePart: zeroValues(),
+          batch: false,
+          realtime: false,
+          listenersBoth: false,
+        }),
+      )
     return m
   }
   const out = new Float64Array(METRICS.length)
@@ -74,7 +119,10 @@ function ranked(snapshot: BatchSnapshot, kind: EntityKind, day: Day, answers: re
     for (const [id, values] of a.rows) {
       const m = get(id)
       if (m.batch && m.values.listeners > 0 && values.listeners > 0) m.listenersBoth = true
-      for (const metric of METRICS) m.values[metric.name] += values[metric.name]
+      for (const metric of METRICS) {
+        m.values[metric.name] += values[metric.name]
+        m.realtimePart[metric.name] += values[metric.name]
+      }
       m.realtime = true
     }
   }
@@ -108,7 +156,8 @@ export async function dailyChart(
     collect(ctx.realtime, ask(day - 1), ctx.config.kafka.partitions, watermark),
   ])
   const previous = new Map(ranked(snapshot, kind, day - 1, before.answers).map((m, i) => [m.id, i + 1]))
-  const entries = ranked(snapshot, kind, day, today.answers)
+  const dayMerged = ranked(snapshot, kind, day, today.answers)
+  const entries = dayMerged
     .map((m, i): ChartEntry => {
       const previousRank = previous.get(m.id) ?? null
       const song = kind === 'song' ? ctx.catalog.songs.get(m.id) : undefined
@@ -127,6 +176,7 @@ export async function dailyChart(
     })
     .filter((e) => visible(e.id))
     .slice(0, limit)
+  const totals = sumTotals(dayMerged.filter((m) => visible(m.id)))
   const complete = today.complete && before.complete
   return {
     date: formatDay(day),
@@ -134,6 +184,7 @@ export async function dailyChart(
     watermark,
     complete,
     missing: complete ? today.missing : today.complete ? before.missing : today.missing,
+    totals,
     entries,
   }
 }

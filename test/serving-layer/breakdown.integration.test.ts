@@ -16,7 +16,7 @@ import type { BreakdownReport } from '../../serving-layer/routes/breakdown.ts'
 import { eventually, testConfig } from '../helpers.ts'
 import { writeArchive, writeProgress, type ArchivedEvent } from '../batch-layer/nightly/fixture.ts'
 import { ARTISTS, PROFILES, SONGS, catalog, makeEvents, setupTopic, speed } from '../speed-layer/fixtures.ts'
-import { breakdownOracle, oracle, type DayValues } from '../support/oracle.ts'
+import { breakdownOracle, oracle, type DayValues, type Oracle } from '../support/oracle.ts'
 import type { Chart } from '../../serving-layer/routes/charts.ts'
 import { startTestServing } from './support/app.ts'
 
@@ -105,9 +105,15 @@ describe('breakdown and chart routes (real broker, speed layer and batch)', () =
       }
     }
 
-    /** The charts of today and yesterday against the oracle's ranking (plays, listeners, id); ranks exact when listeners are. */
-    const checkCharts = async (events: ListenEvent[], exact: boolean): Promise<void> => {
+    /**
+     * The charts of today and yesterday against the oracle's ranking (plays, listeners, id); ranks exact when
+     * listeners are. The day's totals over every id, and their realtime part: the oracle of `live` (arrivals >= W).
+     */
+    const checkCharts = async (events: ListenEvent[], exact: boolean, live: ListenEvent[]): Promise<void> => {
       const truth = oracle(events, catalog)
+      const liveTruth = oracle(live, catalog)
+      const sum = (t: Oracle, kind: string, date: string, m: (typeof ADDITIVE)[number]): number =>
+        [...t].filter(([k]) => k.startsWith(`${kind}:`)).reduce((n, [, days]) => n + (days.get(date)?.[m] ?? 0), 0)
       const rank = (kind: string, date: string): Array<[string, DayValues]> =>
         [...truth]
           .filter(([k]) => k.startsWith(`${kind}:`))
@@ -122,6 +128,14 @@ describe('breakdown and chart routes (real broker, speed layer and batch)', () =
           expect(chart.complete).toBe(true)
           const want = rank(kind, formatDay(day))
           const before = rank(kind, formatDay(day - 1)).map(([id]) => id)
+          expect(chart.totals.entries).toBe(want.length)
+          for (const m of ADDITIVE) {
+            const total = sum(truth, kind, chart.date, m)
+            const realtime = sum(liveTruth, kind, chart.date, m)
+            expect(chart.totals[m], `${kind} ${chart.date} ${m}`).toBe(total)
+            expect(chart.totals.parts.realtime[m], `${kind} ${chart.date} realtime ${m}`).toBe(realtime)
+            expect(chart.totals.parts.batch[m], `${kind} ${chart.date} batch ${m}`).toBe(total - realtime)
+          }
           if (exact) {
             expect(chart.entries.map((e) => [e.rank, e.id, e.plays, e.listeners])).toEqual(
               want.map(([id, v], i) => [i + 1, id, v.plays, v.listeners]),
@@ -154,7 +168,7 @@ describe('breakdown and chart routes (real broker, speed layer and batch)', () =
       'every event counted',
     )
     await check(expected(b.events), 'realtime', false)
-    await checkCharts(b.events, true)
+    await checkCharts(b.events, true, b.events)
 
     // After a batch of A (W): batch + realtime, merged by W.
     await writeArchive(config, lake, archived(a, W - 30 * 60_000, 0))
@@ -167,7 +181,7 @@ describe('breakdown and chart routes (real broker, speed layer and batch)', () =
       'the speed layer to hold W',
     )
     await check(expected([...a, ...b.events]), undefined, false)
-    await checkCharts([...a, ...b.events], false)
+    await checkCharts([...a, ...b.events], false, b.events)
 
     // B archived too (late events among them, 3-6 days old) and W moved past it: all batch, restated exactly.
     await writeArchive(config, lake, archived(b.events, W + 60_000, 10_000))
@@ -175,7 +189,7 @@ describe('breakdown and chart routes (real broker, speed layer and batch)', () =
     await runBatch(config, { lake, log: createLogger({ level: 'silent' }) })
     expect(await serving.refresh()).toBe(true)
     await check(expected([...a, ...b.events]), 'batch', true)
-    await checkCharts([...a, ...b.events], true)
+    await checkCharts([...a, ...b.events], true, [])
     expect(b.events.some((e) => dayOfMs(e.ts) <= dayOfMs(now) - 3)).toBe(true)
   })
 

@@ -9,7 +9,8 @@ function arrow(e) {
   return { text: '=', cls: 'same' }
 }
 
-function row(kind, e) {
+/** One chart entry: its move, a link to its view, its plays. */
+export function chartRow(kind, e) {
   const li = document.createElement('li')
   li.value = e.rank
   li.dataset.id = e.id
@@ -40,6 +41,6 @@ export async function loadCharts(date) {
   $('charts-date').value = songs.date
   $('charts-title').textContent =
     `Top 50 of ${songs.date}${songs.complete ? '' : ' — INCOMPLETE: a realtime part is missing'}`
-  $('charts-songs').replaceChildren(...songs.entries.map((e) => row('song', e)))
-  $('charts-artists').replaceChildren(...artists.entries.map((e) => row('artist', e)))
+  $('charts-songs').replaceChildren(...songs.entries.map((e) => chartRow('song', e)))
+  $('charts-artists').replaceChildren(...artists.entries.map((e) => chartRow('artist', e)))
 }

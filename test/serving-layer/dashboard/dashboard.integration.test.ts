@@ -6,7 +6,6 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import { chromium } from 'playwright-core'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { buildPipeline } from '../../../cli/pipeline.ts'
 import { DAY_MS, dayOf } from '../../../shared/layout.ts'
@@ -14,8 +13,8 @@ import { createLogger } from '../../../shared/logger.ts'
 import { cleanupTopics, eventually, testConfig } from '../../helpers.ts'
 import { writeDefaultCatalog } from '../support/catalog.ts'
 import { addKeys } from '../support/keys.ts'
+import { launchChromium, pageErrors } from '../support/chromium.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
 const ARTIFACTS = path.join('test-results', 'dashboard')
 
 describe('the dashboard', () => {
@@ -71,35 +70,19 @@ describe('the dashboard', () => {
       'the realtime view to count the 56 plays',
     )
 
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    })
-    onTestFinished(() => browser.close())
+    const browser = await launchChromium()
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
-    const consoleErrors: string[] = []
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text())
-    })
-    page.on('pageerror', (e) => consoleErrors.push(e.message))
+    const consoleErrors = pageErrors(page)
 
     await page.goto(`${base}/`)
-    await page.fill('#from', dayOf(now - 6 * DAY_MS))
-    await page.fill('#to', dayOf(now))
     await page.fill('#q', artist.name)
     await page.locator(`#results li[data-id="${artist.artistId}"]`).click()
     const chart = page.locator('#chart-plays')
     await chart.locator('canvas').waitFor()
-    expect(await chart.getAttribute('data-points')).toBe('7')
+    // The report's range, as a person narrows it: the chart follows.
+    await page.fill('#from', dayOf(now - 6 * DAY_MS))
+    await page.fill('#to', dayOf(now))
+    await expect.poll(() => chart.getAttribute('data-points')).toBe('7')
     await expect.poll(() => page.locator('#totals').innerText()).toContain('56')
     await expect.poll(() => page.locator('#trending-5m li').count(), { timeout: 15_000 }).toBeGreaterThan(0)
     expect(await page.locator('#chart-listeners canvas').count()).toBe(1)
@@ -159,15 +142,10 @@ describe('the dashboard', () => {
     onTestFinished(() => pipeline.stop())
     const artist = [...pipeline.catalog.artists.values()][0]!
 
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu'],
-    })
-    onTestFinished(() => browser.close())
+    const browser = await launchChromium()
     const page = await browser.newPage()
-    const pageErrors: string[] = []
-    page.on('pageerror', (e) => pageErrors.push(e.message))
+    const uncaught: string[] = []
+    page.on('pageerror', (e) => uncaught.push(e.message))
     const prompts: string[] = []
     page.on('dialog', (d) => {
       prompts.push(d.message())
@@ -179,10 +157,19 @@ describe('the dashboard', () => {
     await expect.poll(() => page.locator('#status').innerText(), { timeout: 15_000 }).toContain('watermark')
     expect(prompts).toEqual(['This playcount API needs a key (API_TOKEN, or one from `playcount keys create`):'])
     expect(await page.evaluate(() => window.localStorage.getItem('playcount.token'))).toBe(token)
+    // No events and no batch run yet: the overview says how to get events in, and where numbers will come from.
+    await expect
+      .poll(() => page.getByTestId('overview-empty').innerText())
+      .toBe(
+        'No plays today yet. Start the demo and its simulated listeners with `npm start`, or send events to ' +
+          'POST /v1/events on this server (README: The event).',
+      )
+    expect(await page.getByTestId('watermark-line').innerText()).toContain('No batch run yet')
+    expect(await page.locator('#top-songs li').innerText()).toBe('No songs played today yet.')
     await page.fill('#q', artist.name)
     await expect.poll(() => page.locator(`#results li[data-id="${artist.artistId}"]`).count()).toBe(1)
     expect(prompts).toHaveLength(1)
-    expect(pageErrors).toEqual([])
+    expect(uncaught).toEqual([])
   })
 
   it("with a key scoped to one artist, shows whose key it is, finds only that artist, and no operators' figures", async () => {
@@ -198,15 +185,10 @@ describe('the dashboard', () => {
     const base = await pipeline.start()
     onTestFinished(() => pipeline.stop())
 
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu'],
-    })
-    onTestFinished(() => browser.close())
+    const browser = await launchChromium()
     const page = await browser.newPage()
-    const pageErrors: string[] = []
-    page.on('pageerror', (e) => pageErrors.push(e.message))
+    const uncaught: string[] = []
+    page.on('pageerror', (e) => uncaught.push(e.message))
     await page.goto(`${base}/?token=${encodeURIComponent(label)}`)
     await expect
       .poll(() => page.locator('#key').innerText(), { timeout: 15_000 })
@@ -221,6 +203,6 @@ describe('the dashboard', () => {
       .poll(() => page.locator('#results li').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-id'))))
       .not.toContain(other!.artistId)
     expect(await page.locator(`#results li[data-id="${other!.artistId}"]`).count()).toBe(0)
-    expect(pageErrors).toEqual([])
+    expect(uncaught).toEqual([])
   })
 })
