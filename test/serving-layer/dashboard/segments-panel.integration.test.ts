@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { catalog } from '../../speed-layer/fixtures.ts'
 import { testConfig } from '../../helpers.ts'
 import { startTestServing } from '../support/app.ts'
-import { newBrowserPage } from '../support/browser.ts'
+import { launchChromium } from '../support/chromium.ts'
 import { HABIT_CENTROID, putSegments } from '../support/segments.ts'
 
 describe('the dashboard segments panel', () => {
@@ -42,7 +42,7 @@ describe('the dashboard segments panel', () => {
     const { app } = await startTestServing(config, { catalog, realtime: [] }, { dashboard: true })
     const base = await app.listen({ port: 0, host: '127.0.0.1' })
 
-    const page = await newBrowserPage()
+    const page = await (await launchChromium()).newPage()
     await page.goto(`${base}/`)
     const rows = page.locator('#segments tr')
     await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(2)
