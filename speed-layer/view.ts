@@ -104,13 +104,19 @@ export class LocalRealtimeView implements RealtimeView {
   }
 
   async dayAll(q: RealtimeDayQuery): Promise<RealtimeDayAnswer> {
+    if (q.where !== undefined && dimensionByName(q.where.dimension) === undefined)
+      throw new Errors.BAD_REQUEST(`dimension ${q.where.dimension} is not one of the dimensions`)
     const { reasons, covered } = this.coverage({ kind: q.kind, id: '', from: q.day, to: q.day, watermark: q.watermark })
     let rows: RealtimeDayAnswer['rows'] = []
     try {
       if (covered.length > 0) {
-        rows = await this.src
-          .engine()
-          .dayAll({ partitions: covered.map((st) => st.partition), watermark: q.watermark, kind: q.kind, day: q.day })
+        rows = await this.src.engine().dayAll({
+          partitions: covered.map((st) => st.partition),
+          watermark: q.watermark,
+          kind: q.kind,
+          day: q.day,
+          ...(q.where === undefined ? {} : { where: q.where }),
+        })
       }
     } catch (err) {
       return { ready: false, reason: engineGone(err), watermark: q.watermark, partitions: [], rows: [] }
