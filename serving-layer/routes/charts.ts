@@ -57,10 +57,7 @@ type BatchDay = (day: Day, out: Float64Array, fn: (id: string) => void) => void
 function batchDay(snapshot: BatchSnapshot, kind: EntityKind, country: string | undefined): BatchDay {
   if (country === undefined) return (day, out, fn) => snapshot.indexes[kind].forEachOn(day, out, fn)
   const suffix = breakdownId('', 'country', country)
-  return (day, out, fn) =>
-    snapshot.breakdowns[kind].forEachOn(day, out, (key) => {
-      if (key.endsWith(suffix)) fn(key.slice(0, key.length - suffix.length))
-    })
+  return (day, out, fn) => snapshot.breakdowns[kind].forEachOnEnding(suffix, day, out, fn)
 }
 
 /** Every id's merged values of `day`, ranked. */
