@@ -8,6 +8,7 @@
  */
 import { DEVICES, type ListenEvent } from './event.ts'
 import type { ListenerProfile } from './catalog/listeners.ts'
+import { Errors } from './errors.ts'
 
 export const UNKNOWN = 'unknown'
 
@@ -44,6 +45,8 @@ export interface DimensionDef {
   readonly profile?: ProfileSource
   /** Every value it takes, `unknown` aside (that one is always last, at index `values.length`). */
   readonly values: readonly string[]
+  /** A regular expression that `values` are exactly the matches of, when that reads better than the list. */
+  readonly pattern?: string
 }
 
 export const DIMENSIONS = [
@@ -52,6 +55,7 @@ export const DIMENSIONS = [
     event: 'country',
     profile: 'country',
     values: COUNTRY_CODES,
+    pattern: '^[A-Z]{2}$',
     description: "ISO-3166-1 alpha-2 country: the event's, else the listener account's",
   },
   { name: 'device', event: 'device', values: DEVICES, description: 'the device of the event' },
@@ -71,6 +75,21 @@ export const DIMENSION_NAMES: readonly DimensionName[] = DIMENSIONS.map((d) => d
 
 export function dimensionByName(name: string): DimensionDef | undefined {
   return DIMENSIONS.find((d) => d.name === name)
+}
+
+/** A regular expression of the values of `d` and `unknown`: the API's rule for a value (OpenAPI `pattern`). */
+export function valuePattern(d: DimensionDef): string {
+  const alternatives =
+    d.pattern !== undefined ? [d.pattern.replace(/^\^|\$$/g, '')] : d.values.map((v) => v.replace(/[+.]/g, '\\$&'))
+  return `^(?:${[...alternatives, UNKNOWN].join('|')})$`
+}
+
+/** A value of `d` (or `unknown`) from a request; anything else is a 400 naming `field` and the rule. */
+export function requireDimensionValue(d: DimensionDef, value: string, field: string): string {
+  if (value === UNKNOWN || d.values.includes(value)) return value
+  throw new Errors.BAD_REQUEST(
+    `${field} must be a value of dimension ${d.name} (${d.description}) or ${UNKNOWN}, matching ${valuePattern(d)} (got ${JSON.stringify(value)})`,
+  )
 }
 
 // ---- TypeScript: the value of an event, for tests, tools and the slow path ----------------------------------------

@@ -119,6 +119,13 @@ describe('the dashboard', () => {
     expect(new URL(page.url()).hash).toBe(`#charts?date=${yesterday}`)
     await page.reload()
     await expect.poll(() => page.locator('#charts-title').innerText()).toContain(`Top 50 of ${yesterday}`)
+    // One country's chart through the select, named in the URL: every play here is from DE, none from JP.
+    await page.selectOption('#charts-country', 'JP')
+    await expect.poll(() => page.locator('#charts-title').innerText()).toContain(`Top 50 of ${yesterday} in Japan`)
+    expect(await page.locator('#charts-songs li').count()).toBe(0)
+    await page.selectOption('#charts-country', 'DE')
+    await expect.poll(() => page.locator('#charts-title').innerText()).toContain(`Top 50 of ${yesterday} in Germany`)
+    expect(new URL(page.url()).hash).toBe(`#charts?date=${yesterday}&country=DE`)
     await row.waitFor()
     await row.click()
     await expect.poll(() => page.locator('#report-title').innerText()).toBe(`Song: ${top.title}`)
