@@ -34,8 +34,9 @@ function expected(events: ListenEvent[]): Map<string, DayValues> {
     (id) => catalog.artistOf(id)!,
     new Map(PROFILES.map((p) => [p.userId, p])),
   )) {
-    const [entity, , dimension, value] = key.split('|')
-    const k = `${entity!}|${dimension!}|${value!}`
+    // A cross's value holds a `|` itself (age_gender: `18-24|female`).
+    const [entity, , dimension, ...value] = key.split('|')
+    const k = `${entity!}|${dimension!}|${value.join('|')}`
     const acc = out.get(k) ?? { plays: 0, completes: 0, skips: 0, likes: 0, dislikes: 0, msPlayed: 0, listeners: 0 }
     for (const m of [...ADDITIVE, 'listeners'] as const) acc[m] += v[m]
     out.set(k, acc)
@@ -90,7 +91,7 @@ describe('breakdown and chart routes (real broker, speed layer and batch)', () =
             ([k]) => k.startsWith(`${kind}:${id}|${by}|`) && Object.values(truth.get(k)!).some((x) => x !== 0),
           )
           expect(r.values.map((v) => v.value).sort(), `${kind} ${id} ${by}`).toEqual(
-            want.map(([k]) => k.split('|')[2]!).sort(),
+            want.map(([k]) => k.slice(`${kind}:${id}|${by}|`.length)).sort(),
           )
           for (const v of r.values) {
             const t = truth.get(`${kind}:${id}|${by}|${v.value}`)!
