@@ -180,6 +180,13 @@ describe('breakdown and chart routes (real broker, speed layer and batch)', () =
     expect(await serving.refresh()).toBe(true)
     await check(expected([...a, ...b.events]), 'batch', true)
     await checkCharts([...a, ...b.events], true)
+    // CSV of the cross: the JSON's values row for row, a value's `|` kept as is (no comma in any value).
+    const json = await ask('artist', 'a0', 'age_gender')
+    const csv = await app.inject({ url: `/v1/artists/a0/breakdown?by=age_gender&from=${from}&to=${to}&format=csv` })
+    expect(csv.headers['content-disposition']).toContain(`artist-a0-age_gender-${from}-${to}.csv`)
+    const rows = csv.body.trim().split('\n').slice(1)
+    expect(rows.map((r) => r.split(',').slice(0, 2))).toEqual(json.values.map((v) => [v.value, String(v.plays)]))
+    expect(rows.some((r) => /^(13-17|18-24|25-34|35-44|45-54|55-64|65\+|unknown)\|\S+,/.test(r))).toBe(true)
     expect(b.events.some((e) => dayOfMs(e.ts) <= dayOfMs(now) - 3)).toBe(true)
   })
 
@@ -189,6 +196,13 @@ describe('breakdown and chart routes (real broker, speed layer and batch)', () =
     const bad = await app.inject({ url: '/v1/songs/s0/breakdown?by=planet' })
     expect(bad.statusCode).toBe(400)
     expect(bad.json<{ message: string }>().message).toMatch(/by/)
+    // The cross is validated and documented by the same definition as the other dimensions.
+    const doc = (await app.inject({ url: '/docs/json' })).json<{
+      paths: Record<string, { get: { parameters: Array<{ name: string; schema: { enum?: string[] } }> } }>
+    }>()
+    const by = doc.paths['/v1/artists/{id}/breakdown']!.get.parameters.find((p) => p.name === 'by')!
+    expect(by.schema.enum).toEqual([...DIMENSION_NAMES])
+    expect(by.schema.enum).toContain('age_gender')
     expect((await app.inject({ url: '/v1/songs/s0/breakdown' })).statusCode).toBe(400)
     expect((await app.inject({ url: '/v1/artists/nobody/breakdown?by=tier' })).statusCode).toBe(404)
     const csv = await app.inject({ url: '/v1/songs/s0/breakdown?by=hour&format=csv' })
