@@ -38,8 +38,9 @@ function expected(events: ListenEvent[]): Map<string, DayValues> {
     (id) => catalog.artistOf(id)!,
     new Map(PROFILES.map((p) => [p.userId, p])),
   )) {
-    const [entity, , dimension, value] = key.split('|')
-    const k = `${entity!}|${dimension!}|${value!}`
+    // A cross's value holds a `|` itself (age_gender: `18-24|female`).
+    const [entity, , dimension, ...value] = key.split('|')
+    const k = `${entity!}|${dimension!}|${value.join('|')}`
     const acc = out.get(k) ?? { plays: 0, completes: 0, skips: 0, likes: 0, dislikes: 0, msPlayed: 0, listeners: 0 }
     for (const m of [...ADDITIVE, 'listeners'] as const) acc[m] += v[m]
     out.set(k, acc)
@@ -101,15 +102,18 @@ async function checkBreakdowns(
   source: string | undefined,
   listenersExact: boolean,
 ): Promise<void> {
+  // Every dimension the oracle knows (the cross age_gender included) is one the route answers, and no other.
+  const dimensions = [...new Set([...truth.keys()].map((k) => k.split('|')[1]!))].sort()
+  expect(dimensions).toEqual([...DIMENSION_NAMES].sort())
   for (const [kind, id] of ENTITIES) {
-    for (const by of DIMENSION_NAMES) {
+    for (const by of dimensions) {
       const r = await askBreakdown(app, kind, id, by, range)
       expect(r.complete).toBe(true)
       const want = [...truth].filter(
         ([k]) => k.startsWith(`${kind}:${id}|${by}|`) && Object.values(truth.get(k)!).some((x) => x !== 0),
       )
       expect(r.values.map((v) => v.value).sort(), `${kind} ${id} ${by}`).toEqual(
-        want.map(([k]) => k.split('|')[2]!).sort(),
+        want.map(([k]) => k.slice(`${kind}:${id}|${by}|`.length)).sort(),
       )
       for (const v of r.values) {
         const t = truth.get(`${kind}:${id}|${by}|${v.value}`)!
@@ -244,6 +248,15 @@ describe('breakdown and chart routes (real broker, speed layer and batch)', () =
     expect(await serving.refresh()).toBe(true)
     await checkBreakdowns(app, range, expected([...a, ...b.events]), 'batch', true)
     await checkCharts(app, [...a, ...b.events], dayOfMs(now), true, [])
+    // CSV of the cross: the JSON's values row for row, a value's `|` kept as is (no comma in any value).
+    const json = await askBreakdown(app, 'artist', 'a0', 'age_gender', range)
+    const csv = await app.inject({
+      url: `/v1/artists/a0/breakdown?by=age_gender&from=${range.from}&to=${range.to}&format=csv`,
+    })
+    expect(csv.headers['content-disposition']).toContain(`artist-a0-age_gender-${range.from}-${range.to}.csv`)
+    const rows = csv.body.trim().split('\n').slice(1)
+    expect(rows.map((r) => r.split(',').slice(0, 2))).toEqual(json.values.map((v) => [v.value, String(v.plays)]))
+    expect(rows.some((r) => /^(13-17|18-24|25-34|35-44|45-54|55-64|65\+|unknown)\|\S+,/.test(r))).toBe(true)
     expect(b.events.some((e) => dayOfMs(e.ts) <= dayOfMs(now) - 3)).toBe(true)
     // The restated late days' country charts too (B's late events are 3-6 days old).
     await checkCharts(app, [...a, ...b.events], dayOfMs(now) - 4, true, [])
@@ -306,6 +319,13 @@ describe('breakdown and chart routes (real broker, speed layer and batch)', () =
     const bad = await app.inject({ url: '/v1/songs/s0/breakdown?by=planet' })
     expect(bad.statusCode).toBe(400)
     expect(bad.json<{ message: string }>().message).toMatch(/by/)
+    // The cross is validated and documented by the same definition as the other dimensions.
+    const doc = (await app.inject({ url: '/docs/json' })).json<{
+      paths: Record<string, { get: { parameters: Array<{ name: string; schema: { enum?: string[] } }> } }>
+    }>()
+    const by = doc.paths['/v1/artists/{id}/breakdown']!.get.parameters.find((p) => p.name === 'by')!
+    expect(by.schema.enum).toEqual([...DIMENSION_NAMES])
+    expect(by.schema.enum).toContain('age_gender')
     expect((await app.inject({ url: '/v1/songs/s0/breakdown' })).statusCode).toBe(400)
     expect((await app.inject({ url: '/v1/artists/nobody/breakdown?by=tier' })).statusCode).toBe(404)
     const csv = await app.inject({ url: '/v1/songs/s0/breakdown?by=hour&format=csv' })

@@ -8,6 +8,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { buildPipeline } from '../../../cli/pipeline.ts'
+import { DIMENSIONS, dimensionValue } from '../../../shared/dimensions.ts'
+import type { ListenEvent } from '../../../shared/event.ts'
 import { DAY_MS, dayOf } from '../../../shared/layout.ts'
 import { createLogger } from '../../../shared/logger.ts'
 import { cleanupTopics, eventually, testConfig } from '../../helpers.ts'
@@ -31,10 +33,12 @@ describe('the dashboard', () => {
     const artist = [...pipeline.catalog.artists.values()][0]!
     const songs = pipeline.catalog.songsOf(artist.artistId).slice(0, 3)
     const now = Date.now()
-    const events = Array.from({ length: 70 }, (_, i) => ({
+    // Nine listeners with profiles (the default catalog's), so the age × gender bars have pairs to draw.
+    const listeners = pipeline.catalog.listeners.slice(0, 9)
+    const events = Array.from({ length: 70 }, (_, i): ListenEvent => ({
       eventId: `dash-${i}`,
       ts: now - (i % 7) * DAY_MS - 60_000,
-      userId: `u${i % 9}`,
+      userId: listeners[i % 9]!.userId,
       songId: songs[i % songs.length]!.songId,
       type: i % 5 === 4 ? 'skip' : 'play',
       msPlayed: 30_000,
@@ -101,6 +105,16 @@ describe('the dashboard', () => {
     expect(await page.locator('#chart-hours').getAttribute('data-bars')).toBe('24')
     expect(await page.locator('#chart-hours canvas').count()).toBe(1)
     expect(await page.locator('#devices .share[data-value="web"]').count()).toBe(1)
+    // Age × gender: age bands on the axis, one bar per gender in each, from the one by=age_gender request.
+    const ageGender = DIMENSIONS.find((d) => d.name === 'age_gender')!
+    const pairs = events.map((e) => dimensionValue(ageGender, e, pipeline.catalog.profileOf(e.userId)).split('|'))
+    const ages = new Set(pairs.map(([a]) => a)).size
+    const genders = new Set(pairs.map(([, g = 'unknown']) => g)).size
+    expect(ages * genders).toBeGreaterThan(1)
+    await expect.poll(() => page.locator('#age-gender .group').count()).toBe(ages)
+    expect(await page.locator('#age-gender .group .bar').count()).toBe(ages * genders)
+    const [age, gender = 'unknown'] = pairs[0]!
+    expect(await page.locator(`#age-gender .group[data-age="${age}"] .bar[data-gender="${gender}"]`).count()).toBe(1)
     expect(new URL(page.url()).searchParams.get('artist')).toBe(artist.artistId)
 
     fs.mkdirSync(ARTIFACTS, { recursive: true })
