@@ -151,9 +151,11 @@ async function writeViews(config: Readonly<Config>): Promise<void> {
       (sum(completes) * share // 100)::BIGINT completes, (sum(skips) * share // 100)::BIGINT skips,
       (sum(likes) * share // 100)::BIGINT likes, (sum(dislikes) * share // 100)::BIGINT dislikes,
       (sum(ms_played) * share // 100)::BIGINT ms_played, (sum(listeners) * share // 200)::BIGINT listeners
-      FROM song_rows, (SELECT 'country' AS dimension, v AS value, 1 + hash(v) % 12 AS share FROM (VALUES ${countries}) t(v)
+      FROM song_rows, (
+        SELECT 'country' AS dimension, v AS value, 1 + hash(v) % 12 AS share FROM (VALUES ${countries}) t(v)
         UNION ALL SELECT 'device', v, 1 + hash(v) % 28 FROM (VALUES ${devices}) t(v))
-      GROUP BY day, artist_id, dimension, value, share) TO ${quoteLiteral(files.artist_breakdown_daily)} (FORMAT parquet)`)
+      GROUP BY day, artist_id, dimension, value, share)
+      TO ${quoteLiteral(files.artist_breakdown_daily)} (FORMAT parquet)`)
     for (const [view, file] of Object.entries(files)) await lake.putFile(`views/bench/${view}.parquet`, file)
     await lake.putBytes(
       VIEWS_MANIFEST_KEY,
@@ -368,7 +370,8 @@ export default async function bench(ctx: BenchContext): Promise<BenchRow[]> {
     if (!chart.complete || chart.entries.length !== 50)
       throw new Error(`unexpected chart: ${chartSample.slice(0, 300)}`)
     ctx.log(
-      `breakdown: ${breakdownSample.length} bytes, ${breakdown.values.length} countries (${breakdown.values[0]?.source}); ` +
+      `breakdown: ${breakdownSample.length} bytes, ${breakdown.values.length} countries ` +
+        `(${breakdown.values[0]?.source}); ` +
         `chart: ${chartSample.length} bytes, ${chart.entries.length} songs (${chart.entries[0]?.source})`,
     )
 
