@@ -102,13 +102,15 @@ function batchRun(text: SnapshotText, entry: IdText, merge: MergeInput, first: n
   let run = entry.runs.get(key)
   if (run === undefined) {
     let days = ''
-    const sums = batchRunDays(merge, first, last, (d, p) => {
-      let row = entry.rows.get(d)
-      if (row === undefined) {
-        entry.rows.set(d, (row = rowJson(formatDay(d), p.b, p.r, p.exact, p.source)))
-        text.added(1)
-      }
-      days = join(days, row)
+    const sums = batchRunDays(merge, first, last, {
+      day: (d, p) => {
+        let row = entry.rows.get(d)
+        if (row === undefined) {
+          entry.rows.set(d, (row = rowJson(formatDay(d), p.b, p.r, p.exact, p.source)))
+          text.added(1)
+        }
+        days = join(days, row)
+      },
     })
     // A joined string is a tree of pieces; reading it as a number makes V8 flatten it once, here, not per write.
     void Number(days)

@@ -51,15 +51,26 @@ function makeRow(date: string, b: Float64Array, r: Float64Array, exact: boolean,
 
 /** The merged report as objects: for CSV and `?parts` (the JSON hot path is daily-json.ts). */
 export function mergeDaily(input: MergeInput): { days: DailyRow[]; totals: Totals } {
-  const days: DailyRow[] = []
-  const push = (day: Day, p: Readonly<MergedDay>): void => {
-    const row = makeRow(formatDay(day), p.b, p.r, p.exact, p.source)
-    if (input.withParts) row.parts = { batch: toValues(p.b), realtime: toValues(p.r) }
-    days.push(row)
-  }
-  const sums = mergeDays(input, { day: push, batchRun: (first, last) => batchRunDays(input, first, last, push) })
+  const writer = new RowsWriter(input)
+  const sums = mergeDays(input, writer)
   const totals = { ...toValues(sums.values), listenersExact: sums.listenersExact } as Totals
-  return { days, totals }
+  return { days: writer.days, totals }
+}
+
+/** The day rows of one merge (a class, not closures: the breakdown route merges once per dimension value). */
+class RowsWriter implements MergeVisitor {
+  readonly days: DailyRow[] = []
+  constructor(private readonly input: MergeInput) {}
+
+  day(day: Day, p: Readonly<MergedDay>): void {
+    const row = makeRow(formatDay(day), p.b, p.r, p.exact, p.source)
+    if (this.input.withParts) row.parts = { batch: toValues(p.b), realtime: toValues(p.r) }
+    this.days.push(row)
+  }
+
+  batchRun(first: Day, last: Day): BatchRunSums {
+    return batchRunDays(this.input, first, last, this)
+  }
 }
 
 /** One day as the merge rule sees it: both parts (METRICS order; zeros where a part has no data) and its flags. */
@@ -139,15 +150,15 @@ function addRun(sums: RangeSums, run: Readonly<BatchRunSums>): void {
 }
 
 /**
- * The days first..last of a run without realtime data, each visited with its batch part (and a zero realtime
- * part), and their sums. A day without data in either part is 'batch' when it ended at or before W (the batch run
- * covered all of it that had arrived by then) and 'realtime' otherwise.
+ * The days first..last of a run without realtime data, each visited (`visitor.day`) with its batch part (and a zero
+ * realtime part), and their sums. A day without data in either part is 'batch' when it ended at or before W (the
+ * batch run covered all of it that had arrived by then) and 'realtime' otherwise.
  */
 export function batchRunDays(
   input: Pick<MergeInput, 'batch' | 'watermark'>,
   first: Day,
   last: Day,
-  visit: (day: Day, merged: Readonly<MergedDay>) => void,
+  visitor: Pick<MergeVisitor, 'day'>,
 ): BatchRunSums {
   // A day that ends at or before W is wholly the batch's as far as arrivals before W go.
   const batchDayLimit = dayOfMs(input.watermark)
@@ -160,7 +171,7 @@ export function batchRunDays(
     p.source = p.hasBatch || d < batchDayLimit ? 'batch' : 'realtime'
     for (let m = 0; m < M; m++) sums.values[m]! += b[m]!
     if (b[LISTENERS]! > 0) sums.daysWithListeners++
-    visit(d, p)
+    visitor.day(d, p)
   }
   return sums
 }
