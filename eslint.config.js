@@ -69,6 +69,7 @@ export default tseslint.config(
         uPlot: 'readonly',
         setInterval: 'readonly',
         URLSearchParams: 'readonly',
+        HTMLElement: 'readonly',
       },
     },
   },

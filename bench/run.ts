@@ -57,8 +57,9 @@ async function main(): Promise<void> {
   writeSummary()
 }
 
-function fmt(v: number | undefined): string {
-  if (v === undefined) return ''
+function fmt(v: number | null | undefined): string {
+  // A failed bench's NaN is null once read back from its JSON file.
+  if (v === undefined || v === null || Number.isNaN(v)) return ''
   if (Math.abs(v) >= 1000) return Math.round(v).toLocaleString('en-US')
   return Number(v.toPrecision(3)).toString()
 }

@@ -34,7 +34,7 @@ export async function ensureMinioBinary(cacheDir: string, reporter: ProvisionRep
   await runTool(
     {
       what: 'MinIO',
-      doing: 'building MinIO once with go install (about 4 min on 2 cores)',
+      doing: 'building MinIO once with go install (4 to 9 min on 2 cores, once)',
       cachedIn: path.dirname(bin),
       logFile: path.join(cacheDir, 'logs', 'minio-build.log'),
       hint: 'MinIO is built from its Go module: install Go 1.24 or newer and let it reach proxy.golang.org (or set GOPROXY)',

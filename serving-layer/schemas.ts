@@ -3,12 +3,13 @@
  * responses fast, and are the OpenAPI document at /docs.
  */
 import { Type } from '@sinclair/typebox'
-import { DIMENSIONS, DIMENSION_NAMES } from '../shared/dimensions.ts'
-import { METRICS } from '../shared/metrics.ts'
+import { DIMENSIONS, DIMENSION_NAMES, UNKNOWN, dimensionByName, valuePattern } from '../shared/dimensions.ts'
+import { ADDITIVE_METRICS, METRICS } from '../shared/metrics.ts'
 import { TRENDING_WINDOWS } from '../shared/realtime.ts'
 import { DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS } from '../shared/day.ts'
 
 const ErrorRef = Type.Ref('ErrorBody')
+const COUNTRY = dimensionByName('country')!
 
 /** A string out of a fixed list as `enum` (not anyOf): fast to serialize, and a 400 lists the allowed values. */
 const StringEnum = <T extends string>(values: readonly T[], opts: Record<string, unknown> = {}) =>
@@ -18,6 +19,9 @@ const errors = { 400: ErrorRef, 404: ErrorRef }
 
 const Metrics = Object.fromEntries(METRICS.map((m) => [m.name, Type.Number({ description: m.description })]))
 const MetricsObject = Type.Object(Metrics)
+const AdditiveMetrics = Object.fromEntries(
+  ADDITIVE_METRICS.map((m) => [m.name, Type.Number({ description: m.description })]),
+)
 
 const Missing = Type.Object(
   {
@@ -302,6 +306,12 @@ export const ChartQuery = Query({
   date: Type.Optional(dateParam('the day of the chart; default today (UTC), live')),
   kind: Type.Optional(StringEnum(['song', 'artist'], { default: 'song' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+  country: Type.Optional(
+    Type.String({
+      pattern: valuePattern(COUNTRY),
+      description: `the chart among the plays of one country (${COUNTRY.description}), or ${UNKNOWN} for plays with none; default all plays`,
+    }),
+  ),
 })
 
 export const chartSchema = {
@@ -309,16 +319,33 @@ export const chartSchema = {
   description:
     'Ranked by plays (then listeners, then id) of the day, each merged batch + realtime by the watermark rule as ' +
     "on the daily route; today's chart is live. previousRank is the rank the day before (null when not ranked then), " +
-    'change = previousRank - rank (positive: moved up).',
+    "change = previousRank - rank (positive: moved up). With ?country=, the chart of that country's plays (the " +
+    "event's country, else the listener profile's), ranks the day before among the same plays.",
   tags: ['report'],
   querystring: ChartQuery,
   response: {
     200: Type.Object({
       date: Type.String(),
       kind: StringEnum(['song', 'artist']),
+      country: Type.Optional(Type.String({ description: 'the country asked for, if any' })),
       watermark: Type.Number(),
       complete: Complete,
       missing: Missing,
+      totals: Type.Object(
+        {
+          entries: Type.Integer({ description: 'songs (or artists) with data that day' }),
+          ...AdditiveMetrics,
+          parts: Type.Object(
+            { batch: Type.Object(AdditiveMetrics), realtime: Type.Object(AdditiveMetrics) },
+            { description: 'the batch part (arrivals before W) and the realtime part (at or after W)' },
+          ),
+        },
+        {
+          description:
+            "the day's additive metrics over every song (or artist) the key may see, not only the top `limit`, merged " +
+            'by the same rule; no listeners, since the views count distinct listeners per song and per artist only',
+        },
+      ),
       entries: Type.Array(
         Type.Object({
           rank: Type.Integer(),

@@ -20,9 +20,10 @@ const HostPort = '^[A-Za-z0-9.\\-]+:[0-9]{1,5}$'
 const Port = (def: number) => Type.Integer({ minimum: 1, maximum: 65535, default: def })
 
 export const EnvSchema = Type.Object({
+  // Empty: the local broker on KAFKA_PORT, so moving the local services to other ports needs no second variable.
   KAFKA_BROKERS: Type.String({
-    pattern: `^${HostPort.slice(1, -1)}(,${HostPort.slice(1, -1)})*$`,
-    default: '127.0.0.1:9092',
+    pattern: `^$|^${HostPort.slice(1, -1)}(,${HostPort.slice(1, -1)})*$`,
+    default: '',
     description: 'comma-separated host:port list',
   }),
   KAFKA_TOPIC: Type.String({ pattern: '^[A-Za-z0-9._-]{1,200}$', default: 'listen-events' }),
@@ -183,7 +184,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   const isS3 = e.LAKE_URI.startsWith('s3://')
   return deepFreeze({
     kafka: {
-      brokers: e.KAFKA_BROKERS.split(','),
+      brokers: (e.KAFKA_BROKERS || `127.0.0.1:${e.KAFKA_PORT}`).split(','),
       topic: e.KAFKA_TOPIC,
       dlqTopic: `${e.KAFKA_TOPIC}.dlq`,
       signalsTopic: `${e.KAFKA_TOPIC}.signals`,

@@ -4,10 +4,12 @@
  * closed list of values it takes, and `unknown` for anything missing. The one list drives the batch SQL
  * (`dimensionSql`), the speed layer's breakdown slots (`slotOf*`) and the API's validation and OpenAPI
  * (`DIMENSION_NAMES`). Adding a dimension is one entry here (and, for a new event or profile field, its reader
- * below). See docs/ARCHITECTURE.md#dimensions.
+ * below); a cross of two dimensions (`crossOf`) is one entry too, since joint counts cannot be summed from the two
+ * marginals. See docs/ARCHITECTURE.md#dimensions.
  */
 import { DEVICES, type ListenEvent } from './event.ts'
 import type { ListenerProfile } from './catalog/listeners.ts'
+import { Errors } from './errors.ts'
 
 export const UNKNOWN = 'unknown'
 
@@ -42,9 +44,51 @@ export interface DimensionDef {
   readonly event?: EventSource
   /** The profile field it is read from when the event has none. */
   readonly profile?: ProfileSource
+  /**
+   * A cross of two dimensions listed before it (by name), instead of a source: its value is `<a>|<b>`, each part as
+   * its own dimension gives it (`unknown` included), and `unknown` only when both parts are.
+   */
+  readonly cross?: readonly [string, string]
   /** Every value it takes, `unknown` aside (that one is always last, at index `values.length`). */
   readonly values: readonly string[]
+  /** A regular expression that `values` are exactly the matches of, when that reads better than the list. */
+  readonly pattern?: string
 }
+
+/** Between the parts of a cross's value; in no value of any dimension. */
+export const CROSS_SEPARATOR = '|'
+
+/** The value of a cross from its parts' values. */
+export function crossValue(a: string, b: string): string {
+  return a === UNKNOWN && b === UNKNOWN ? UNKNOWN : `${a}${CROSS_SEPARATOR}${b}`
+}
+
+/**
+ * The cross of `a` and `b`, named `a_b`. Its values are every pair of the parts' values with their `unknown`s, in
+ * the order a * (b's values + 1) + b, so the pair unknown|unknown, its own `unknown`, falls last as for every
+ * dimension (the speed layer's slot of a cross is arithmetic on its parts' slots, speed-layer/breakdown.ts).
+ */
+function crossOf<A extends string, B extends string>(
+  a: { readonly name: A; readonly values: readonly string[] },
+  b: { readonly name: B; readonly values: readonly string[] },
+  description: string,
+): { name: `${A}_${B}`; cross: readonly [A, B]; values: readonly string[]; description: string } {
+  const pairs = [...a.values, UNKNOWN].flatMap((x) => [...b.values, UNKNOWN].map((y) => crossValue(x, y)))
+  return { name: `${a.name}_${b.name}`, cross: [a.name, b.name], values: pairs.slice(0, -1), description }
+}
+
+const AGE = {
+  name: 'age',
+  profile: 'age',
+  values: AGE_BANDS.map((band) => band[0]),
+  description: "age band of the listener in the year of the event, from the profile's birth year",
+} as const
+const GENDER = {
+  name: 'gender',
+  profile: 'gender',
+  values: GENDERS,
+  description: 'gender as the listener reported it',
+} as const
 
 export const DIMENSIONS = [
   {
@@ -52,18 +96,15 @@ export const DIMENSIONS = [
     event: 'country',
     profile: 'country',
     values: COUNTRY_CODES,
+    pattern: '^[A-Z]{2}$',
     description: "ISO-3166-1 alpha-2 country: the event's, else the listener account's",
   },
   { name: 'device', event: 'device', values: DEVICES, description: 'the device of the event' },
   { name: 'hour', event: 'hour', values: HOURS, description: 'UTC hour of day of the event time, 00..23' },
-  {
-    name: 'age',
-    profile: 'age',
-    values: AGE_BANDS.map((b) => b[0]),
-    description: "age band of the listener in the year of the event, from the profile's birth year",
-  },
-  { name: 'gender', profile: 'gender', values: GENDERS, description: 'gender as the listener reported it' },
+  AGE,
+  GENDER,
   { name: 'tier', profile: 'tier', values: TIERS, description: 'subscription tier of the listener: free or premium' },
+  crossOf(AGE, GENDER, 'age band and gender together, `<age>|<gender>` (e.g. `18-24|female`, `unknown|male`)'),
 ] as const satisfies readonly DimensionDef[]
 
 export type DimensionName = (typeof DIMENSIONS)[number]['name']
@@ -71,6 +112,21 @@ export const DIMENSION_NAMES: readonly DimensionName[] = DIMENSIONS.map((d) => d
 
 export function dimensionByName(name: string): DimensionDef | undefined {
   return DIMENSIONS.find((d) => d.name === name)
+}
+
+/** A regular expression of the values of `d` and `unknown`: the API's rule for a value (OpenAPI `pattern`). */
+export function valuePattern(d: DimensionDef): string {
+  const alternatives =
+    d.pattern !== undefined ? [d.pattern.replace(/^\^|\$$/g, '')] : d.values.map((v) => v.replace(/[+.]/g, '\\$&'))
+  return `^(?:${[...alternatives, UNKNOWN].join('|')})$`
+}
+
+/** A value of `d` (or `unknown`) from a request; anything else is a 400 naming `field` and the rule. */
+export function requireDimensionValue(d: DimensionDef, value: string, field: string): string {
+  if (value === UNKNOWN || d.values.includes(value)) return value
+  throw new Errors.BAD_REQUEST(
+    `${field} must be a value of dimension ${d.name} (${d.description}) or ${UNKNOWN}, matching ${valuePattern(d)} (got ${JSON.stringify(value)})`,
+  )
 }
 
 // ---- TypeScript: the value of an event, for tests, tools and the slow path ----------------------------------------
@@ -94,8 +150,19 @@ function profilePart(src: ProfileSource, p: ListenerProfile, e: ListenEvent): st
   return p.tier
 }
 
+/** The dimensions a cross is made of. */
+export function crossParts(d: DimensionDef): [DimensionDef, DimensionDef] | undefined {
+  if (d.cross === undefined) return undefined
+  const [a, b] = d.cross.map((name) => dimensionByName(name))
+  if (a === undefined || b === undefined)
+    throw new RangeError(`dimension ${d.name}: a part of its cross is not defined`)
+  return [a, b]
+}
+
 /** The value of dimension `d` for event `e` of a listener with profile `p` (undefined: no profile). */
 export function dimensionValue(d: DimensionDef, e: ListenEvent, p: ListenerProfile | undefined): string {
+  const parts = crossParts(d)
+  if (parts !== undefined) return crossValue(dimensionValue(parts[0], e, p), dimensionValue(parts[1], e, p))
   const v =
     (d.event !== undefined ? eventPart(d.event, e) : undefined) ??
     (d.profile !== undefined && p !== undefined ? profilePart(d.profile, p, e) : undefined)
@@ -138,6 +205,12 @@ function profileSql(
 
 /** The SQL expression of one dimension's value (the same rule as `dimensionValue`); never NULL. */
 export function dimensionSql(d: DimensionDef, c: DimensionSqlColumns): string {
+  const cross = crossParts(d)
+  if (cross !== undefined) {
+    const [a, b] = cross.map((part) => dimensionSql(part, c))
+    // concat() is spelled alike in DuckDB and Spark SQL.
+    return `CASE WHEN ${a} = '${UNKNOWN}' AND ${b} = '${UNKNOWN}' THEN '${UNKNOWN}' ELSE concat(${a}, '${CROSS_SEPARATOR}', ${b}) END`
+  }
   const parts: string[] = []
   if (d.event !== undefined) parts.push(eventSql(d.event, c))
   if (d.profile !== undefined && c.profile !== undefined) parts.push(profileSql(d.profile, c.profile, c))

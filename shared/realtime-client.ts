@@ -6,30 +6,51 @@
  * With a token (INTERNAL_TOKEN, else API_TOKEN: shared/http-auth.ts) every call carries it as a bearer token.
  */
 import { Pool, errors as undiciErrors } from 'undici'
-import { Type, type TSchema } from '@sinclair/typebox'
+import { Type, type TNumber, type TSchema } from '@sinclair/typebox'
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
 import { formatDay } from './day.ts'
 import { Errors } from './errors.ts'
+import { METRICS, type MetricName } from './metrics.ts'
 import {
   SPEED_ROUTES,
+  type RealtimeBreakdownAnswer,
+  type RealtimeBreakdownQuery,
   type RealtimeDailyAnswer,
   type RealtimeDailyQuery,
+  type RealtimeDayAnswer,
+  type RealtimeDayQuery,
   type RealtimeView,
   type SpeedStatus,
   type TrendingAnswer,
   type TrendingQuery,
 } from './realtime.ts'
-import { daysFromWire, type WireDailyAnswer } from './realtime-wire.ts'
+import {
+  breakdownRowsFromWire,
+  dayQueryToWire,
+  daysFromWire,
+  type WireBreakdownAnswer,
+  type WireDailyAnswer,
+} from './realtime-wire.ts'
 
 const Partitions = Type.Array(Type.Integer({ minimum: 0 }))
+// Every metric present: an answer short of one would add NaN to a report.
+const Values = Type.Object(
+  Object.fromEntries(METRICS.map((m) => [m.name, Type.Number()])) as Record<MetricName, TNumber>,
+)
+const Envelope = {
+  ready: Type.Boolean(),
+  reason: Type.Optional(Type.String()),
+  watermark: Type.Number(),
+  partitions: Partitions,
+}
 const DailyAnswer = TypeCompiler.Compile(
-  Type.Object({
-    ready: Type.Boolean(),
-    reason: Type.Optional(Type.String()),
-    watermark: Type.Number(),
-    partitions: Partitions,
-    days: Type.Record(Type.String(), Type.Record(Type.String(), Type.Number())),
-  }),
+  Type.Object({ ...Envelope, days: Type.Record(Type.String(), Type.Record(Type.String(), Type.Number())) }),
+)
+const BreakdownAnswer = TypeCompiler.Compile(
+  Type.Object({ ...Envelope, rows: Type.Array(Type.Tuple([Type.String(), Type.String(), Values])) }),
+)
+const DayAnswer = TypeCompiler.Compile(
+  Type.Object({ ...Envelope, rows: Type.Array(Type.Tuple([Type.String(), Values])) }),
 )
 const Trending = TypeCompiler.Compile(
   Type.Object({
@@ -77,14 +98,32 @@ export class RemoteRealtimeView implements RealtimeView {
   async daily(q: RealtimeDailyQuery): Promise<RealtimeDailyAnswer> {
     // By hand rather than URLSearchParams (cheaper per call); only the id can hold characters that need escaping.
     const qs = `kind=${q.kind}&id=${encodeURIComponent(q.id)}&from=${formatDay(q.from)}&to=${formatDay(q.to)}&watermark=${q.watermark}`
-    const path = `${SPEED_ROUTES.daily}?${qs}`
-    const wire = (await this.get(path, DailyAnswer)) as WireDailyAnswer
-    const days = daysFromWire(wire.days)
-    if (days === undefined)
-      throw new Errors.SPEED_NOT_READY(
-        `${this.base}${path} answered a malformed body (days: a key is not a date YYYY-MM-DD)`,
-      )
-    return { ...wire, days }
+    return this.getWithDays(
+      `${SPEED_ROUTES.daily}?${qs}`,
+      DailyAnswer,
+      (wire) => {
+        const days = daysFromWire((wire as WireDailyAnswer).days)
+        return days && { ...wire, days }
+      },
+      'days: a key is not a date YYYY-MM-DD',
+    )
+  }
+
+  async breakdown(q: RealtimeBreakdownQuery): Promise<RealtimeBreakdownAnswer> {
+    const qs = `kind=${q.kind}&id=${encodeURIComponent(q.id)}&dimension=${encodeURIComponent(q.dimension)}&from=${formatDay(q.from)}&to=${formatDay(q.to)}&watermark=${q.watermark}`
+    return this.getWithDays(
+      `${SPEED_ROUTES.breakdown}?${qs}`,
+      BreakdownAnswer,
+      (wire) => {
+        const rows = breakdownRowsFromWire((wire as WireBreakdownAnswer).rows)
+        return rows && { ...wire, rows }
+      },
+      'rows: a day is not a date YYYY-MM-DD',
+    )
+  }
+
+  async dayAll(q: RealtimeDayQuery): Promise<RealtimeDayAnswer> {
+    return this.get(`${SPEED_ROUTES.dayAll}?${dayQueryToWire(q)}`, DayAnswer)
   }
 
   async trending(q: TrendingQuery): Promise<TrendingAnswer> {
@@ -99,6 +138,19 @@ export class RemoteRealtimeView implements RealtimeView {
   /** Frees the kept-alive connections. */
   close(): void {
     void this.pool.destroy().catch(() => undefined)
+  }
+
+  /** A GET whose answer carries days as text: `fromWire` turns them into day numbers (undefined: not a date). */
+  private async getWithDays<T extends TSchema, A>(
+    pathAndQuery: string,
+    check: TypeCheck<T>,
+    fromWire: (wire: T['static']) => A | undefined,
+    malformed: string,
+  ): Promise<A> {
+    const answer = fromWire(await this.get(pathAndQuery, check))
+    if (answer === undefined)
+      throw new Errors.SPEED_NOT_READY(`${this.base}${pathAndQuery} answered a malformed body (${malformed})`)
+    return answer
   }
 
   private async get<T extends TSchema>(pathAndQuery: string, check: TypeCheck<T>): Promise<T['static']> {

@@ -49,11 +49,20 @@ export interface RealtimeBreakdownAnswer {
   rows: ReadonlyArray<readonly [day: Day, value: string, values: MetricValues]>
 }
 
-/** Every song's or artist's metrics of one event day (the daily charts), arrivals at or after the watermark. */
+/**
+ * Every song's or artist's metrics of one event day (the daily charts), arrivals at or after the watermark; with
+ * `where`, only the events whose value of that dimension is `value` (a country's chart: shared/dimensions.ts).
+ */
 export interface RealtimeDayQuery {
   kind: EntityKind
   day: Day
   watermark: number
+  where?: DimensionFilter
+}
+export interface DimensionFilter {
+  /** A dimension name (shared/dimensions.ts) and one of its values, or `unknown`. */
+  dimension: string
+  value: string
 }
 export interface RealtimeDayAnswer {
   ready: boolean
@@ -90,13 +99,10 @@ export interface SpeedStatus {
 
 export interface RealtimeView {
   daily(q: RealtimeDailyQuery): Promise<RealtimeDailyAnswer>
-  /**
-   * Breakdowns, counted by the same arrival buckets as `daily` (so the watermark merge is the same). Optional: a
-   * view without it (a remote speed instance, until SPEED_ROUTES carries breakdowns) makes a report incomplete.
-   */
-  breakdown?(q: RealtimeBreakdownQuery): Promise<RealtimeBreakdownAnswer>
-  /** For the daily charts; optional like `breakdown`. */
-  dayAll?(q: RealtimeDayQuery): Promise<RealtimeDayAnswer>
+  /** Breakdowns, counted by the same arrival buckets as `daily` (so the watermark merge is the same). */
+  breakdown(q: RealtimeBreakdownQuery): Promise<RealtimeBreakdownAnswer>
+  /** For the daily charts. */
+  dayAll(q: RealtimeDayQuery): Promise<RealtimeDayAnswer>
   trending(q: TrendingQuery): Promise<TrendingAnswer>
   status(): Promise<SpeedStatus>
 }
@@ -104,6 +110,8 @@ export interface RealtimeView {
 /** HTTP routes each speed instance serves for the fan-out (query strings carry the fields of the queries). */
 export const SPEED_ROUTES = {
   daily: '/internal/speed/daily',
+  breakdown: '/internal/speed/breakdown',
+  dayAll: '/internal/speed/day-all',
   trending: '/internal/speed/trending',
   status: '/internal/speed/status',
 } as const

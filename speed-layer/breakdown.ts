@@ -3,10 +3,19 @@
  * the event's value if it has one (country and device as the scan's indexes, the UTC hour of ts), else the
  * listener profile's, else `unknown`, as a slot of the common slot space. The profile is found by the interned
  * listener index: the engine interns every profile's userId first, so interned id < profiles means "row id of the
- * profile table" — no lookup by string and no allocation per event (README.md, "Breakdown cells").
+ * profile table" — no lookup by string and no allocation per event (README.md, "Breakdown cells"). A cross of two
+ * dimensions (age_gender) is arithmetic on its parts' value indexes, filled before it: no more state per record.
  */
 import type { ListenerProfile } from '../shared/catalog/listeners.ts'
-import { AGE_BANDS, DIMENSIONS, SLOT_BASE, type DimensionDef } from '../shared/dimensions.ts'
+import {
+  AGE_BANDS,
+  DIMENSIONS,
+  SLOT_BASE,
+  UNKNOWN,
+  crossParts,
+  crossValue,
+  type DimensionDef,
+} from '../shared/dimensions.ts'
 import { DAY_MS, yearOfDay } from '../shared/day.ts'
 import { DEVICES } from '../shared/event.ts'
 
@@ -27,6 +36,30 @@ const PROFILE_SOURCE = Int8Array.from(dims, (d) =>
   d.profile === undefined ? PR_NONE : d.profile === 'age' ? PR_AGE : PR_TABLE,
 )
 const UNKNOWN_INDEX = Int32Array.from(dims, (d) => d.values.length)
+/** For a cross: the indexes of its two parts (-1 for a plain dimension). */
+const CROSS_A = Int32Array.from(dims, (d) => (d.cross === undefined ? -1 : dims.indexOf(crossParts(d)![0])))
+const CROSS_B = Int32Array.from(dims, (d) => (d.cross === undefined ? -1 : dims.indexOf(crossParts(d)![1])))
+
+// A cross's value index is a * (b's values + 1) + b over its parts' indexes (unknown = their last): checked once,
+// with its parts before it so `fill` has their slots when it reaches the cross.
+for (const [i, d] of dims.entries()) {
+  const parts = crossParts(d)
+  if (parts === undefined) continue
+  const [a, b] = parts
+  const ok =
+    CROSS_A[i]! < i &&
+    CROSS_B[i]! < i &&
+    d.values.length === (a.values.length + 1) * (b.values.length + 1) - 1 &&
+    d.values.every(
+      (v, k) =>
+        v ===
+        crossValue(
+          a.values[Math.floor(k / (b.values.length + 1))] ?? UNKNOWN,
+          b.values[k % (b.values.length + 1)] ?? UNKNOWN,
+        ),
+    )
+  if (!ok) throw new RangeError(`dimension ${d.name}: its values are not the cross of its parts, or it precedes them`)
+}
 
 // The scan's codes are the indexes of the values in the definition; checked once, so a reordered list fails loudly.
 for (const d of dims) {
@@ -90,6 +123,14 @@ export class SlotWriter {
     const hasProfile = user >= 0 && user < profiles.size
     const year = hasProfile ? yearOfDay(day) : 0
     for (let i = 0; i < N_DIMS; i++) {
+      const a = CROSS_A[i]!
+      if (a >= 0) {
+        const b = CROSS_B[i]!
+        const ka = slots[a]! - SLOT_BASE[a]!
+        const kb = slots[b]! - SLOT_BASE[b]!
+        slots[i] = SLOT_BASE[i]! + ka * (UNKNOWN_INDEX[b]! + 1) + kb
+        continue
+      }
       const src = EVENT_SOURCE[i]
       let k =
         src === EV_COUNTRY

@@ -26,7 +26,7 @@ import type { Rule } from './signals/rules.ts'
 import type { ListenerProfile } from '../shared/catalog/listeners.ts'
 import { ProfileTable, SlotWriter, countryCode, deviceCode } from './breakdown.ts'
 import { packEventDims } from './event-log.ts'
-import { breakdownRows, type BreakdownRequest, type BreakdownRows } from './breakdown-query.ts'
+import { breakdownRows, dayRowsWhere, type BreakdownRequest, type BreakdownRows } from './breakdown-query.ts'
 import { dailyRows, type DailyRequest, type DailyRows } from './daily-query.ts'
 
 export type { DailyRequest, DailyRows }
@@ -69,6 +69,8 @@ export interface DayAllRequest {
   watermark: number
   kind: EntityKind
   day: number
+  /** Only the events with this value of this dimension (breakdown-query.ts `dayRowsWhere`). */
+  where?: { dimension: string; value: string }
 }
 export type DayAllRows = Array<[id: string, values: MetricValues]>
 
@@ -287,6 +289,16 @@ export class SpeedEngine {
 
   /** Every song's (or artist's) metrics of one event day, arrivals at or after the watermark (the daily charts). */
   dayAll(q: DayAllRequest): DayAllRows {
+    const names = this.interner(q.kind)
+    if (q.where !== undefined) {
+      const { kind, day, watermark, where } = q
+      const rows = dayRowsWhere(
+        { kind, day, watermark, ...where },
+        q.partitions.map((p) => this.partition(p)),
+        this.slotWriter,
+      )
+      return rows.map(([key, values]) => [names.stringOf(key), values])
+    }
     const byKey = new Map<number, DayAccumulator>()
     for (const p of q.partitions) {
       for (const bucket of this.partition(p).bucketsFrom(q.watermark)) {
@@ -301,7 +313,6 @@ export class SpeedEngine {
       }
       for (const acc of byKey.values()) acc.endPartition()
     }
-    const names = this.interner(q.kind)
     return [...byKey].map(([key, acc]) => [names.stringOf(key), acc.values()])
   }
 

@@ -17,7 +17,6 @@ import type {
   TrendingItem,
   TrendingQuery,
 } from '../shared/realtime.ts'
-import type { DailyRows } from './engine.ts'
 import type { EngineClient } from './engine-client.ts'
 import type { PartitionState } from './partition-state.ts'
 
@@ -39,6 +38,17 @@ function engineGone(err: unknown): string {
   return `the counting engine is restarting: ${(err as Error).message}`
 }
 
+/** Event days (inclusive) and the watermark of a count query. */
+type Range = Pick<RealtimeDailyQuery, 'from' | 'to' | 'watermark'>
+
+/** What every count answer carries besides its rows (shared/realtime.ts). */
+interface Envelope {
+  ready: boolean
+  reason?: string
+  watermark: number
+  partitions: number[]
+}
+
 function sorted(states: Iterable<PartitionState>): PartitionState[] {
   return [...states].sort((a, b) => a.partition - b.partition)
 }
@@ -47,78 +57,70 @@ export class LocalRealtimeView implements RealtimeView {
   constructor(private readonly src: ViewSource) {}
 
   async daily(q: RealtimeDailyQuery): Promise<RealtimeDailyAnswer> {
-    const { reasons, covered } = this.coverage(q)
-    let rows: DailyRows = []
-    try {
-      if (covered.length > 0) {
-        rows = await this.src.engine().daily({
-          partitions: covered.map((st) => st.partition),
-          watermark: q.watermark,
-          kind: q.kind,
-          id: q.id,
-          fromDay: q.from,
-          toDay: q.to,
-        })
-      }
-    } catch (err) {
-      return { ready: false, reason: engineGone(err), watermark: q.watermark, partitions: [], days: new Map() }
-    }
-    const answer: RealtimeDailyAnswer = {
-      ready: reasons.length === 0,
-      watermark: q.watermark,
-      partitions: covered.map((s) => s.partition),
-      days: new Map(rows),
-    }
-    if (reasons.length > 0) answer.reason = reasons.join('; ')
-    return answer
+    const { rows, ...envelope } = await this.counted(q, (partitions) =>
+      this.src.engine().daily({
+        partitions,
+        watermark: q.watermark,
+        kind: q.kind,
+        id: q.id,
+        fromDay: q.from,
+        toDay: q.to,
+      }),
+    )
+    return { ...envelope, days: new Map(rows) }
   }
 
   async breakdown(q: RealtimeBreakdownQuery): Promise<RealtimeBreakdownAnswer> {
     if (dimensionByName(q.dimension) === undefined)
       throw new Errors.BAD_REQUEST(`dimension ${q.dimension} is not one of the dimensions`)
-    const { reasons, covered } = this.coverage(q)
-    let rows: RealtimeBreakdownAnswer['rows'] = []
-    try {
-      if (covered.length > 0) {
-        rows = await this.src.engine().breakdown({
-          partitions: covered.map((st) => st.partition),
-          watermark: q.watermark,
-          kind: q.kind,
-          id: q.id,
-          dimension: q.dimension,
-          fromDay: q.from,
-          toDay: q.to,
-        })
-      }
-    } catch (err) {
-      return { ready: false, reason: engineGone(err), watermark: q.watermark, partitions: [], rows: [] }
-    }
-    const answer: RealtimeBreakdownAnswer = {
-      ready: reasons.length === 0,
-      watermark: q.watermark,
-      partitions: covered.map((s) => s.partition),
-      rows,
-    }
-    if (reasons.length > 0) answer.reason = reasons.join('; ')
-    return answer
+    return this.counted(q, (partitions) =>
+      this.src.engine().breakdown({
+        partitions,
+        watermark: q.watermark,
+        kind: q.kind,
+        id: q.id,
+        dimension: q.dimension,
+        fromDay: q.from,
+        toDay: q.to,
+      }),
+    )
   }
 
   async dayAll(q: RealtimeDayQuery): Promise<RealtimeDayAnswer> {
-    const { reasons, covered } = this.coverage({ kind: q.kind, id: '', from: q.day, to: q.day, watermark: q.watermark })
-    let rows: RealtimeDayAnswer['rows'] = []
+    if (q.where !== undefined && dimensionByName(q.where.dimension) === undefined)
+      throw new Errors.BAD_REQUEST(`dimension ${q.where.dimension} is not one of the dimensions`)
+    const range = { from: q.day, to: q.day, watermark: q.watermark }
+    return this.counted(range, (partitions) =>
+      this.src.engine().dayAll({
+        partitions,
+        watermark: q.watermark,
+        kind: q.kind,
+        day: q.day,
+        ...(q.where === undefined ? {} : { where: q.where }),
+      }),
+    )
+  }
+
+  /**
+   * The answer every count query shares: the engine asked for the partitions that can answer for the watermark
+   * (`coverage`), not ready naming why any other cannot, or not ready with no rows when the engine call failed.
+   */
+  private async counted<R>(
+    range: Range,
+    ask: (partitions: number[]) => Promise<R[]>,
+  ): Promise<Envelope & { rows: R[] }> {
+    const { reasons, covered } = this.coverage(range)
+    const partitions = covered.map((st) => st.partition)
+    let rows: R[] = []
     try {
-      if (covered.length > 0) {
-        rows = await this.src
-          .engine()
-          .dayAll({ partitions: covered.map((st) => st.partition), watermark: q.watermark, kind: q.kind, day: q.day })
-      }
+      if (partitions.length > 0) rows = await ask(partitions)
     } catch (err) {
-      return { ready: false, reason: engineGone(err), watermark: q.watermark, partitions: [], rows: [] }
+      return { ready: false, reason: engineGone(err), watermark: range.watermark, partitions: [], rows: [] }
     }
-    const answer: RealtimeDayAnswer = {
+    const answer: Envelope & { rows: R[] } = {
       ready: reasons.length === 0,
-      watermark: q.watermark,
-      partitions: covered.map((s) => s.partition),
+      watermark: range.watermark,
+      partitions,
       rows,
     }
     if (reasons.length > 0) answer.reason = reasons.join('; ')
@@ -126,7 +128,7 @@ export class LocalRealtimeView implements RealtimeView {
   }
 
   /** Which partitions can answer for the watermark asked, and why the others cannot. */
-  private coverage(q: RealtimeDailyQuery): { reasons: string[]; covered: PartitionState[] } {
+  private coverage(q: Range): { reasons: string[]; covered: PartitionState[] } {
     const { from, to } = q
     if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to))
       throw new Errors.BAD_REQUEST(`from and to must be day numbers, got ${from}, ${to}`)

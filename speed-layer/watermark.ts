@@ -54,10 +54,15 @@ export class WatermarkTracker {
     this.graceFrom = Math.min(before, next.previousWatermark)
     this.firstSeenAt = now
     this.manifest = next
+    // The fields stay epoch ms for machines; the message says the hour for a person.
     this.log.info(
       { watermark: next.watermark, previousWatermark: next.previousWatermark, runId: next.runId },
-      'new watermark',
+      `new watermark ${hourText(next.watermark)} (was ${next.previousWatermark === 0 ? 'none' : hourText(next.previousWatermark)})`,
     )
     return true
   }
+}
+
+function hourText(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`
 }

@@ -15,24 +15,24 @@
  *
  * The parts, each in its own file: the consuming side (shared/consumer-runner.ts, shared with the speed layer), one
  * partition's files (partition-archive.ts), the write queue (write-queue.ts), the checkpoint protocol
- * (checkpoint.ts) and the dead letters (dead-letters.ts). This file is the lifecycle that wires them: start, stop,
- * assignments, ticks and drain.
+ * (checkpoint.ts), the dead letters (dead-letters.ts) and the drain (drain.ts). This file is the lifecycle that wires
+ * them: start, stop, assignments and ticks.
  */
-import { EventEmitter, once } from 'node:events'
+import { EventEmitter } from 'node:events'
 import fastq from 'fastq'
 import fs from 'node:fs'
 import path from 'node:path'
-import { AssignerProtocol, type Batch, type Producer } from 'kafkajs'
+import type { Batch, Producer } from 'kafkajs'
 import type { Config } from '../../shared/config.ts'
 import { ConsumerRunner } from '../../shared/consumer-runner.ts'
 import type { DeadLetterStatus } from '../../shared/dlq.ts'
-import { Errors } from '../../shared/errors.ts'
 import { packBatch, type KafkaBatchBuffers } from '../../shared/fast/batch-packing.ts'
 import { createKafka, ensureTopics, groupId } from '../../shared/kafka.ts'
 import type { Logger } from '../../shared/logger.ts'
 import { withRetry } from '../../shared/retry.ts'
 import { Checkpoints } from './checkpoint.ts'
 import { DeadLetters } from './dead-letters.ts'
+import { drain } from './drain.ts'
 import { EncoderThread } from './encoder-thread.ts'
 import { FileSink } from './file-sink.ts'
 import { committedOffsets, logBounds, resumeOffset } from './offsets.ts'
@@ -41,7 +41,7 @@ import { PartitionArchive, type PartitionDeps } from './partition-archive.ts'
 import { loadProgress } from './progress.ts'
 import { RowFile } from './row-file.ts'
 import { archiverTelemetry, type ArchiverTelemetry } from './telemetry.ts'
-import type { Archiver, ArchiverDeps, DrainSummary, HeldElsewhere } from './types.ts'
+import type { Archiver, ArchiverDeps, DrainSummary } from './types.ts'
 import { WriteQueue } from './write-queue.ts'
 
 /**
@@ -49,9 +49,6 @@ import { WriteQueue } from './write-queue.ts'
  * room beyond that. Enough to keep both threads busy (a batch is encoded while the next is decoded).
  */
 const MAX_BATCHES_IN_FLIGHT = 4
-
-/** A drain that has not joined its group by then stops with PLAYCOUNT_DRAIN_INCOMPLETE instead of waiting on. */
-const DRAIN_JOIN_TIMEOUT_MS = 60_000
 
 /** The group session: a killed archiver keeps its partitions at most this long before the group hands them over. */
 const SESSION_TIMEOUT_MS = 10_000
@@ -228,76 +225,29 @@ export class KafkaArchiver implements Archiver {
 
   /**
    * Drains the partitions this member is assigned; partitions another member of the group holds are not waited
-   * for but named in the summary (`elsewhere`), since only their owner can archive them.
+   * for but named in the summary (`elsewhere`), since only their owner can archive them (drain.ts).
    */
   async drain(): Promise<DrainSummary> {
     const started = Date.now()
     await this.start()
-    if (this.abort.signal.aborted)
-      throw new Errors.DRAIN_INCOMPLETE('the archiver was stopped before the end of the log')
-    const runner = this.runner!
-    const ends = await logBounds(runner.admin, this.topic)
-    const all = [...ends.end.keys()]
-    const settled = (): boolean =>
-      runner.membership !== undefined &&
-      (all.every((p) => runner.membership!.partitions.has(p)) ||
-        Date.now() - (this.firstJoinAt ?? Date.now()) >= DRAIN_SETTLE_MS)
-    const reached = (): boolean =>
-      settled() &&
-      [...runner.membership!.partitions].every((p) => {
-        const a = this.owned.get(p)
-        return a !== undefined && a.position >= (ends.end.get(p) ?? 0)
-      })
-    while (!reached()) {
-      if (this.failure) throw this.failure
-      if (this.abort.signal.aborted)
-        throw new Errors.DRAIN_INCOMPLETE('the archiver was stopped before the end of the log')
-      if (runner.membership === undefined && Date.now() - started > DRAIN_JOIN_TIMEOUT_MS) {
-        throw new Errors.DRAIN_INCOMPLETE(
-          `no partition assignment from consumer group ${this.group} within ${DRAIN_JOIN_TIMEOUT_MS / 1000} s`,
-        )
-      }
-      await once(this.events, 'progress', { signal: AbortSignal.timeout(1000) }).catch(() => undefined)
-    }
-    if (this.failure) throw this.failure
-    const elsewhere = await this.heldElsewhere(all)
-    return this.serial(async () => {
-      for (const a of this.owned.values()) await a.closeForDrain()
-      await this.writes!.idle()
-      if (this.failure) throw this.failure
-      await this.tick(true)
-      return {
-        ...this.totals,
-        deadLetters: this.deadLetters.kept,
-        durationMs: Date.now() - started,
-        elsewhere,
-        partitions: [...this.owned.values()]
-          .map((a) => ({ partition: a.partition, nextOffset: String(a.nextOffset), closedThrough: a.closedThrough }))
-          .sort((x, y) => x.partition - y.partition),
-      }
-    })
-  }
-
-  /** The topic's partitions not assigned to this member, and which members of the group hold them. */
-  private async heldElsewhere(all: number[]): Promise<HeldElsewhere> {
-    const runner = this.runner!
-    const mine = runner.membership!
-    const partitions = all.filter((p) => !mine.partitions.has(p)).sort((a, b) => a - b)
-    if (partitions.length === 0) return { partitions, members: [] }
-    const { groups } = await runner.admin.describeGroups([this.group])
-    const members = (groups[0]?.members ?? [])
-      .filter((m) => m.memberId !== mine.memberId)
-      .map((m) => {
-        const held = AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment[this.topic] ?? []
-        return {
-          memberId: m.memberId,
-          clientId: m.clientId,
-          host: m.clientHost,
-          partitions: [...held].sort((a, b) => a - b),
-        }
-      })
-      .filter((m) => m.partitions.length > 0)
-    return { partitions, members }
+    return drain(
+      {
+        topic: this.topic,
+        group: this.group,
+        runner: this.runner!,
+        owned: this.owned,
+        events: this.events,
+        signal: this.abort.signal,
+        failure: () => this.failure,
+        settleMs: DRAIN_SETTLE_MS,
+        firstJoinAt: () => this.firstJoinAt,
+        serial: (fn) => this.serial(fn),
+        writesIdle: () => this.writes!.idle(),
+        tick: (force) => this.tick(force),
+        totals: () => ({ ...this.totals, deadLetters: this.deadLetters.kept }),
+      },
+      started,
+    )
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {

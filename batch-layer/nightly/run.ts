@@ -15,6 +15,7 @@ import type { DuckDBConnection } from '@duckdb/node-api'
 import type { Lake } from '../../shared/lake.ts'
 import { dayOf } from '../../shared/layout.ts'
 import { removeUnreferencedViewFiles } from './gc.ts'
+import { removeOldBatchLogs } from './run-logs.ts'
 import { newRunId, writeRunHistory } from './history.ts'
 import { acquireBatchLock } from './lock.ts'
 import { nextManifest, readManifest, viewFileKey, writeManifest } from './manifest.ts'
@@ -178,6 +179,8 @@ export async function runBatch(
   } finally {
     duck?.close()
     if (tmpDir !== undefined) await fsp.rm(tmpDir, { recursive: true, force: true })
+    // Under the lock, so no other run's logs are being written meanwhile.
+    await removeOldBatchLogs(config).catch((e: unknown) => log.warn({ err: e }, 'could not remove old batch logs'))
     await lock.release()
   }
 }

@@ -18,6 +18,7 @@ import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import type { DuckDBConnection } from '@duckdb/node-api'
+import { stopWithThisProcess } from '../../shared/child-processes.ts'
 import { lakeEnv, type Config } from '../../shared/config.ts'
 import { fileList, openDuck, quoteLiteral } from '../../shared/duckdb.ts'
 import { Errors } from '../../shared/errors.ts'
@@ -25,6 +26,7 @@ import type { Lake } from '../../shared/lake.ts'
 import { CATALOG_LISTENERS_KEY, parseEventsFileKey } from '../../shared/layout.ts'
 import { aggregateEvents, writeViewFiles, type AggregateResult, type ComputeResult } from './compute.ts'
 import { runPrefix } from './manifest.ts'
+import { batchLogFile } from './run-logs.ts'
 import type { BatchProgress } from './types.ts'
 import { mergePartialsSql } from './views-sql.ts'
 
@@ -130,17 +132,19 @@ async function aggregateShard(
 
 /** Runs shard k as a child process, its output in a log file; throws BATCH_ENGINE_FAILED with its last line. */
 async function spawnShard(config: Readonly<Config>, runId: string, k: number, threads: number): Promise<void> {
-  const logFile = path.join(config.home, 'logs', `batch-${runId}-shard-${k}.log`)
+  const logFile = batchLogFile(config, runId, `shard-${k}`)
   await fsp.mkdir(path.dirname(logFile), { recursive: true })
   const log = fs.openSync(logFile, 'w')
   try {
-    const child = spawn(
-      process.execPath,
-      [CLI, 'batch-shard', '--run', runId, '--shard', String(k), '--threads', String(threads)],
-      {
-        env: { ...process.env, ...lakeEnv(config) },
-        stdio: ['ignore', log, log],
-      },
+    const child = stopWithThisProcess(
+      spawn(
+        process.execPath,
+        [CLI, 'batch-shard', '--run', runId, '--shard', String(k), '--threads', String(threads)],
+        {
+          env: { ...process.env, ...lakeEnv(config) },
+          stdio: ['ignore', log, log],
+        },
+      ),
     )
     const code = await new Promise<number | null>((resolve, reject) => {
       child.on('error', reject)

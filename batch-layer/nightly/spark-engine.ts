@@ -15,6 +15,7 @@ import fsp from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { DuckDBConnection } from '@duckdb/node-api'
+import { stopWithThisProcess } from '../../shared/child-processes.ts'
 import type { Config } from '../../shared/config.ts'
 import { fileList, quoteLiteral } from '../../shared/duckdb.ts'
 import { Errors } from '../../shared/errors.ts'
@@ -24,6 +25,7 @@ import { pysparkPython, pysparkSparkHome } from '../../shared/spark.ts'
 import { BATCH_VIEW_NAMES } from '../../shared/views.ts'
 import type { ComputeResult } from './compute.ts'
 import { runPrefix } from './manifest.ts'
+import { batchLogFile } from './run-logs.ts'
 import { SPARK } from './sql-dialect.ts'
 import type { BatchProgress } from './types.ts'
 import { batchJobSql, normalizedViewSql, viewSpec, viewSql } from './views-sql.ts'
@@ -109,11 +111,9 @@ async function submit(
   const log = fs.createWriteStream(logFile)
   const out: SparkOutcome = { code: null }
   // In the job's folder: Spark leaves a spark-warehouse folder in its working directory.
-  const child = spawn(bin, submitArgs(config, jobFile), {
-    env,
-    cwd: path.dirname(jobFile),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const child = stopWithThisProcess(
+    spawn(bin, submitArgs(config, jobFile), { env, cwd: path.dirname(jobFile), stdio: ['ignore', 'pipe', 'pipe'] }),
+  )
   const onLine = (line: string): void => {
     const text = line.trim()
     if (text === '') return
@@ -204,7 +204,7 @@ export async function computeViewsOnSpark(
       2,
     ),
   )
-  const logFile = path.join(config.home, 'logs', `batch-${opts.runId}-spark.log`)
+  const logFile = batchLogFile(config, opts.runId, 'spark')
   opts.onProgress?.({ stage: 'aggregate', message: `spark-submit --master ${config.spark.master} (log: ${logFile})` })
   const outcome = await submit(config, jobFile, logFile, opts.onProgress)
   if (outcome.code !== 0 || outcome.figures === undefined) {

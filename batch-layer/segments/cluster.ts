@@ -5,7 +5,7 @@
  * centroid in standard units (docs/ARCHITECTURE.md#segments).
  */
 import { kmeans } from 'ml-kmeans'
-import { SEGMENT_FEATURES, type SegmentFeature } from '../../shared/segments.ts'
+import { SEGMENT_FEATURES, type SegmentFeature, type SegmentValues } from '../../shared/segments.ts'
 
 export interface Clustering {
   /** Segment of each input row. */
@@ -13,8 +13,8 @@ export interface Clustering {
   /** Per segment: size, raw-unit centroid, and name. */
   segments: Array<{
     size: number
-    centroid: Record<SegmentFeature, number>
-    z: Record<SegmentFeature, number>
+    centroid: SegmentValues
+    z: SegmentValues
     name: string
   }>
 }
@@ -25,31 +25,56 @@ const LOG_FEATURES: ReadonlySet<SegmentFeature> = new Set([
   'days_since_last_play',
 ])
 /**
- * Features that describe a listener's habits and so place them: days since the last play is recency (where a
- * listener is in their life cycle, for filtering a segment), not a habit, so it is reported but does not cluster.
+ * Features that describe a listener's habits and so place them, never null (shared/segments.ts). Days since the last
+ * play is recency (where a listener is in their life cycle, for filtering a segment) and premium an account
+ * attribute, not habits: both are reported per segment but do not cluster (a 0/1 column would split every habit's
+ * segment by tier).
  */
-const CLUSTERED: readonly boolean[] = SEGMENT_FEATURES.map((f) => f !== 'days_since_last_play')
+const UNCLUSTERED: ReadonlySet<SegmentFeature> = new Set(['days_since_last_play', 'premium'])
+const CLUSTERED: readonly number[] = SEGMENT_FEATURES.flatMap((f, j) => (UNCLUSTERED.has(f) ? [] : [j]))
 /** How far (in standard deviations) a centroid must stand out for a word of its name. */
 const NOTABLE = 0.5
 
-export function clusterListeners(rows: ReadonlyArray<readonly number[]>, k: number, seed: number): Clustering {
+type Value = number | null
+
+/** Mean of the known (non-null) values of column j over `members`; null when none is known. */
+function meanKnown(m: ReadonlyArray<readonly Value[]>, members: readonly number[], j: number): Value {
+  let sum = 0
+  let known = 0
+  for (const i of members) {
+    const v = m[i]![j]!
+    if (v === null) continue
+    sum += v
+    known++
+  }
+  return known === 0 ? null : sum / known
+}
+
+/** `rows`: per listener the SEGMENT_FEATURES in order, null where unknown (only unclustered features may be). */
+export function clusterListeners(rows: ReadonlyArray<readonly Value[]>, k: number, seed: number): Clustering {
   const n = rows.length
   if (n === 0) return { assignment: [], segments: [] }
   const kk = Math.min(k, n)
   const d = SEGMENT_FEATURES.length
-  const x = rows.map((r) => r.map((v, j) => (LOG_FEATURES.has(SEGMENT_FEATURES[j]!) ? Math.log1p(v) : v)))
-  const mean = Array.from({ length: d }, (_, j) => x.reduce((s, r) => s + r[j]!, 0) / n)
-  const sd = Array.from({ length: d }, (_, j) => Math.sqrt(x.reduce((s, r) => s + (r[j]! - mean[j]!) ** 2, 0) / n) || 1)
-  const z = x.map((r) => r.map((v, j) => (v - mean[j]!) / sd[j]!))
-  const points = z.map((r) => r.filter((_, j) => CLUSTERED[j]))
+  const x = rows.map((r) => r.map((v, j) => (v !== null && LOG_FEATURES.has(SEGMENT_FEATURES[j]!) ? Math.log1p(v) : v)))
+  const mean: number[] = []
+  const sd: number[] = []
+  for (let j = 0; j < d; j++) {
+    const col = x.flatMap((r) => (r[j] === null ? [] : [r[j]!]))
+    const m = col.reduce((s, v) => s + v, 0) / Math.max(1, col.length)
+    mean.push(m)
+    sd.push(Math.sqrt(col.reduce((s, v) => s + (v - m) ** 2, 0) / Math.max(1, col.length)) || 1)
+  }
+  const z = x.map((r) => r.map((v, j) => (v === null ? null : (v - mean[j]!) / sd[j]!)))
+  const points = z.map((r) => CLUSTERED.map((j) => r[j]!))
   const result = kmeans(points, kk, { seed, initialization: 'kmeans++', maxIterations: 300 })
   const groups = Array.from({ length: kk }, (_, c) => ({ c, members: [] as number[] }))
   result.clusters.forEach((c, i) => groups[c]!.members.push(i))
-  const avg = (members: number[], m: number[][]): number[] =>
-    Array.from({ length: d }, (_, j) => members.reduce((s, i) => s + m[i]![j]!, 0) / Math.max(1, members.length))
+  const avg = (members: number[], m: ReadonlyArray<readonly Value[]>): Value[] =>
+    Array.from({ length: d }, (_, j) => meanKnown(m, members, j))
   const described = groups
     .filter((g) => g.members.length > 0)
-    .map((g) => ({ ...g, z: avg(g.members, z), raw: avg(g.members, rows as number[][]) }))
+    .map((g) => ({ ...g, z: avg(g.members, z), raw: avg(g.members, rows) }))
   described.sort((a, b) => b.members.length - a.members.length || compare(a.z, b.z))
   const assignment = new Array<number>(n)
   described.forEach((g, s) => {
@@ -67,17 +92,17 @@ export function clusterListeners(rows: ReadonlyArray<readonly number[]>, k: numb
   return { assignment, segments }
 }
 
-function record(v: number[]): Record<SegmentFeature, number> {
-  return Object.fromEntries(SEGMENT_FEATURES.map((f, j) => [f, v[j]!])) as Record<SegmentFeature, number>
+function record(v: Value[]): SegmentValues {
+  return Object.fromEntries(SEGMENT_FEATURES.map((f, j) => [f, v[j]!])) as SegmentValues
 }
 
-function compare(a: number[], b: number[]): number {
-  for (let j = 0; j < a.length; j++) if (a[j] !== b[j]) return a[j]! - b[j]!
+function compare(a: Value[], b: Value[]): number {
+  for (let j = 0; j < a.length; j++) if (a[j] !== null && b[j] !== null && a[j] !== b[j]) return a[j]! - b[j]!
   return 0
 }
 
 /** "heavy night listeners", "skippers", "light listeners", "lapsing completionists", ... */
-export function nameOf(z: Record<SegmentFeature, number>): string {
+export function nameOf(z: SegmentValues): string {
   const words: string[] = []
   if (z.days_since_last_play > NOTABLE) words.push('lapsing')
   if (z.plays_per_active_day > NOTABLE) words.push('heavy')

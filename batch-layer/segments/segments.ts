@@ -1,8 +1,8 @@
 /**
  * The nightly listener segments (docs/ARCHITECTURE.md#segments): features per listener over the trailing window
  * ending at the start of `asOf + 1` day, k-means, then the listeners' features and segments as one Parquet file and a
- * summary (sizes, centroids, names, each segment's top artists and how its share of their plays compares) in the
- * lake under views/segments/, with views/segments/latest.json written last.
+ * summary (sizes, centroids with the premium share, names, each segment's top artists and how its share of their
+ * plays compares) in the lake under views/segments/, with views/segments/latest.json written last.
  */
 import fsp from 'node:fs/promises'
 import path from 'node:path'
@@ -10,7 +10,7 @@ import type { DuckDBConnection } from '@duckdb/node-api'
 import { quoteLiteral } from '../../shared/duckdb.ts'
 import { dayStartMs, requireDay } from '../../shared/day.ts'
 import type { Lake } from '../../shared/lake.ts'
-import { parseEventsFileKey } from '../../shared/layout.ts'
+import { CATALOG_LISTENERS_KEY, parseEventsFileKey } from '../../shared/layout.ts'
 import {
   SEGMENT_FEATURES,
   SEGMENTS_LATEST_KEY,
@@ -51,12 +51,18 @@ export async function computeSegments(
   )
   if (keys.length === 0) return undefined
   const locations = keys.map((key) => lake.location(key))
-  const features = await conn.runAndReadAll(featuresSql(locations, fromIso, toIso))
-  const rows = features.getRows()
+  const listeners = (await lake.exists(CATALOG_LISTENERS_KEY)) ? lake.location(CATALOG_LISTENERS_KEY) : undefined
+  const features = featuresSql(locations, fromIso, toIso, listeners)
+  const rows = (await conn.runAndReadAll(features)).getRows()
   if (rows.length === 0) return undefined
   const users = rows.map((r) => String(r[0]))
-  const values = rows.map((r) => SEGMENT_FEATURES.map((_, j) => Number(r[j + 1])))
+  const values = rows.map((r) => SEGMENT_FEATURES.map((_, j) => (r[j + 1] === null ? null : Number(r[j + 1]))))
   const c = clusterListeners(values, k, seed)
+  const premium = SEGMENT_FEATURES.indexOf('premium')
+  const profiles = c.segments.map(() => 0)
+  values.forEach((v, i) => {
+    if (v[premium] !== null) profiles[c.assignment[i]!]!++
+  })
 
   await conn.run('CREATE OR REPLACE TEMP TABLE seg_assign (user_id VARCHAR, segment INTEGER, segment_name VARCHAR)')
   for (let i = 0; i < users.length; i += VALUES_CHUNK) {
@@ -67,7 +73,7 @@ export async function computeSegments(
     await conn.run(`INSERT INTO seg_assign VALUES ${tuples.join(', ')}`)
   }
   const file = path.join(opts.tmpDir, 'listener_segments.parquet')
-  await conn.run(`COPY (SELECT f.*, a.segment, a.segment_name FROM (${featuresSql(locations, fromIso, toIso)}) f JOIN seg_assign a USING (user_id)
+  await conn.run(`COPY (SELECT f.*, a.segment, a.segment_name FROM (${features}) f JOIN seg_assign a USING (user_id)
     ORDER BY user_id) TO ${quoteLiteral(file)} (FORMAT parquet, COMPRESSION zstd)`)
   const lifts = (
     await conn.runAndReadAll(artistLiftSql(locations, fromIso, toIso, 'seg_assign', TOP_ARTISTS))
@@ -87,6 +93,7 @@ export async function computeSegments(
       name: s.name,
       size: s.size,
       centroid: s.centroid,
+      profiles: profiles[i]!,
       topArtists: lifts
         .filter((r) => Number(r[0]) === i)
         .map((r) => ({ artistId: String(r[1]), plays: Number(r[2]), share: Number(r[3]), lift: Number(r[4]) })),

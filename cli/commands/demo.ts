@@ -29,6 +29,22 @@ function requireLocalKafka(config: Readonly<Config>): void {
   }
 }
 
+/** Nor may it write simulated history and a default catalog into a lake on an S3 other than the local MinIO. */
+function requireLocalLake(config: Readonly<Config>): void {
+  if (!config.lakeUri.startsWith('s3://')) return
+  const port = String(config.services.minioPort)
+  const endpoint = config.s3.endpoint === undefined ? undefined : new URL(config.s3.endpoint)
+  const local =
+    endpoint !== undefined && ['127.0.0.1', 'localhost'].includes(endpoint.hostname) && endpoint.port === port
+  if (!local) {
+    throw new Errors.CONFIG_INVALID(
+      `S3_ENDPOINT must be the local MinIO http://127.0.0.1:${port} for playcount demo with an s3:// LAKE_URI, as the ` +
+        `demo writes simulated history and a default catalog into the lake; got ${config.s3.endpoint ?? 'AWS S3'}. ` +
+        'Use playcount start to run against your own lake',
+    )
+  }
+}
+
 function startSimulator(url: string, listeners: string, rate: string): ChildProcess {
   return spawn(
     process.execPath,
@@ -104,11 +120,12 @@ simulated listening, archived into their past arrival hours and computed by a ba
 batch numbers with today's realtime part on top (README: "The demo's history"). Then it runs every role in one
 process (${ROLES.join(', ')}) and feeds the collector with simulated listeners.
 Local state lives under ./data (PLAYCOUNT_HOME); delete it, with the services stopped, to start over.
-Refuses a KAFKA_BROKERS other than the local broker. For production, use playcount start.`,
+Refuses a KAFKA_BROKERS other than the local broker, and an s3:// LAKE_URI on an S3 other than the local MinIO. For production, use playcount start.`,
     )
     .action(async (opts: { listeners: string; rate: string; history: string }) => {
       const config = loadConfig()
       requireLocalKafka(config)
+      requireLocalLake(config)
       const historyDays = Number(opts.history)
       if (!Number.isInteger(historyDays) || historyDays < 0 || historyDays > MAX_HISTORY_DAYS) {
         throw new Errors.BAD_REQUEST(
@@ -130,7 +147,8 @@ Refuses a KAFKA_BROKERS other than the local broker. For production, use playcou
           await stopChild(running.now.simulator)
           await running.now.pipeline.stop()
         }
-        if (started.length > 0) await servicesDown(config, started)
+        if (started.length > 0)
+          for (const r of await servicesDown(config, started)) console.log(`${r.name}: ${r.state}`)
       })
 
       if (historyDays > 0) await history(config, log, historyDays)

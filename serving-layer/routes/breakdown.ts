@@ -38,16 +38,6 @@ export interface BreakdownReport {
 
 const CSV_COLUMNS = ['value', ...METRICS.map((m) => m.name), 'listenersExact', 'source'] as const
 
-function notServed(watermark: number): Promise<RealtimeBreakdownAnswer> {
-  return Promise.resolve({
-    ready: false,
-    reason: 'this speed instance does not serve breakdowns',
-    watermark,
-    partitions: [],
-    rows: [],
-  })
-}
-
 export async function breakdownReport(
   ctx: ServingContext,
   kind: EntityKind,
@@ -65,7 +55,7 @@ export async function breakdownReport(
   const snapshot = ctx.batch.current
   const watermark = snapshot.watermark
   const ask = (v: RealtimeView): Promise<RealtimeBreakdownAnswer> =>
-    v.breakdown?.({ kind, id, dimension: by, from: range.first, to: range.last, watermark }) ?? notServed(watermark)
+    v.breakdown({ kind, id, dimension: by, from: range.first, to: range.last, watermark })
   const rt = await collect(ctx.realtime, ask, ctx.config.kafka.partitions, watermark)
   // Per value, one map of days per realtime answer (the merge adds answers).
   const realtime = new Map<string, Array<Map<Day, MetricValues>>>()

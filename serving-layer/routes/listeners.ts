@@ -8,13 +8,21 @@ import type { FastifyInstance } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { GENDERS, TIERS } from '../../shared/dimensions.ts'
 import { Errors } from '../../shared/errors.ts'
+import { SEGMENT_FEATURES } from '../../shared/segments.ts'
 import type { ServingContext } from '../context.ts'
 import { SignalItem } from '../signals/schemas.ts'
 import { withNames } from './signals.ts'
 
 const LAST_SIGNALS = 10
 const ErrorRef = Type.Ref('ErrorBody')
-const Numbers = Type.Record(Type.String(), Type.Number())
+/** A value per feature (shared/segments.ts SEGMENT_FEATURES); `premium` is null where the tier is not known. */
+const Features = (description: string) =>
+  Type.Object(
+    Object.fromEntries(
+      SEGMENT_FEATURES.map((f) => [f, f === 'premium' ? Type.Union([Type.Number(), Type.Null()]) : Type.Number()]),
+    ),
+    { description },
+  )
 const literals = (values: readonly string[]) => Type.Union(values.map((v) => Type.Literal(v)))
 
 const Profile = Type.Object(
@@ -43,7 +51,14 @@ const listenerSchema = {
         description: 'null for a listener without a profile (their events still count, under `unknown`)',
       }),
       segment: Type.Union([
-        Type.Object({ segment: Type.Integer(), name: Type.String(), asOf: Type.String(), features: Numbers }),
+        Type.Object({
+          segment: Type.Integer(),
+          name: Type.String(),
+          asOf: Type.String(),
+          features: Features(
+            "the listener's features over the window; premium: 1 premium, 0 free (its profile's tier), null without a profile",
+          ),
+        }),
         Type.Null(),
       ]),
       signals: Type.Array(SignalItem, {
@@ -67,7 +82,12 @@ const segmentsSchema = {
           segment: Type.Integer(),
           name: Type.String(),
           size: Type.Integer(),
-          centroid: Numbers,
+          centroid: Features(
+            "the mean of the segment's listeners; premium: the premium share among those with a profile, null when none has one",
+          ),
+          profiles: Type.Integer({
+            description: 'listeners of the segment with a profile: the base of centroid.premium',
+          }),
           topArtists: Type.Array(
             Type.Object({
               artistId: Type.String(),

@@ -2,17 +2,17 @@
  * The latest listener segments (views/segments/, written by the nightly batch) in memory for
  * GET /v1/listeners/:id and GET /v1/segments: the summary, and per listener its segment and features. Polled; a
  * new run is loaded in the background and swapped in one assignment. Memory: one entry per listener segmented
- * (~200 bytes: id, segment and six numbers).
+ * (~210 bytes: id, segment and seven values). A file written before a feature existed (`premium`) reads it as null.
  */
 import type { Config } from '../../shared/config.ts'
 import { openDuck, quoteLiteral } from '../../shared/duckdb.ts'
 import type { Lake } from '../../shared/lake.ts'
 import type { Logger } from '../../shared/logger.ts'
-import { readLatestSegments, SEGMENT_FEATURES, type SegmentFeature, type SegmentsRun } from '../../shared/segments.ts'
+import { readLatestSegments, SEGMENT_FEATURES, type SegmentsRun, type SegmentValues } from '../../shared/segments.ts'
 
 export interface ListenerSegment {
   segment: number
-  features: Record<SegmentFeature, number>
+  features: SegmentValues
 }
 
 interface Snapshot {
@@ -42,19 +42,18 @@ export class ListenerSegments {
       return false
     const duck = await openDuck(this.config, { threads: 1 })
     try {
-      const cols = SEGMENT_FEATURES.join(', ')
-      const rows = (
-        await duck.conn.runAndReadAll(
-          `SELECT user_id, segment, ${cols} FROM read_parquet(${quoteLiteral(this.lake.location(run.file))})`,
-        )
-      ).getRows()
+      const result = await duck.conn.runAndReadAll(
+        `SELECT * FROM read_parquet(${quoteLiteral(this.lake.location(run.file))})`,
+      )
+      const at = new Map(result.columnNames().map((c, i) => [c, i]))
+      const value = (r: readonly unknown[], column: string): number | null => {
+        const v = r[at.get(column) ?? -1]
+        return v === null || v === undefined ? null : Number(v)
+      }
       const byUser = new Map<string, ListenerSegment>()
-      for (const r of rows) {
-        const features = Object.fromEntries(SEGMENT_FEATURES.map((f, j) => [f, Number(r[j + 2])])) as Record<
-          SegmentFeature,
-          number
-        >
-        byUser.set(String(r[0]), { segment: Number(r[1]), features })
+      for (const r of result.getRows()) {
+        const features = Object.fromEntries(SEGMENT_FEATURES.map((f) => [f, value(r, f)])) as SegmentValues
+        byUser.set(String(r[at.get('user_id')!]), { segment: Number(r[at.get('segment')!]), features })
       }
       this.current = { run, byUser }
       this.log.info({ asOf: run.asOf, listeners: byUser.size }, 'listener segments loaded')

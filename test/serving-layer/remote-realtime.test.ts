@@ -211,6 +211,39 @@ describe('realtime fan-out over HTTP', () => {
     expect(r.days[0]).toMatchObject({ plays: 3 })
   })
 
+  it('is complete:false when a breakdown or day answer is malformed (a bad date, a metric missing)', async () => {
+    const app = Fastify()
+    const envelope = { ready: true, watermark: 0, partitions: [2, 3] }
+    const values = { plays: 7, completes: 0, skips: 0, likes: 0, dislikes: 0, msPlayed: 0, listeners: 1 }
+    app.get('/internal/speed/breakdown', async () => ({ ...envelope, rows: [['2026-02-30', 'SE', values]] }))
+    app.get('/internal/speed/day-all', async () => ({ ...envelope, rows: [['s0-0', { plays: 7 }]] }))
+    const url = await app.listen({ host: '127.0.0.1', port: 0 })
+    onTestFinished(() => app.close())
+    const config = testConfig({ KAFKA_PARTITIONS: '4' })
+    const good = new RemoteRealtimeView(await served(instance(catalog, 'a', [0, 1])), 1000)
+    const bad = new RemoteRealtimeView(url, 1000)
+    onTestFinished(() => {
+      good.close()
+      bad.close()
+    })
+    const { app: serving } = await startTestServing(config, { catalog, realtime: [good, bad], now: () => NOW })
+    const breakdown = (
+      await serving.inject({ url: `/v1/songs/s0-0/breakdown?by=country&from=${DAY}&to=${DAY}` })
+    ).json()
+    expect(breakdown).toMatchObject({ complete: false, values: [{ value: 'unknown', plays: 3 }] })
+    expect(breakdown.missing.instances).toEqual([
+      { instance: url, reason: expect.stringContaining('a day is not a date YYYY-MM-DD') },
+    ])
+    const chart = (await serving.inject({ url: `/v1/charts/daily?date=${DAY}` })).json()
+    expect(chart).toMatchObject({ complete: false, entries: [{ id: 's0-0', plays: 3 }] })
+    expect(chart.missing.instances).toEqual([
+      {
+        instance: url,
+        reason: expect.stringMatching(/malformed body \(\/rows\/0\/1\/completes Expected required property\)/),
+      },
+    ])
+  })
+
   it('is complete:false when the answers do not cover every partition, or cover one twice', async () => {
     const gap = await daily([instance(catalog, 'a', [0, 1]), instance(catalog, 'b', [3])])
     expect(gap).toMatchObject({ complete: false, missing: { instances: [], partitions: [2] } })

@@ -42,6 +42,13 @@ describe('loadConfig', () => {
     expect(c.speed.urls).toEqual(['http://a:1', 'http://b:2'])
   })
 
+  it('points at the local broker on KAFKA_PORT and the local MinIO on MINIO_PORT unless told otherwise', () => {
+    expect(loadConfig({}).kafka.brokers).toEqual(['127.0.0.1:9092'])
+    const moved = loadConfig({ KAFKA_PORT: '29092', MINIO_PORT: '29000', LAKE_URI: 's3://bkt' })
+    expect(moved.kafka.brokers).toEqual(['127.0.0.1:29092'])
+    expect(moved.s3.endpoint).toBe('http://127.0.0.1:29000')
+  })
+
   it('is frozen, nested objects included', () => {
     const c = loadConfig({})
     expect(Object.isFrozen(c)).toBe(true)

@@ -23,8 +23,19 @@ const p: ListenerProfile = {
 }
 
 describe('dimensions', () => {
-  it('names the six dimensions of the contract', () => {
-    expect(DIMENSION_NAMES).toEqual(['country', 'device', 'hour', 'age', 'gender', 'tier'])
+  it('names the six dimensions of the contract and the age × gender cross', () => {
+    expect(DIMENSION_NAMES).toEqual(['country', 'device', 'hour', 'age', 'gender', 'tier', 'age_gender'])
+  })
+
+  it('joins age band and gender in age_gender, unknown only when both parts are', () => {
+    const cross = DIMENSIONS.find((d) => d.name === 'age_gender')!
+    expect(dimensionValue(cross, e, p)).toBe('18-24|non-binary')
+    expect(dimensionValue(cross, e, { ...p, birthYear: null })).toBe('unknown|non-binary')
+    expect(dimensionValue(cross, e, undefined)).toBe('unknown')
+    // 7 bands and unknown × 4 genders and unknown, less unknown|unknown (the cross's own unknown).
+    expect(cross.values).toHaveLength(8 * 5 - 1)
+    expect(cross.values[0]).toBe('13-17|female')
+    expect(cross.values.at(-1)).toBe('unknown|unspecified')
   })
 
   it("takes the event's country before the profile's, and unknown without either", () => {

@@ -60,6 +60,11 @@ describe('speed-layer breakdowns', () => {
       expect(values(engine.breakdown(q('device')))).toEqual({ tv: [1, 0, 1], web: [0, 1, 0], unknown: [2, 0, 2] })
       expect(values(engine.breakdown(q('hour')))).toEqual({ '05': [2, 1, 1], '23': [1, 0, 1] })
       expect(values(engine.breakdown(q('age')))).toEqual({ '13-17': [1, 0, 1], '35-44': [2, 0, 1], unknown: [0, 1, 0] })
+      expect(values(engine.breakdown(q('age_gender', 'artist', 'a1')))).toEqual({
+        '13-17|male': [2, 0, 1],
+        '35-44|female': [2, 0, 1],
+        unknown: [0, 1, 0],
+      })
       expect(values(engine.breakdown(q('tier', 'artist', 'a1')))).toEqual({
         premium: [2, 0, 1],
         free: [2, 0, 1],

@@ -61,12 +61,13 @@ export interface MadeEvents {
 
 /**
  * `n` messages: valid events of the last two days plus late ones (3 to 6 days old), about 8% resent duplicates
- * (a retry: same eventId and key) and `invalid` malformed messages spread among them.
+ * (a retry: same eventId and key) and `invalid` malformed messages spread among them; with `countries`, some
+ * events carry a country.
  */
 export function makeEvents(
   seed: number,
   n: number,
-  opts: { invalid?: number; now?: number; resend?: ListenEvent[] } = {},
+  opts: { invalid?: number; now?: number; resend?: ListenEvent[]; countries?: boolean } = {},
 ): MadeEvents {
   const r = rng(seed)
   const now = opts.now ?? Date.now()
@@ -97,6 +98,8 @@ export function makeEvents(
       type: TYPES[Math.floor(r() * TYPES.length)]!,
     }
     if (r() < 0.7) e.msPlayed = Math.floor(r() * 200_000)
+    // A country on every fourth event (it wins over the profile's), without drawing from r: the rest stays the same.
+    if (opts.countries && i % 4 === 0) e.country = (['DE', 'SE', 'US'] as const)[i % 3]!
     events.push(e)
     messages.push({ key: e.userId, value: encodeEvent(e) })
   }

@@ -135,6 +135,59 @@ describe('LocalRealtimeView', () => {
     await app.close()
   })
 
+  it('serves breakdowns and day answers (a dimension value as filter) over SPEED_ROUTES, a bad parameter named in a 400', async () => {
+    const { view } = fixture()
+    const app = Fastify()
+    await app.register(speedRoutes(view))
+    const get = (url: string, query: Record<string, string>) => app.inject({ method: 'GET', url, query })
+    const watermark = String(W)
+
+    const breakdown = await get(SPEED_ROUTES.breakdown, { ...wireQ, dimension: 'hour', watermark })
+    expect(breakdown.statusCode).toBe(200)
+    const inProcess = await view.breakdown({ ...q, dimension: 'hour', watermark: W })
+    expect(inProcess.rows.length).toBeGreaterThan(0)
+    expect(breakdown.json()).toEqual({
+      ...inProcess,
+      rows: inProcess.rows.map(([day, value, values]) => [day === D9 ? '2026-03-09' : '2026-03-10', value, values]),
+    })
+
+    const day = { kind: 'song', day: '2026-03-10', watermark }
+    const all = await view.dayAll({ kind: 'song', day: D10, watermark: W })
+    expect(all.rows).toEqual([['s1', expect.objectContaining({ plays: 3, listeners: 2 })]])
+    expect((await get(SPEED_ROUTES.dayAll, day)).json()).toEqual(all)
+    // No event has a country nor a profile: all of them are `unknown`, none is SE.
+    const unknown = await get(SPEED_ROUTES.dayAll, { ...day, dimension: 'country', value: 'unknown' })
+    expect(unknown.json()).toEqual(all)
+    const se = await get(SPEED_ROUTES.dayAll, { ...day, dimension: 'country', value: 'SE' })
+    expect(se.json()).toMatchObject({ ready: true, rows: [] })
+
+    const bad: Array<[string, Record<string, string>, RegExp]> = [
+      [SPEED_ROUTES.breakdown, { ...wireQ, dimension: 'planet', watermark }, /dimension/],
+      [SPEED_ROUTES.breakdown, { ...wireQ, watermark }, /dimension/],
+      [SPEED_ROUTES.breakdown, { ...wireQ, to: '2026-13-01', dimension: 'tier', watermark }, /to/],
+      [SPEED_ROUTES.dayAll, { ...day, day: '2026-02-30' }, /day \(querystring\) must be a calendar date/],
+      [SPEED_ROUTES.dayAll, { ...day, watermark: '-1' }, /watermark/],
+      [
+        SPEED_ROUTES.dayAll,
+        { ...day, dimension: 'country', value: 'Sweden' },
+        /value \(querystring\) must be a value of dimension country .*\[A-Z\]\{2\}\|unknown/,
+      ],
+      [SPEED_ROUTES.dayAll, { ...day, dimension: 'country' }, /value \(querystring\) is required with dimension/],
+      [SPEED_ROUTES.dayAll, { ...day, value: 'SE' }, /dimension \(querystring\) is required with value/],
+      [
+        SPEED_ROUTES.dayAll,
+        { ...day, dimension: 'tier', value: 'gold' },
+        /value \(querystring\).*free\|premium\|unknown/,
+      ],
+    ]
+    for (const [url, query, message] of bad) {
+      const res = await get(url, query)
+      expect(res.statusCode, `${url} ${JSON.stringify(query)}`).toBe(400)
+      expect(res.json().message).toMatch(message)
+    }
+    await app.close()
+  })
+
   it('ranks trending by plays in the window by arrival time', async () => {
     const client = new InlineEngine({
       songs: [

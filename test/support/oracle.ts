@@ -73,7 +73,8 @@ const BANDS: ReadonlyArray<readonly [string, number, number]> = [
  * The breakdowns' ground truth, from the words of docs/ARCHITECTURE.md#dimensions and independent of
  * shared/dimensions.ts: country is the event's, else the profile's; device the event's; hour the UTC hour of ts
  * (two digits); age the band of (year of ts − birth year); gender and tier the profile's; anything missing is
- * `unknown`. Key `kind:id|day|dimension|value`; the same metrics as `oracle`.
+ * `unknown`; age_gender the two joined by `|`, `unknown` when both are. Key `kind:id|day|dimension|value`; the same
+ * metrics as `oracle`.
  */
 export function breakdownOracle(
   events: Iterable<ListenEvent>,
@@ -90,13 +91,16 @@ export function breakdownOracle(
     const p = profiles.get(e.userId)
     const at = new Date(e.ts)
     const age = p?.birthYear == null ? undefined : at.getUTCFullYear() - p.birthYear
+    const band = BANDS.find(([, lo, hi]) => age !== undefined && age >= lo && age <= hi)?.[0] ?? 'unknown'
+    const gender = p?.gender ?? 'unknown'
     const values: Record<string, string> = {
       country: e.country ?? p?.country ?? 'unknown',
       device: e.device ?? 'unknown',
       hour: String(at.getUTCHours()).padStart(2, '0'),
-      age: BANDS.find(([, lo, hi]) => age !== undefined && age >= lo && age <= hi)?.[0] ?? 'unknown',
-      gender: p?.gender ?? 'unknown',
+      age: band,
+      gender,
       tier: p?.tier ?? 'unknown',
+      age_gender: band === 'unknown' && gender === 'unknown' ? 'unknown' : `${band}|${gender}`,
     }
     for (const entity of [`song:${e.songId}`, `artist:${artistOf(e.songId)}`]) {
       for (const [dimension, value] of Object.entries(values)) {

@@ -1,4 +1,4 @@
-// playcount dashboard: search, a daily chart with the batch and realtime parts told apart, and a live panel.
+// playcount dashboard: a daily chart with the batch and realtime parts told apart, and a live panel.
 // Plain browser JavaScript over the public report API; uPlot draws the charts.
 'use strict'
 
@@ -63,39 +63,14 @@ function defaultRange() {
   $('to').value = isoDay(to)
 }
 
-let searchTimer = 0
-function onSearchInput() {
-  window.clearTimeout(searchTimer)
-  searchTimer = window.setTimeout(runSearch, 200)
-}
-
-async function runSearch() {
-  const q = $('q').value.trim()
-  const list = $('results')
-  list.replaceChildren()
-  if (!q) return
-  const { results } = await api(`/v1/search?q=${encodeURIComponent(q)}`)
-  for (const hit of results) {
-    const li = document.createElement('li')
-    li.tabIndex = 0
-    li.dataset.kind = hit.kind
-    li.dataset.id = hit.id
-    const kind = document.createElement('span')
-    kind.className = 'kind'
-    kind.textContent = hit.kind
-    li.append(kind, hit.kind === 'song' && hit.artistName ? `${hit.name} — ${hit.artistName}` : hit.name)
-    li.addEventListener('click', () => select(hit))
-    li.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter') select(hit)
-    })
-    list.append(li)
-  }
-}
-
 /** Opens a song's or artist's report; views.js keeps it in the URL. */
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- a page global: search.js and views.js call it
 function select(hit) {
   state.selected = hit
-  $('results').replaceChildren()
+  // Shown before drawing: the charts take the page's width.
+  $('report-page').hidden = false
+  $('overview-page').hidden = true
+  $('charts-page').hidden = true
   return loadReport().catch(showError)
 }
 
@@ -141,27 +116,43 @@ async function loadReport() {
   await state.onReport?.(hit, $('from').value, $('to').value)
 }
 
+/** A chart's width: its container's (a phone's panel is narrower than 300 px). */
 function width(el) {
-  return Math.max(300, el.clientWidth || 600)
+  return Math.max(240, el.clientWidth || 600)
 }
 
 function drawPlays(x, total, batch) {
-  const el = $('chart-plays')
+  state.plotPlays = drawParts($('chart-plays'), state.plotPlays, 'Plays per day', x, total, batch)
+}
+
+/**
+ * Bars per day with the batch part (blue) and the realtime part (orange) on top, into `el` (replacing `previous`).
+ * The points and each part's sum are on the element, checkable without reading the canvas.
+ */
+function drawParts(el, previous, title, x, total, batch) {
   el.dataset.points = String(x.length)
-  state.plotPlays?.destroy()
+  el.dataset.batch = String(batch.reduce((n, v) => n + v, 0))
+  el.dataset.realtime = String(total.reduce((n, v) => n + v, 0) - Number(el.dataset.batch))
+  previous?.destroy()
   const bars = uPlot.paths.bars({ size: [0.7, 40] })
-  state.plotPlays = new uPlot(
+  return new uPlot(
     {
-      title: 'Plays per day',
+      title,
       width: width(el),
       height: 240,
-      scales: { x: { time: true } },
+      // Days are UTC days: drawn in UTC whatever the browser's zone.
+      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
+      // Bars start at zero (a cut axis would make a small day look empty), one tick per day or week.
+      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.05] } },
       series: [
         {},
         { label: 'realtime', fill: 'rgba(255,159,67,0.85)', stroke: '#ff9f43', paths: bars, points: { show: false } },
         { label: 'batch', fill: 'rgba(79,140,255,0.9)', stroke: '#4f8cff', paths: bars, points: { show: false } },
       ],
-      axes: [{ stroke: '#8a93a6' }, { stroke: '#8a93a6' }],
+      axes: [
+        { stroke: '#8a93a6', incrs: [86400, 7 * 86400, 28 * 86400], values: '{MMM} {D}' },
+        { stroke: '#8a93a6', size: 60 },
+      ],
     },
     [x, total, batch],
     el,
@@ -233,6 +224,7 @@ async function loadMe() {
   $('key').textContent = name === 'anonymous' ? '' : `key ${name} (${role}${label ? `, ${label}` : ''}; ${scope})`
   $('live-figures').hidden = role !== 'admin'
   $('chart-eps').hidden = role !== 'admin'
+  $('overview-live').hidden = role !== 'admin'
 }
 
 async function refreshLive() {
@@ -243,6 +235,7 @@ async function refreshLive() {
   const s = await api('/v1/status')
   const eps = Number(s.eventsPerSecond ?? 0)
   $('eps').textContent = fmt(Math.round(eps))
+  $('overview-eps').textContent = fmt(Math.round(eps))
   $('lag').textContent = s.lag === undefined || s.lag === null ? '–' : fmt(s.lag)
   const wm = s.watermark ? new Date(s.watermark).toISOString().replace('.000Z', 'Z') : 'none yet'
   const last = s.lastBatchRun ? `, last batch run ${s.lastBatchRun.endedAt ?? s.lastBatchRun.end ?? ''}` : ''
@@ -263,11 +256,7 @@ function showError(err) {
 }
 
 defaultRange()
-$('q').addEventListener('input', onSearchInput)
-$('search-form').addEventListener('submit', (e) => {
-  e.preventDefault()
-  runSearch().catch(showError)
-})
+$('range-form').addEventListener('submit', (e) => e.preventDefault())
 $('from').addEventListener('change', () => loadReport().catch(showError))
 $('to').addEventListener('change', () => loadReport().catch(showError))
 // signals.js waits for it too: its panels are about every artist's listeners, for admin keys only.

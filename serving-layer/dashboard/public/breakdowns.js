@@ -1,5 +1,5 @@
 // The audience panels of the selected song or artist: countries (map + sortable list), device and tier shares,
-// plays per hour of day, and age and gender bars — each one GET /v1/{songs,artists}/:id/breakdown?by=….
+// plays per hour of day, and age × gender grouped bars — each one GET /v1/{songs,artists}/:id/breakdown?by=….
 /* global api, $, fmt */
 import { drawMap } from './map.js'
 
@@ -32,6 +32,63 @@ function shareBars(el, values) {
       return row
     }),
   )
+}
+
+const GENDER_COLOURS = { female: '#f2789f', male: '#4f8cff', 'non-binary': '#3ecf8e', unspecified: '#e5b453' }
+
+/** Labels in their natural order (age bands and genders sort as text), `unknown` last. */
+function ordered(labels) {
+  return [...new Set(labels)].sort((a, b) => (a === 'unknown') - (b === 'unknown') || a.localeCompare(b))
+}
+
+/**
+ * Plays per age band (the axis), one bar per gender in each band, from the by=age_gender cross (`<age>|<gender>`,
+ * or `unknown` when neither is known): joint counts, which the age and gender shares alone cannot give.
+ */
+function ageGenderBars(el, values) {
+  const cells = values.map((v) => {
+    const [age, gender = 'unknown'] = v.value.split('|')
+    return { age, gender, plays: v.plays }
+  })
+  const ages = ordered(cells.map((c) => c.age))
+  const genders = ordered(cells.map((c) => c.gender))
+  const max = Math.max(1, ...cells.map((c) => c.plays))
+  const legend = document.createElement('div')
+  legend.className = 'legend'
+  for (const g of genders) {
+    const item = document.createElement('span')
+    item.style.setProperty('--c', GENDER_COLOURS[g] ?? '#8a93a6')
+    item.textContent = g
+    legend.append(item)
+  }
+  const plot = document.createElement('div')
+  plot.className = 'groups'
+  for (const age of ages) {
+    const group = document.createElement('div')
+    group.className = 'group'
+    group.dataset.age = age
+    const bars = document.createElement('div')
+    bars.className = 'bars'
+    for (const gender of genders) {
+      const plays = cells.find((c) => c.age === age && c.gender === gender)?.plays ?? 0
+      const bar = document.createElement('span')
+      bar.className = 'bar'
+      bar.dataset.gender = gender
+      bar.style.height = `${((100 * plays) / max).toFixed(1)}%`
+      bar.style.background = GENDER_COLOURS[gender] ?? '#8a93a6'
+      bar.title = `${age}, ${gender}: ${fmt(plays)} plays`
+      bars.append(bar)
+    }
+    const label = document.createElement('span')
+    label.className = 'axis'
+    label.textContent = age
+    group.append(bars, label)
+    plot.append(group)
+  }
+  // Checkable without reading the bars' geometry: the groups on the axis and the bars in each.
+  el.dataset.groups = String(ages.length)
+  el.dataset.bars = String(genders.length)
+  el.replaceChildren(legend, plot)
 }
 
 function renderCountries() {
@@ -87,8 +144,8 @@ function drawHours(values) {
 }
 
 export async function loadAudience(hit, from, to) {
-  const [country, device, tier, hour, age, gender] = await Promise.all(
-    ['country', 'device', 'tier', 'hour', 'age', 'gender'].map((by) => breakdown(hit, by, from, to)),
+  const [country, device, tier, hour, ageGender] = await Promise.all(
+    ['country', 'device', 'tier', 'hour', 'age_gender'].map((by) => breakdown(hit, by, from, to)),
   )
   $('audience').hidden = false
   countrySort.values = country.values
@@ -96,8 +153,7 @@ export async function loadAudience(hit, from, to) {
   await drawMap('map', country.values)
   shareBars($('devices'), device.values)
   shareBars($('tiers'), tier.values)
-  shareBars($('ages'), age.values)
-  shareBars($('genders'), gender.values)
+  ageGenderBars($('age-gender'), ageGender.values)
   drawHours(hour.values)
 }
 

@@ -1,5 +1,6 @@
 // Dashboard panels for the marketing side: the live interest signals (rate and latest, with song names) and the
-// nightly listener segments (sizes, and the artists each plays most with how its share of their plays compares).
+// nightly listener segments (sizes, premium share, and the artists each plays most with how its share of their
+// plays compares).
 // Uses `api`, `$` and `fmt` from app.js (loaded first).
 /* global api, $, fmt, showError, meReady, state */
 'use strict'
@@ -37,7 +38,9 @@ async function refreshSegments() {
         .slice(0, 3)
         .map((a) => `${a.name} ×${a.lift.toFixed(1)}`)
         .join(', ')
-      for (const text of [s.name, `${fmt(s.size)} (${share}%)`, artists]) {
+      // The premium share is among the members with a profile; a lake without profiles has none to show.
+      const premium = s.centroid.premium === null ? '' : `, ${Math.round(100 * s.centroid.premium)}% premium`
+      for (const text of [s.name, `${fmt(s.size)} (${share}%)${premium}`, artists]) {
         const td = document.createElement('td')
         td.textContent = text
         tr.append(td)

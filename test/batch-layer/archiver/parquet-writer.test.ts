@@ -53,6 +53,38 @@ describe('ParquetWriter', () => {
     },
   )
 
+  it('writes a column with thousands of values per row group plain and keeps the dictionary of a column with few', async () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'parquet-writer-'))
+    onTestFinished(() => fs.rmSync(home, { recursive: true, force: true }))
+    const config = loadConfig({ ...process.env, PLAYCOUNT_HOME: home, LAKE_URI: path.join(home, 'lake') })
+    const csv = path.join(home, 'rows.csv')
+    const out = path.join(home, 'out.parquet')
+    const duck = await openDuck(config)
+    onTestFinished(() => duck.close())
+    // 4,000 listeners in 40,000 rows: DuckDB's default limit would build their dictionary, the cap (DICTIONARY_LIMIT)
+    // writes them plain; 31 songs keep theirs.
+    await duck.conn.run(`COPY (SELECT md5(i::VARCHAR) AS event_id, 1717243200000 AS ts, 1717243200000 AS arrived_at,
+        'u-' || (i % 4000) AS user_id, 's' || (i % 31) AS song_id, 'a' || (i % 7) AS artist_id, 'play' AS type,
+        NULL AS ms_played, 'tv' AS device, 'DE' AS country, 3 AS kafka_partition, i AS kafka_offset
+      FROM range(40000) r(i)) TO ${quoteLiteral(csv)} (HEADER false)`)
+    const writer = await ParquetWriter.create(config)
+    try {
+      await writer.write(csv, out)
+    } finally {
+      await writer.close()
+    }
+    const encodings = (
+      await duck.conn.runAndReadAll(`SELECT path_in_schema, string_agg(DISTINCT encodings, ',' ORDER BY encodings)
+        FROM parquet_metadata(${quoteLiteral(out)}) WHERE path_in_schema IN ('event_id', 'user_id', 'song_id')
+        GROUP BY ALL ORDER BY 1`)
+    ).getRows()
+    expect(encodings).toEqual([
+      ['event_id', 'PLAIN'],
+      ['song_id', 'PLAIN_DICTIONARY'],
+      ['user_id', 'PLAIN'],
+    ])
+  })
+
   it('reports an events file without rows as a lake error naming the file, not wrapped in a second one', async () => {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'parquet-writer-'))
     onTestFinished(() => fs.rmSync(home, { recursive: true, force: true }))

@@ -1,7 +1,8 @@
 /**
  * The one-definition test (docs/ARCHITECTURE.md#days-and-metrics): the speed layer's counters and the batch SQL,
  * both driven by shared/metrics.ts, give the same numbers over the same events — duplicates and late events
- * included. The speed side runs in-process here (its SpeedEngine, fed the events in partition/offset order as
+ * included; and so do their breakdowns by every dimension of shared/dimensions.ts (crosses included) against
+ * test/support/oracle.ts. The speed side runs in-process here (its SpeedEngine, fed the events in partition/offset order as
  * its consumer would), so no Kafka is needed to compare the two computations.
  */
 import { describe, expect, it } from 'vitest'
@@ -119,10 +120,13 @@ describe('one metric definition', () => {
       ...breakdownKeys('song', await readView(config, lake, manifest, 'song_breakdown_daily')),
       ...breakdownKeys('artist', await readView(config, lake, manifest, 'artist_breakdown_daily')),
     }
-    expect(
-      Object.keys(truth).some((k) => k.endsWith('|tier|unknown')) &&
-        Object.keys(truth).some((k) => k.endsWith('|age|65+')),
-    ).toBe(true)
+    // The profile dimensions, and the age × gender cross with a part unknown, a known pair and no profile at all.
+    for (const end of ['|tier|unknown', '|age|65+', '|age_gender|65+|male', '|age_gender|unknown|non-binary'])
+      expect(
+        Object.keys(truth).some((k) => k.endsWith(end)),
+        end,
+      ).toBe(true)
+    expect(Object.keys(truth).some((k) => k.endsWith('|age_gender|unknown'))).toBe(true)
     expect(batchBreakdowns).toEqual(truth)
     // An event that adds to no metric (a pause without msPlayed) leaves an all-zero row in SQL and no cell in the
     // speed layer; a reader sees zeros either way.

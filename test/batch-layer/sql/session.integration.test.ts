@@ -98,7 +98,7 @@ describe('playcount sql session', () => {
     expect(fs.existsSync(lake.location('y.csv'))).toBe(false)
 
     for (const q of examples) expect((await sql.query(q)).rows.length, q).toBeGreaterThan(0)
-    expect(examples).toHaveLength(9)
+    expect(examples).toHaveLength(10)
   })
 
   it('reads an S3 lake and nothing outside its prefix', async () => {

@@ -38,3 +38,31 @@ describe('DailyIndex.read', () => {
     expect(index.read('zz', 10, out)).toBe(false)
   })
 })
+
+describe('DailyIndex.forEachOnEnding', () => {
+  it('visits only the ids with the suffix that have a row that day, without the suffix, the same on a second call', () => {
+    const b = new DailyIndexBuilder()
+    const values = (plays: number) => METRICS.map((m) => (m.name === 'plays' ? plays : 0))
+    b.add('s1\u0000country\u0000SE', 10, values(3))
+    b.add('s2\u0000country\u0000SE', 11, values(4))
+    b.add('s3\u0000country\u0000SE', 10, values(5))
+    b.add('s1\u0000country\u0000DE', 10, values(6))
+    b.add('s1\u0000tier\u0000free', 10, values(7))
+    const index = b.build()
+    const out = new Float64Array(METRICS.length)
+    const plays = METRICS.findIndex((m) => m.name === 'plays')
+    const seen = (suffix: string, day: number): Array<[string, number]> => {
+      const got: Array<[string, number]> = []
+      index.forEachOnEnding(suffix, day, out, (id) => got.push([id, out[plays]!]))
+      return got.sort()
+    }
+    expect(seen('\u0000country\u0000SE', 10)).toEqual([
+      ['s1', 3],
+      ['s3', 5],
+    ])
+    expect(seen('\u0000country\u0000SE', 10)).toEqual(seen('\u0000country\u0000SE', 10))
+    expect(seen('\u0000country\u0000SE', 11)).toEqual([['s2', 4]])
+    expect(seen('\u0000country\u0000DE', 10)).toEqual([['s1', 6]])
+    expect(seen('\u0000country\u0000JP', 10)).toEqual([])
+  })
+})

@@ -6,16 +6,17 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import { chromium } from 'playwright-core'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { buildPipeline } from '../../../cli/pipeline.ts'
+import { DIMENSIONS, dimensionValue } from '../../../shared/dimensions.ts'
+import type { ListenEvent } from '../../../shared/event.ts'
 import { DAY_MS, dayOf } from '../../../shared/layout.ts'
 import { createLogger } from '../../../shared/logger.ts'
 import { cleanupTopics, eventually, testConfig } from '../../helpers.ts'
 import { writeDefaultCatalog } from '../support/catalog.ts'
 import { addKeys } from '../support/keys.ts'
+import { launchChromium, pageErrors } from '../support/chromium.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
 const ARTIFACTS = path.join('test-results', 'dashboard')
 
 describe('the dashboard', () => {
@@ -32,10 +33,12 @@ describe('the dashboard', () => {
     const artist = [...pipeline.catalog.artists.values()][0]!
     const songs = pipeline.catalog.songsOf(artist.artistId).slice(0, 3)
     const now = Date.now()
-    const events = Array.from({ length: 70 }, (_, i) => ({
+    // Nine listeners with profiles (the default catalog's), so the age × gender bars have pairs to draw.
+    const listeners = pipeline.catalog.listeners.slice(0, 9)
+    const events = Array.from({ length: 70 }, (_, i): ListenEvent => ({
       eventId: `dash-${i}`,
       ts: now - (i % 7) * DAY_MS - 60_000,
-      userId: `u${i % 9}`,
+      userId: listeners[i % 9]!.userId,
       songId: songs[i % songs.length]!.songId,
       type: i % 5 === 4 ? 'skip' : 'play',
       msPlayed: 30_000,
@@ -71,35 +74,19 @@ describe('the dashboard', () => {
       'the realtime view to count the 56 plays',
     )
 
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    })
-    onTestFinished(() => browser.close())
+    const browser = await launchChromium()
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
-    const consoleErrors: string[] = []
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text())
-    })
-    page.on('pageerror', (e) => consoleErrors.push(e.message))
+    const consoleErrors = pageErrors(page)
 
     await page.goto(`${base}/`)
-    await page.fill('#from', dayOf(now - 6 * DAY_MS))
-    await page.fill('#to', dayOf(now))
     await page.fill('#q', artist.name)
     await page.locator(`#results li[data-id="${artist.artistId}"]`).click()
     const chart = page.locator('#chart-plays')
     await chart.locator('canvas').waitFor()
-    expect(await chart.getAttribute('data-points')).toBe('7')
+    // The report's range, as a person narrows it: the chart follows.
+    await page.fill('#from', dayOf(now - 6 * DAY_MS))
+    await page.fill('#to', dayOf(now))
+    await expect.poll(() => chart.getAttribute('data-points')).toBe('7')
     await expect.poll(() => page.locator('#totals').innerText()).toContain('56')
     await expect.poll(() => page.locator('#trending-5m li').count(), { timeout: 15_000 }).toBeGreaterThan(0)
     expect(await page.locator('#chart-listeners canvas').count()).toBe(1)
@@ -118,6 +105,16 @@ describe('the dashboard', () => {
     expect(await page.locator('#chart-hours').getAttribute('data-bars')).toBe('24')
     expect(await page.locator('#chart-hours canvas').count()).toBe(1)
     expect(await page.locator('#devices .share[data-value="web"]').count()).toBe(1)
+    // Age × gender: age bands on the axis, one bar per gender in each, from the one by=age_gender request.
+    const ageGender = DIMENSIONS.find((d) => d.name === 'age_gender')!
+    const pairs = events.map((e) => dimensionValue(ageGender, e, pipeline.catalog.profileOf(e.userId)).split('|'))
+    const ages = new Set(pairs.map(([a]) => a)).size
+    const genders = new Set(pairs.map(([, g = 'unknown']) => g)).size
+    expect(ages * genders).toBeGreaterThan(1)
+    await expect.poll(() => page.locator('#age-gender .group').count()).toBe(ages)
+    expect(await page.locator('#age-gender .group .bar').count()).toBe(ages * genders)
+    const [age, gender = 'unknown'] = pairs[0]!
+    expect(await page.locator(`#age-gender .group[data-age="${age}"] .bar[data-gender="${gender}"]`).count()).toBe(1)
     expect(new URL(page.url()).searchParams.get('artist')).toBe(artist.artistId)
 
     fs.mkdirSync(ARTIFACTS, { recursive: true })
@@ -136,6 +133,13 @@ describe('the dashboard', () => {
     expect(new URL(page.url()).hash).toBe(`#charts?date=${yesterday}`)
     await page.reload()
     await expect.poll(() => page.locator('#charts-title').innerText()).toContain(`Top 50 of ${yesterday}`)
+    // One country's chart through the select, named in the URL: every play here is from DE, none from JP.
+    await page.selectOption('#charts-country', 'JP')
+    await expect.poll(() => page.locator('#charts-title').innerText()).toContain(`Top 50 of ${yesterday} in Japan`)
+    expect(await page.locator('#charts-songs li').count()).toBe(0)
+    await page.selectOption('#charts-country', 'DE')
+    await expect.poll(() => page.locator('#charts-title').innerText()).toContain(`Top 50 of ${yesterday} in Germany`)
+    expect(new URL(page.url()).hash).toBe(`#charts?date=${yesterday}&country=DE`)
     await row.waitFor()
     await row.click()
     await expect.poll(() => page.locator('#report-title').innerText()).toBe(`Song: ${top.title}`)
@@ -159,15 +163,10 @@ describe('the dashboard', () => {
     onTestFinished(() => pipeline.stop())
     const artist = [...pipeline.catalog.artists.values()][0]!
 
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu'],
-    })
-    onTestFinished(() => browser.close())
+    const browser = await launchChromium()
     const page = await browser.newPage()
-    const pageErrors: string[] = []
-    page.on('pageerror', (e) => pageErrors.push(e.message))
+    const uncaught: string[] = []
+    page.on('pageerror', (e) => uncaught.push(e.message))
     const prompts: string[] = []
     page.on('dialog', (d) => {
       prompts.push(d.message())
@@ -179,10 +178,19 @@ describe('the dashboard', () => {
     await expect.poll(() => page.locator('#status').innerText(), { timeout: 15_000 }).toContain('watermark')
     expect(prompts).toEqual(['This playcount API needs a key (API_TOKEN, or one from `playcount keys create`):'])
     expect(await page.evaluate(() => window.localStorage.getItem('playcount.token'))).toBe(token)
+    // No events and no batch run yet: the overview says how to get events in, and where numbers will come from.
+    await expect
+      .poll(() => page.getByTestId('overview-empty').innerText())
+      .toBe(
+        'No plays today yet. Start the demo and its simulated listeners with `npm start`, or send events to ' +
+          'POST /v1/events on this server (README: The event).',
+      )
+    expect(await page.getByTestId('watermark-line').innerText()).toContain('No batch run yet')
+    expect(await page.locator('#top-songs li').innerText()).toBe('No songs played today yet.')
     await page.fill('#q', artist.name)
     await expect.poll(() => page.locator(`#results li[data-id="${artist.artistId}"]`).count()).toBe(1)
     expect(prompts).toHaveLength(1)
-    expect(pageErrors).toEqual([])
+    expect(uncaught).toEqual([])
   })
 
   it("with a key scoped to one artist, shows whose key it is, finds only that artist, and no operators' figures", async () => {
@@ -198,15 +206,10 @@ describe('the dashboard', () => {
     const base = await pipeline.start()
     onTestFinished(() => pipeline.stop())
 
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu'],
-    })
-    onTestFinished(() => browser.close())
+    const browser = await launchChromium()
     const page = await browser.newPage()
-    const pageErrors: string[] = []
-    page.on('pageerror', (e) => pageErrors.push(e.message))
+    const uncaught: string[] = []
+    page.on('pageerror', (e) => uncaught.push(e.message))
     await page.goto(`${base}/?token=${encodeURIComponent(label)}`)
     await expect
       .poll(() => page.locator('#key').innerText(), { timeout: 15_000 })
@@ -221,6 +224,6 @@ describe('the dashboard', () => {
       .poll(() => page.locator('#results li').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-id'))))
       .not.toContain(other!.artistId)
     expect(await page.locator(`#results li[data-id="${other!.artistId}"]`).count()).toBe(0)
-    expect(pageErrors).toEqual([])
+    expect(uncaught).toEqual([])
   })
 })

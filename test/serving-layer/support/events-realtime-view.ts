@@ -4,12 +4,18 @@
  * (only arrivals >= W; not ready for a W older than the buckets it kept). The real speed layer plugs in instead.
  */
 import type { Catalog } from '../../../shared/catalog/catalog.ts'
-import { parseDay, type Day } from '../../../shared/day.ts'
+import { dayOfMs, parseDay, type Day } from '../../../shared/day.ts'
 import type { ListenEvent } from '../../../shared/event.ts'
 import { dayOf, hourStart } from '../../../shared/layout.ts'
 import { METRICS, contribution, distinctValue, zeroValues, type MetricValues } from '../../../shared/metrics.ts'
+import { dimensionByName, dimensionValue } from '../../../shared/dimensions.ts'
 import type {
+  EntityKind,
+  RealtimeBreakdownAnswer,
+  RealtimeBreakdownQuery,
   RealtimeDailyAnswer,
+  RealtimeDayAnswer,
+  RealtimeDayQuery,
   RealtimeDailyQuery,
   RealtimeView,
   SpeedStatus,
@@ -27,11 +33,20 @@ const WINDOW_MS = { '5m': 300_000, '1h': 3_600_000, '24h': 86_400_000 } as const
 
 /** Aggregates events per event day with METRICS: the ground truth of the tests. */
 export function aggregate(events: Iterable<ArrivedEvent>): Map<string, MetricValues> {
-  const days = new Map<string, { v: MetricValues; sets: Map<string, Set<string>> }>()
+  return aggregateBy(events, (e) => dayOf(e.ts))
+}
+
+/** Aggregates events per key with METRICS (listeners: distinct over the group); undefined keys are left out. */
+function aggregateBy<K>(
+  events: Iterable<ArrivedEvent>,
+  keyOf: (e: ListenEvent) => K | undefined,
+): Map<K, MetricValues> {
+  const groups = new Map<K, { v: MetricValues; sets: Map<string, Set<string>> }>()
   for (const { event } of events) {
-    const day = dayOf(event.ts)
-    let d = days.get(day)
-    if (!d) days.set(day, (d = { v: zeroValues(), sets: new Map() }))
+    const key = keyOf(event)
+    if (key === undefined) continue
+    let d = groups.get(key)
+    if (!d) groups.set(key, (d = { v: zeroValues(), sets: new Map() }))
     for (const m of METRICS) {
       if (m.kind !== 'distinct') {
         d.v[m.name] += contribution(m, event)
@@ -45,7 +60,7 @@ export function aggregate(events: Iterable<ArrivedEvent>): Map<string, MetricVal
       d.v[m.name] = set.size
     }
   }
-  return new Map([...days].map(([k, d]) => [k, d.v]))
+  return new Map([...groups].map(([k, d]) => [k, d.v]))
 }
 
 interface Bucket {
@@ -64,6 +79,8 @@ export class EventsRealtimeView implements RealtimeView {
   /** Buckets before this were dropped: a query for an older W cannot be answered. */
   oldestWatermark = 0
   private readonly buckets = new Map<string, Map<string, Map<number, Bucket>>>()
+  /** Every event taken, for breakdowns and day answers (a W before `oldestWatermark` is refused, as in daily). */
+  private readonly arrived: ArrivedEvent[] = []
   private readonly plays: Array<{ arrivedAt: number; song: string; artist: string }> = []
   private readonly owned: Set<number>
   private readonly partitions: number[]
@@ -81,8 +98,10 @@ export class EventsRealtimeView implements RealtimeView {
 
   /** Takes the events of the partitions this instance owns. */
   ingest(events: Iterable<ArrivedEvent>): void {
-    for (const { event, arrivedAt, partition } of events) {
+    for (const arrived of events) {
+      const { event, arrivedAt, partition } = arrived
       if (!this.owned.has(partition)) continue
+      this.arrived.push(arrived)
       const day = dayOf(event.ts)
       const hour = hourStart(arrivedAt)
       const artist = this.catalog.artistOf(event.songId) ?? ''
@@ -132,6 +151,51 @@ export class EventsRealtimeView implements RealtimeView {
       if (v) days.set(day, v)
     }
     return { ...base, ready: true, days }
+  }
+
+  /** Breakdowns from the events themselves (no listener profiles: the profile dimensions are `unknown`). */
+  async breakdown(q: RealtimeBreakdownQuery): Promise<RealtimeBreakdownAnswer> {
+    const dim = dimensionByName(q.dimension)!
+    const base = { watermark: q.watermark, partitions: this.partitions }
+    const notReady = this.notReady(q.watermark)
+    if (notReady !== undefined) return { ...base, ready: false, reason: notReady, rows: [] }
+    const groups = aggregateBy(this.since(q.watermark), (e) => {
+      const day = dayOfMs(e.ts)
+      if (this.idOf(q.kind, e) !== q.id || day < q.from || day > q.to) return undefined
+      return `${day}|${dimensionValue(dim, e, undefined)}`
+    })
+    const rows = [...groups]
+      .map(([key, v]) => [Number(key.split('|')[0]), key.split('|')[1]!, v] as const)
+      .sort((a, b) => a[0] - b[0])
+    return { ...base, ready: true, rows }
+  }
+
+  async dayAll(q: RealtimeDayQuery): Promise<RealtimeDayAnswer> {
+    const base = { watermark: q.watermark, partitions: this.partitions }
+    const notReady = this.notReady(q.watermark)
+    if (notReady !== undefined) return { ...base, ready: false, reason: notReady, rows: [] }
+    const dim = q.where === undefined ? undefined : dimensionByName(q.where.dimension)!
+    const groups = aggregateBy(this.since(q.watermark), (e) =>
+      dayOfMs(e.ts) === q.day && (dim === undefined || dimensionValue(dim, e, undefined) === q.where!.value)
+        ? this.idOf(q.kind, e)
+        : undefined,
+    )
+    return { ...base, ready: true, rows: [...groups] }
+  }
+
+  private notReady(watermark: number): string | undefined {
+    if (!this.ready) return this.reason ?? 'rebuilding'
+    if (watermark < this.oldestWatermark)
+      return `buckets before ${new Date(this.oldestWatermark).toISOString()} dropped`
+    return undefined
+  }
+
+  private since(watermark: number): ArrivedEvent[] {
+    return this.arrived.filter((a) => a.arrivedAt >= watermark)
+  }
+
+  private idOf(kind: EntityKind, e: ListenEvent): string {
+    return kind === 'song' ? e.songId : (this.catalog.artistOf(e.songId) ?? '')
   }
 
   async trending(q: TrendingQuery): Promise<TrendingAnswer> {
