@@ -2,12 +2,16 @@
  * Report API throughput and latency, one run: a 30-day artist query (batch views loaded from Parquet into memory +
  * the speed layer's in-process view, merged) beside two routes on the same server returning a precomputed 30-day
  * JSON: a bare one (the ceiling on this machine) and one with the report route's schema, path and async handler (the
- * fair baseline: what remains between it and the report is the report's own work); then the same query fanned out
- * over HTTP to two speed instances (a child process serving SPEED_ROUTES). autocannon runs as its own process at 50 connections on 127.0.0.1, in alternating
- * 2-second slices (medians reported), because the 2-core machine is shared and its load drifts.
+ * fair baseline: what remains between it and the report is the report's own work). On the same server right after,
+ * interleaved with each other, two more report routes over the same batch views and realtime events: the 30-day
+ * breakdown by country of the same artist (batch `artist_breakdown_daily` + the speed layer's breakdowns) and today's
+ * song chart (every song's merged values of the day and of the day before, ranked). Then the daily query fanned out
+ * over HTTP to two speed instances (a child process serving SPEED_ROUTES). autocannon runs as its own process at 50
+ * connections on 127.0.0.1, in alternating 2-second slices (medians reported), because the 2-core machine is shared
+ * and its load drifts.
  *
- * Sizes: SERVING_BENCH_SONGS (2000), SERVING_BENCH_DAYS (30), SERVING_BENCH_EVENTS (20000 realtime events),
- * SERVING_BENCH_SECONDS (10 per measurement).
+ * Sizes: SERVING_BENCH_SONGS (2000), SERVING_BENCH_DAYS (30), SERVING_BENCH_EVENTS (20000 realtime events, each
+ * with one of BENCH_COUNTRIES and a device), SERVING_BENCH_SECONDS (10 per measurement).
  */
 import { execFile, spawn } from 'node:child_process'
 import fs from 'node:fs'
@@ -22,6 +26,7 @@ import { loadConfig, type Config } from '../shared/config.ts'
 import { openDuck, quoteLiteral } from '../shared/duckdb.ts'
 import { buildHttpApp } from '../shared/http-app.ts'
 import { tokenFor } from '../shared/http-auth.ts'
+import { DEVICES } from '../shared/event.ts'
 import { DAY_MS, HOUR_MS, VIEWS_MANIFEST_KEY, dayOf } from '../shared/layout.ts'
 import { openLake } from '../shared/lake.ts'
 import { createLogger } from '../shared/logger.ts'
@@ -48,6 +53,8 @@ const NOW = Date.UTC(2026, 5, 30, 14)
 /** The batch covers arrivals before 12:00 of the last day; the realtime part holds the two hours since. */
 const WATERMARK = NOW - 2 * HOUR_MS
 const PRECOMPUTED = 'precomputed'
+/** The countries of the events and of the batch breakdown rows (a listener base in a few markets). */
+const BENCH_COUNTRIES = ['DE', 'US', 'GB', 'FR', 'BR', 'JP', 'SE', 'MX', 'IN', 'NG', 'ES', 'IT', 'NL', 'PL', 'CA', 'AU']
 const JSON_TYPE = 'application/json; charset=utf-8'
 
 function benchCatalog(): Catalog {
@@ -95,6 +102,9 @@ function realtimeView(catalog: Catalog, name: string, partitions: number[]): Rea
     partitions: PARTITIONS,
     random: rng(7),
   })) {
+    const pick = Number.parseInt(event.eventId.slice(1), 10)
+    event.country = BENCH_COUNTRIES[pick % BENCH_COUNTRIES.length]
+    event.device = DEVICES[pick % DEVICES.length]
     if (states.has(partition)) client.engine.applyEvent(partition, event, arrivedAt, NOW)
   }
   return new LocalRealtimeView({
@@ -108,7 +118,10 @@ function realtimeView(catalog: Catalog, name: string, partitions: number[]): Rea
   })
 }
 
-/** song_daily and artist_daily for SONGS x DAYS, written as Parquet into the lake with their manifest. */
+/**
+ * song_daily and artist_daily for SONGS x DAYS, and artist_breakdown_daily by country (BENCH_COUNTRIES) and device,
+ * written as Parquet into the lake with their manifest.
+ */
 async function writeViews(config: Readonly<Config>): Promise<void> {
   const lake = openLake(config)
   const duck = await openDuck(config, { threads: 1 })
@@ -122,6 +135,7 @@ async function writeViews(config: Readonly<Config>): Promise<void> {
     const files = {
       song_daily: path.join(config.home, 'song_daily.parquet'),
       artist_daily: path.join(config.home, 'artist_daily.parquet'),
+      artist_breakdown_daily: path.join(config.home, 'artist_breakdown_daily.parquet'),
     }
     await duck.conn.run(
       `COPY (SELECT * EXCLUDE (artist_id) FROM song_rows) TO ${quoteLiteral(files.song_daily)} (FORMAT parquet)`,
@@ -130,6 +144,18 @@ async function writeViews(config: Readonly<Config>): Promise<void> {
       .run(`COPY (SELECT day, artist_id, sum(plays) plays, sum(completes) completes, sum(skips) skips, sum(likes) likes,
       sum(dislikes) dislikes, sum(ms_played) ms_played, (sum(listeners) * 6 // 10)::BIGINT listeners FROM song_rows GROUP BY ALL)
       TO ${quoteLiteral(files.artist_daily)} (FORMAT parquet)`)
+    // Each artist's plays of a day split over the countries (and, again, over the devices) by a hash share.
+    const countries = BENCH_COUNTRIES.map((c) => `(${quoteLiteral(c)})`).join(', ')
+    const devices = DEVICES.map((d) => `(${quoteLiteral(d)})`).join(', ')
+    await duck.conn.run(`COPY (SELECT day, artist_id, dimension, value, (sum(plays) * share // 100)::BIGINT plays,
+      (sum(completes) * share // 100)::BIGINT completes, (sum(skips) * share // 100)::BIGINT skips,
+      (sum(likes) * share // 100)::BIGINT likes, (sum(dislikes) * share // 100)::BIGINT dislikes,
+      (sum(ms_played) * share // 100)::BIGINT ms_played, (sum(listeners) * share // 200)::BIGINT listeners
+      FROM song_rows, (
+        SELECT 'country' AS dimension, v AS value, 1 + hash(v) % 12 AS share FROM (VALUES ${countries}) t(v)
+        UNION ALL SELECT 'device', v, 1 + hash(v) % 28 FROM (VALUES ${devices}) t(v))
+      GROUP BY day, artist_id, dimension, value, share)
+      TO ${quoteLiteral(files.artist_breakdown_daily)} (FORMAT parquet)`)
     for (const [view, file] of Object.entries(files)) await lake.putFile(`views/bench/${view}.parquet`, file)
     await lake.putBytes(
       VIEWS_MANIFEST_KEY,
@@ -138,7 +164,7 @@ async function writeViews(config: Readonly<Config>): Promise<void> {
         watermark: WATERMARK,
         createdAt: new Date().toISOString(),
         previousWatermark: 0,
-        views: { song_daily: ['views/bench/song_daily.parquet'], artist_daily: ['views/bench/artist_daily.parquet'] },
+        views: Object.fromEntries(Object.keys(files).map((v) => [v, [`views/bench/${v}.parquet`]])),
         days: { from: first, to: dayOf(NOW) },
       }),
     )
@@ -148,7 +174,11 @@ async function writeViews(config: Readonly<Config>): Promise<void> {
   }
 }
 
-/** `cpuUs`: this process's CPU time per request (the server's; autocannon and speed instances run elsewhere). */
+/**
+ * `cpuUs`: this process's CPU time per request the server received (autocannon and speed instances run elsewhere),
+ * counted until the server is idle again: a slow route is still answering its last connections' requests when
+ * autocannon stops, and that work belongs to its slice, not to the next URL's.
+ */
 interface Load {
   rps: number
   p50: number
@@ -159,12 +189,27 @@ interface Load {
   cpuUs: number
 }
 
+/** Requests received by the servers of this process (an onRequest hook of startServer). */
+let received = 0
+
+/** Resolves once this process has used under 10% of a core over 50 ms. */
+async function idle(): Promise<void> {
+  for (;;) {
+    const cpu0 = process.cpuUsage()
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    const cpu = process.cpuUsage(cpu0)
+    if (cpu.user + cpu.system < 5_000) return
+  }
+}
+
 async function autocannon(url: string, seconds: number): Promise<Load> {
   const bin = path.join(path.dirname(here), '..', 'node_modules', 'autocannon', 'autocannon.js')
   const cpu0 = process.cpuUsage()
+  const received0 = received
   const { stdout } = await promisify(execFile)(process.execPath, [bin, '-c', '50', '-d', String(seconds), '-j', url], {
     maxBuffer: 16 << 20,
   })
+  await idle()
   const cpu = process.cpuUsage(cpu0)
   const r = JSON.parse(stdout) as {
     requests: { average: number; total: number }
@@ -179,7 +224,7 @@ async function autocannon(url: string, seconds: number): Promise<Load> {
     non2xx: r.non2xx,
     errors: r.errors,
     total: r.requests.total,
-    cpuUs: (cpu.user + cpu.system) / Math.max(1, r.requests.total),
+    cpuUs: (cpu.user + cpu.system) / Math.max(1, received - received0),
   }
 }
 
@@ -273,6 +318,10 @@ async function startServer(config: Readonly<Config>, catalog: Catalog, realtime:
     })
   }
   const app = await buildHttpApp(config, { log, registry, readiness: serving.readiness, plugins })
+  app.addHook('onRequest', (_req, _reply, done) => {
+    received++
+    done()
+  })
   await serving.start()
   const url = await app.listen({ host: '127.0.0.1', port: 0 })
   return {
@@ -296,7 +345,10 @@ export default async function bench(ctx: BenchContext): Promise<BenchRow[]> {
     SPEED_TIMEOUT_MS: '2000',
   })
   const catalog = benchCatalog()
-  const query = `/v1/artists/a7/daily?from=${dayOf(NOW - (DAYS - 1) * DAY_MS)}&to=${dayOf(NOW)}`
+  const range = `from=${dayOf(NOW - (DAYS - 1) * DAY_MS)}&to=${dayOf(NOW)}`
+  const query = `/v1/artists/a7/daily?${range}`
+  const breakdownQuery = `/v1/artists/a7/breakdown?by=country&${range}`
+  const chartQuery = `/v1/charts/daily?date=${dayOf(NOW)}`
   const rows: BenchRow[] = []
   const row = (measure: string, value: number, unit: string, extra: Partial<BenchRow> = {}) =>
     rows.push({ bench: 'serving', measure, value, unit, ...extra })
@@ -305,24 +357,46 @@ export default async function bench(ctx: BenchContext): Promise<BenchRow[]> {
     await writeViews(config)
     const local = await startServer(config, catalog, [realtimeView(catalog, 'in-process', [0, 1, 2, 3])])
     const sample = await (await fetch(`${local.url}${query}`)).text()
+    const breakdownSample = await (await fetch(`${local.url}${breakdownQuery}`)).text()
+    const chartSample = await (await fetch(`${local.url}${chartQuery}`)).text()
     await local.close()
     const report = JSON.parse(sample) as { complete: boolean; days: unknown[]; totals: { plays: number } }
     if (!report.complete || report.days.length !== DAYS) throw new Error(`unexpected report: ${sample.slice(0, 300)}`)
     ctx.log(`report: ${sample.length} bytes, ${report.days.length} days, ${report.totals.plays} plays`)
+    const breakdown = JSON.parse(breakdownSample) as { complete: boolean; values: Array<{ source: string }> }
+    if (!breakdown.complete || breakdown.values.length !== BENCH_COUNTRIES.length)
+      throw new Error(`unexpected breakdown: ${breakdownSample.slice(0, 300)}`)
+    const chart = JSON.parse(chartSample) as { complete: boolean; entries: Array<{ source: string }> }
+    if (!chart.complete || chart.entries.length !== 50)
+      throw new Error(`unexpected chart: ${chartSample.slice(0, 300)}`)
+    ctx.log(
+      `breakdown: ${breakdownSample.length} bytes, ${breakdown.values.length} countries ` +
+        `(${breakdown.values[0]?.source}); ` +
+        `chart: ${chartSample.length} bytes, ${chart.entries.length} songs (${chart.entries[0]?.source})`,
+    )
 
     const server = await startServer(config, catalog, [realtimeView(catalog, 'in-process', [0, 1, 2, 3])], sample)
     let ceiling: Load
     let precomputed: Load
     let merged: Load
+    let breakdownLoad: Load
+    let chartLoad: Load
     try {
       const same = query.replace('/daily?', `/${PRECOMPUTED}?`)
       ;[ceiling, precomputed, merged] = (await interleaved(
         [`${server.url}/ceiling`, `${server.url}${same}`, `${server.url}${query}`],
         SECONDS,
       )) as [Load, Load, Load]
+      // Apart from the daily route's slices: the garbage of these slow routes would be collected in the next slice.
+      ;[breakdownLoad, chartLoad] = (await interleaved(
+        [`${server.url}${breakdownQuery}`, `${server.url}${chartQuery}`],
+        SECONDS,
+      )) as [Load, Load]
       ctx.log(`ceiling: ${JSON.stringify(ceiling)}`)
       ctx.log(`precomputed, same schema and path as the report: ${JSON.stringify(precomputed)}`)
       ctx.log(`30-day artist, in-process merge: ${JSON.stringify(merged)}`)
+      ctx.log(`30-day artist breakdown by country, in-process merge: ${JSON.stringify(breakdownLoad)}`)
+      ctx.log(`today's song chart, in-process merge: ${JSON.stringify(chartLoad)}`)
     } finally {
       await server.close()
     }
@@ -373,6 +447,20 @@ export default async function bench(ctx: BenchContext): Promise<BenchRow[]> {
       target: '<= 2x ceiling',
       met: merged.cpuUs <= 2 * ceiling.cpuUs,
     })
+    for (const [name, load] of [
+      ['30-day artist breakdown by country', breakdownLoad],
+      ["today's song chart (top 50, rank the day before)", chartLoad],
+    ] as const) {
+      row(`${name}, in-process merge, req/s`, load.rps, 'req/s', {
+        baseline: ceiling.rps,
+        ratio: load.rps / ceiling.rps,
+      })
+      row(`${name}, p99`, load.p99, 'ms')
+      row(`server CPU per request: ${name}`, load.cpuUs, 'µs', {
+        baseline: precomputed.cpuUs,
+        ratio: load.cpuUs / precomputed.cpuUs,
+      })
+    }
     row('30-day artist, fan-out to 2 speed instances over HTTP, req/s', fanned.rps, 'req/s', {
       baseline: ceiling.rps,
       ratio: fanned.rps / ceiling.rps,
@@ -383,23 +471,9 @@ export default async function bench(ctx: BenchContext): Promise<BenchRow[]> {
       baseline: ceiling.cpuUs,
       ratio: fanned.cpuUs / ceiling.cpuUs,
     })
-    row(
-      'non-2xx + errors over all runs',
-      merged.non2xx +
-        fanned.non2xx +
-        ceiling.non2xx +
-        precomputed.non2xx +
-        merged.errors +
-        fanned.errors +
-        ceiling.errors +
-        precomputed.errors,
-      'count',
-      {
-        target: '0',
-        met:
-          merged.non2xx + fanned.non2xx + precomputed.non2xx + merged.errors + fanned.errors + precomputed.errors === 0,
-      },
-    )
+    const loads = [ceiling, precomputed, merged, breakdownLoad, chartLoad, fanned]
+    const failed = loads.reduce((n, l) => n + l.non2xx + l.errors, 0)
+    row('non-2xx + errors over all runs', failed, 'count', { target: '0', met: failed === 0 })
     return rows
   } finally {
     fs.rmSync(home, { recursive: true, force: true })

@@ -2,15 +2,24 @@
  * The JSON text of a daily report (without `?parts`), written directly instead of through the response schema:
  * the report routes' hot path. Most days of a range have no realtime part, and such a day's row depends only on
  * the batch snapshot (its values and W), so its text is kept per snapshot and reused until the next batch run, and
- * so is the text of each run of such days (one flat string: a range of 30 days is a few pieces, not 30 to join and
- * flatten on every write); only the few days with realtime data and the totals are written per request. Same keys, order and numbers
- * as the schema serializer (a test compares them).
+ * so are the text and the sums of each run of such days (one flat string: a range of 30 days is a few pieces, not
+ * 30 to join and flatten on every write, and no day of the run is read again); only the few days with realtime
+ * data and the totals are written per request. Same keys, order and numbers as the schema serializer (a test
+ * compares them).
  */
 import type { EntityKind } from '../shared/realtime.ts'
 import { formatDay } from '../shared/day.ts'
 import { METRICS } from '../shared/metrics.ts'
 import type { BatchSnapshot } from './batch/load-views.ts'
-import { mergeDays, type MergeInput, type Source } from './merge.ts'
+import {
+  batchRunDays,
+  mergeDays,
+  type BatchRunSums,
+  type MergedDay,
+  type MergeInput,
+  type MergeVisitor,
+  type Source,
+} from './merge.ts'
 import type { Missing } from './realtime/fan-out.ts'
 
 /** Rows kept per snapshot before the cache starts over (~150 bytes each): a year of 2,000 songs is 730,000. */
@@ -65,12 +74,16 @@ class SnapshotText {
   }
 }
 
-/** `rows` by day; `runs` by runKey: the rows of consecutive batch-only days joined with commas. */
+/** `rows` by day; `runs` by runKey: the rows of consecutive batch-only days joined with commas, and their sums. */
 interface IdText {
   head: string
   tail: string
   rows: Map<number, string>
-  runs: Map<number, string>
+  runs: Map<number, RunText>
+}
+
+interface RunText extends BatchRunSums {
+  text: string
 }
 
 function join(list: string, item: string): string {
@@ -80,19 +93,52 @@ function join(list: string, item: string): string {
 /** A run first..last (at most MAX_RANGE_DAYS < 512 days long) as one number. */
 const runKey = (first: number, last: number): number => first * 512 + (last - first)
 
-/** The text of the batch-only days first..last, built from their cached rows once and kept flat. */
-function runText(text: SnapshotText, entry: IdText, first: number, last: number): string {
+/**
+ * The batch-only days first..last: their text and sums, written from their rows once per snapshot and kept (the
+ * text flat), so a request with no realtime data in the run neither walks nor writes its days.
+ */
+function batchRun(text: SnapshotText, entry: IdText, merge: MergeInput, first: number, last: number): RunText {
   const key = runKey(first, last)
   let run = entry.runs.get(key)
   if (run === undefined) {
-    run = entry.rows.get(first)!
-    for (let d = first + 1; d <= last; d++) run += `,${entry.rows.get(d)!}`
+    let days = ''
+    const sums = batchRunDays(merge, first, last, {
+      day: (d, p) => {
+        let row = entry.rows.get(d)
+        if (row === undefined) {
+          entry.rows.set(d, (row = rowJson(formatDay(d), p.b, p.r, p.exact, p.source)))
+          text.added(1)
+        }
+        days = join(days, row)
+      },
+    })
     // A joined string is a tree of pieces; reading it as a number makes V8 flatten it once, here, not per write.
-    void Number(run)
+    void Number(days)
+    run = { text: days, ...sums }
     entry.runs.set(key, run)
     text.added(last - first + 1)
   }
   return run
+}
+
+/** The days of one report as JSON text, day by day and run by run (a class: no closures per request). */
+class DaysWriter implements MergeVisitor {
+  days = ''
+  constructor(
+    private readonly text: SnapshotText,
+    private readonly entry: IdText,
+    private readonly merge: MergeInput,
+  ) {}
+
+  day(d: number, p: Readonly<MergedDay>): void {
+    this.days = join(this.days, rowJson(formatDay(d), p.b, p.r, p.exact, p.source))
+  }
+
+  batchRun(first: number, last: number): BatchRunSums {
+    const run = batchRun(this.text, this.entry, this.merge, first, last)
+    this.days = join(this.days, run.text)
+    return run
+  }
 }
 
 const texts = new WeakMap<BatchSnapshot, SnapshotText>()
@@ -113,25 +159,9 @@ export function dailyJson(snapshot: BatchSnapshot, r: DailyJsonInput, merge: Mer
   let text = texts.get(snapshot)
   if (text === undefined) texts.set(snapshot, (text = new SnapshotText()))
   const entry = text.entry(r)
-  let days = ''
-  // The batch-only days since runFirst (none while runFirst > runLast), written as one cached run.
-  let runFirst = 0
-  let runLast = -1
-  const sums = mergeDays(merge, (d, p) => {
-    if (p.hasRealtime) {
-      if (runFirst <= runLast) days = join(days, runText(text, entry, runFirst, runLast))
-      runLast = -1
-      days = join(days, rowJson(formatDay(d), p.b, p.r, p.exact, p.source))
-      return
-    }
-    if (!entry.rows.has(d)) {
-      entry.rows.set(d, rowJson(formatDay(d), p.b, p.r, p.exact, p.source))
-      text.added(1)
-    }
-    if (runFirst > runLast) runFirst = d
-    runLast = d
-  })
-  if (runFirst <= runLast) days = join(days, runText(text, entry, runFirst, runLast))
+  const writer = new DaysWriter(text, entry, merge)
+  const sums = mergeDays(merge, writer)
+  const days = writer.days
   return (
     `${entry.head}"from":"${r.from}","to":"${r.to}","watermark":${merge.watermark},"complete":${r.complete},` +
     `"missing":${r.complete ? COMPLETE : JSON.stringify(r.missing)},"days":[${days}],"totals":${totalsJson(sums.values, sums.listenersExact)}${entry.tail}`

@@ -6,8 +6,7 @@
  * be in both the batch and the realtime part of one day, so such a day's listeners are batch + realtime, an
  * upper bound, flagged `listenersExact: false`.
  *
- * `source` names the parts with data that day. A day without data in either part is 'batch' when it ended at or
- * before W (the batch run covered all of it that had arrived by then) and 'realtime' otherwise.
+ * `source` names the parts with data that day (batchRunDays: which part a day without data belongs to).
  */
 import { dayOfMs, formatDay, type Day } from '../shared/day.ts'
 import { METRICS, zeroValues, type MetricValues } from '../shared/metrics.ts'
@@ -52,14 +51,26 @@ function makeRow(date: string, b: Float64Array, r: Float64Array, exact: boolean,
 
 /** The merged report as objects: for CSV and `?parts` (the JSON hot path is daily-json.ts). */
 export function mergeDaily(input: MergeInput): { days: DailyRow[]; totals: Totals } {
-  const days: DailyRow[] = []
-  const sums = mergeDays(input, (day, p) => {
-    const row = makeRow(formatDay(day), p.b, p.r, p.exact, p.source)
-    if (input.withParts) row.parts = { batch: toValues(p.b), realtime: toValues(p.r) }
-    days.push(row)
-  })
+  const writer = new RowsWriter(input)
+  const sums = mergeDays(input, writer)
   const totals = { ...toValues(sums.values), listenersExact: sums.listenersExact } as Totals
-  return { days, totals }
+  return { days: writer.days, totals }
+}
+
+/** The day rows of one merge (a class, not closures: the breakdown route merges once per dimension value). */
+class RowsWriter implements MergeVisitor {
+  readonly days: DailyRow[] = []
+  constructor(private readonly input: MergeInput) {}
+
+  day(day: Day, p: Readonly<MergedDay>): void {
+    const row = makeRow(formatDay(day), p.b, p.r, p.exact, p.source)
+    if (this.input.withParts) row.parts = { batch: toValues(p.b), realtime: toValues(p.r) }
+    this.days.push(row)
+  }
+
+  batchRun(first: Day, last: Day): BatchRunSums {
+    return batchRunDays(this.input, first, last, this)
+  }
 }
 
 /** One day as the merge rule sees it: both parts (METRICS order; zeros where a part has no data) and its flags. */
@@ -77,46 +88,96 @@ export interface MergedSums {
   listenersExact: boolean
 }
 
+/** The sums of a run of days without realtime data, whose merged values are the batch's alone. */
+export interface BatchRunSums {
+  /** METRICS order. */
+  values: Float64Array
+  /** Days of the run with listeners (distinct listeners do not add across days). */
+  daysWithListeners: number
+}
+
+/** How a report is written from the merge, day by day; `merged` is reused, read it before returning. */
+export interface MergeVisitor {
+  /** A day with realtime data. */
+  day(day: Day, merged: Readonly<MergedDay>): void
+  /**
+   * The days first..last, none with realtime data: write them (batchRunDays walks them) and return their sums. A
+   * run depends only on the batch snapshot, so a writer may keep what it wrote per snapshot (daily-json.ts).
+   */
+  batchRun(first: Day, last: Day): Readonly<BatchRunSums>
+}
+
 /**
  * The merge rule, once, for every way a report is written (objects for CSV and `?parts`, JSON text on the hot
- * path): calls `visit` for each day of the range in order — `merged` is reused, read it before returning — and
- * returns the totals.
+ * path): the days of the range in order, each day with realtime data on its own and the runs of days between them
+ * as wholes, and the totals.
  */
-export function mergeDays(input: MergeInput, visit: (day: Day, merged: Readonly<MergedDay>) => void): MergedSums {
-  // A day that ends at or before W is wholly the batch's as far as arrivals before W go.
-  const batchDayLimit = dayOfMs(input.watermark)
-  const p: MergedDay = { b: scratch.b, r: scratch.r, hasBatch: false, hasRealtime: false, exact: true, source: 'batch' }
-  const { b, r } = p
-  const sums: MergedSums = { values: new Float64Array(M), listenersExact: true }
+export function mergeDays(input: MergeInput, visitor: MergeVisitor): MergedSums {
+  const sums: RangeSums = { values: new Float64Array(M), listenersExact: true, daysWithListeners: 0 }
+  const { b, r } = scratch
+  const p: MergedDay = { b, r, hasBatch: false, hasRealtime: true, exact: true, source: 'realtime' }
   const rt = realtimeByDay(input.realtime, input.first, input.last)
-  let daysWithListeners = 0
-  for (let d = input.first; d <= input.last; d++) {
+  let runFirst = input.first
+  for (let i = 0, n = rt === undefined ? 0 : input.last - input.first + 1; i < n; i++) {
+    if (rt!.has[i] !== 1) continue
+    const d = input.first + i
+    if (runFirst < d) addRun(sums, visitor.batchRun(runFirst, d - 1))
+    runFirst = d + 1
     p.hasBatch = input.batch(d, b)
     if (!p.hasBatch) b.fill(0)
-    const i = d - input.first
-    p.hasRealtime = rt !== undefined && rt.has[i] === 1
-    if (p.hasRealtime) for (let m = 0; m < M; m++) r[m] = rt!.values[i * M + m]!
-    else r.fill(0)
-    p.source =
-      p.hasBatch && p.hasRealtime
-        ? 'batch+realtime'
-        : p.hasBatch
-          ? 'batch'
-          : p.hasRealtime
-            ? 'realtime'
-            : d < batchDayLimit
-              ? 'batch'
-              : 'realtime'
+    for (let m = 0; m < M; m++) r[m] = rt!.values[i * M + m]!
+    p.source = p.hasBatch ? 'batch+realtime' : 'realtime'
     p.exact = !(b[LISTENERS]! > 0 && r[LISTENERS]! > 0)
     for (let m = 0; m < M; m++) sums.values[m]! += b[m]! + r[m]!
-    if (b[LISTENERS]! + r[LISTENERS]! > 0) daysWithListeners++
+    if (b[LISTENERS]! + r[LISTENERS]! > 0) sums.daysWithListeners++
     if (!p.exact) sums.listenersExact = false
-    visit(d, p)
+    visitor.day(d, p)
   }
+  if (runFirst <= input.last) addRun(sums, visitor.batchRun(runFirst, input.last))
   // Distinct listeners do not add across days: a sum over several days is an upper bound.
-  if (daysWithListeners > 1) sums.listenersExact = false
+  if (sums.daysWithListeners > 1) sums.listenersExact = false
   return sums
 }
+
+interface RangeSums extends MergedSums {
+  daysWithListeners: number
+}
+
+/** A module function, not a closure per merge: tsx names every closure it creates (keepNames), which costs. */
+function addRun(sums: RangeSums, run: Readonly<BatchRunSums>): void {
+  for (let m = 0; m < M; m++) sums.values[m]! += run.values[m]!
+  sums.daysWithListeners += run.daysWithListeners
+}
+
+/**
+ * The days first..last of a run without realtime data, each visited (`visitor.day`) with its batch part (and a zero
+ * realtime part), and their sums. A day without data in either part is 'batch' when it ended at or before W (the
+ * batch run covered all of it that had arrived by then) and 'realtime' otherwise.
+ */
+export function batchRunDays(
+  input: Pick<MergeInput, 'batch' | 'watermark'>,
+  first: Day,
+  last: Day,
+  visitor: Pick<MergeVisitor, 'day'>,
+): BatchRunSums {
+  // A day that ends at or before W is wholly the batch's as far as arrivals before W go.
+  const batchDayLimit = dayOfMs(input.watermark)
+  const sums: BatchRunSums = { values: new Float64Array(M), daysWithListeners: 0 }
+  const b = new Float64Array(M)
+  const p: MergedDay = { b, r: ZEROS, hasBatch: false, hasRealtime: false, exact: true, source: 'batch' }
+  for (let d = first; d <= last; d++) {
+    p.hasBatch = input.batch(d, b)
+    if (!p.hasBatch) b.fill(0)
+    p.source = p.hasBatch || d < batchDayLimit ? 'batch' : 'realtime'
+    for (let m = 0; m < M; m++) sums.values[m]! += b[m]!
+    if (b[LISTENERS]! > 0) sums.daysWithListeners++
+    visitor.day(d, p)
+  }
+  return sums
+}
+
+/** The realtime part of a day without realtime data (never written to). */
+const ZEROS = new Float64Array(M)
 
 /**
  * The realtime answers summed per day of the range (METRICS order), walking only the days they hold (a few, as

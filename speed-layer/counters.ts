@@ -203,6 +203,24 @@ function startUnion(): void {
   unionSize = 0
 }
 
+/**
+ * The number of distinct members of DISTINCT_METRICS[j] over the cells (counters[c], rows[c]) for c in
+ * order[start..end) of one partition: a single cell's count, or the size of the union of their member lists.
+ */
+export function distinctOver(
+  j: number,
+  counters: readonly KindCounters[],
+  rows: readonly number[],
+  order: readonly number[],
+  start: number,
+  end: number,
+): number {
+  if (end - start === 1) return counters[order[start]!]!.distinctCount(rows[order[start]!]!, j)
+  startUnion()
+  for (let k = start; k < end; k++) counters[order[k]!]!.forEachMember(rows[order[k]!]!, j, addToUnion)
+  return unionSize
+}
+
 export class DayAccumulator {
   readonly add = new Array<number>(N_ADDITIVE).fill(0)
   private readonly parts: Array<Array<[KindCounters, number]>> = DISTINCT_METRICS.map(() => [])

@@ -17,7 +17,7 @@ import { DAY_MS, dayOfMs } from '../shared/day.ts'
 import { HOUR_MS } from '../shared/layout.ts'
 import type { MetricValues } from '../shared/metrics.ts'
 import type { EntityKind, TrendingItem, TrendingWindow } from '../shared/realtime.ts'
-import { DayAccumulator, TYPE_INDEX, TYPE_PLANS, type KindCounters } from './counters.ts'
+import { DayAccumulator, TYPE_INDEX, TYPE_PLANS } from './counters.ts'
 import { Interner } from '../shared/fast/interner.ts'
 import { PartitionCounts, type Outcome } from './partition-counts.ts'
 import type { Signal } from '../shared/signals.ts'
@@ -27,6 +27,9 @@ import type { ListenerProfile } from '../shared/catalog/listeners.ts'
 import { ProfileTable, SlotWriter, countryCode, deviceCode } from './breakdown.ts'
 import { packEventDims } from './event-log.ts'
 import { breakdownRows, dayRowsWhere, type BreakdownRequest, type BreakdownRows } from './breakdown-query.ts'
+import { dailyRows, type DailyRequest, type DailyRows } from './daily-query.ts'
+
+export type { DailyRequest, DailyRows }
 
 export interface EngineSetup {
   /** The catalog as (songId, artistId) pairs: only these songs are counted. */
@@ -61,16 +64,6 @@ export interface BatchOutcome {
   signals: Signal[]
 }
 
-export interface DailyRequest {
-  partitions: number[]
-  watermark: number
-  kind: EntityKind
-  id: string
-  /** Event days as days since the epoch (UTC), inclusive. */
-  fromDay: number
-  toDay: number
-}
-
 export interface DayAllRequest {
   partitions: number[]
   watermark: number
@@ -80,8 +73,6 @@ export interface DayAllRequest {
   where?: { dimension: string; value: string }
 }
 export type DayAllRows = Array<[id: string, values: MetricValues]>
-
-export type DailyRows = Array<[day: number, values: MetricValues]>
 
 export interface TrendingRequest {
   partitions: number[]
@@ -328,28 +319,11 @@ export class SpeedEngine {
   daily(q: DailyRequest): DailyRows {
     const key = this.interner(q.kind).internString(q.id, false)
     if (key < 0) return []
-    const byDay = new Map<number, DayAccumulator>()
-    for (const p of q.partitions) {
-      for (const bucket of this.partition(p).bucketsFrom(q.watermark)) {
-        const counters = bucket[q.kind]
-        const from = Math.max(q.fromDay, counters.minDay)
-        const to = Math.min(q.toDay, counters.maxDay)
-        if (to - from < counters.size) {
-          for (let day = from; day <= to; day++) {
-            const row = counters.row(day, key)
-            if (row >= 0) accumulate(byDay, day, counters, row)
-          }
-        } else {
-          for (let row = 0; row < counters.size; row++) {
-            const day = counters.dayOf(row)
-            if (counters.cells.keyB[row] === key && day >= q.fromDay && day <= q.toDay)
-              accumulate(byDay, day, counters, row)
-          }
-        }
-      }
-      for (const acc of byDay.values()) acc.endPartition()
-    }
-    return [...byDay.keys()].sort((a, b) => a - b).map((day) => [day, byDay.get(day)!.values()])
+    return dailyRows(
+      q,
+      key,
+      q.partitions.map((p) => this.partition(p)),
+    )
   }
 
   /** Per (day, value) of one dimension, the metrics of one song or artist (breakdown-query.ts). */
@@ -423,14 +397,4 @@ export class SpeedEngine {
   private interner(kind: EntityKind): Interner {
     return kind === 'song' ? this.songs : this.artists
   }
-}
-
-/** Adds a row to its day's accumulator (a function, not a closure per bucket: report queries run this per request). */
-function accumulate(byDay: Map<number, DayAccumulator>, day: number, counters: KindCounters, row: number): void {
-  let acc = byDay.get(day)
-  if (acc === undefined) {
-    acc = new DayAccumulator()
-    byDay.set(day, acc)
-  }
-  acc.addRow(counters, row)
 }

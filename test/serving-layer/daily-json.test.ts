@@ -1,12 +1,13 @@
 /**
  * The hot path's JSON text against the response schema's serializer (Fastify's own, through inject) over the
  * object merge: byte for byte, on random inputs, while cached batch rows are reused and realtime data arrives on
- * days already cached.
+ * days already cached; and the cache of batch runs, kept per snapshot.
  */
 import Fastify from 'fastify'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { formatDay, parseDay } from '../../shared/day.ts'
 import { METRICS, zeroValues, type MetricValues } from '../../shared/metrics.ts'
+import { DailyIndexBuilder } from '../../serving-layer/batch/daily-index.ts'
 import { EMPTY_SNAPSHOT, type BatchSnapshot } from '../../serving-layer/batch/load-views.ts'
 import { dailyJson, type DailyJsonInput } from '../../serving-layer/daily-json.ts'
 import { mergeDaily, type MergeInput } from '../../serving-layer/merge.ts'
@@ -87,5 +88,46 @@ describe('dailyJson', () => {
       })
       expect(dailyJson(snapshot, head, merge), `round ${round}`).toBe(expected)
     }
+  })
+
+  it('answers each snapshot from its own batch runs: a new batch run is never served from the last one', async () => {
+    const serialize = await schemaSerializer()
+    const first = parseDay('2026-03-01')!
+    const last = first + 29
+    const watermark = Date.parse('2026-03-30T10:00:00Z')
+    const snapshotOf = (plays: number): BatchSnapshot => {
+      const builder = new DailyIndexBuilder()
+      for (let d = first; d < last; d++)
+        builder.add(
+          'a1',
+          d,
+          METRICS.map((m) => (m.name === 'plays' ? plays : 1)),
+        )
+      return { ...EMPTY_SNAPSHOT, watermark, indexes: { ...EMPTY_SNAPSHOT.indexes, artist: builder.build() } }
+    }
+    const head: DailyJsonInput = {
+      ...{ kind: 'artist', id: 'a1', name: 'Nova', artistId: undefined, complete: true },
+      ...{ from: formatDay(first), to: formatDay(last), missing: { instances: [], partitions: [] } },
+    }
+    // Realtime data on the last day only: days first..last-1 are one batch run.
+    const realtime = [new Map([[last, { ...zeroValues(), plays: 3 }]])]
+    const report = async (snapshot: BatchSnapshot) => {
+      const merge: MergeInput = { first, last, watermark, realtime, batch: snapshot.indexes.artist.reader('a1') }
+      const { days, totals } = mergeDaily(merge)
+      const expected = await serialize({ ...head, artistId: undefined, watermark, days, totals })
+      let reads = 0
+      const counted: MergeInput = { ...merge, batch: (d, out) => (reads++, merge.batch(d, out)) }
+      return { text: dailyJson(snapshot, head, counted), expected, reads }
+    }
+    const before = snapshotOf(10)
+    const cold = await report(before)
+    expect(cold.text).toBe(cold.expected)
+    const warm = await report(before)
+    expect(warm.text).toBe(warm.expected)
+    // Cached: only the day with realtime data is read from the batch.
+    expect(warm.reads).toBe(1)
+    const after = await report(snapshotOf(20))
+    expect(after.text).toBe(after.expected)
+    expect(JSON.parse(after.text).totals.plays).toBe(29 * 20 + 3)
   })
 })
