@@ -57,6 +57,37 @@ export function mergeDaily(input: MergeInput): { days: DailyRow[]; totals: Total
   return { days: writer.days, totals }
 }
 
+/** A merge's totals and the parts of its days with data, or undefined when no day of the range has data. */
+export function mergeTotals(input: MergeInput): { totals: Totals; source: Source } | undefined {
+  const parts = new PartsSeen(input)
+  const sums = mergeDays(input, parts)
+  if (!parts.batch && !parts.realtime) return undefined
+  const totals = { ...toValues(sums.values), listenersExact: sums.listenersExact } as Totals
+  return { totals, source: parts.batch && parts.realtime ? 'batch+realtime' : parts.batch ? 'batch' : 'realtime' }
+}
+
+/**
+ * Which parts the days with data (any metric not zero) come from, without writing rows: the breakdown route merges
+ * once per value of a dimension and needs only each value's totals and source.
+ */
+class PartsSeen implements MergeVisitor {
+  batch = false
+  realtime = false
+  constructor(private readonly input: MergeInput) {}
+
+  day(_day: Day, p: Readonly<MergedDay>): void {
+    let data = false
+    for (let m = 0; m < M && !data; m++) data = p.b[m]! + p.r[m]! !== 0
+    if (!data) return
+    if (p.source !== 'realtime') this.batch = true
+    if (p.source !== 'batch') this.realtime = true
+  }
+
+  batchRun(first: Day, last: Day): BatchRunSums {
+    return batchRunDays(this.input, first, last, this)
+  }
+}
+
 /** The day rows of one merge (a class, not closures: the breakdown route merges once per dimension value). */
 class RowsWriter implements MergeVisitor {
   readonly days: DailyRow[] = []

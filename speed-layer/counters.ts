@@ -7,7 +7,7 @@
  * additive values a row of one Float64Array, its distinct values a linked list of member rows (no object per cell,
  * per member or per event, so the hot path allocates nothing and the heap stays small).
  */
-import { ADDITIVE_METRICS, METRICS, contribution, distinctValue, type MetricValues } from '../shared/metrics.ts'
+import { ADDITIVE_METRICS, METRICS, contribution, distinctValue } from '../shared/metrics.ts'
 import { EVENT_TYPES, type EventType, type ListenEvent } from '../shared/event.ts'
 import { PairIndex, ensureFloat, ensureInt } from '../shared/fast/pair-index.ts'
 
@@ -173,11 +173,6 @@ export class KindCounters {
 }
 
 /**
- * Sums one key's cells of one day over several buckets and partitions. Additive metrics add; distinct ones are
- * unioned within a partition (a listener can play in several hours) and their sizes added across partitions (the
- * Kafka key is the userId, so partitions never share a listener).
- */
-/**
  * The union of member lists, counted with a stamp per member value (values are interned listener ids, small
  * integers): a value is new to the current union when its stamp is not the union's. Several times cheaper than a
  * Set on a report's hot path, and allocation-free; endPartition runs to completion, so no two unions overlap.
@@ -219,38 +214,4 @@ export function distinctOver(
   startUnion()
   for (let k = start; k < end; k++) counters[order[k]!]!.forEachMember(rows[order[k]!]!, j, addToUnion)
   return unionSize
-}
-
-export class DayAccumulator {
-  readonly add = new Array<number>(N_ADDITIVE).fill(0)
-  private readonly parts: Array<Array<[KindCounters, number]>> = DISTINCT_METRICS.map(() => [])
-  private readonly distinctTotals = new Array<number>(N_DISTINCT).fill(0)
-
-  addRow(counters: KindCounters, row: number): void {
-    for (let i = 0; i < N_ADDITIVE; i++) this.add[i]! += counters.value(row, i)
-    for (let j = 0; j < N_DISTINCT; j++) if (counters.distinctCount(row, j) > 0) this.parts[j]!.push([counters, row])
-  }
-
-  /** Closes the current partition: its member lists become one distinct count. */
-  endPartition(): void {
-    for (let j = 0; j < N_DISTINCT; j++) {
-      const parts = this.parts[j]!
-      if (parts.length === 1) {
-        const [counters, row] = parts[0]!
-        this.distinctTotals[j]! += counters.distinctCount(row, j)
-      } else if (parts.length > 1) {
-        startUnion()
-        for (const [counters, row] of parts) counters.forEachMember(row, j, addToUnion)
-        this.distinctTotals[j]! += unionSize
-      }
-      parts.length = 0
-    }
-  }
-
-  values(): MetricValues {
-    const v = {} as MetricValues
-    for (let i = 0; i < N_ADDITIVE; i++) v[ADDITIVE_METRICS[i]!.name] = this.add[i]!
-    for (let j = 0; j < N_DISTINCT; j++) v[DISTINCT_METRICS[j]!.name] = this.distinctTotals[j]!
-    return v
-  }
 }

@@ -17,7 +17,8 @@ import { DAY_MS, dayOfMs } from '../shared/day.ts'
 import { HOUR_MS } from '../shared/layout.ts'
 import type { MetricValues } from '../shared/metrics.ts'
 import type { EntityKind, TrendingItem, TrendingWindow } from '../shared/realtime.ts'
-import { DayAccumulator, TYPE_INDEX, TYPE_PLANS } from './counters.ts'
+import { TYPE_INDEX, TYPE_PLANS } from './counters.ts'
+import { dayAllRows } from './day-all-query.ts'
 import { Interner } from '../shared/fast/interner.ts'
 import { PartitionCounts, type Outcome } from './partition-counts.ts'
 import type { Signal } from '../shared/signals.ts'
@@ -299,21 +300,11 @@ export class SpeedEngine {
       )
       return rows.map(([key, values]) => [names.stringOf(key), values])
     }
-    const byKey = new Map<number, DayAccumulator>()
-    for (const p of q.partitions) {
-      for (const bucket of this.partition(p).bucketsFrom(q.watermark)) {
-        const counters = bucket[q.kind]
-        for (let row = 0; row < counters.size; row++) {
-          if (counters.dayOf(row) !== q.day) continue
-          const key = counters.cells.keyB[row]!
-          let acc = byKey.get(key)
-          if (acc === undefined) byKey.set(key, (acc = new DayAccumulator()))
-          acc.addRow(counters, row)
-        }
-      }
-      for (const acc of byKey.values()) acc.endPartition()
-    }
-    return [...byKey].map(([key, acc]) => [names.stringOf(key), acc.values()])
+    const rows = dayAllRows(
+      q,
+      q.partitions.map((p) => this.partition(p)),
+    )
+    return rows.map(([key, values]) => [names.stringOf(key), values])
   }
 
   daily(q: DailyRequest): DailyRows {

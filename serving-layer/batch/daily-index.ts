@@ -15,6 +15,7 @@ export interface Series {
 
 export class DailyIndex {
   private readonly bySuffix = new Map<string, Array<[id: string, series: Series]>>()
+  private byPrefix: Map<string, string[]> | undefined
 
   constructor(
     private readonly series: ReadonlyMap<string, Series>,
@@ -85,6 +86,25 @@ export class DailyIndex {
       for (let m = 0; m < M; m++) out[m] = s.data[i * M + m]!
       fn(id)
     }
+  }
+
+  /**
+   * The ends of the ids that start with `prefix` and have no `separator` after it (a breakdown's values of one id and
+   * dimension: load-views.ts `breakdownId`). One scan groups every id on first use and is kept, as for
+   * `forEachOnEnding`: the index is immutable.
+   */
+  endsAfter(prefix: string, separator: string): readonly string[] {
+    if (this.byPrefix === undefined) {
+      this.byPrefix = new Map()
+      for (const id of this.series.keys()) {
+        const at = id.lastIndexOf(separator)
+        const cut = at < 0 ? 0 : at + separator.length
+        const group = this.byPrefix.get(id.slice(0, cut))
+        if (group === undefined) this.byPrefix.set(id.slice(0, cut), [id.slice(cut)])
+        else group.push(id.slice(cut))
+      }
+    }
+    return this.byPrefix.get(prefix) ?? []
   }
 
   get ids(): number {

@@ -23,9 +23,16 @@ export interface BatchSnapshot {
   loadedAt: number
 }
 
+export const BREAKDOWN_SEPARATOR = '\u0000'
+
 /** The id of a breakdown series in a DailyIndex: id, dimension and value joined by NUL (never in any of them). */
 export function breakdownId(id: string, dimension: string, value: string): string {
-  return `${id}\u0000${dimension}\u0000${value}`
+  return `${id}${BREAKDOWN_SEPARATOR}${dimension}${BREAKDOWN_SEPARATOR}${value}`
+}
+
+/** The values of one id's breakdown by `dimension` that the view has rows of. */
+export function breakdownValues(index: DailyIndex, id: string, dimension: string): readonly string[] {
+  return index.endsAfter(breakdownId(id, dimension, ''), BREAKDOWN_SEPARATOR)
 }
 
 export const EMPTY_SNAPSHOT: BatchSnapshot = Object.freeze({

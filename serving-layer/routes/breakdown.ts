@@ -7,13 +7,13 @@ import type { FastifyInstance } from 'fastify'
 import type { Static } from '@sinclair/typebox'
 import { create as contentDisposition } from 'content-disposition'
 import { formatDay, resolveRange, type Day } from '../../shared/day.ts'
-import { DIMENSIONS, UNKNOWN, type DimensionName } from '../../shared/dimensions.ts'
+import { DIMENSIONS, UNKNOWN, type DimensionDef, type DimensionName } from '../../shared/dimensions.ts'
 import { Errors } from '../../shared/errors.ts'
 import { METRICS, type MetricValues } from '../../shared/metrics.ts'
 import type { EntityKind, RealtimeBreakdownAnswer, RealtimeView } from '../../shared/realtime.ts'
-import { breakdownId } from '../batch/load-views.ts'
+import { breakdownId, breakdownValues } from '../batch/load-views.ts'
 import type { ServingContext } from '../context.ts'
-import { mergeDaily, type Source, type Totals } from '../merge.ts'
+import { mergeTotals, type Source, type Totals } from '../merge.ts'
 import { collect, type Missing } from '../realtime/fan-out.ts'
 import { entityScope } from './daily.ts'
 import { breakdownSchema, type BreakdownQuery, type DailyParams } from '../schemas.ts'
@@ -37,6 +37,15 @@ export interface BreakdownReport {
 }
 
 const CSV_COLUMNS = ['value', ...METRICS.map((m) => m.name), 'listenersExact', 'source'] as const
+
+const valueSets = new Map<DimensionDef, ReadonlySet<string>>()
+
+/** A dimension's values and UNKNOWN: the values a breakdown answers for. */
+function dimensionValues(dim: DimensionDef): ReadonlySet<string> {
+  let set = valueSets.get(dim)
+  if (set === undefined) valueSets.set(dim, (set = new Set([...dim.values, UNKNOWN])))
+  return set
+}
 
 export async function breakdownReport(
   ctx: ServingContext,
@@ -67,20 +76,19 @@ export async function breakdownReport(
     }
   })
   const index = snapshot.breakdowns[kind]
+  // Only the values with rows in the batch view or a realtime answer can have data (a few of a dimension's many).
+  const allowed = dimensionValues(dim)
+  const present = new Set([...breakdownValues(index, id, by), ...realtime.keys()].filter((v) => allowed.has(v)))
   const values: BreakdownValue[] = []
-  for (const value of [...dim.values, UNKNOWN]) {
-    const { days, totals } = mergeDaily({
+  for (const value of present) {
+    const merged = mergeTotals({
       first: range.first,
       last: range.last,
       watermark,
       batch: index.reader(breakdownId(id, by, value)),
       realtime: realtime.get(value) ?? [],
     })
-    const withData = days.filter((d) => METRICS.some((m) => d[m.name] !== 0))
-    if (withData.length === 0) continue
-    const parts = new Set(withData.flatMap((d) => d.source.split('+')))
-    const source: Source = parts.size === 2 ? 'batch+realtime' : parts.has('batch') ? 'batch' : 'realtime'
-    values.push({ value, ...totals, source })
+    if (merged !== undefined) values.push({ value, ...merged.totals, source: merged.source })
   }
   values.sort((a, b) => b.plays - a.plays || (a.value < b.value ? -1 : 1))
   return {

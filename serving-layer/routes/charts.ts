@@ -7,25 +7,16 @@
 import type { FastifyInstance } from 'fastify'
 import type { Static } from '@sinclair/typebox'
 import { dayOfMs, formatDay, requireDay, type Day } from '../../shared/day.ts'
-import { ADDITIVE_METRICS, METRICS, zeroValues, type MetricValues } from '../../shared/metrics.ts'
+import { ADDITIVE_METRICS, METRICS, type MetricValues } from '../../shared/metrics.ts'
 import type { EntityKind, RealtimeDayAnswer, RealtimeView } from '../../shared/realtime.ts'
 import { dimensionByName, requireDimensionValue } from '../../shared/dimensions.ts'
+import { dayTable, type DayTable } from '../batch/day-table.ts'
 import { breakdownId, type BatchSnapshot } from '../batch/load-views.ts'
 import type { ServingContext } from '../context.ts'
 import type { Source } from '../merge.ts'
 import { mayRead } from '../../shared/access/keys.ts'
 import { collect, type Missing } from '../realtime/fan-out.ts'
 import { chartSchema, type ChartQuery } from '../schemas.ts'
-
-interface Merged {
-  id: string
-  values: MetricValues
-  /** The realtime part of `values` (the batch part is the rest). */
-  realtimePart: MetricValues
-  batch: boolean
-  realtime: boolean
-  listenersBoth: boolean
-}
 
 export interface ChartEntry extends MetricValues {
   rank: number
@@ -66,78 +57,149 @@ function additiveZero(): AdditiveValues {
   return Object.fromEntries(ADDITIVE_METRICS.map((m) => [m.name, 0])) as AdditiveValues
 }
 
-function sumTotals(merged: readonly Merged[]): ChartTotals {
-  const totals: ChartTotals = {
-    entries: merged.length,
-    ...additiveZero(),
-    parts: { batch: additiveZero(), realtime: additiveZero() },
-  }
-  for (const m of merged) {
-    for (const { name } of ADDITIVE_METRICS) {
-      totals[name] += m.values[name]
-      totals.parts.realtime[name] += m.realtimePart[name]
-      totals.parts.batch[name] += m.values[name] - m.realtimePart[name]
-    }
-  }
-  return totals
+const NAMES = METRICS.map((m) => m.name)
+const M = NAMES.length
+const PLAYS = NAMES.indexOf('plays')
+const LISTENERS = NAMES.indexOf('listeners')
+const ADDITIVE = ADDITIVE_METRICS.map((a) => NAMES.indexOf(a.name))
+const BATCH = 1
+const REALTIME = 2
+const LISTENERS_BOTH = 4
+
+/**
+ * Every id's merged values of a day as columns (no object per id: a chart ranks thousands of ids and shows 50), and
+ * the rows with data in rank order.
+ */
+interface MergedDay {
+  ids: readonly string[]
+  /** Row i's merged values at i * M (METRICS order). */
+  values: Float64Array
+  /** Row i's realtime part (the batch part is the rest). */
+  realtime: Float64Array
+  /** BATCH | REALTIME | LISTENERS_BOTH per row. */
+  flags: Uint8Array
+  rowOf: (id: string) => number | undefined
+  /** The rows with data (any metric not zero), in no order. */
+  withData: number[]
 }
 
-/** Calls `fn` with each id that has a batch row on `day` and its values (METRICS order, in `out`). */
-type BatchDay = (day: Day, out: Float64Array, fn: (id: string) => void) => void
+/** The batch rows of the day (a table kept per snapshot) plus the realtime answers, by the merge rule. */
+function mergedDay(table: DayTable, answers: readonly RealtimeDayAnswer[]): MergedDay {
+  const size = answers.reduce((n, a) => n + a.rows.length, table.ids.length)
+  const values = new Float64Array(size * M)
+  values.set(table.values)
+  const realtime = new Float64Array(size * M)
+  const flags = new Uint8Array(size).fill(BATCH, 0, table.ids.length)
+  let ids = table.ids
+  const added = new Map<string, number>()
+  const rowOf = (id: string): number | undefined => table.rowOf.get(id) ?? added.get(id)
+  for (const a of answers) {
+    for (const [id, v] of a.rows) {
+      let i = rowOf(id)
+      if (i === undefined) {
+        if (ids === table.ids) ids = [...table.ids]
+        added.set(id, (i = ids.length))
+        ;(ids as string[]).push(id)
+      }
+      const at = i * M
+      if (flags[i]! & BATCH && values[at + LISTENERS]! > 0 && v.listeners > 0) flags[i]! |= LISTENERS_BOTH
+      for (let m = 0; m < M; m++) {
+        values[at + m]! += v[NAMES[m]!]
+        realtime[at + m]! += v[NAMES[m]!]
+      }
+      flags[i]! |= REALTIME
+    }
+  }
+  const day = { ids, values, realtime, flags, rowOf, withData: [] as number[] }
+  for (let i = 0; i < ids.length; i++) if (hasData(day, i)) day.withData.push(i)
+  return day
+}
+
+/** Whether row `row` has data: any metric not zero (an id whose rows sum to nothing is not ranked). */
+function hasData(day: Pick<MergedDay, 'values'>, row: number): boolean {
+  for (let m = 0; m < M; m++) if (day.values[row * M + m] !== 0) return true
+  return false
+}
+
+/** Whether row `a` ranks before row `b`: more plays, then more listeners, then the smaller id. */
+function ranksBefore(day: MergedDay, a: number, b: number): boolean {
+  const { values, ids } = day
+  const plays = values[a * M + PLAYS]! - values[b * M + PLAYS]!
+  if (plays !== 0) return plays > 0
+  const listeners = values[a * M + LISTENERS]! - values[b * M + LISTENERS]!
+  if (listeners !== 0) return listeners > 0
+  return ids[a]! < ids[b]!
+}
+
+/**
+ * The ranks (from 1) of `rows` (rows with data) among all rows with data, by row: one pass over the day that finds,
+ * for each row, the first of the sorted `rows` it ranks before (a binary search), instead of a sort of every id.
+ */
+function ranksOf(day: MergedDay, rows: readonly number[]): Map<number, number> {
+  const sorted = [...rows].sort((a, b) => (ranksBefore(day, a, b) ? -1 : 1))
+  const beaten = new Int32Array(sorted.length + 1)
+  for (const i of day.withData) {
+    let lo = 0
+    let hi = sorted.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (ranksBefore(day, i, sorted[mid]!)) hi = mid
+      else lo = mid + 1
+    }
+    beaten[lo]!++
+  }
+  const ranks = new Map<number, number>()
+  let better = 0
+  sorted.forEach((row, j) => {
+    better += beaten[j]!
+    ranks.set(row, better + 1)
+  })
+  return ranks
+}
+
+/** The first `limit` rows with data the caller may see, in rank order (a kept top list, not a sort of every id). */
+function top(day: MergedDay, limit: number, visible: (id: string) => boolean): number[] {
+  const best: number[] = []
+  for (const i of day.withData) {
+    if (best.length === limit && !ranksBefore(day, i, best[limit - 1]!)) continue
+    if (!visible(day.ids[i]!)) continue
+    let at = best.length
+    while (at > 0 && ranksBefore(day, i, best[at - 1]!)) at--
+    best.splice(at, 0, i)
+    if (best.length > limit) best.pop()
+  }
+  return best
+}
+
+/** The additive metrics summed over the rows with data the caller may see. */
+function sumTotals(day: MergedDay, visible: (id: string) => boolean): ChartTotals {
+  const A = ADDITIVE.length
+  const sums = new Float64Array(2 * A)
+  let entries = 0
+  for (const i of day.withData) {
+    if (!visible(day.ids[i]!)) continue
+    entries++
+    for (let k = 0; k < A; k++) {
+      sums[k]! += day.values[i * M + ADDITIVE[k]!]!
+      sums[A + k]! += day.realtime[i * M + ADDITIVE[k]!]!
+    }
+  }
+  const totals: ChartTotals = { entries, ...additiveZero(), parts: { batch: additiveZero(), realtime: additiveZero() } }
+  ADDITIVE_METRICS.forEach(({ name }, k) => {
+    totals[name] = sums[k]!
+    totals.parts.realtime[name] = sums[A + k]!
+    totals.parts.batch[name] = sums[k]! - sums[A + k]!
+  })
+  return totals
+}
 
 /**
  * The batch rows of a day: the daily view, or with `country` the breakdown view's rows of (id, country, value)
  * (dimension country: the event's, else the profile's; shared/dimensions.ts).
  */
-function batchDay(snapshot: BatchSnapshot, kind: EntityKind, country: string | undefined): BatchDay {
-  if (country === undefined) return (day, out, fn) => snapshot.indexes[kind].forEachOn(day, out, fn)
-  const suffix = breakdownId('', 'country', country)
-  return (day, out, fn) => snapshot.breakdowns[kind].forEachOnEnding(suffix, day, out, fn)
-}
-
-/** Every id's merged values of `day`, ranked. */
-function ranked(batch: BatchDay, day: Day, answers: readonly RealtimeDayAnswer[]): Merged[] {
-  const all = new Map<string, Merged>()
-  const get = (id: string): Merged => {
-    let m = all.get(id)
-    if (m === undefined)
-      all.set(
-        id,
-        (m = {
-          id,
-          values: zeroValues(),
-          realtimePart: zeroValues(),
-          batch: false,
-          realtime: false,
-          listenersBoth: false,
-        }),
-      )
-    return m
-  }
-  const out = new Float64Array(METRICS.length)
-  batch(day, out, (id) => {
-    const m = get(id)
-    METRICS.forEach((metric, i) => {
-      m.values[metric.name] += out[i]!
-    })
-    m.batch = true
-  })
-  for (const a of answers) {
-    for (const [id, values] of a.rows) {
-      const m = get(id)
-      if (m.batch && m.values.listeners > 0 && values.listeners > 0) m.listenersBoth = true
-      for (const metric of METRICS) {
-        m.values[metric.name] += values[metric.name]
-        m.realtimePart[metric.name] += values[metric.name]
-      }
-      m.realtime = true
-    }
-  }
-  return [...all.values()]
-    .filter((m) => METRICS.some((x) => m.values[x.name] !== 0))
-    .sort(
-      (a, b) => b.values.plays - a.values.plays || b.values.listeners - a.values.listeners || (a.id < b.id ? -1 : 1),
-    )
+function batchDay(snapshot: BatchSnapshot, kind: EntityKind, country: string | undefined, day: Day): DayTable {
+  if (country === undefined) return dayTable(snapshot.indexes[kind], day)
+  return dayTable(snapshot.breakdowns[kind], day, breakdownId('', 'country', country))
 }
 
 /**
@@ -165,29 +227,38 @@ export async function dailyChart(
     collect(ctx.realtime, ask(day), ctx.config.kafka.partitions, watermark),
     collect(ctx.realtime, ask(day - 1), ctx.config.kafka.partitions, watermark),
   ])
-  const batch = batchDay(snapshot, kind, country)
-  const previous = new Map(ranked(batch, day - 1, before.answers).map((m, i) => [m.id, i + 1]))
-  const dayMerged = ranked(batch, day, today.answers)
-  const entries = dayMerged
-    .map((m, i): ChartEntry => {
-      const previousRank = previous.get(m.id) ?? null
-      const song = kind === 'song' ? ctx.catalog.songs.get(m.id) : undefined
-      const name = song?.title ?? ctx.catalog.artists.get(m.id)?.name ?? m.id
-      return {
-        rank: i + 1,
-        id: m.id,
-        name,
-        ...(song === undefined ? {} : { artistId: song.artistId }),
-        ...m.values,
-        listenersExact: !m.listenersBoth,
-        source: m.batch && m.realtime ? 'batch+realtime' : m.batch ? 'batch' : 'realtime',
-        previousRank,
-        change: previousRank === null ? null : previousRank - (i + 1),
-      }
-    })
-    .filter((e) => visible(e.id))
-    .slice(0, limit)
-  const totals = sumTotals(dayMerged.filter((m) => visible(m.id)))
+  const previous = mergedDay(batchDay(snapshot, kind, country, day - 1), before.answers)
+  const merged = mergedDay(batchDay(snapshot, kind, country, day), today.answers)
+  const entries: ChartEntry[] = []
+  // Entry objects for the top `limit` the caller may see only.
+  const shown = top(merged, limit, visible)
+  const ranks = ranksOf(merged, shown)
+  const previousRows = shown.map((i) => previous.rowOf(merged.ids[i]!)).filter((r) => r !== undefined)
+  const previousRanks = ranksOf(
+    previous,
+    previousRows.filter((r) => hasData(previous, r)),
+  )
+  for (const i of shown) {
+    const id = merged.ids[i]!
+    const rank = ranks.get(i)!
+    const row = previous.rowOf(id)
+    const previousRank = row === undefined ? null : (previousRanks.get(row) ?? null)
+    const song = kind === 'song' ? ctx.catalog.songs.get(id) : undefined
+    const entry = {
+      rank,
+      id,
+      name: song?.title ?? ctx.catalog.artists.get(id)?.name ?? id,
+      ...(song === undefined ? {} : { artistId: song.artistId }),
+    } as ChartEntry
+    for (let m = 0; m < M; m++) entry[NAMES[m]!] = merged.values[i * M + m]!
+    const flags = merged.flags[i]!
+    entry.listenersExact = (flags & LISTENERS_BOTH) === 0
+    entry.source = flags & BATCH && flags & REALTIME ? 'batch+realtime' : flags & BATCH ? 'batch' : 'realtime'
+    entry.previousRank = previousRank
+    entry.change = previousRank === null ? null : previousRank - rank
+    entries.push(entry)
+  }
+  const totals = sumTotals(merged, visible)
   const complete = today.complete && before.complete
   return {
     date: formatDay(day),

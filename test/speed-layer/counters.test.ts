@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { EVENT_TYPES, type ListenEvent } from '../../shared/event.ts'
-import { ADDITIVE_METRICS, METRICS, contribution, distinctValue } from '../../shared/metrics.ts'
-import {
-  DISTINCT_METRICS,
-  DayAccumulator,
-  KindCounters,
-  TYPE_INDEX,
-  TYPE_PLANS,
-  contributes,
-} from '../../speed-layer/counters.ts'
+import { ADDITIVE_METRICS, contribution, distinctValue } from '../../shared/metrics.ts'
+import { DISTINCT_METRICS, KindCounters, TYPE_INDEX, TYPE_PLANS, contributes } from '../../speed-layer/counters.ts'
 
 const event = (type: ListenEvent['type'], msPlayed: number | undefined, userId = 'u1'): ListenEvent => ({
   eventId: 'e',
@@ -40,30 +33,6 @@ describe('counters driven by shared/metrics.ts', () => {
         expect(contributes(plan, ms ?? 0)).toBe(expectedAny)
       }
     }
-  })
-
-  it('union distinct values within a partition and add them across partitions', () => {
-    const play = TYPE_PLANS[TYPE_INDEX.get('play')!]!
-    const day = 20_000
-    const hour1 = new KindCounters()
-    const hour2 = new KindCounters()
-    const otherPartition = new KindCounters()
-    hour1.apply(day, 1, play, 10, 1)
-    hour2.apply(day, 1, play, 10, 1) // the same listener an hour later
-    hour2.apply(day, 1, play, 5, 2)
-    hour2.apply(day, 1, play, 5, 2) // twice in one hour: one listener
-    otherPartition.apply(day, 1, play, 1, 3)
-    const acc = new DayAccumulator()
-    acc.addRow(hour1, hour1.row(day, 1))
-    acc.addRow(hour2, hour2.row(day, 1))
-    acc.endPartition()
-    acc.addRow(otherPartition, otherPartition.row(day, 1))
-    acc.endPartition()
-    const v = acc.values()
-    expect(Object.keys(v).sort()).toEqual(METRICS.map((m) => m.name).sort())
-    expect(v.plays).toBe(5)
-    expect(v.msPlayed).toBe(31)
-    expect(v.listeners).toBe(3)
   })
 
   it('keeps many cells and members apart through table growth', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { METRICS } from '../../../shared/metrics.ts'
 import { DailyIndex, DailyIndexBuilder } from '../../../serving-layer/batch/daily-index.ts'
+import { breakdownId, breakdownValues } from '../../../serving-layer/batch/load-views.ts'
 
 describe('DailyIndex', () => {
   it('answers (id, day) from packed series, undefined for gaps and unknown ids', () => {
@@ -64,5 +65,24 @@ describe('DailyIndex.forEachOnEnding', () => {
     expect(seen('\u0000country\u0000SE', 11)).toEqual([['s2', 4]])
     expect(seen('\u0000country\u0000DE', 10)).toEqual([['s1', 6]])
     expect(seen('\u0000country\u0000JP', 10)).toEqual([])
+  })
+})
+
+describe('breakdownValues', () => {
+  it("lists only the values one id's dimension has rows of, not another id's or dimension's", () => {
+    const b = new DailyIndexBuilder()
+    const row = METRICS.map(() => 1)
+    for (const id of [
+      breakdownId('a1', 'country', 'SE'),
+      breakdownId('a1', 'country', 'DE'),
+      breakdownId('a1', 'device', 'mobile'),
+      breakdownId('a10', 'country', 'JP'),
+    ])
+      b.add(id, 10, row)
+    const index = b.build()
+    expect([...breakdownValues(index, 'a1', 'country')].sort()).toEqual(['DE', 'SE'])
+    expect(breakdownValues(index, 'a1', 'device')).toEqual(['mobile'])
+    expect(breakdownValues(index, 'a10', 'country')).toEqual(['JP'])
+    expect(breakdownValues(index, 'a2', 'country')).toEqual([])
   })
 })
