@@ -13,13 +13,12 @@
  * Sizes: SERVING_BENCH_SONGS (2000), SERVING_BENCH_DAYS (30), SERVING_BENCH_EVENTS (20000 realtime events, each
  * with one of BENCH_COUNTRIES and a device), SERVING_BENCH_SECONDS (10 per measurement).
  */
-import { execFile, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import readline from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import Fastify from 'fastify'
 import { Catalog } from '../shared/catalog/catalog.ts'
 import { loadConfig, type Config } from '../shared/config.ts'
@@ -40,6 +39,7 @@ import { InlineEngine } from '../speed-layer/engine-client.ts'
 import { PartitionState } from '../speed-layer/partition-state.ts'
 import { LocalRealtimeView } from '../speed-layer/view.ts'
 import { randomEvents, rng } from '../test/serving-layer/support/data.ts'
+import { interleaved, requestCounter, type Load } from './http-load.ts'
 import type { BenchContext, BenchRow } from './types.ts'
 
 const here = fileURLToPath(import.meta.url)
@@ -174,82 +174,6 @@ async function writeViews(config: Readonly<Config>): Promise<void> {
   }
 }
 
-/**
- * `cpuUs`: this process's CPU time per request the server received (autocannon and speed instances run elsewhere),
- * counted until the server is idle again: a slow route is still answering its last connections' requests when
- * autocannon stops, and that work belongs to its slice, not to the next URL's.
- */
-interface Load {
-  rps: number
-  p50: number
-  p99: number
-  non2xx: number
-  errors: number
-  total: number
-  cpuUs: number
-}
-
-/** Requests received by the servers of this process (an onRequest hook of startServer). */
-let received = 0
-
-/** Resolves once this process has used under 10% of a core over 50 ms. */
-async function idle(): Promise<void> {
-  for (;;) {
-    const cpu0 = process.cpuUsage()
-    await new Promise((resolve) => setTimeout(resolve, 50))
-    const cpu = process.cpuUsage(cpu0)
-    if (cpu.user + cpu.system < 5_000) return
-  }
-}
-
-async function autocannon(url: string, seconds: number): Promise<Load> {
-  const bin = path.join(path.dirname(here), '..', 'node_modules', 'autocannon', 'autocannon.js')
-  const cpu0 = process.cpuUsage()
-  const received0 = received
-  const { stdout } = await promisify(execFile)(process.execPath, [bin, '-c', '50', '-d', String(seconds), '-j', url], {
-    maxBuffer: 16 << 20,
-  })
-  await idle()
-  const cpu = process.cpuUsage(cpu0)
-  const r = JSON.parse(stdout) as {
-    requests: { average: number; total: number }
-    latency: { p50: number; p99: number }
-    non2xx: number
-    errors: number
-  }
-  return {
-    rps: r.requests.average,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    non2xx: r.non2xx,
-    errors: r.errors,
-    total: r.requests.total,
-    cpuUs: (cpu.user + cpu.system) / Math.max(1, received - received0),
-  }
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-
-/**
- * The machine is shared, so its load drifts within seconds: the URLs are measured in alternating 2-second slices
- * and each figure is the median over its slices, so a ratio compares like with like.
- */
-async function interleaved(urls: string[], seconds: number): Promise<Load[]> {
-  const slices = Math.max(1, Math.round(seconds / 2))
-  const runs: Load[][] = urls.map(() => [])
-  for (const url of urls) await autocannon(url, 1)
-  for (let i = 0; i < slices; i++) for (const [j, url] of urls.entries()) runs[j]!.push(await autocannon(url, 2))
-  return runs.map((r) => ({
-    rps: median(r.map((x) => x.rps)),
-    p50: median(r.map((x) => x.p50)),
-    p99: median(r.map((x) => x.p99)),
-    non2xx: r.reduce((n, x) => n + x.non2xx, 0),
-    errors: r.reduce((n, x) => n + x.errors, 0),
-    total: r.reduce((n, x) => n + x.total, 0),
-    cpuUs: median(r.map((x) => x.cpuUs)),
-  }))
-}
-
 /** Two speed instances (partitions split in half) in a child process, so they do not share the server's event loop. */
 async function startSpeedChild(): Promise<{ urls: string[]; stop(): void }> {
   const child = spawn(process.execPath, ['--import', 'tsx', here], {
@@ -319,7 +243,7 @@ async function startServer(config: Readonly<Config>, catalog: Catalog, realtime:
   }
   const app = await buildHttpApp(config, { log, registry, readiness: serving.readiness, plugins })
   app.addHook('onRequest', (_req, _reply, done) => {
-    received++
+    requestCounter.received++
     done()
   })
   await serving.start()
