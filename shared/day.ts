@@ -68,20 +68,11 @@ export function requireDay(text: string, field: string): Day {
 
 const pad2 = (n: number): string => (n < 10 ? `0${n}` : String(n))
 
-/** The calendar year of a day (no allocation: the speed layer's age bands call it per event). */
-export function yearOfDay(day: Day): number {
-  const z = day + 719468
-  const era = Math.floor(z / 146097)
-  const doe = z - era * 146097
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365)
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100))
-  const mp = Math.floor((5 * doy + 2) / 153)
-  return yoe + era * 400 + (mp >= 10 ? 1 : 0)
-}
-
-/** A day as 'YYYY-MM-DD' (years 0–9999). */
-export function formatDay(day: Day): string {
-  // civil_from_days
+/**
+ * A day as the number y * 10000 + m * 100 + d (Howard Hinnant's civil_from_days), so callers that need only the
+ * year allocate nothing: the speed layer's age bands ask per event.
+ */
+function civilDate(day: Day): number {
   const z = day + 719468
   const era = Math.floor(z / 146097)
   const doe = z - era * 146097
@@ -91,7 +82,18 @@ export function formatDay(day: Day): string {
   const d = doy - Math.floor((153 * mp + 2) / 5) + 1
   const m = mp < 10 ? mp + 3 : mp - 9
   const y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-  return `${String(y).padStart(4, '0')}-${pad2(m)}-${pad2(d)}`
+  return y * 10000 + m * 100 + d
+}
+
+/** The calendar year of a day (years 0–9999). */
+export function yearOfDay(day: Day): number {
+  return Math.floor(civilDate(day) / 10000)
+}
+
+/** A day as 'YYYY-MM-DD' (years 0–9999). */
+export function formatDay(day: Day): string {
+  const ymd = civilDate(day)
+  return `${String(Math.floor(ymd / 10000)).padStart(4, '0')}-${pad2(Math.floor(ymd / 100) % 100)}-${pad2(ymd % 100)}`
 }
 
 /** The UTC day an instant (epoch ms) falls on. */

@@ -98,9 +98,12 @@ describe('resolveRange (the report API range)', () => {
 })
 
 describe('yearOfDay', () => {
-  it('is the year of formatDay for every day of 1968..2101', () => {
+  it("is Date's UTC year, and formatDay's, for every day of 1968..2101", () => {
     const wrong: number[] = []
-    for (let day = -800; day < 48_000; day++) if (yearOfDay(day) !== Number(formatDay(day).slice(0, 4))) wrong.push(day)
+    for (let day = -800; day < 48_000; day++) {
+      const year = new Date(day * DAY_MS).getUTCFullYear()
+      if (yearOfDay(day) !== year || Number(formatDay(day).slice(0, 4)) !== year) wrong.push(day)
+    }
     expect(wrong).toEqual([])
     expect(yearOfDay(parseDay('2024-12-31')!)).toBe(2024)
     expect(yearOfDay(parseDay('2025-01-01')!)).toBe(2025)
