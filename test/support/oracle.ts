@@ -19,6 +19,26 @@ export interface DayValues {
 /** `song:<id>` / `artist:<id>` → day → values (days with no events are absent). */
 export type Oracle = Map<string, Map<string, DayValues>>
 
+function zero(): DayValues {
+  return { plays: 0, completes: 0, skips: 0, likes: 0, dislikes: 0, msPlayed: 0, listeners: 0 }
+}
+
+/** One event into `v`: its type's count, its msPlayed, and its listener among the players of `listenersKey`. */
+function count(v: DayValues, e: ListenEvent, players: Map<string, Set<string>>, listenersKey: string): void {
+  if (e.type === 'play') v.plays++
+  else if (e.type === 'complete') v.completes++
+  else if (e.type === 'skip') v.skips++
+  else if (e.type === 'like') v.likes++
+  else if (e.type === 'dislike') v.dislikes++
+  v.msPlayed += e.msPlayed ?? 0
+  if (e.type === 'play') {
+    let s = players.get(listenersKey)
+    if (!s) players.set(listenersKey, (s = new Set()))
+    s.add(e.userId)
+    v.listeners = s.size
+  }
+}
+
 export function oracle(events: Iterable<ListenEvent>, catalog: Catalog): Oracle {
   const out: Oracle = new Map()
   const sets = new Map<string, Set<string>>()
@@ -31,21 +51,8 @@ export function oracle(events: Iterable<ListenEvent>, catalog: Catalog): Oracle 
       let days = out.get(key)
       if (!days) out.set(key, (days = new Map()))
       let v = days.get(day)
-      if (!v)
-        days.set(day, (v = { plays: 0, completes: 0, skips: 0, likes: 0, dislikes: 0, msPlayed: 0, listeners: 0 }))
-      if (e.type === 'play') v.plays++
-      else if (e.type === 'complete') v.completes++
-      else if (e.type === 'skip') v.skips++
-      else if (e.type === 'like') v.likes++
-      else if (e.type === 'dislike') v.dislikes++
-      v.msPlayed += e.msPlayed ?? 0
-      if (e.type === 'play') {
-        const k = `${key}|${day}`
-        let s = sets.get(k)
-        if (!s) sets.set(k, (s = new Set()))
-        s.add(e.userId)
-        v.listeners = s.size
-      }
+      if (!v) days.set(day, (v = zero()))
+      count(v, e, sets, `${key}|${day}`)
     }
   }
   return out
@@ -106,20 +113,8 @@ export function breakdownOracle(
       for (const [dimension, value] of Object.entries(values)) {
         const key = `${entity}|${day}|${dimension}|${value}`
         let v = out.get(key)
-        if (!v)
-          out.set(key, (v = { plays: 0, completes: 0, skips: 0, likes: 0, dislikes: 0, msPlayed: 0, listeners: 0 }))
-        if (e.type === 'play') v.plays++
-        else if (e.type === 'complete') v.completes++
-        else if (e.type === 'skip') v.skips++
-        else if (e.type === 'like') v.likes++
-        else if (e.type === 'dislike') v.dislikes++
-        v.msPlayed += e.msPlayed ?? 0
-        if (e.type === 'play') {
-          let s = sets.get(key)
-          if (!s) sets.set(key, (s = new Set()))
-          s.add(e.userId)
-          v.listeners = s.size
-        }
+        if (!v) out.set(key, (v = zero()))
+        count(v, e, sets, key)
       }
     }
   }
