@@ -13,6 +13,9 @@ import { SignalSchema, type Signal } from '../../shared/signals.ts'
 import { Value } from '@sinclair/typebox/value'
 import type { SignalStore } from './signal-store.ts'
 
+/** How long a stop waits for the reader to leave its group and disconnect. */
+export const STOP_WAIT_MS = 3000
+
 export class SignalReader {
   private readonly consumer: Consumer
   private readonly admin: Admin
@@ -78,9 +81,26 @@ export class SignalReader {
     })
   }
 
+  /**
+   * Waits at most STOP_WAIT_MS: a broker that is unreachable or still electing its group coordinator would hold
+   * the serving layer's stop for as long as kafkajs retries. The disconnect goes on in the background then.
+   */
   async stop(): Promise<void> {
     if (this.starting === undefined) return
-    await this.starting.catch(() => undefined)
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), STOP_WAIT_MS).unref()
+    })
+    const closing = this.disconnect().catch((err: unknown) =>
+      this.log.debug({ err }, 'the signals reader did not disconnect cleanly'),
+    )
+    if ((await Promise.race([closing, late])) === 'late')
+      this.log.warn({ waitedMs: STOP_WAIT_MS }, 'the signals reader is still disconnecting; not waiting for it')
+    clearTimeout(timer)
+  }
+
+  private async disconnect(): Promise<void> {
+    await this.starting?.catch(() => undefined)
     this.live = false
     await this.consumer.disconnect()
     await this.admin
