@@ -24,6 +24,7 @@ import { dayOf, DAY_MS } from '../../shared/layout.ts'
 import { openLake, type Lake } from '../../shared/lake.ts'
 import { createLogger } from '../../shared/logger.ts'
 import { oracle, type DayValues } from '../support/oracle.ts'
+import { topicOffsets } from '../support/kafka-read.ts'
 import { RoleProcess, runCli } from './support/roles.ts'
 import { sendTraffic } from './support/traffic.ts'
 
@@ -262,10 +263,7 @@ describe('the pipeline under faults', () => {
 
 async function readDlqKeys(config: Readonly<Config>): Promise<Set<string>> {
   const kafka = createKafka(config)
-  const admin = kafka.admin()
-  await admin.connect()
-  const ends = await admin.fetchTopicOffsets(config.kafka.dlqTopic)
-  await admin.disconnect()
+  const ends = await topicOffsets(config, config.kafka.dlqTopic)
   const total = ends.reduce((n, p) => n + Number(p.high) - Number(p.low), 0)
   const keys = new Set<string>()
   const consumer = kafka.consumer({ groupId: `dlq-check-${Date.now()}` })

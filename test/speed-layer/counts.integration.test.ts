@@ -15,11 +15,12 @@ import {
 import { DIMENSION_NAMES } from '../../shared/dimensions.ts'
 import { dayOfMs, formatDay } from '../../shared/day.ts'
 import { breakdownOracle } from '../support/oracle.ts'
+import { topicOffsets } from '../support/kafka-read.ts'
 
 describe('speed layer counters (real broker)', () => {
   it('equal the ground truth with duplicates, late and invalid events, across a stop and a restart mid-stream', async () => {
     const config = testConfig({ KAFKA_PARTITIONS: '3' })
-    const { produce, kafka } = await setupTopic(config)
+    const { produce } = await setupTopic(config)
     const part1 = makeEvents(1, 1500, { invalid: 6 })
     const part2 = makeEvents(2, 1500, { invalid: 6, resend: part1.events })
     const part3 = makeEvents(3, 1500, { invalid: 6, resend: part2.events })
@@ -89,9 +90,7 @@ describe('speed layer counters (real broker)', () => {
     expect(Object.keys(byReason).sort()).toEqual(['bad_json', 'missing_field', 'unknown_song'])
     // The second instance rebuilt every partition from the start of the log, so it saw every bad message once.
     expect(Object.values(byReason).reduce((n, v) => n + v, 0)).toBe(invalid)
-    const admin = kafka.admin()
-    await admin.connect()
-    const dlq = await admin.fetchTopicOffsets(config.kafka.dlqTopic).finally(() => admin.disconnect())
+    const dlq = await topicOffsets(config, config.kafka.dlqTopic)
     expect(dlq.map((p) => p.high)).toEqual(['0'])
     // Keys held and listener ids come from the engine thread, refreshed with every manifest poll.
     const truthSongKeys = Object.entries(all)

@@ -12,6 +12,7 @@ import { encodeEvent, type EventType, type ListenEvent } from '../../shared/even
 import { createKafka } from '../../shared/kafka.ts'
 import type { Signal } from '../../shared/signals.ts'
 import { eventually } from '../helpers.ts'
+import { topicOffsets } from '../support/kafka-read.ts'
 import { signalsOracle, type OracleRule, type OracleSignal } from '../support/signals-oracle.ts'
 import { rng } from '../support/random.ts'
 import { catalog, type Message } from './fixtures.ts'
@@ -95,9 +96,7 @@ export function byId(a: { id: string }, b: { id: string }): number {
 /** Every message of the signals topic, read from the start to the current end of each partition. */
 export async function readSignals(config: Readonly<Config>): Promise<Signal[]> {
   const kafka = createKafka(config)
-  const admin = kafka.admin()
-  await admin.connect()
-  const ends = await admin.fetchTopicOffsets(config.kafka.signalsTopic).finally(() => admin.disconnect())
+  const ends = await topicOffsets(config, config.kafka.signalsTopic)
   const left = new Map(ends.filter((o) => Number(o.high) > Number(o.low)).map((o) => [o.partition, Number(o.high)]))
   if (left.size === 0) return []
   const out: Signal[] = []

@@ -1,8 +1,9 @@
 /** Reads back what landed on a test topic: every message with its key, from the beginning, by a fresh group. */
-import type { KafkaMessage } from 'kafkajs'
+import type { KafkaMessage, SeekEntry } from 'kafkajs'
 import { onTestFinished } from 'vitest'
 import type { Config } from '../../shared/config.ts'
 import { createKafka } from '../../shared/kafka.ts'
+import { withRetry } from '../../shared/retry.ts'
 import { eventually, randomName } from '../helpers.ts'
 
 export interface Received {
@@ -31,14 +32,25 @@ export async function readTopic(
   return got
 }
 
-/** How many messages the topic holds in total (sum of high watermarks). */
-export async function topicSize(config: Readonly<Config>, topic = config.kafka.topic): Promise<number> {
+/**
+ * Each partition's log start and end. Retried: right after a topic is created (or the broker restarts) the broker can
+ * answer "not the leader" for a while, which kafkajs's admin does not retry on its own.
+ */
+export async function topicOffsets(
+  config: Readonly<Config>,
+  topic = config.kafka.topic,
+): Promise<(SeekEntry & { high: string; low: string })[]> {
   const admin = createKafka(config).admin()
   await admin.connect()
   try {
-    const offsets = await admin.fetchTopicOffsets(topic)
-    return offsets.reduce((sum, o) => sum + Number(o.high), 0)
+    return await withRetry(() => admin.fetchTopicOffsets(topic), { what: `read the offsets of ${topic}` })
   } finally {
     await admin.disconnect()
   }
+}
+
+/** How many messages the topic holds in total (sum of high watermarks). */
+export async function topicSize(config: Readonly<Config>, topic = config.kafka.topic): Promise<number> {
+  const offsets = await topicOffsets(config, topic)
+  return offsets.reduce((sum, o) => sum + Number(o.high), 0)
 }

@@ -18,6 +18,7 @@ import {
   testCatalog,
   type TestMessage,
 } from './support.ts'
+import { topicOffsets } from '../../support/kafka-read.ts'
 
 const running: Archiver[] = []
 afterEach(async () => {
@@ -144,8 +145,8 @@ describe('archiver', () => {
       groupId: `${config.kafka.groupPrefix}.${config.kafka.topic}.archiver`,
       topics: [config.kafka.topic],
     })
-    const [dlq] = await admin.fetchTopicOffsets(config.kafka.dlqTopic)
     await admin.disconnect()
+    const [dlq] = await topicOffsets(config, config.kafka.dlqTopic)
     expect(dlq?.high).toBe('2')
     expect(committed?.partitions.map((p) => [p.partition, p.offset]).sort()).toEqual([
       [0, '9'],

@@ -17,6 +17,7 @@ import { createLogger } from '../../../shared/logger.ts'
 import { createRegistry } from '../../../shared/telemetry.ts'
 import { catalog as speedCatalog, makeEvents, setupTopic, speed } from '../../speed-layer/fixtures.ts'
 import { cleanupTopics, eventually } from '../../helpers.ts'
+import { topicSize } from '../../support/kafka-read.ts'
 import {
   archiverEnv,
   createTopic,
@@ -70,10 +71,7 @@ interface Letter {
 /** Every letter of the DLQ, after checking its end offset says exactly `count` were written. */
 async function readDlq(config: Readonly<Config>, count: number): Promise<Letter[]> {
   const kafka = createKafka(config)
-  const admin = kafka.admin()
-  await admin.connect()
-  const high = await admin.fetchTopicOffsets(config.kafka.dlqTopic).finally(() => admin.disconnect())
-  expect(high.reduce((n, p) => n + Number(p.high), 0)).toBe(count)
+  expect(await topicSize(config, config.kafka.dlqTopic)).toBe(count)
   const consumer = kafka.consumer({ groupId: `${config.kafka.groupPrefix}.dlq-reader`, maxBytesPerPartition: 8 << 20 })
   const letters: Letter[] = []
   await consumer.connect()
