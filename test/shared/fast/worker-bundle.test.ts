@@ -1,0 +1,63 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { Worker } from 'node:worker_threads'
+import { afterEach, describe, expect, it } from 'vitest'
+import { workerBundle } from '../../../shared/fast/worker-bundle.ts'
+
+const dirs: string[] = []
+
+afterEach(() => {
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true })
+})
+
+/** A worker module that imports a second TypeScript file and posts what that file exports. */
+function workerModule(answer: string): { entry: URL; setAnswer: (a: string) => void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'worker-bundle-'))
+  dirs.push(dir)
+  const dep = path.join(dir, 'answer.ts')
+  const setAnswer = (a: string): void => fs.writeFileSync(dep, `export const answer: string = ${JSON.stringify(a)}\n`)
+  setAnswer(answer)
+  const entry = path.join(dir, 'entry.ts')
+  fs.writeFileSync(
+    entry,
+    `import { parentPort } from 'node:worker_threads'\nimport { answer } from './answer.ts'\n` +
+      `const reply: { answer: string } = { answer }\nparentPort!.postMessage(reply)\n`,
+  )
+  return { entry: pathToFileURL(entry), setAnswer }
+}
+
+/** Runs the bundle as a plain JavaScript worker (no tsx) and returns its one message. */
+async function run(bundle: string): Promise<unknown> {
+  const worker = new Worker(bundle)
+  try {
+    return await new Promise((resolve, reject) => {
+      worker.once('message', resolve)
+      worker.once('error', reject)
+    })
+  } finally {
+    await worker.terminate()
+  }
+}
+
+describe('workerBundle', () => {
+  it('runs the module graph as one JavaScript file, and never a bundle older than a file of the graph', async () => {
+    const { entry, setAnswer } = workerModule('first')
+    const first = workerBundle(entry)
+    expect(first.endsWith('.mjs')).toBe(true)
+    await expect(run(first)).resolves.toEqual({ answer: 'first' })
+    // Unchanged sources: the same bundle.
+    expect(workerBundle(entry)).toBe(first)
+
+    // An imported file changes: a new bundle with the new code.
+    setAnswer('second')
+    const second = workerBundle(entry)
+    expect(second).not.toBe(first)
+    await expect(run(second)).resolves.toEqual({ answer: 'second' })
+
+    // And back: the bundle follows the content, not the time of the change.
+    setAnswer('first')
+    await expect(run(workerBundle(entry))).resolves.toEqual({ answer: 'first' })
+  })
+})
