@@ -54,6 +54,20 @@ function freshBundle(manifestPath: string): string | undefined {
   return bundle
 }
 
+/**
+ * Bundles of this worker older than an hour are deleted when a new one is written, so edits do not pile bundles up;
+ * a younger one may still be about to start in another process that read the manifest before the rebuild.
+ */
+const STALE_BUNDLE_MS = 3_600_000
+
+function dropStaleBundles(name: string, keep: string): void {
+  for (const file of fs.readdirSync(cacheDir)) {
+    if (!file.startsWith(`${name}-`) || !file.endsWith('.mjs') || file === keep) continue
+    const full = path.join(cacheDir, file)
+    if (Date.now() - fs.statSync(full).mtimeMs > STALE_BUNDLE_MS) fs.rmSync(full, { force: true })
+  }
+}
+
 /** Writes `data` to `file` atomically (another process may build the same bundle at the same time). */
 function writeAtomically(file: string, data: string): void {
   const tmp = `${file}.${process.pid}.tmp`
@@ -91,5 +105,6 @@ export function workerBundle(entry: URL): string {
   fs.mkdirSync(cacheDir, { recursive: true })
   writeAtomically(path.join(cacheDir, bundle), code)
   writeAtomically(manifestPath, JSON.stringify({ inputs, bundle } satisfies Manifest))
+  dropStaleBundles(name, bundle)
   return path.join(cacheDir, bundle)
 }

@@ -7,9 +7,15 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { workerBundle } from '../../../shared/fast/worker-bundle.ts'
 
 const dirs: string[] = []
+const bundles: string[] = []
 
 afterEach(() => {
   for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true })
+  // The test's bundles and their manifest (`<name>.json` beside `<name>-<code hash>.mjs`) leave the cache with it.
+  for (const bundle of bundles.splice(0)) {
+    fs.rmSync(bundle, { force: true })
+    fs.rmSync(bundle.replace(/-[0-9a-f]{12}\.mjs$/, '.json'), { force: true })
+  }
 })
 
 /** A worker module that imports a second TypeScript file and posts what that file exports. */
@@ -30,6 +36,7 @@ function workerModule(answer: string): { entry: URL; setAnswer: (a: string) => v
 
 /** Runs the bundle as a plain JavaScript worker (no tsx) and returns its one message. */
 async function run(bundle: string): Promise<unknown> {
+  bundles.push(bundle)
   const worker = new Worker(bundle)
   try {
     return await new Promise((resolve, reject) => {
