@@ -25,6 +25,23 @@ export function tsWorker(module: URL, options: Omit<WorkerOptions, 'eval'> = {})
   return new Worker(boot, { ...options, eval: true })
 }
 
+/**
+ * A thread started from the bundle of its module graph (worker-bundle.ts); through tsx if no bundle can be had (e.g.
+ * a read-only install), which is only slower to start.
+ */
+export function bundledWorker(module: URL, options: Omit<WorkerOptions, 'eval'> = {}, cacheDir?: string): Worker {
+  let bundle: string
+  try {
+    bundle = workerBundle(module, cacheDir)
+  } catch (err) {
+    process.emitWarning(`no bundle of ${module.pathname} (${(err as Error).message}); the thread starts through tsx`)
+    return tsWorker(module, options)
+  }
+  // A bundle needs no loader: without execArgv the thread does not inherit the process's `--import tsx` either
+  // (a process started by tsx), which still cost it 0.07-0.10 s of CPU to start.
+  return new Worker(bundle, { ...options, execArgv: [] })
+}
+
 export interface OrderedWorkerOptions {
   /** Runs once if the thread dies. */
   onFailure?: (err: Error) => void
@@ -47,11 +64,7 @@ export class OrderedWorker<Req, Res> {
 
   constructor(module: URL, workerData: unknown, what: string, options: OrderedWorkerOptions = {}) {
     const { onFailure = () => {}, bundled = false } = options
-    // A bundle needs no loader: without execArgv the thread does not inherit the process's `--import tsx` either
-    // (a process started by tsx), which still cost it 0.07-0.10 s of CPU to start.
-    this.worker = bundled
-      ? new Worker(workerBundle(module), { workerData, execArgv: [] })
-      : tsWorker(module, { workerData })
+    this.worker = bundled ? bundledWorker(module, { workerData }) : tsWorker(module, { workerData })
     this.worker.on('message', (reply: OrderedReply<Res>) => {
       const w = this.waiting.shift()
       if (w === undefined) return

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url'
 import type * as Esbuild from 'esbuild'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
-const cacheDir = path.join(root, 'node_modules', '.cache', 'playcount', 'workers')
+const CACHE_DIR = path.join(root, 'node_modules', '.cache', 'playcount', 'workers')
 
 /** A bundled CommonJS package (e.g. @fastify/error) calls require() for Node's built-ins; ESM has none of its own. */
 const REQUIRE_SHIM =
@@ -33,7 +33,7 @@ function sha256(data: string | Uint8Array): string {
 }
 
 /** The manifest's bundle if every input still has the content it was built from. */
-function freshBundle(manifestPath: string): string | undefined {
+function freshBundle(cacheDir: string, manifestPath: string): string | undefined {
   let manifest: Manifest
   try {
     manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as Manifest
@@ -60,7 +60,7 @@ function freshBundle(manifestPath: string): string | undefined {
  */
 const STALE_BUNDLE_MS = 3_600_000
 
-function dropStaleBundles(name: string, keep: string): void {
+function dropStaleBundles(cacheDir: string, name: string, keep: string): void {
   for (const file of fs.readdirSync(cacheDir)) {
     if (!file.startsWith(`${name}-`) || !file.endsWith('.mjs') || file === keep) continue
     const full = path.join(cacheDir, file)
@@ -75,12 +75,15 @@ function writeAtomically(file: string, data: string): void {
   fs.renameSync(tmp, file)
 }
 
-/** The path of an up-to-date bundle of the worker module `entry` (a .ts file), built now if there is none. */
-export function workerBundle(entry: URL): string {
+/**
+ * The path of an up-to-date bundle of the worker module `entry` (a .ts file), built now if there is none. Throws if
+ * it can be neither found nor built (e.g. `cacheDir` not writable).
+ */
+export function workerBundle(entry: URL, cacheDir = CACHE_DIR): string {
   const source = fileURLToPath(entry)
   const name = `${path.basename(source, '.ts')}-${sha256(source).slice(0, 12)}`
   const manifestPath = path.join(cacheDir, `${name}.json`)
-  const fresh = freshBundle(manifestPath)
+  const fresh = freshBundle(cacheDir, manifestPath)
   if (fresh !== undefined) return fresh
   // Loaded only to build: a fresh bundle needs no esbuild in the process.
   const { buildSync } = createRequire(import.meta.url)('esbuild') as typeof Esbuild
@@ -105,6 +108,6 @@ export function workerBundle(entry: URL): string {
   fs.mkdirSync(cacheDir, { recursive: true })
   writeAtomically(path.join(cacheDir, bundle), code)
   writeAtomically(manifestPath, JSON.stringify({ inputs, bundle } satisfies Manifest))
-  dropStaleBundles(name, bundle)
+  dropStaleBundles(cacheDir, name, bundle)
   return path.join(cacheDir, bundle)
 }

@@ -1,9 +1,10 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { afterEach, describe, expect, it } from 'vitest'
+import { bundledWorker } from '../../../shared/fast/ts-worker.ts'
 import { workerBundle } from '../../../shared/fast/worker-bundle.ts'
 
 const dirs: string[] = []
@@ -22,6 +23,8 @@ afterEach(() => {
 function workerModule(answer: string): { entry: URL; setAnswer: (a: string) => void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'worker-bundle-'))
   dirs.push(dir)
+  // ES modules, as in the repository (tsx reads a .ts file outside any package as CommonJS).
+  fs.writeFileSync(path.join(dir, 'package.json'), '{ "type": "module" }\n')
   const dep = path.join(dir, 'answer.ts')
   const setAnswer = (a: string): void => fs.writeFileSync(dep, `export const answer: string = ${JSON.stringify(a)}\n`)
   setAnswer(answer)
@@ -37,7 +40,10 @@ function workerModule(answer: string): { entry: URL; setAnswer: (a: string) => v
 /** Runs the bundle as a plain JavaScript worker (no tsx) and returns its one message. */
 async function run(bundle: string): Promise<unknown> {
   bundles.push(bundle)
-  const worker = new Worker(bundle)
+  return firstMessage(new Worker(bundle))
+}
+
+async function firstMessage(worker: Worker): Promise<unknown> {
   try {
     return await new Promise((resolve, reject) => {
       worker.once('message', resolve)
@@ -66,5 +72,21 @@ describe('workerBundle', () => {
     // And back: the bundle follows the content, not the time of the change.
     setAnswer('first')
     await expect(run(workerBundle(entry))).resolves.toEqual({ answer: 'first' })
+  })
+
+  it('starts the thread through tsx when no bundle can be written (a read-only install)', async () => {
+    const { entry } = workerModule('through tsx')
+    // A cache folder under a regular file cannot be made, whoever runs the test (root included).
+    const blocked = path.join(fileURLToPath(new URL('.', entry)), 'answer.ts', 'cache')
+    expect(() => workerBundle(entry, blocked)).toThrow()
+    const warnings: string[] = []
+    const onWarning = (w: Error): number => warnings.push(w.message)
+    process.on('warning', onWarning)
+    try {
+      await expect(firstMessage(bundledWorker(entry, {}, blocked))).resolves.toEqual({ answer: 'through tsx' })
+    } finally {
+      process.off('warning', onWarning)
+    }
+    expect(warnings.some((m) => m.includes('starts through tsx'))).toBe(true)
   })
 })
