@@ -37,13 +37,26 @@ export function nameViews(views: readonly RealtimeView[]): NamedView[] {
   return views.map((view, i) => ({ view, name: (view as { name?: unknown }).name?.toString() ?? `in-process-${i}` }))
 }
 
+/**
+ * One call's outcome, as Promise.allSettled gives it: the in-process view (a single view) is asked without its
+ * machinery (an array, a resolver per element) on a report's hot path.
+ */
+async function settle<T>(p: Promise<T>): Promise<PromiseSettledResult<T>> {
+  try {
+    return { status: 'fulfilled', value: await p }
+  } catch (reason) {
+    return { status: 'rejected', reason }
+  }
+}
+
 export async function collect<T extends Coverable>(
   views: readonly NamedView[],
   call: (v: RealtimeView) => Promise<T>,
   partitionCount: number,
   watermark?: number,
 ): Promise<Collected<T>> {
-  const settled = await Promise.allSettled(views.map((v) => call(v.view)))
+  const settled =
+    views.length === 1 ? [await settle(call(views[0]!.view))] : await Promise.allSettled(views.map((v) => call(v.view)))
   const answers: T[] = []
   const missing: Missing = { instances: [], partitions: [] }
   const covered = new Set<number>()
