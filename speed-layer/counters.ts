@@ -137,6 +137,13 @@ export class KindCounters {
     return this.values[row * N_ADDITIVE + i]!
   }
 
+  /** Adds the additive values of `row` (ADDITIVE_METRICS order) to `out` from `at`. */
+  addValues(row: number, out: Float64Array, at: number): void {
+    const values = this.values
+    const from = row * N_ADDITIVE
+    for (let i = 0; i < N_ADDITIVE; i++) out[at + i]! += values[from + i]!
+  }
+
   distinctCount(row: number, j: number): number {
     return this.counts[row * N_DISTINCT + j]!
   }

@@ -23,6 +23,10 @@ export interface DailyRequest {
   toDay: number
 }
 
+/** Additive keys, then distinct ones: the key order of every answer. */
+const TEMPLATE = {} as MetricValues
+for (const m of [...ADDITIVE_METRICS, ...DISTINCT_METRICS]) TEMPLATE[m.name] = 0
+
 /** Days with data only, in order. */
 export type DailyRows = Array<[day: number, values: MetricValues]>
 
@@ -74,11 +78,7 @@ function addPartition(): void {
     while (end < n && days[order[end]!] === day) end++
     const at = slotOf(day) * WIDTH
     const values = found.values
-    for (let i = 0; i < N_ADDITIVE; i++) {
-      let sum = 0
-      for (let k = start; k < end; k++) sum += counters[order[k]!]!.value(rows[order[k]!]!, i)
-      values[at + i]! += sum
-    }
+    for (let k = start; k < end; k++) counters[order[k]!]!.addValues(rows[order[k]!]!, values, at)
     for (let j = 0; j < N_DISTINCT; j++)
       values[at + N_ADDITIVE + j]! += distinctOver(j, counters, rows, order, start, end)
     start = end
@@ -112,7 +112,8 @@ export function dailyRows(q: DailyRequest, key: number, partitions: readonly Par
   order.sort(byDay)
   const out: DailyRows = []
   for (const k of order) {
-    const v = {} as MetricValues
+    // A copy of a template has every key already: the stores below change values, they add no property.
+    const v = { ...TEMPLATE }
     const at = k * WIDTH
     for (let i = 0; i < N_ADDITIVE; i++) v[ADDITIVE_METRICS[i]!.name] = found.values[at + i]!
     for (let j = 0; j < N_DISTINCT; j++) v[DISTINCT_METRICS[j]!.name] = found.values[at + N_ADDITIVE + j]!
