@@ -37,26 +37,23 @@ export function nameViews(views: readonly RealtimeView[]): NamedView[] {
   return views.map((view, i) => ({ view, name: (view as { name?: unknown }).name?.toString() ?? `in-process-${i}` }))
 }
 
-/**
- * One call's outcome, as Promise.allSettled gives it: the in-process view (a single view) is asked without its
- * machinery (an array, a resolver per element) on a report's hot path.
- */
-async function settle<T>(p: Promise<T>): Promise<PromiseSettledResult<T>> {
-  try {
-    return { status: 'fulfilled', value: await p }
-  } catch (reason) {
-    return { status: 'rejected', reason }
-  }
-}
-
 export async function collect<T extends Coverable>(
   views: readonly NamedView[],
   call: (v: RealtimeView) => Promise<T>,
   partitionCount: number,
   watermark?: number,
 ): Promise<Collected<T>> {
-  const settled =
-    views.length === 1 ? [await settle(call(views[0]!.view))] : await Promise.allSettled(views.map((v) => call(v.view)))
+  let settled: Array<PromiseSettledResult<T>>
+  if (views.length === 1) {
+    // The in-process view (one view): asked without Promise.allSettled's array and resolver per element, nor
+    // another async layer, on a report's hot path; the outcome is what allSettled would give.
+    const answer = call(views[0]!.view)
+    try {
+      settled = [{ status: 'fulfilled', value: await answer }]
+    } catch (reason) {
+      settled = [{ status: 'rejected', reason }]
+    }
+  } else settled = await Promise.allSettled(views.map((v) => call(v.view)))
   const answers: T[] = []
   const missing: Missing = { instances: [], partitions: [] }
   const covered = new Set<number>()
