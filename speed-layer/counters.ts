@@ -9,6 +9,7 @@
  */
 import { ADDITIVE_METRICS, METRICS, contribution, distinctValue } from '../shared/metrics.ts'
 import { EVENT_TYPES, type EventType, type ListenEvent } from '../shared/event.ts'
+import { KeyChains } from '../shared/fast/key-chains.ts'
 import { PairIndex, ensureFloat, ensureInt } from '../shared/fast/pair-index.ts'
 
 export const DISTINCT_METRICS = METRICS.filter((m) => m.kind === 'distinct')
@@ -72,6 +73,8 @@ export function additiveIndex(name: string): number {
 /** The (event day, key) cells of one kind (song or artist) in one arrival bucket. */
 export class KindCounters {
   readonly cells = new PairIndex()
+  /** The rows of each key: a query about one song or artist walks its cells, not every (day, key) it might have. */
+  readonly byKey = new KeyChains()
   private values = new Float64Array(32 * N_ADDITIVE)
   /** Per (row, distinct metric): first member row + 1 (0 = none), and the number of members. */
   private heads = new Int32Array(32 * N_DISTINCT)
@@ -93,6 +96,7 @@ export class KindCounters {
     const row = cells.findOrAdd(day, key)
     if (cells.size !== before) {
       this.grow(cells.capacity)
+      this.byKey.add(key, row)
       if (day < this.minDay) this.minDay = day
       if (day > this.maxDay) this.maxDay = day
     }
@@ -133,6 +137,13 @@ export class KindCounters {
     return this.values[row * N_ADDITIVE + i]!
   }
 
+  /** Adds the additive values of `row` (ADDITIVE_METRICS order) to `out` from `at`. */
+  addValues(row: number, out: Float64Array, at: number): void {
+    const values = this.values
+    const from = row * N_ADDITIVE
+    for (let i = 0; i < N_ADDITIVE; i++) out[at + i]! += values[from + i]!
+  }
+
   distinctCount(row: number, j: number): number {
     return this.counts[row * N_DISTINCT + j]!
   }
@@ -157,6 +168,7 @@ export class KindCounters {
   get bytes(): number {
     return (
       this.cells.bytes +
+      this.byKey.bytes +
       this.values.byteLength +
       this.heads.byteLength +
       this.counts.byteLength +

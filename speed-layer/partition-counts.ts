@@ -26,6 +26,8 @@ export class PartitionCounts {
   readonly trending = new Trending()
   private readonly dedup: Dedup
   private readonly buckets = new Map<number, Bucket>()
+  /** The buckets' values in the Map's order: what queries walk (an array, not a generator per query). */
+  private list: Bucket[] = []
   private current: Bucket | undefined
 
   constructor(
@@ -67,9 +69,14 @@ export class PartitionCounts {
     return 'counted'
   }
 
-  /** Buckets whose arrivals are all at or after `watermark` (bucket starts are aligned, and W is an hour boundary). */
-  *bucketsFrom(watermark: number): Iterable<Bucket> {
-    for (const b of this.buckets.values()) if (b.start >= watermark) yield b
+  /**
+   * Buckets whose arrivals are all at or after `watermark` (bucket starts are aligned, and W is an hour boundary): the
+   * held list itself when every bucket is (a report's hot path), else a filtered copy.
+   */
+  bucketsFrom(watermark: number): readonly Bucket[] {
+    const list = this.list
+    for (const b of list) if (b.start < watermark) return list.filter((x) => x.start >= watermark)
+    return list
   }
 
   /** Forgets arrivals before `t`: only called once no reader can ask for a watermark before `t`. */
@@ -83,6 +90,7 @@ export class PartitionCounts {
         dropped++
       }
     }
+    if (dropped > 0) this.list = [...this.buckets.values()]
     this.heldFrom = t
     return dropped
   }
@@ -129,6 +137,7 @@ export class PartitionCounts {
     if (b === undefined) {
       b = new Bucket(start)
       this.buckets.set(start, b)
+      this.list.push(b)
     }
     this.current = b
     return b

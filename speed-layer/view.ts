@@ -17,6 +17,8 @@ import type {
   TrendingItem,
   TrendingQuery,
 } from '../shared/realtime.ts'
+import type { MetricValues } from '../shared/metrics.ts'
+import type { DailyRows } from './daily-query.ts'
 import type { EngineClient } from './engine-client.ts'
 import type { PartitionState } from './partition-state.ts'
 
@@ -57,17 +59,24 @@ export class LocalRealtimeView implements RealtimeView {
   constructor(private readonly src: ViewSource) {}
 
   async daily(q: RealtimeDailyQuery): Promise<RealtimeDailyAnswer> {
-    const { rows, ...envelope } = await this.counted(q, (partitions) =>
-      this.src.engine().daily({
-        partitions,
-        watermark: q.watermark,
-        kind: q.kind,
-        id: q.id,
-        fromDay: q.from,
-        toDay: q.to,
-      }),
-    )
-    return { ...envelope, days: new Map(rows) }
+    // The answer is built once here (no envelope copied into it): a report's hot path.
+    const answer = this.envelope(q) as Envelope & { days: ReadonlyMap<number, MetricValues> }
+    let rows: DailyRows = []
+    try {
+      if (answer.partitions.length > 0)
+        rows = await this.src.engine().daily({
+          partitions: answer.partitions,
+          watermark: q.watermark,
+          kind: q.kind,
+          id: q.id,
+          fromDay: q.from,
+          toDay: q.to,
+        })
+    } catch (err) {
+      return { ready: false, reason: engineGone(err), watermark: q.watermark, partitions: [], days: new Map() }
+    }
+    answer.days = new Map(rows)
+    return answer
   }
 
   async breakdown(q: RealtimeBreakdownQuery): Promise<RealtimeBreakdownAnswer> {
@@ -109,19 +118,23 @@ export class LocalRealtimeView implements RealtimeView {
     range: Range,
     ask: (partitions: number[]) => Promise<R[]>,
   ): Promise<Envelope & { rows: R[] }> {
-    const { reasons, covered } = this.coverage(range)
-    const partitions = covered.map((st) => st.partition)
-    let rows: R[] = []
+    const answer = this.envelope(range) as Envelope & { rows: R[] }
+    answer.rows = []
     try {
-      if (partitions.length > 0) rows = await ask(partitions)
+      if (answer.partitions.length > 0) answer.rows = await ask(answer.partitions)
     } catch (err) {
       return { ready: false, reason: engineGone(err), watermark: range.watermark, partitions: [], rows: [] }
     }
-    const answer: Envelope & { rows: R[] } = {
+    return answer
+  }
+
+  /** The envelope of a count answer: the partitions that can answer for the watermark, and why others cannot. */
+  private envelope(range: Range): Envelope {
+    const { reasons, covered } = this.coverage(range)
+    const answer: Envelope = {
       ready: reasons.length === 0,
       watermark: range.watermark,
-      partitions,
-      rows,
+      partitions: covered.map((st) => st.partition),
     }
     if (reasons.length > 0) answer.reason = reasons.join('; ')
     return answer

@@ -86,7 +86,7 @@ describe('dailyJson', () => {
         days,
         totals,
       })
-      expect(dailyJson(snapshot, head, merge), `round ${round}`).toBe(expected)
+      expect(dailyJson(snapshot, head, merge).toString(), `round ${round}`).toBe(expected)
     }
   })
 
@@ -117,7 +117,7 @@ describe('dailyJson', () => {
       const expected = await serialize({ ...head, artistId: undefined, watermark, days, totals })
       let reads = 0
       const counted: MergeInput = { ...merge, batch: (d, out) => (reads++, merge.batch(d, out)) }
-      return { text: dailyJson(snapshot, head, counted), expected, reads }
+      return { text: dailyJson(snapshot, head, counted).toString(), expected, reads }
     }
     const before = snapshotOf(10)
     const cold = await report(before)
