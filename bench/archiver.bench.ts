@@ -18,6 +18,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3'
 import { buildArchiver } from '../batch-layer/archiver/index.ts'
+import { ENCODER_MODULE } from '../batch-layer/archiver/encoder-thread.ts'
 import { ParquetWriter } from '../batch-layer/archiver/parquet-writer.ts'
 import { CsvRows } from '../batch-layer/archiver/row-encoder.ts'
 import { RowFile } from '../batch-layer/archiver/row-file.ts'
@@ -28,6 +29,7 @@ import { createKafka, prepareTopics } from '../shared/kafka.ts'
 import { openLake } from '../shared/lake.ts'
 import { createLogger } from '../shared/logger.ts'
 import { createS3Client } from '../shared/s3.ts'
+import { workerBundle } from '../shared/fast/worker-bundle.ts'
 import { createRegistry } from '../shared/telemetry.ts'
 import type { BenchContext, BenchRow } from './types.ts'
 
@@ -268,6 +270,8 @@ export default async function bench(ctx: BenchContext): Promise<BenchRow[]> {
   const local = loadConfig({ ...base, LAKE_URI: path.join(dir, 'lake') })
   const rows: BenchRow[] = []
   try {
+    // The encoder thread's bundle is built once per change of its sources, like an install step, not per archive run.
+    workerBundle(ENCODER_MODULE)
     await produce(local, ctx)
     const bareBefore = await bareConsumer(local, ctx)
     ctx.log(`bare kafkajs consumer: ${Math.round(bareBefore.rate)} msgs/s`)

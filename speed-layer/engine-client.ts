@@ -98,7 +98,9 @@ export class WorkerEngine implements EngineClient {
 
   /** `onFailure` runs once if the thread dies (its counts are gone; every call from then on is refused). */
   constructor(setup: EngineSetup, onFailure: (err: Error) => void = () => {}) {
-    this.worker = new OrderedWorker(new URL('./engine-worker.ts', import.meta.url), setup, 'speed engine', onFailure)
+    this.worker = new OrderedWorker(new URL('./engine-worker.ts', import.meta.url), setup, 'speed engine', {
+      onFailure,
+    })
   }
 
   private call<T>(method: Method, args: unknown[], transfer: ArrayBuffer[] = []): Promise<T> {

@@ -41,10 +41,18 @@ export function packBatch(
   const runs: Run[] = []
   let run: Run | undefined
   let size = 0
+  // With LogAppendTime (playcount's topics) kafkajs gives every message of a record batch the same timestamp string:
+  // it is parsed once, not once a message.
+  let timestamp: string | undefined
+  let arrival = 0
   for (let k = 0; k < count; k++) {
     const m = messages[k]!
     offsets[k] = Number(m.offset)
-    arrivals[k] = Number(m.timestamp)
+    if (m.timestamp !== timestamp) {
+      timestamp = m.timestamp
+      arrival = Number(timestamp)
+    }
+    arrivals[k] = arrival
     const v = m.value
     if (v === null || v.length === 0) {
       if (v === null) nulls.push(k)

@@ -27,6 +27,18 @@ describe('packBatch', () => {
   })
 })
 
+describe('packBatch arrivals', () => {
+  it('gives each message its own timestamp when messages share one timestamp string (LogAppendTime) and when not', () => {
+    const batchTime = String(AT) // kafkajs hands every message of a LogAppendTime record batch this one string
+    const timestamps = [batchTime, batchTime, String(AT + 5), String(AT + 5), batchTime, String(AT)]
+    const b = packBatch(
+      0,
+      timestamps.map((timestamp, k) => ({ offset: String(k), timestamp, value: Buffer.from(`{"k":${k}}`) })),
+    )
+    expect([...b.arrivals]).toEqual([AT, AT, AT + 5, AT + 5, AT, AT])
+  })
+})
+
 describe('packBatchFrom', () => {
   it('skips the messages below `from` and carries every value whether values share one buffer (with framing between), sit in several, or are empty', () => {
     const shared = Buffer.from('xx{"a":1}yyy{"b":22}z{"c":333}')
