@@ -109,6 +109,37 @@ export async function createTopicsAndWait(admin: Admin, topics: ITopicConfig[]):
   )
 }
 
+/**
+ * Each partition's log start (`low`) and end (`high`). Retried (bounded): right after a topic is created, or while a
+ * broker restarts, the broker answers "not the leader" for a while, and kafkajs's admin retries only an unknown topic.
+ */
+export async function topicOffsets(admin: Admin, topic: string, log?: Logger): Promise<PartitionBounds[]> {
+  return withRetry(() => admin.fetchTopicOffsets(topic), {
+    what: `read the offsets of ${topic}`,
+    ...(log ? { log } : {}),
+  })
+}
+
+/** Each partition's first offset at or after arrival time `timestamp` (ms), retried like `topicOffsets`. */
+export async function topicOffsetsAt(
+  admin: Admin,
+  topic: string,
+  timestamp: number,
+  log?: Logger,
+): Promise<{ partition: number; offset: string }[]> {
+  return withRetry(() => admin.fetchTopicOffsetsByTimestamp(topic, timestamp), {
+    what: `read the offsets of ${topic} at ${new Date(timestamp).toISOString()}`,
+    ...(log ? { log } : {}),
+  })
+}
+
+export interface PartitionBounds {
+  partition: number
+  offset: string
+  low: string
+  high: string
+}
+
 export function groupId(config: Readonly<Config>, role: string): string {
   return `${config.kafka.groupPrefix}.${config.kafka.topic}.${role}`
 }

@@ -13,9 +13,8 @@ import type { Registry } from 'prom-client'
 import type { Config } from '../shared/config.ts'
 import { ConsumerRunner } from '../shared/consumer-runner.ts'
 import { packBatchFrom } from '../shared/fast/batch-packing.ts'
-import { createKafka, groupId } from '../shared/kafka.ts'
+import { createKafka, groupId, topicOffsets, topicOffsetsAt } from '../shared/kafka.ts'
 import type { Logger } from '../shared/logger.ts'
-import { withRetry } from '../shared/retry.ts'
 import type { EngineClient } from './engine-client.ts'
 import type { BatchOutcome, EngineBatch } from './engine.ts'
 import type { ResolvedSpeedOptions } from './options.ts'
@@ -142,15 +141,14 @@ export class SpeedConsumer {
     const gained = assigned.filter((p) => !states.has(p))
     const heldFrom = tracker.holdFrom()
     const readFrom = heldFrom === 0 ? 0 : Math.max(0, heldFrom - opts.dedupWarmupMs)
-    const what = `offsets of ${this.topic}`
     const { admin, consumer } = this.runner
-    const ends = await withRetry(() => admin.fetchTopicOffsets(this.topic), { what, log })
+    const ends = await topicOffsets(admin, this.topic, log)
     const starts =
       gained.length === 0
         ? []
         : readFrom === 0
           ? ends.map((o) => ({ partition: o.partition, offset: o.low }))
-          : await withRetry(() => admin.fetchTopicOffsetsByTimestamp(this.topic, readFrom), { what, log })
+          : await topicOffsetsAt(admin, this.topic, readFrom, log)
     if (gen !== this.generation) return
     // Before any batch is replayed: the ids already sent for these partitions, so a re-detected crossing is not resent.
     await this.deps.signals?.prepare(gained, readFrom)

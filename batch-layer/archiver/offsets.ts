@@ -1,7 +1,7 @@
 /** Where each partition of the topic stands: its log start and end, and where this archiver's group resumes. */
 import type { Admin } from 'kafkajs'
 import type { ArchiveProgress } from '../../shared/layout.ts'
-import { withRetry } from '../../shared/retry.ts'
+import { topicOffsets } from '../../shared/kafka.ts'
 
 /** Per partition, the first offset still in the log and the log end (the offset the next message gets). */
 export interface LogBounds {
@@ -9,12 +9,9 @@ export interface LogBounds {
   end: Map<number, number>
 }
 
-/**
- * Retried (bounded): a broker that just created the topic or restarted answers "not the leader" for a while, and
- * kafkajs's admin does not retry that itself.
- */
+/** Each partition's log start and end (retried: shared/kafka.ts `topicOffsets`). */
 export async function logBounds(admin: Admin, topic: string): Promise<LogBounds> {
-  const rows = await withRetry(() => admin.fetchTopicOffsets(topic), { what: `read the log bounds of ${topic}` })
+  const rows = await topicOffsets(admin, topic)
   return {
     start: new Map(rows.map((r) => [r.partition, Number(r.low)])),
     end: new Map(rows.map((r) => [r.partition, Number(r.high)])),

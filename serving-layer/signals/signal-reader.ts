@@ -6,9 +6,8 @@
 import crypto from 'node:crypto'
 import type { Admin, Consumer } from 'kafkajs'
 import type { Config } from '../../shared/config.ts'
-import { createKafka, groupId } from '../../shared/kafka.ts'
+import { createKafka, groupId, topicOffsets } from '../../shared/kafka.ts'
 import type { Logger } from '../../shared/logger.ts'
-import { withRetry } from '../../shared/retry.ts'
 import { SignalSchema, type Signal } from '../../shared/signals.ts'
 import { Value } from '@sinclair/typebox/value'
 import type { SignalStore } from './signal-store.ts'
@@ -53,10 +52,7 @@ export class SignalReader {
       return
     }
     await this.consumer.connect()
-    const ends = await withRetry(() => this.admin.fetchTopicOffsets(this.topic), {
-      what: `offsets of ${this.topic}`,
-      log: this.log,
-    })
+    const ends = await topicOffsets(this.admin, this.topic, this.log)
     await this.consumer.subscribe({ topic: this.topic, fromBeginning: true })
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
       for (const o of ends) {

@@ -11,7 +11,7 @@ import type { Admin, Kafka, Producer } from 'kafkajs'
 import { Counter, type Registry } from 'prom-client'
 import type { Config } from '../../shared/config.ts'
 import { Errors } from '../../shared/errors.ts'
-import { groupId } from '../../shared/kafka.ts'
+import { groupId, topicOffsets, topicOffsetsAt } from '../../shared/kafka.ts'
 import type { Logger } from '../../shared/logger.ts'
 import { withRetry } from '../../shared/retry.ts'
 import type { Signal } from '../../shared/signals.ts'
@@ -85,12 +85,11 @@ export class SignalEmitter {
   async prepare(partitions: number[], readFrom: number): Promise<void> {
     if (partitions.length === 0) return
     const since = readFrom === 0 ? 0 : Math.max(1, readFrom - this.keepMs)
-    const what = `reading back ${this.topic}`
-    const ends = await withRetry(() => this.admin.fetchTopicOffsets(this.topic), { what, log: this.log })
+    const ends = await topicOffsets(this.admin, this.topic, this.log)
     const starts =
       since === 0
         ? ends.map((o) => ({ partition: o.partition, offset: o.low }))
-        : await withRetry(() => this.admin.fetchTopicOffsetsByTimestamp(this.topic, since), { what, log: this.log })
+        : await topicOffsetsAt(this.admin, this.topic, since, this.log)
     const wanted = new Set(partitions)
     const ranges = new Map<number, { from: number; to: number }>()
     for (const p of new Set(partitions.map((e) => this.partitionOf(e)))) {

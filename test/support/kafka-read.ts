@@ -1,9 +1,8 @@
 /** Reads back what landed on a test topic: every message with its key, from the beginning, by a fresh group. */
-import type { KafkaMessage, SeekEntry } from 'kafkajs'
+import type { KafkaMessage } from 'kafkajs'
 import { onTestFinished } from 'vitest'
 import type { Config } from '../../shared/config.ts'
-import { createKafka } from '../../shared/kafka.ts'
-import { withRetry } from '../../shared/retry.ts'
+import { createKafka, topicOffsets as readTopicOffsets, type PartitionBounds } from '../../shared/kafka.ts'
 import { eventually, randomName } from '../helpers.ts'
 
 export interface Received {
@@ -32,18 +31,12 @@ export async function readTopic(
   return got
 }
 
-/**
- * Each partition's log start and end. Retried: right after a topic is created (or the broker restarts) the broker can
- * answer "not the leader" for a while, which kafkajs's admin does not retry on its own.
- */
-export async function topicOffsets(
-  config: Readonly<Config>,
-  topic = config.kafka.topic,
-): Promise<(SeekEntry & { high: string; low: string })[]> {
+/** Each partition's log start and end, through a short-lived admin client. */
+export async function topicOffsets(config: Readonly<Config>, topic = config.kafka.topic): Promise<PartitionBounds[]> {
   const admin = createKafka(config).admin()
   await admin.connect()
   try {
-    return await withRetry(() => admin.fetchTopicOffsets(topic), { what: `read the offsets of ${topic}` })
+    return await readTopicOffsets(admin, topic)
   } finally {
     await admin.disconnect()
   }
