@@ -7,6 +7,7 @@
  */
 import type { Config } from '../../shared/config.ts'
 import type { DuckDBConnection } from '@duckdb/node-api'
+import fastq from 'fastq'
 import { openDuck, quoteLiteral, type DuckSession } from '../../shared/duckdb.ts'
 import { Errors, isPlaycountError } from '../../shared/errors.ts'
 import { ROW_COLUMNS } from './row-encoder.ts'
@@ -54,18 +55,20 @@ function selectRows(csvPath: string): string {
 export const CONVERSIONS = 2
 
 export class ParquetWriter {
-  /** Connections not running a statement; a statement waits for one. */
-  private readonly idle: DuckDBConnection[]
-  private readonly waiting: Array<(conn: DuckDBConnection) => void> = []
-  private busy = 0
-  private closing: (() => void) | undefined
+  /**
+   * Statements, CONVERSIONS at a time, each on a connection of its own. Invariant: fastq runs at most CONVERSIONS
+   * jobs at once and there are CONVERSIONS connections, so a job always finds one idle.
+   */
+  private readonly statements = fastq.promise(
+    (statement: (conn: DuckDBConnection) => Promise<unknown>) => this.onIdleConnection(statement),
+    CONVERSIONS,
+  )
 
   private constructor(
     private readonly duck: DuckSession,
-    connections: DuckDBConnection[],
-  ) {
-    this.idle = connections
-  }
+    /** Connections not running a statement. */
+    private readonly idle: DuckDBConnection[],
+  ) {}
 
   static async create(config: Readonly<Config>): Promise<ParquetWriter> {
     const duck = await openDuck(config, { threads: 1 })
@@ -79,18 +82,18 @@ export class ParquetWriter {
     }
   }
 
-  /** Runs `fn` on a connection of its own (one statement at a time per connection). */
-  private async withConnection<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
-    const conn = this.idle.pop() ?? (await new Promise<DuckDBConnection>((resolve) => this.waiting.push(resolve)))
-    this.busy++
+  /** Runs `fn` on a connection of its own (one statement at a time per connection), once one is free. */
+  private withConnection<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    return this.statements.push(fn) as Promise<T>
+  }
+
+  private async onIdleConnection(statement: (conn: DuckDBConnection) => Promise<unknown>): Promise<unknown> {
+    const conn = this.idle.pop()
+    if (conn === undefined) throw new Error('ParquetWriter: no idle connection (more statements than connections)')
     try {
-      return await fn(conn)
+      return await statement(conn)
     } finally {
-      this.busy--
-      const next = this.waiting.shift()
-      if (next !== undefined) next(conn)
-      else this.idle.push(conn)
-      if (this.busy === 0) this.closing?.()
+      this.idle.push(conn)
     }
   }
 
@@ -120,10 +123,7 @@ export class ParquetWriter {
 
   /** Closes the session once the statements in flight (if any) are done. */
   async close(): Promise<void> {
-    if (this.busy > 0)
-      await new Promise<void>((resolve) => {
-        this.closing = resolve
-      })
+    await this.statements.drained()
     for (const conn of this.idle) if (conn !== this.duck.conn) conn.closeSync()
     this.duck.close()
   }

@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { ParquetWriter, ROW_GROUP_ROWS } from '../../../batch-layer/archiver/parquet-writer.ts'
+import { CONVERSIONS, ParquetWriter, ROW_GROUP_ROWS } from '../../../batch-layer/archiver/parquet-writer.ts'
 import { loadConfig } from '../../../shared/config.ts'
 import { openDuck, quoteLiteral } from '../../../shared/duckdb.ts'
 
@@ -104,5 +104,29 @@ describe('ParquetWriter', () => {
       code: 'PLAYCOUNT_LAKE_IO',
       message: `Lake read or write failed: ${empty} holds no rows`,
     })
+  })
+
+  it('runs more statements than it has connections, each on an idle one, and close waits for those in flight', async () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'parquet-writer-'))
+    onTestFinished(() => fs.rmSync(home, { recursive: true, force: true }))
+    const config = loadConfig({ ...process.env, PLAYCOUNT_HOME: home, LAKE_URI: path.join(home, 'lake') })
+    const csv = path.join(home, 'rows.csv')
+    fs.writeFileSync(
+      csv,
+      Array.from(
+        { length: 5000 },
+        (_, i) => `e${i},1717243200000,1717243200000,u${i % 50},s${i % 9},a1,play,,tv,DE,0,${i}\n`,
+      ).join(''),
+    )
+    const writer = await ParquetWriter.create(config)
+    const outs = Array.from({ length: CONVERSIONS * 3 + 1 }, (_, i) => path.join(home, `out-${i}.parquet`))
+    // All at once: each write must find an idle connection (parquet-writer.ts rejects one that does not), and close,
+    // called with all of them in flight, must not close a connection under one.
+    const writes = Promise.all(outs.map((out) => writer.write(csv, out)))
+    await writer.close()
+    await writes
+    const last = await Promise.all(outs.map(async (out) => fs.existsSync(out) && sha256(out)))
+    expect(new Set(last).size).toBe(1)
+    expect(last[0]).toMatch(/^[0-9a-f]{64}$/)
   })
 })
