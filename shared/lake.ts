@@ -10,11 +10,13 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
 import type { Config } from './config.ts'
 import { Errors } from './errors.ts'
+import { updateFile } from './file-update.ts'
 import type { Logger } from './logger.ts'
 import { withRetry } from './retry.ts'
 import { createS3Client, parseS3Uri } from './s3.ts'
@@ -27,6 +29,12 @@ export interface Lake {
   putFile(key: string, localFile: string): Promise<void>
   putBytes(key: string, bytes: Buffer | string): Promise<void>
   get(key: string): Promise<Buffer | undefined>
+  /**
+   * Read, change, write, with no other writer's change lost in between: `change` gets the object's bytes (undefined
+   * when absent) and returns the new ones. It may run more than once (S3: again after another writer won), so it must
+   * not have effects of its own. For small documents edited by operators (the keys), not for data.
+   */
+  update(key: string, change: (current: Buffer | undefined) => Buffer | string): Promise<void>
   exists(key: string): Promise<boolean>
   /** Keys under a prefix, sorted. */
   list(prefix: string): Promise<string[]>
@@ -96,6 +104,10 @@ class LocalLake implements Lake {
     }
   }
 
+  async update(key: string, change: (current: Buffer | undefined) => Buffer | string): Promise<void> {
+    await updateFile(this.location(key), change)
+  }
+
   async exists(key: string): Promise<boolean> {
     return fs.existsSync(this.location(key))
   }
@@ -140,6 +152,15 @@ async function syncAndRename(tmp: string, dest: string): Promise<void> {
     await fh.close()
   }
   await fsp.rename(tmp, dest)
+}
+
+/** Reads and conditional writes of one S3 update before it gives up to writers that keep winning. */
+const UPDATE_ATTEMPTS = 20
+
+/** A conditional write that lost: the object changed (412), or a concurrent conditional write is in flight (409). */
+function isLostRace(err: unknown): boolean {
+  const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode
+  return status === 412 || status === 409
 }
 
 class S3Lake implements Lake {
@@ -215,6 +236,45 @@ class S3Lake implements Lake {
         throw err
       }
     })
+  }
+
+  /**
+   * Optimistic: read the object and its ETag, write the change only if the ETag is still the same (`If-Match`, or
+   * `If-None-Match: *` for an absent object), else read again. S3 and MinIO answer a lost race 412.
+   */
+  async update(key: string, change: (current: Buffer | undefined) => Buffer | string): Promise<void> {
+    const where = this.location(key)
+    for (let attempt = 1; attempt <= UPDATE_ATTEMPTS; attempt++) {
+      const current = await this.io(`get ${where}`, async () => {
+        try {
+          const res = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }))
+          return { bytes: Buffer.from(await res.Body!.transformToByteArray()), etag: res.ETag }
+        } catch (err) {
+          if ((err as { name?: string }).name === 'NoSuchKey') return { bytes: undefined, etag: undefined }
+          throw err
+        }
+      })
+      const body = change(current.bytes)
+      const written = await this.io(`put ${where}`, async () => {
+        try {
+          await this.s3.send(
+            new PutObjectCommand({
+              Bucket: this.bucket,
+              Key: this.objectKey(key),
+              Body: body,
+              ...(current.etag === undefined ? { IfNoneMatch: '*' } : { IfMatch: current.etag }),
+            }),
+          )
+          return true
+        } catch (err) {
+          if (isLostRace(err)) return false
+          throw err
+        }
+      })
+      if (written) return
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 50 * attempt))
+    }
+    throw new Errors.LAKE_IO(`${where}: changed by another writer on each of ${UPDATE_ATTEMPTS} attempts`)
   }
 
   async exists(key: string): Promise<boolean> {

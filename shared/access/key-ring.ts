@@ -6,9 +6,8 @@
  * each request.
  */
 import crypto from 'node:crypto'
-import fsp from 'node:fs/promises'
-import path from 'node:path'
 import type { Config } from '../config.ts'
+import { readIfExists, updateFile } from '../file-update.ts'
 import type { Lake } from '../lake.ts'
 import type { Logger } from '../logger.ts'
 import { isLive, parseKeyFile, principalOf, verifyKey, type KeyEntry, type KeyFile, type Principal } from './keys.ts'
@@ -19,7 +18,8 @@ export interface KeyStore {
   /** For messages: the lake object or the file. */
   readonly where: string
   read(): Promise<Buffer | undefined>
-  write(bytes: string): Promise<void>
+  /** Read, change, write, losing no concurrent writer's change (`Lake.update`); `change` may run more than once. */
+  update(change: (current: Buffer | undefined) => string): Promise<void>
 }
 
 export function openKeyStore(config: Readonly<Config>, lake: Lake): KeyStore {
@@ -28,26 +28,14 @@ export function openKeyStore(config: Readonly<Config>, lake: Lake): KeyStore {
     return {
       where: lake.location(KEYS_LAKE_KEY),
       read: () => lake.get(KEYS_LAKE_KEY),
-      write: (bytes) => lake.putBytes(KEYS_LAKE_KEY, bytes),
+      update: (change) => lake.update(KEYS_LAKE_KEY, change),
     }
   }
   return {
     where: file,
-    async read() {
-      try {
-        return await fsp.readFile(file)
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-        throw err
-      }
-    },
-    async write(bytes) {
-      // Readers poll the file: a rename makes the new document appear whole. Owner-only: it holds the digests.
-      await fsp.mkdir(path.dirname(file), { recursive: true })
-      const tmp = `${file}.tmp-${process.pid}`
-      await fsp.writeFile(tmp, bytes, { mode: 0o600 })
-      await fsp.rename(tmp, file)
-    },
+    read: () => readIfExists(file),
+    // Readers poll the file: a rename makes the new document appear whole. Owner-only: it holds the digests.
+    update: (change) => updateFile(file, change, { mode: 0o600 }),
   }
 }
 
@@ -56,13 +44,17 @@ export async function readKeys(store: KeyStore): Promise<KeyFile> {
 }
 
 /**
- * Read, change, write. Two operators changing keys at the same instant can lose one change (the store has no
- * compare-and-swap); `keys list` shows the result.
+ * Read, change, write. Two operators changing keys at the same instant both get their change in: the store writes
+ * only over the document it read (a lock for a file, a conditional write on S3), else `change` runs again on the
+ * newer one, so it must not have effects of its own.
  */
 export async function updateKeys(store: KeyStore, change: (keys: KeyEntry[]) => KeyEntry[]): Promise<KeyFile> {
-  const next: KeyFile = { version: 1, keys: change((await readKeys(store)).keys) }
-  await store.write(`${JSON.stringify(next, null, 2)}\n`)
-  return next
+  let next: KeyFile | undefined
+  await store.update((current) => {
+    next = { version: 1, keys: change(parseKeyFile(current, store.where).keys) }
+    return `${JSON.stringify(next, null, 2)}\n`
+  })
+  return next!
 }
 
 export class KeyRing {
