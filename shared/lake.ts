@@ -31,8 +31,9 @@ export interface Lake {
   get(key: string): Promise<Buffer | undefined>
   /**
    * Read, change, write, with no other writer's change lost in between: `change` gets the object's bytes (undefined
-   * when absent) and returns the new ones. It may run more than once (S3: again after another writer won), so it must
-   * not have effects of its own. For small documents edited by operators (the keys), not for data.
+   * when absent) and returns the new ones. It may run more than once: again after another writer won, and on S3 even
+   * on a document holding its own change (a write that landed but whose answer was lost, then retried). So it must be
+   * idempotent and have no effects of its own. For small documents edited by operators (the keys), not for data.
    */
   update(key: string, change: (current: Buffer | undefined) => Buffer | string): Promise<void>
   exists(key: string): Promise<boolean>

@@ -57,7 +57,7 @@ export function registerKeys(program: Command): void {
           ...(o.expires === undefined ? {} : { expiresAt: parseExpiry(o.expires) }),
         })
         const store = openKeyStore(config, lake)
-        await updateKeys(store, (list) => [...list, entry])
+        await updateKeys(store, (list) => (list.some((k) => k.id === entry.id) ? list : [...list, entry]))
         console.error(
           `created key ${entry.id} "${entry.name}" (${entry.role}) in ${store.where}; it is shown once, store it now:`,
         )
@@ -108,6 +108,8 @@ export function registerKeys(program: Command): void {
         const store = openKeyStore(config, lake)
         let revoked = ''
         await updateKeys(store, (list) => {
+          // Run again on a document that already holds this revocation (Lake.update): nothing more to do.
+          if (list.some((k) => k.id === revoked && k.revokedAt !== undefined)) return list
           const matches = list.filter((k) => k.id === which || (k.name === which && k.revokedAt === undefined))
           if (matches.length !== 1)
             throw new Errors.BAD_REQUEST(

@@ -46,7 +46,7 @@ export async function readKeys(store: KeyStore): Promise<KeyFile> {
 /**
  * Read, change, write. Two operators changing keys at the same instant both get their change in: the store writes
  * only over the document it read (a lock for a file, a conditional write on S3), else `change` runs again on the
- * newer one, so it must not have effects of its own.
+ * newer one, which may already hold this change: it must be idempotent (`Lake.update`).
  */
 export async function updateKeys(store: KeyStore, change: (keys: KeyEntry[]) => KeyEntry[]): Promise<KeyFile> {
   let next: KeyFile | undefined
