@@ -9,6 +9,25 @@ import { chartRow } from './charts.js'
 const DAYS = 7
 let weekPlot = null
 
+// The days before today change only with a batch run (a new watermark) or with late events, which are rare: their
+// totals are asked for again when the watermark or today changes, else once a minute, not on every refresh.
+const PAST_DAYS_MAX_AGE_MS = 60_000
+let pastDays = { key: '', at: 0, days: [] }
+
+async function loadPastDays(today, watermark) {
+  const key = `${today}/${watermark}`
+  if (pastDays.key === key && Date.now() - pastDays.at < PAST_DAYS_MAX_AGE_MS) return pastDays.days
+  const start = Date.parse(`${today}T00:00:00Z`)
+  // Their totals only (limit=1), from the same route and merge.
+  const days = await Promise.all(
+    Array.from({ length: DAYS - 1 }, (_, i) =>
+      api(`/v1/charts/daily?kind=song&limit=1&date=${isoDay(new Date(start - (DAYS - 1 - i) * 86400000))}`),
+    ),
+  )
+  pastDays = { key, at: Date.now(), days }
+  return days
+}
+
 function utc(ms) {
   return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`
 }
@@ -69,13 +88,7 @@ export async function loadOverview() {
   const [songs, artists] = await Promise.all(
     ['song', 'artist'].map((kind) => api(`/v1/charts/daily?kind=${kind}&limit=10`)),
   )
-  // The days before today: their totals only (limit=1), from the same route and merge.
-  const today = Date.parse(`${songs.date}T00:00:00Z`)
-  const before = await Promise.all(
-    Array.from({ length: DAYS - 1 }, (_, i) =>
-      api(`/v1/charts/daily?kind=song&limit=1&date=${isoDay(new Date(today - (DAYS - 1 - i) * 86400000))}`),
-    ),
-  )
+  const before = await loadPastDays(songs.date, songs.watermark)
   const scoped = state.me && !state.me.allArtists
   const incomplete = songs.complete ? '' : ' — INCOMPLETE: a realtime part is missing'
   $('overview-title').textContent = `Today, ${songs.date}${scoped ? ', your artists' : ''}${incomplete}`

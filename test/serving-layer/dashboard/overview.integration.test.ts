@@ -103,6 +103,15 @@ describe('the dashboard overview', () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
     const errors = pageErrors(page)
 
+    // The overview's chart requests for today (no date, top 10) and for the days before it (date=), from the start.
+    const chartRequests = { today: 0, past: 0 }
+    page.on('request', (r) => {
+      const url = new URL(r.url())
+      if (url.pathname !== '/v1/charts/daily') return
+      if (url.searchParams.has('date')) chartRequests.past++
+      else if (url.searchParams.get('limit') === '10') chartRequests.today++
+    })
+
     // The first screen, nothing typed: today's totals, the week's bars in both parts, the top lists, the watermark.
     await page.goto(`${base}/`)
     const totals = page.getByTestId('overview-totals')
@@ -125,6 +134,11 @@ describe('the dashboard overview', () => {
     await expect.poll(() => page.locator('#overview-eps').innerText()).not.toBe('–')
     await fits(page, 1280)
     await screenshot(page, 'dashboard-overview.png')
+
+    // Refreshed every few seconds, today's charts are asked for again; the six days before it are not, while the
+    // watermark stays (overview.js asks for them again within a minute or on a new watermark).
+    await expect.poll(() => chartRequests.today, { timeout: 20_000, interval: 500 }).toBeGreaterThanOrEqual(6)
+    expect(chartRequests.past).toBe(6)
 
     // Search by keyboard only: "/" focuses the box, ArrowDown reaches the song, Enter opens its report.
     await page.keyboard.press('/')
