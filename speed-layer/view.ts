@@ -51,6 +51,22 @@ interface Envelope {
   partitions: number[]
 }
 
+/**
+ * A count answer: the envelope with the rows added under their field. The envelope object itself, not a copy (a
+ * report's hot path).
+ */
+function withDays(envelope: Envelope, rows: DailyRows): Envelope & { days: ReadonlyMap<number, MetricValues> } {
+  const answer = envelope as Envelope & { days: ReadonlyMap<number, MetricValues> }
+  answer.days = new Map(rows)
+  return answer
+}
+
+function withRows<R>(envelope: Envelope, rows: R[]): Envelope & { rows: R[] } {
+  const answer = envelope as Envelope & { rows: R[] }
+  answer.rows = rows
+  return answer
+}
+
 function sorted(states: Iterable<PartitionState>): PartitionState[] {
   return [...states].sort((a, b) => a.partition - b.partition)
 }
@@ -59,39 +75,37 @@ export class LocalRealtimeView implements RealtimeView {
   constructor(private readonly src: ViewSource) {}
 
   async daily(q: RealtimeDailyQuery): Promise<RealtimeDailyAnswer> {
-    // The answer is built once here (no envelope copied into it): a report's hot path.
-    const answer = this.envelope(q) as Envelope & { days: ReadonlyMap<number, MetricValues> }
-    let rows: DailyRows = []
-    try {
-      if (answer.partitions.length > 0)
-        rows = await this.src.engine().daily({
-          partitions: answer.partitions,
+    return this.counted(
+      q,
+      (partitions) =>
+        this.src.engine().daily({
+          partitions,
           watermark: q.watermark,
           kind: q.kind,
           id: q.id,
           fromDay: q.from,
           toDay: q.to,
-        })
-    } catch (err) {
-      return { ready: false, reason: engineGone(err), watermark: q.watermark, partitions: [], days: new Map() }
-    }
-    answer.days = new Map(rows)
-    return answer
+        }),
+      withDays,
+    )
   }
 
   async breakdown(q: RealtimeBreakdownQuery): Promise<RealtimeBreakdownAnswer> {
     if (dimensionByName(q.dimension) === undefined)
       throw new Errors.BAD_REQUEST(`dimension ${q.dimension} is not one of the dimensions`)
-    return this.counted(q, (partitions) =>
-      this.src.engine().breakdown({
-        partitions,
-        watermark: q.watermark,
-        kind: q.kind,
-        id: q.id,
-        dimension: q.dimension,
-        fromDay: q.from,
-        toDay: q.to,
-      }),
+    return this.counted(
+      q,
+      (partitions) =>
+        this.src.engine().breakdown({
+          partitions,
+          watermark: q.watermark,
+          kind: q.kind,
+          id: q.id,
+          dimension: q.dimension,
+          fromDay: q.from,
+          toDay: q.to,
+        }),
+      withRows,
     )
   }
 
@@ -99,33 +113,38 @@ export class LocalRealtimeView implements RealtimeView {
     if (q.where !== undefined && dimensionByName(q.where.dimension) === undefined)
       throw new Errors.BAD_REQUEST(`dimension ${q.where.dimension} is not one of the dimensions`)
     const range = { from: q.day, to: q.day, watermark: q.watermark }
-    return this.counted(range, (partitions) =>
-      this.src.engine().dayAll({
-        partitions,
-        watermark: q.watermark,
-        kind: q.kind,
-        day: q.day,
-        ...(q.where === undefined ? {} : { where: q.where }),
-      }),
+    return this.counted(
+      range,
+      (partitions) =>
+        this.src.engine().dayAll({
+          partitions,
+          watermark: q.watermark,
+          kind: q.kind,
+          day: q.day,
+          ...(q.where === undefined ? {} : { where: q.where }),
+        }),
+      withRows,
     )
   }
 
   /**
    * The answer every count query shares: the engine asked for the partitions that can answer for the watermark
-   * (`coverage`), not ready naming why any other cannot, or not ready with no rows when the engine call failed.
+   * (`coverage`), not ready naming why any other cannot, or not ready with no rows when the engine call failed;
+   * `answer` adds the rows to the envelope.
    */
-  private async counted<R>(
+  private async counted<R, A extends Envelope>(
     range: Range,
     ask: (partitions: number[]) => Promise<R[]>,
-  ): Promise<Envelope & { rows: R[] }> {
-    const answer = this.envelope(range) as Envelope & { rows: R[] }
-    answer.rows = []
+    answer: (envelope: Envelope, rows: R[]) => A,
+  ): Promise<A> {
+    const envelope = this.envelope(range)
+    let rows: R[] = []
     try {
-      if (answer.partitions.length > 0) answer.rows = await ask(answer.partitions)
+      if (envelope.partitions.length > 0) rows = await ask(envelope.partitions)
     } catch (err) {
-      return { ready: false, reason: engineGone(err), watermark: range.watermark, partitions: [], rows: [] }
+      return answer({ ready: false, reason: engineGone(err), watermark: range.watermark, partitions: [] }, [])
     }
-    return answer
+    return answer(envelope, rows)
   }
 
   /** The envelope of a count answer: the partitions that can answer for the watermark, and why others cannot. */
