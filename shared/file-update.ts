@@ -1,6 +1,7 @@
 /**
- * Read, change and write a small local file with no other writer's change lost in between: two operators running
- * `playcount keys` at the same instant each get their change in. Writers take a lock (proper-lockfile: a directory
+ * Local files written whole: a reader sees the old content or the new, never a part (`replaceFile`: the local lake's
+ * objects, the keys file). And read, change and write of a small file with no other writer's change lost in between
+ * (`updateFile`): two operators running `playcount keys` at the same instant each get their change in. Writers take a lock (proper-lockfile: a directory
  * `<file>.lock`, stale after STALE_MS, so a writer that died does not block the others for long); readers never lock,
  * because the new content appears whole through a rename.
  */

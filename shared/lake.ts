@@ -16,7 +16,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage'
 import type { Config } from './config.ts'
 import { Errors } from './errors.ts'
-import { updateFile } from './file-update.ts'
+import { readIfExists, replaceFile, updateFile } from './file-update.ts'
 import type { Logger } from './logger.ts'
 import { withRetry } from './retry.ts'
 import { createS3Client, parseS3Uri } from './s3.ts'
@@ -89,20 +89,11 @@ class LocalLake implements Lake {
   }
 
   async putBytes(key: string, bytes: Buffer | string): Promise<void> {
-    const dest = this.location(key)
-    await fsp.mkdir(path.dirname(dest), { recursive: true })
-    const tmp = `${dest}.tmp-${process.pid}`
-    await fsp.writeFile(tmp, bytes)
-    await syncAndRename(tmp, dest)
+    await replaceFile(this.location(key), bytes)
   }
 
   async get(key: string): Promise<Buffer | undefined> {
-    try {
-      return await fsp.readFile(this.location(key))
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-      throw err
-    }
+    return readIfExists(this.location(key))
   }
 
   async update(key: string, change: (current: Buffer | undefined) => Buffer | string): Promise<void> {
