@@ -53,7 +53,7 @@ describe('ParquetWriter', () => {
     },
   )
 
-  it('writes a column with thousands of values per row group plain and keeps the dictionary of a column with few', async () => {
+  it('writes a column with thousands of values per row group without a dictionary and keeps the dictionary of a column with few, in Parquet version 2 encodings', async () => {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'parquet-writer-'))
     onTestFinished(() => fs.rmSync(home, { recursive: true, force: true }))
     const config = loadConfig({ ...process.env, PLAYCOUNT_HOME: home, LAKE_URI: path.join(home, 'lake') })
@@ -75,13 +75,14 @@ describe('ParquetWriter', () => {
     }
     const encodings = (
       await duck.conn.runAndReadAll(`SELECT path_in_schema, string_agg(DISTINCT encodings, ',' ORDER BY encodings)
-        FROM parquet_metadata(${quoteLiteral(out)}) WHERE path_in_schema IN ('event_id', 'user_id', 'song_id')
+        FROM parquet_metadata(${quoteLiteral(out)}) WHERE path_in_schema IN ('event_id', 'user_id', 'song_id', 'kafka_offset')
         GROUP BY ALL ORDER BY 1`)
     ).getRows()
     expect(encodings).toEqual([
-      ['event_id', 'PLAIN'],
-      ['song_id', 'PLAIN_DICTIONARY'],
-      ['user_id', 'PLAIN'],
+      ['event_id', 'DELTA_LENGTH_BYTE_ARRAY'],
+      ['kafka_offset', 'DELTA_BINARY_PACKED'],
+      ['song_id', 'RLE_DICTIONARY'],
+      ['user_id', 'DELTA_LENGTH_BYTE_ARRAY'],
     ])
   })
 

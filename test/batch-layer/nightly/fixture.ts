@@ -6,6 +6,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { EVENTS_PARQUET_OPTIONS } from '../../../batch-layer/archiver/parquet-writer.ts'
 import type { Config } from '../../../shared/config.ts'
 import { fileList, openDuck, quoteLiteral } from '../../../shared/duckdb.ts'
 import type { ListenEvent } from '../../../shared/event.ts'
@@ -85,7 +86,7 @@ export async function writeArchive(
         .run(`COPY (SELECT event_id, ts, arrived_at, user_id, song_id, artist_id, type, CAST(ms_played AS INTEGER) AS ms_played,
           device, country, kafka_partition, kafka_offset
         FROM (VALUES ${rows.join(',\n')}) t(event_id, ts, arrived_at, user_id, song_id, artist_id, type, ms_played, device, country,
-          kafka_partition, kafka_offset) ORDER BY kafka_offset) TO ${quoteLiteral(file)} (FORMAT parquet)`)
+          kafka_partition, kafka_offset) ORDER BY kafka_offset) TO ${quoteLiteral(file)} (${EVENTS_PARQUET_OPTIONS})`)
       await lake.putFile(key, file)
       keys.push(key)
     }
