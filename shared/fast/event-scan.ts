@@ -37,16 +37,54 @@ const F_MS_PLAYED = 5
 const F_DEVICE = 6
 const F_COUNTRY = 7
 const KEYS = ['eventId', 'ts', 'userId', 'songId', 'type', 'msPlayed', 'device', 'country'].map((k) => Buffer.from(k))
-const KEY_BY_SHAPE = new Int8Array(16 * 128).fill(-1)
+/** The key (index in KEYS) that starts with two given bytes, `KEY_BY_PREFIX[b0 * 128 + b1]`, or -1. */
+const KEY_BY_PREFIX = new Int8Array(128 * 128).fill(-1)
+/**
+ * Each key of 4 to 8 bytes as two little-endian 32-bit words, its first and its last four bytes (they overlap when
+ * the key is shorter than 8): equal words at both places is equal bytes. Shorter keys are compared byte by byte.
+ */
+const KEY_HEAD = new Int32Array(KEYS.length)
+const KEY_TAIL = new Int32Array(KEYS.length)
 KEYS.forEach((k, i) => {
-  if (KEY_BY_SHAPE[k.length * 128 + k[0]!] !== -1) throw new RangeError('two event keys share a length and first byte')
-  KEY_BY_SHAPE[k.length * 128 + k[0]!] = i
+  if (k.length < 2 || k.length > 8) throw new RangeError(`event key ${k.toString()} is not 2 to 8 bytes long`)
+  if (KEY_BY_PREFIX[k[0]! * 128 + k[1]!] !== -1) throw new RangeError('two event keys share their first two bytes')
+  KEY_BY_PREFIX[k[0]! * 128 + k[1]!] = i
+  if (k.length >= 4) {
+    KEY_HEAD[i] = k.readInt32LE(0)
+    KEY_TAIL[i] = k.readInt32LE(k.length - 4)
+  }
 })
 const REQUIRED = (1 << F_EVENT_ID) | (1 << F_TS) | (1 << F_USER_ID) | (1 << F_SONG_ID) | (1 << F_TYPE)
 
 /** The bytes of ^[A-Za-z0-9_.:-]$ (the userId pattern's class). */
 const USER_ID_BYTE = new Uint8Array(128)
 for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:-') USER_ID_BYTE[c.charCodeAt(0)] = 1
+
+/**
+ * Word-at-a-time string scanning (four bytes in one 32-bit integer, little-endian). `hasZeroByte(w)` is the classic
+ * test "some byte of w is 0"; on a word with no byte of 128 or more, `hasByteBelow(w, 0x20)` is "some byte is a
+ * control character". Both are exact about whether such a byte exists, not about which byte it is; a word that fails
+ * is scanned again byte by byte.
+ */
+const ONES = 0x01010101
+const HIGH_BITS = 0x80808080 | 0
+const QUOTES = 0x22222222
+const BACKSLASHES = 0x5c5c5c5c
+const SPACES = 0x20202020
+
+function hasZeroByte(w: number): boolean {
+  return ((w - ONES) & ~w & HIGH_BITS) !== 0
+}
+
+/** True when all four bytes of `w` may stand in a fast-path string: ASCII, no control character, quote or backslash. */
+function isPlainWord(w: number): boolean {
+  return (
+    (w & HIGH_BITS) === 0 &&
+    ((w - SPACES) & ~w & HIGH_BITS) === 0 &&
+    !hasZeroByte(w ^ QUOTES) &&
+    !hasZeroByte(w ^ BACKSLASHES)
+  )
+}
 
 function isSpace(b: number): boolean {
   return b === 32 || b === 10 || b === 13 || b === 9
@@ -62,12 +100,6 @@ function equalsAt(buf: Uint8Array, start: number, end: number, word: Uint8Array)
 function indexOf(buf: Uint8Array, start: number, end: number, words: readonly Uint8Array[]): number {
   for (let k = 0; k < words.length; k++) if (equalsAt(buf, start, end, words[k]!)) return k
   return -1
-}
-
-/** Which known key `buf[start, end)` is, or -1: one candidate by length and first byte, then a full compare. */
-function keyOf(buf: Uint8Array, start: number, end: number): number {
-  const k = KEY_BY_SHAPE[((end - start) & 15) * 128 + (buf[start]! & 127)]!
-  return k >= 0 && equalsAt(buf, start, end, KEYS[k]!) ? k : -1
 }
 
 /** Field indices of `ScannedFields` (in the order of the contract's keys). */
@@ -104,15 +136,37 @@ export function fieldScanner(spec: ScanSpec): ScannedFields {
   const ends = new Int32Array(KEYS.length)
   const numbers = new Float64Array(KEYS.length)
   const out: ScannedFields = { starts, ends, numbers, seen: 0, scan }
+  /** A view of the buffer being scanned, for reading words; made once per buffer (a batch's values are one). */
+  let view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0))
+  let viewed: Uint8Array | undefined
 
-  /** The end of the ASCII, escape-free string whose opening quote is at `i - 1`; -1 when it is not one. */
+  /**
+   * The end of the ASCII, escape-free string whose opening quote is at `i - 1`; -1 when it is not one. Four bytes at
+   * a time while they are plain, then byte by byte.
+   */
   function stringEnd(buf: Uint8Array, i: number, n: number): number {
+    while (i + 4 <= n && isPlainWord(view.getInt32(i, true))) i += 4
     for (; i < n; i++) {
       const b = buf[i]!
       if (b === QUOTE) return i
       if (b < 32 || b >= 128 || b === BACKSLASH) return -1
     }
     return -1
+  }
+
+  /**
+   * Which known key starts at `ks` (just after its opening quote) and is followed by its closing quote, or -1: one
+   * candidate by its first two bytes, then a compare of all its bytes (two words, or byte by byte under four).
+   */
+  function keyAt(buf: Uint8Array, ks: number, n: number): number {
+    if (ks + 2 >= n) return -1
+    const k = KEY_BY_PREFIX[(buf[ks]! & 127) * 128 + (buf[ks + 1]! & 127)]!
+    if (k < 0) return -1
+    const key = KEYS[k]!
+    const len = key.length
+    if (ks + len >= n || buf[ks + len] !== QUOTE) return -1
+    if (len < 4) return equalsAt(buf, ks, ks + len, key) ? k : -1
+    return view.getInt32(ks, true) === KEY_HEAD[k] && view.getInt32(ks + len - 4, true) === KEY_TAIL[k] ? k : -1
   }
 
   /** Scans a non-negative integer of at most 15 digits (exact in a double) without fraction or exponent. */
@@ -162,6 +216,10 @@ export function fieldScanner(spec: ScanSpec): ScannedFields {
   }
 
   function scan(buf: Uint8Array, from: number, n: number): boolean {
+    if (buf !== viewed) {
+      view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
+      viewed = buf
+    }
     let i = from
     while (i < n && isSpace(buf[i]!)) i++
     if (i >= n || buf[i] !== OPEN) return false
@@ -171,12 +229,10 @@ export function fieldScanner(spec: ScanSpec): ScannedFields {
       while (i < n && isSpace(buf[i]!)) i++
       if (i >= n || buf[i] !== QUOTE) return false
       const ks = i + 1
-      const ke = stringEnd(buf, ks, n)
-      if (ke < 0) return false
-      const field = keyOf(buf, ks, ke)
+      const field = keyAt(buf, ks, n)
       if (field < 0 || (seen & (1 << field)) !== 0) return false
       seen |= 1 << field
-      i = ke + 1
+      i = ks + KEYS[field]!.length + 1
       while (i < n && isSpace(buf[i]!)) i++
       if (i >= n || buf[i] !== COLON) return false
       i++

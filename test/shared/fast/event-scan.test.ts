@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { contractFields, parseEventBytes, scanAccepts } from '../../../shared/event.ts'
+import { rng } from '../../support/random.ts'
 
 // The byte scan (shared/fast/event-scan.ts) is a fast path of parseEventBytes for Buffers; a string takes the full path
 // (JSON.parse + the compiled schema). Both must give the same answer for every input, valid or not.
@@ -167,5 +168,58 @@ describe('the byte scan agrees with the full parse', () => {
       ok: true,
       event: { ts: NOW - 1000, msPlayed: 1200, device: 'tv', country: 'FR' },
     })
+  })
+
+  it('agrees on random ids and keys, each byte kind at every position of a 4-byte word (the word-at-a-time scan)', () => {
+    // Bytes the word test must tell apart, put into the message as they are (not JSON-escaped): plain ASCII (DEL
+    // included), the quote, the backslash (an escape, valid or not), control characters and the bytes of non-ASCII
+    // characters; ids of every length around the word size and the contract's 64.
+    const kinds = ['a', 'Z', '0', '-', ',', ' ', '\u007f', '"', '\\', '\\n', '\t', '\u0001', 'é', '€', '😀']
+    const plain = ['a', 'b', '7', '-', '_']
+    const random = rng(13)
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!
+    const fieldValues = {
+      eventId: '"eventId":"6f1c2b1e-3a4d-4e5f-8a9b-0c1d2e3f4a5b"',
+      userId: '"userId":"u-1"',
+      songId: '"songId":"so-1"',
+    }
+    const ids: string[] = []
+    for (let c = 0; c < 3000; c++) {
+      const length = pick([1, 2, 3, 4, 5, 7, 8, 9, 31, 36, 63, 64, 65])
+      const id = Array.from({ length }, () => pick(random() < 0.9 ? plain : kinds)).join('')
+      const field = pick(['eventId', 'userId', 'songId'] as const)
+      ids.push(base.replace(fieldValues[field], `"${field}":"${id}"`))
+    }
+    const messages = [...ids]
+    // Keys one byte off a known one (in their first or last four bytes), at shifted positions: a leading space moves
+    // every word boundary.
+    for (const [key, wrong] of [
+      ['eventId', 'eventIe'],
+      ['eventId', 'evXntId'],
+      ['msPlayed', 'msPxayed'],
+      ['msPlayed', 'msPlayeD'],
+      ['country', 'countrx'],
+      ['type', 'typo'],
+      ['ts', 'tz'],
+      ['device', 'devic'],
+      ['userId', 'userIdd'],
+    ] as const)
+      for (const pad of ['', ' ', '  ', '   ']) messages.push(pad + base.replace(`"${key}"`, `"${wrong}"`), pad + base)
+    const fields = contractFields()
+    const isPlain = (text: string): boolean => /^[\x20-\x7f]*$/.test(text) && !/\\/.test(text)
+    for (const text of messages) {
+      const full = parseEventBytes(text, opts)
+      const fast = parseEventBytes(Buffer.from(text), opts)
+      expect(fast, text).toEqual(full)
+      // The scan may leave an id to the full path only for a byte it does not take (escapes, control characters,
+      // non-ASCII): on plain ASCII its own verdict is the full path's (songs aside, which it does not look up).
+      if (ids.includes(text) && isPlain(text)) {
+        const bytes = Buffer.from(text)
+        expect(scanAccepts(fields, bytes, 0, bytes.length, NOW), text).toBe(parseEventBytes(text, { now: NOW }).ok)
+      }
+    }
+    // Both verdicts occur: the test is not only about ids the scan hands to the full path.
+    const verdicts = new Set(messages.map((t) => parseEventBytes(Buffer.from(t), opts).ok))
+    expect(verdicts).toEqual(new Set([true, false]))
   })
 })
