@@ -116,8 +116,9 @@ export const FIELD = {
 
 /**
  * Where the fields of the last scanned message are: string fields as byte ranges `[starts[f], ends[f])`, ts and
- * msPlayed as values in `numbers[f]`, type and device as their index in the spec's lists, country as a*26+b;
- * `seen` has bit f set for each field present. Reused for every message (no allocation).
+ * msPlayed as values in `numbers[f]` and their digits as byte ranges too (no sign, no leading zero: the digits are
+ * `String(value)`), type and device as their index in the spec's lists, country as a*26+b; `seen` has bit f set for
+ * each field present. Reused for every message (no allocation).
  */
 export interface ScannedFields {
   readonly starts: Int32Array
@@ -183,6 +184,8 @@ export function fieldScanner(spec: ScanSpec): ScannedFields {
     const b = i < n ? buf[i] : -1
     if (b === 46 || b === 101 || b === 69) return -1 // '.', 'e', 'E': JSON.parse decides
     numbers[field] = v
+    starts[field] = start
+    ends[field] = i
     return i
   }
 
