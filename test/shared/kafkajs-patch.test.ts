@@ -1,11 +1,14 @@
 /**
- * patches/kafkajs+2.2.4.patch (applied by `patch-package` on install) decodes record offsets as Numbers below 2^53
- * and skips the timestamp delta of a LogAppendTime batch, instead of a BigInt-backed Long per record. These tests run
- * kafkajs's own encoder and decoder: offsets and timestamps must be what 64-bit arithmetic gives, on both sides of
- * 2^53, and the batch filter must keep exactly the messages at or above the fetched offset.
+ * patches/kafkajs+2.2.4.patch (applied by `patch-package` on install) decodes record offsets as Numbers below 2^53,
+ * skips the timestamp delta of a LogAppendTime batch, reads each record where it lies instead of through a slice and
+ * a decoder of its own, and builds no header array for a record without headers. These tests run kafkajs's own
+ * encoder and decoder, plain and gzip-compressed: offsets and timestamps must be what 64-bit arithmetic gives, on both
+ * sides of 2^53, keys, values and headers must be intact, and the batch filter must keep exactly the messages at or
+ * above the fetched offset.
  */
 import fs from 'node:fs'
 import { createRequire } from 'node:module'
+import { CompressionTypes } from 'kafkajs'
 import { describe, expect, it } from 'vitest'
 
 const require = createRequire(import.meta.url)
@@ -42,7 +45,7 @@ const MAX_TIMESTAMP = 1_717_243_999_000
 /** Deltas that take one, two, three and more varint bytes. */
 const TIMESTAMP_DELTAS = [0, 1, 300, 70_000, 799_000]
 
-async function roundTrip(firstOffset: string, logAppendTime: boolean): Promise<DecodedRecord[]> {
+async function roundTrip(firstOffset: string, logAppendTime: boolean, compression: number): Promise<DecodedRecord[]> {
   const records = TIMESTAMP_DELTAS.map((timestampDelta, k) =>
     Record({
       offsetDelta: k,
@@ -58,6 +61,7 @@ async function roundTrip(firstOffset: string, logAppendTime: boolean): Promise<D
     maxTimestamp: MAX_TIMESTAMP,
     lastOffsetDelta: records.length - 1,
     records,
+    compression,
   })
   const bytes = Buffer.from(encoded.buffer)
   if (logAppendTime) bytes[ATTRIBUTES_LOW_BYTE]! |= LOG_APPEND_TIME
@@ -66,26 +70,36 @@ async function roundTrip(firstOffset: string, logAppendTime: boolean): Promise<D
 
 describe('kafkajs record decoding (patched)', () => {
   it('is applied to the installed kafkajs', () => {
-    for (const file of ['src/consumer/batch.js', 'src/protocol/recordBatch/record/v0/decoder.js'])
+    for (const file of [
+      'src/consumer/batch.js',
+      'src/protocol/recordBatch/v0/decoder.js',
+      'src/protocol/recordBatch/record/v0/decoder.js',
+    ])
       expect(fs.readFileSync(require.resolve(`kafkajs/${file}`), 'utf8')).toContain("playcount's patch")
   })
 
   for (const firstOffset of ['0', '41', '9007199254740990', '18014398509481984'])
     for (const logAppendTime of [false, true])
-      it(`gives 64-bit offsets and the right timestamps from offset ${firstOffset}, ${logAppendTime ? 'LogAppendTime' : 'CreateTime'}`, async () => {
-        const records = await roundTrip(firstOffset, logAppendTime)
-        expect(records.map((r) => r.offset)).toEqual(
-          TIMESTAMP_DELTAS.map((_, k) => String(BigInt(firstOffset) + BigInt(k))),
-        )
-        expect(records.map((r) => r.timestamp)).toEqual(
-          TIMESTAMP_DELTAS.map((d) => String(logAppendTime ? MAX_TIMESTAMP : FIRST_TIMESTAMP + d)),
-        )
-        // The skipped delta leaves the decoder at the offset delta: keys, values and headers are intact.
-        expect(records.map((r) => [r.key?.toString(), r.value?.toString()])).toEqual(
-          TIMESTAMP_DELTAS.map((_, k) => [`key-${k}`, `{"n":${k}}`]),
-        )
-        expect(records[2]!.headers.trace?.toString()).toBe('t2')
-      })
+      for (const compression of [CompressionTypes.None, CompressionTypes.GZIP])
+        it(`gives 64-bit offsets, the right timestamps and the records' bytes from offset ${firstOffset}, ${logAppendTime ? 'LogAppendTime' : 'CreateTime'}, ${CompressionTypes[compression]}`, async () => {
+          const records = await roundTrip(firstOffset, logAppendTime, compression)
+          expect(records.map((r) => r.offset)).toEqual(
+            TIMESTAMP_DELTAS.map((_, k) => String(BigInt(firstOffset) + BigInt(k))),
+          )
+          expect(records.map((r) => r.timestamp)).toEqual(
+            TIMESTAMP_DELTAS.map((d) => String(logAppendTime ? MAX_TIMESTAMP : FIRST_TIMESTAMP + d)),
+          )
+          // The skipped delta leaves the decoder at the offset delta: keys, values and headers are intact.
+          expect(records.map((r) => [r.key?.toString(), r.value?.toString()])).toEqual(
+            TIMESTAMP_DELTAS.map((_, k) => [`key-${k}`, `{"n":${k}}`]),
+          )
+          // Records without headers get an empty object of their own; the one with a header keeps it.
+          expect(records.map((r) => Object.keys(r.headers))).toEqual(
+            TIMESTAMP_DELTAS.map((_, k) => (k === 2 ? ['trace'] : [])),
+          )
+          expect(records[2]!.headers.trace?.toString()).toBe('t2')
+          expect(new Set(records.map((r) => r.headers)).size).toBe(records.length)
+        })
 
   it('keeps the messages at or above the fetched offset, exactly on both sides of 2^53', () => {
     const kept = (fetched: string, offsets: string[]): string[] =>
