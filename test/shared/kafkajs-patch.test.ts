@@ -1,10 +1,11 @@
 /**
  * patches/kafkajs+2.2.4.patch (applied by `patch-package` on install) decodes record offsets as Numbers below 2^53,
  * skips the timestamp delta of a LogAppendTime batch, reads each record where it lies instead of through a slice and
- * a decoder of its own, and builds no header array for a record without headers. These tests run kafkajs's own
- * encoder and decoder, plain and gzip-compressed: offsets and timestamps must be what 64-bit arithmetic gives, on both
- * sides of 2^53, keys, values and headers must be intact, and the batch filter must keep exactly the messages at or
- * above the fetched offset.
+ * a decoder of its own, builds no header array for a record without headers, and keeps a fetch's array of messages
+ * when the batch filters drop nothing. These tests run kafkajs's own encoder and decoder, plain and gzip-compressed:
+ * offsets and timestamps must be what 64-bit arithmetic gives, on both sides of 2^53, keys, values and headers must
+ * be intact, and the batch filters must keep exactly the messages at or above the fetched offset that are not control
+ * records.
  */
 import fs from 'node:fs'
 import { createRequire } from 'node:module'
@@ -114,5 +115,17 @@ describe('kafkajs record decoding (patched)', () => {
     expect(kept('9007199254740993', around)).toEqual(['9007199254740993', '9007199254740994'])
     expect(kept('9007199254740992', around)).toEqual(around.slice(1))
     expect(kept('5', around)).toEqual(around)
+  })
+
+  it('drops control records, and keeps the fetched array itself when it drops nothing', () => {
+    const messages = ['7', '8', '9'].map((offset) => ({ offset, isControlRecord: false }))
+    const batch = (ms: typeof messages): { messages: unknown[] } =>
+      new Batch('t', '7', { partition: 0, highWatermark: '10', messages: ms })
+    expect(batch(messages).messages).toBe(messages)
+    const withControl = [...messages, { offset: '10', isControlRecord: true }]
+    expect(batch(withControl).messages).toEqual(messages)
+    // An early offset and a control record in one fetch: both dropped.
+    const both = [{ offset: '6', isControlRecord: false }, ...withControl]
+    expect(batch(both).messages).toEqual(messages)
   })
 })
