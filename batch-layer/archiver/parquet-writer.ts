@@ -28,12 +28,12 @@ const csvColumns = `{${ROW_COLUMNS.map(([name, type]) => `${quoteLiteral(name)}:
 const ZSTD_LEVEL = 1
 
 /**
- * Distinct values a column's dictionary may hold in a row group before the column is written PLAIN. The columns with
- * few values (type, device, country, artist, song of a modest catalog) keep their dictionary; event_id and user_id
- * have nearly as many values as rows, and building a dictionary up to DuckDB's default limit only to drop it cost a
- * third of the Parquet writing: measured on 262,144 rows, 1.16 against 1.64 µs of CPU per row for the whole COPY (the
- * median of 8), for a file 1.5% larger (user_id plain); on 66,000 rows 1.19 against 1.29 µs and the same file. Part of
- * what makes the bytes, like the zstd level.
+ * Distinct values a column's dictionary may hold in a row group before the column is written without one. The
+ * columns with few values (type, device, country, artist, song of a modest catalog) keep their dictionary; event_id
+ * and user_id have nearly as many values as rows, and building a dictionary up to DuckDB's default limit only to drop
+ * it cost a third of the Parquet writing: measured on 262,144 rows, 1.16 against 1.64 µs of CPU per row for the whole
+ * COPY (the median of 8), for a file 1.5% larger (user_id without a dictionary); on 66,000 rows 1.19 against 1.29 µs
+ * and the same file. Part of what makes the bytes, like the zstd level.
  */
 const DICTIONARY_LIMIT = 3_000
 
