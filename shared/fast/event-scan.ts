@@ -62,9 +62,10 @@ for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_
 
 /**
  * Word-at-a-time string scanning (four bytes in one 32-bit integer, little-endian). `hasZeroByte(w)` is the classic
- * test "some byte of w is 0"; on a word with no byte of 128 or more, `hasByteBelow(w, 0x20)` is "some byte is a
- * control character". Both are exact about whether such a byte exists, not about which byte it is; a word that fails
- * is scanned again byte by byte.
+ * test "some byte of w is 0" (so `hasZeroByte(w ^ QUOTES)` is "some byte is a quote"); on a word with no byte of 128
+ * or more, `(w - SPACES) & ~w & HIGH_BITS` is nonzero when some byte is below 0x20, a control character. These tests
+ * are exact about whether such a byte exists, not about which byte it is: a word that fails is scanned again byte by
+ * byte.
  */
 const ONES = 0x01010101
 const HIGH_BITS = 0x80808080 | 0
